@@ -1,0 +1,25 @@
+package weft.model;
+
+import java.util.List;
+
+/** A {@code discovery.k8s.io/v1} EndpointSlice; {@code serviceName} comes from label kubernetes.io/service-name. */
+public record EndpointSlice(ResourceId id, String serviceName, String addressType, List<Port> ports, List<Endpoint> endpoints)
+    implements Resource {
+  public EndpointSlice {
+    ports = List.copyOf(ports);
+    endpoints = List.copyOf(endpoints);
+  }
+
+  public record Port(String name, int port, String protocol) {}
+
+  /**
+   * Conditions follow Kubernetes: a null {@code ready} means ready; {@code serving} defaults to
+   * {@code ready}; {@code terminating} defaults to false. {@code podName} comes from targetRef (kind Pod).
+   */
+  public record Endpoint(List<String> addresses, Boolean ready, Boolean serving, Boolean terminating,
+      String nodeName, String zone, String podName) {
+    public Endpoint {
+      addresses = List.copyOf(addresses);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package weft.model;
+
+import java.util.List;
+
+/**
+ * The parts of Istio's MeshConfig that Weft reads. Defaults are Istio's: root namespace
+ * {@code istio-system}, trust domain {@code cluster.local}, export to everyone.
+ */
+public record MeshConfig(String rootNamespace, String trustDomain, List<String> trustDomainAliases,
+    List<String> defaultServiceExportTo, List<String> defaultVirtualServiceExportTo,
+    List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
+    List<ServiceSettings> serviceSettings, String meshId) {
+  public MeshConfig {
+    trustDomainAliases = List.copyOf(trustDomainAliases);
+    defaultServiceExportTo = List.copyOf(defaultServiceExportTo);
+    defaultVirtualServiceExportTo = List.copyOf(defaultVirtualServiceExportTo);
+    defaultDestinationRuleExportTo = List.copyOf(defaultDestinationRuleExportTo);
+    serviceSettings = List.copyOf(serviceSettings);
+  }
+
+  public static MeshConfig defaults() {
+    return new MeshConfig("istio-system", "cluster.local", List.of(), List.of("*"), List.of("*"), List.of("*"),
+        null, List.of(), "");
+  }
+
+  /** {@code hosts} may hold wildcards such as {@code *.svc.cluster.local}. */
+  public record ServiceSettings(boolean clusterLocal, List<String> hosts) {
+    public ServiceSettings {
+      hosts = List.copyOf(hosts);
+    }
+  }
+}

@@ -1,0 +1,8 @@
+package weft.model;
+
+/** Any parsed configuration resource. */
+public sealed interface Resource
+    permits K8sService, EndpointSlice, Pod, Namespace, Node, ServiceEntry, WorkloadEntry,
+        DestinationRule, VirtualService, Sidecar {
+  ResourceId id();
+}

@@ -1,0 +1,74 @@
+package weft.model;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** A {@code networking.istio.io} VirtualService. Unset optional values are null or empty. */
+public record VirtualService(ResourceId id, List<String> hosts, List<String> gateways, List<HttpRoute> http,
+    List<TcpRoute> tcp, List<String> exportTo) implements Resource {
+  public VirtualService {
+    hosts = List.copyOf(hosts);
+    gateways = List.copyOf(gateways);
+    http = List.copyOf(http);
+    tcp = List.copyOf(tcp);
+    exportTo = List.copyOf(exportTo);
+  }
+
+  public record HttpRoute(String name, List<HttpMatch> match, List<RouteDestination> route, Duration timeout,
+      Retry retries, Fault fault, Rewrite rewrite) {
+    public HttpRoute {
+      match = List.copyOf(match);
+      route = List.copyOf(route);
+    }
+  }
+
+  /**
+   * One match condition; all set fields must hold. {@code headers} maps a lower-case header name
+   * to its match; {@code withoutHeaders} must not match. {@code port} is 0 when unset.
+   */
+  public record HttpMatch(String name, StringMatch uri, StringMatch method, StringMatch authority,
+      Map<String, StringMatch> headers, Map<String, StringMatch> withoutHeaders,
+      Map<String, StringMatch> queryParams, int port, Map<String, String> sourceLabels, String sourceNamespace,
+      boolean ignoreUriCase) {
+    public HttpMatch {
+      headers = Map.copyOf(headers);
+      withoutHeaders = Map.copyOf(withoutHeaders);
+      queryParams = Map.copyOf(queryParams);
+      sourceLabels = Map.copyOf(sourceLabels);
+    }
+  }
+
+  /** {@code weight} is 0 when unset (Istio: a lone destination then takes all traffic). */
+  public record RouteDestination(Destination destination, int weight) {}
+
+  /** {@code port} is 0 when unset; {@code subset} is null when unset. */
+  public record Destination(String host, String subset, int port) {}
+
+  /** {@code attempts} null when unset; {@code retryOn} is Istio's comma list, or null. */
+  public record Retry(Integer attempts, Duration perTryTimeout, String retryOn) {}
+
+  /** Either part may be null. Percentages are 0–100; null means 100 as in Istio. */
+  public record Fault(Delay delay, Abort abort) {
+    public record Delay(Duration fixedDelay, Double percentage) {}
+
+    /** Exactly one of {@code httpStatus} (non-zero) or {@code grpcStatus} (non-null) is set. */
+    public record Abort(int httpStatus, String grpcStatus, Double percentage) {}
+  }
+
+  public record Rewrite(String uri, String authority) {}
+
+  public record TcpRoute(List<TcpMatch> match, List<RouteDestination> route) {
+    public TcpRoute {
+      match = List.copyOf(match);
+      route = List.copyOf(route);
+    }
+  }
+
+  public record TcpMatch(int port, List<String> destinationSubnets, Map<String, String> sourceLabels) {
+    public TcpMatch {
+      destinationSubnets = List.copyOf(destinationSubnets);
+      sourceLabels = Map.copyOf(sourceLabels);
+    }
+  }
+}

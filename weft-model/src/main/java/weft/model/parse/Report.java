@@ -1,0 +1,44 @@
+package weft.model.parse;
+
+import java.util.List;
+import weft.model.ConfigProblem;
+import weft.model.ResourceId;
+
+/**
+ * Collects the problems of one document (one resource, or one mesh config file) into a shared list,
+ * so that the caller can tell afterwards whether this document alone must be rejected.
+ */
+final class Report {
+  private final String file;
+  private final ResourceId resource;
+  private final List<ConfigProblem> sink;
+  private int errors;
+
+  Report(String file, ResourceId resource, List<ConfigProblem> sink) {
+    this.file = file;
+    this.resource = resource;
+    this.sink = sink;
+  }
+
+  /** A report for the same file and list, naming another resource. */
+  Report forResource(ResourceId id) {
+    return new Report(file, id, sink);
+  }
+
+  void error(String field, String message) {
+    errors++;
+    sink.add(ConfigProblem.error(file, resource, field, message));
+  }
+
+  void warn(String field, String message) {
+    sink.add(ConfigProblem.warning(file, resource, field, message));
+  }
+
+  boolean hasErrors() {
+    return errors > 0;
+  }
+
+  String file() {
+    return file;
+  }
+}

@@ -1,0 +1,194 @@
+package weft.model.parse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import weft.model.ConfigProblem;
+import weft.model.Resource;
+import weft.model.ResourceId;
+
+/**
+ * Reads a file of Kubernetes-style YAML documents into model resources. Each document is judged on
+ * its own: a document with an error is left out and reported, its siblings are still returned.
+ * Kinds Weft does not use are skipped with one warning per kind and file.
+ */
+public final class ResourceParser {
+  private static final Set<String> CORE_V1 = Set.of("v1");
+  private static final Set<String> ISTIO_VERSIONS = Set.of("v1", "v1beta1", "v1alpha3");
+  private static final String ISTIO_GROUP = "networking.istio.io";
+
+  /** How to read one kind: its accepted versions, whether it lives in a namespace, and its Istio-ness. */
+  private record Kind(String group, Set<String> versions, boolean namespaced, boolean istio,
+      Function<Document, Resource> reader) {}
+
+  /** Keyed by "group/kind"; the core group is "". */
+  private static final Map<String, Kind> KINDS = Map.ofEntries(
+      kind("", "Service", CORE_V1, true, false, K8sServiceParser::parse),
+      kind("", "Pod", CORE_V1, true, false, PodParser::parse),
+      kind("", "Namespace", CORE_V1, false, false, ClusterObjectParser::namespace),
+      kind("", "Node", CORE_V1, false, false, ClusterObjectParser::node),
+      kind("discovery.k8s.io", "EndpointSlice", CORE_V1, true, false, EndpointSliceParser::parse),
+      kind(ISTIO_GROUP, "ServiceEntry", ISTIO_VERSIONS, true, true, ServiceEntryParser::parse),
+      kind(ISTIO_GROUP, "WorkloadEntry", ISTIO_VERSIONS, true, true, WorkloadEntryParser::parse),
+      kind(ISTIO_GROUP, "DestinationRule", ISTIO_VERSIONS, true, true, DestinationRuleParser::parse),
+      kind(ISTIO_GROUP, "VirtualService", ISTIO_VERSIONS, true, true, VirtualServiceParser::parse),
+      kind(ISTIO_GROUP, "Sidecar", ISTIO_VERSIONS, true, true, SidecarParser::parse));
+
+  private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
+      boolean istio, Function<Document, Resource> reader) {
+    return Map.entry(group + "/" + kind, new Kind(group, versions, namespaced, istio, reader));
+  }
+
+  private ResourceParser() {}
+
+  /**
+   * Parses a multi-document YAML file (documents separated by {@code ---}; empty documents skipped;
+   * {@code kind: List} with {@code items} expanded). Never throws.
+   */
+  public static ParsedFile parse(String file, String content) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    List<JsonNode> docs;
+    try {
+      docs = Yaml.documents(content);
+    } catch (Yaml.Unreadable e) {
+      problems.add(ConfigProblem.error(file, null, "", file + " is " + e.getMessage()));
+      return new ParsedFile(file, List.of(), problems, true);
+    }
+    FileState state = new FileState(file, problems);
+    for (int i = 0; i < docs.size(); i++) {
+      if (docs.get(i) == null) continue;
+      String where = "document " + (i + 1);
+      try {
+        state.document(docs.get(i), where);
+      } catch (RuntimeException e) {
+        // Last line of defence: one broken document must not take its siblings down.
+        problems.add(ConfigProblem.error(file, null, "", where + " could not be read (" + e + "); it was skipped"));
+      }
+    }
+    state.skipped.forEach((kind, count) -> problems.add(ConfigProblem.warning(file, null, "kind",
+        "kind " + kind + " is not used by Weft yet; skipped" + (count > 1 ? " (" + count + " documents)" : ""))));
+    return new ParsedFile(file, state.resources, problems, false);
+  }
+
+  /** What one file has produced so far. */
+  private static final class FileState {
+    private final String file;
+    private final List<ConfigProblem> problems;
+    private final List<Resource> resources = new ArrayList<>();
+    private final Map<String, Integer> skipped = new LinkedHashMap<>();
+
+    FileState(String file, List<ConfigProblem> problems) {
+      this.file = file;
+      this.problems = problems;
+    }
+
+    void document(JsonNode doc, String where) {
+      Report fileReport = new Report(file, null, problems);
+      if (!doc.isObject()) {
+        fileReport.error("", where + " is " + Fields.describe(doc) + ", not a mapping; each document must be a "
+            + "Kubernetes-style object with apiVersion, kind and metadata");
+        return;
+      }
+      JsonNode kindNode = doc.get("kind");
+      if (kindNode == null || !kindNode.isTextual() || kindNode.textValue().isEmpty()) {
+        fileReport.error("kind", where + " has no kind; add one, e.g. kind: VirtualService");
+        return;
+      }
+      String kind = kindNode.textValue();
+      JsonNode apiNode = doc.get("apiVersion");
+      String apiVersion = apiNode != null && apiNode.isTextual() ? apiNode.textValue() : "";
+      if (kind.equals("List") && (apiVersion.isEmpty() || apiVersion.equals("v1"))) {
+        list(doc, where, fileReport);
+        return;
+      }
+      int slash = apiVersion.lastIndexOf('/');
+      String group = slash < 0 ? "" : apiVersion.substring(0, slash);
+      String version = slash < 0 ? apiVersion : apiVersion.substring(slash + 1);
+      Kind handler = KINDS.get(group + "/" + kind);
+      if (apiVersion.isEmpty() && known(kind)) {
+        fileReport.error("apiVersion", where + " (kind " + kind + ") has no apiVersion; add one, e.g. apiVersion: "
+            + suggestedApiVersion(kind));
+        return;
+      }
+      if (handler == null) {
+        skipped.merge(apiVersion.isEmpty() ? kind : kind + " (" + apiVersion + ")", 1, Integer::sum);
+        return;
+      }
+      if (!handler.versions().contains(version)) {
+        fileReport.error("apiVersion", where + ": apiVersion " + apiVersion + " is not supported for kind " + kind
+            + "; use " + suggestedApiVersion(kind));
+        return;
+      }
+      read(doc, where, kind, handler, fileReport);
+    }
+
+    private void list(JsonNode doc, String where, Report fileReport) {
+      JsonNode items = doc.get("items");
+      if (items == null || items.isNull()) return;
+      if (!items.isArray()) {
+        fileReport.error("items", where + " is a List whose items is not a list; write items as a YAML list");
+        return;
+      }
+      for (int i = 0; i < items.size(); i++) {
+        if (!items.get(i).isNull()) document(items.get(i), where + " items[" + i + "]");
+      }
+    }
+
+    private void read(JsonNode doc, String where, String kind, Kind handler, Report fileReport) {
+      JsonNode meta = doc.get("metadata");
+      if (meta == null || !meta.isObject()) {
+        fileReport.error("metadata.name", where + " (kind " + kind + ") has no metadata.name; add metadata with a "
+            + "name");
+        return;
+      }
+      JsonNode nameNode = meta.get("name");
+      if (nameNode == null || !nameNode.isTextual() || nameNode.textValue().isEmpty()) {
+        fileReport.error("metadata.name", where + " (kind " + kind + ") has no metadata.name; add a name");
+        return;
+      }
+      JsonNode nsNode = meta.get("namespace");
+      String namespace = "";
+      if (handler.namespaced()) {
+        namespace = nsNode != null && nsNode.isTextual() && !nsNode.textValue().isEmpty()
+            ? nsNode.textValue() : "default";
+      }
+      ResourceId id = new ResourceId(kind, namespace, nameNode.textValue());
+      Report report = fileReport.forResource(id);
+      if (nsNode != null && !nsNode.isNull() && !nsNode.isTextual()) {
+        report.error("metadata.namespace", "metadata.namespace must be a string, got " + Fields.describe(nsNode));
+      }
+      Resource resource = null;
+      try {
+        Fields root = Fields.root(report, doc);
+        Fields metadata = root.object("metadata");
+        Map<String, String> labels = metadata.stringMap("labels");
+        Map<String, String> annotations = metadata.stringMap("annotations");
+        resource = handler.reader().apply(new Document(report, id, root, labels, annotations));
+        if (handler.istio()) {
+          // Istio objects are checked field by field; metadata and status are Kubernetes' business.
+          root.ignore("apiVersion", "kind", "metadata", "status");
+          root.rejectUnknown(kind);
+        }
+      } catch (RuntimeException e) {
+        // A reader bug must not take the whole file down: this resource alone is rejected.
+        report.error("", "could not read " + id + " (" + e + "); the resource was skipped");
+      }
+      if (!report.hasErrors() && resource != null) resources.add(resource);
+    }
+  }
+
+  private static boolean known(String kind) {
+    return KINDS.keySet().stream().anyMatch(k -> k.endsWith("/" + kind));
+  }
+
+  private static String suggestedApiVersion(String kind) {
+    return KINDS.entrySet().stream()
+        .filter(e -> e.getKey().endsWith("/" + kind))
+        .map(e -> e.getValue().group().isEmpty() ? "v1" : e.getValue().group() + "/v1")
+        .findFirst().orElse("v1");
+  }
+}

@@ -1,0 +1,166 @@
+package weft.model.parse;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import weft.model.ServiceEntry;
+import weft.model.WorkloadEntry;
+
+/** A {@code networking.istio.io} ServiceEntry, checked as Istio's validation checks it. */
+final class ServiceEntryParser {
+  private static final List<String> LOCATIONS = List.of("MESH_EXTERNAL", "MESH_INTERNAL");
+  private static final List<String> RESOLUTIONS = List.of("NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS");
+
+  private ServiceEntryParser() {}
+
+  static ServiceEntry parse(Document d) {
+    Fields spec = d.root().object("spec");
+    Report report = d.report();
+    List<String> hosts = hosts(spec);
+    List<String> addresses = spec.strings("addresses");
+    List<ServiceEntry.Port> ports = ports(spec);
+    String location = spec.enumOf("location", LOCATIONS, "MESH_EXTERNAL");
+    String resolution = spec.enumOf("resolution", RESOLUTIONS, "NONE");
+    if ("DYNAMIC_DNS".equals(resolution)) {
+      report.warn(spec.at("resolution"), spec.at("resolution") + " DYNAMIC_DNS is not implemented by Weft yet; the "
+          + "entry is kept but Weft's proxies may not reach its hosts");
+    }
+    boolean dns = "DNS".equals(resolution) || "DNS_ROUND_ROBIN".equals(resolution);
+    Set<String> portNames = new HashSet<>();
+    ports.forEach(p -> portNames.add(p.name()));
+    List<WorkloadEntry.Spec> endpoints = new ArrayList<>();
+    for (Fields e : spec.objects("endpoints")) {
+      endpoints.add(WorkloadEntryParser.spec(e, !"STATIC".equals(resolution), portNames));
+    }
+    Map<String, String> selector = Selectors.labels(spec);
+    List<String> exportTo = spec.strings("exportTo");
+    Checks.exportTo(report, spec.at("exportTo"), exportTo, d.namespace(), true, false);
+    List<String> subjectAltNames = spec.strings("subjectAltNames");
+    spec.rejectUnknown("ServiceEntry");
+
+    checkAddresses(spec, addresses, resolution);
+    if (selector != null && !endpoints.isEmpty()) {
+      report.error(spec.at("workloadSelector"), "a ServiceEntry may set workloadSelector or endpoints, not both; "
+          + "keep one of them");
+    }
+    if ("NONE".equals(resolution)) {
+      if (!endpoints.isEmpty()) {
+        report.error(spec.at("endpoints"), "endpoints are not allowed with resolution NONE; set resolution STATIC "
+            + "or DNS, or remove the endpoints");
+      }
+      if (selector != null) {
+        report.warn(spec.at("workloadSelector"), "workloadSelector has no effect with resolution NONE; set "
+            + "resolution STATIC");
+      }
+    }
+    if (dns) checkDns(spec, hosts, endpoints, selector, resolution);
+    if (resolution != null && !"NONE".equals(resolution) && hosts.size() > 1) {
+      for (ServiceEntry.Port p : ports) {
+        String proto = p.protocol() == null ? "" : p.protocol();
+        if (!Set.of("HTTP", "HTTP2", "HTTP_PROXY", "GRPC", "GRPC-Web", "HTTPS", "TLS").contains(proto)) {
+          report.error(spec.at("hosts"), "a ServiceEntry with several hosts and resolution " + resolution
+              + " can only have HTTP or TLS ports (port " + p.number() + " is " + (proto.isEmpty() ? "unset" : proto)
+              + "); split it into one ServiceEntry per host or use resolution NONE");
+          break;
+        }
+      }
+    }
+    return new ServiceEntry(d.id(), hosts, addresses, ports, location == null ? "MESH_EXTERNAL" : location,
+        resolution == null ? "NONE" : resolution, endpoints, selector, exportTo, subjectAltNames);
+  }
+
+  private static List<String> hosts(Fields spec) {
+    List<String> hosts = spec.strings("hosts");
+    Report report = spec.report();
+    if (hosts.isEmpty()) {
+      report.error(spec.at("hosts"), spec.at("hosts") + " is empty; a ServiceEntry needs at least one host");
+    }
+    for (int i = 0; i < hosts.size(); i++) {
+      String where = spec.at("hosts") + "[" + i + "]";
+      String h = hosts.get(i);
+      if (h.equals("*")) {
+        report.error(where, "host \"*\" is not allowed in a ServiceEntry; name the hosts, e.g. *.example.com");
+        continue;
+      }
+      String bad = Checks.wildcardDomain(h);
+      if (bad != null) {
+        report.error(where, bad);
+      } else if (h.contains("*") && !h.startsWith("*.")) {
+        report.warn(where, "partial wildcard \"" + h + "\" is not supported by Istio; use a whole first label, e.g. "
+            + "*.example.com");
+      }
+    }
+    return hosts;
+  }
+
+  private static List<ServiceEntry.Port> ports(Fields spec) {
+    List<ServiceEntry.Port> ports = new ArrayList<>();
+    Set<String> names = new LinkedHashSet<>();
+    Set<Integer> numbers = new HashSet<>();
+    for (Fields p : spec.objects("ports")) {
+      Report report = p.report();
+      if (!p.has("number")) report.error(p.at("number"), p.at("number") + " is missing; set the port number");
+      Integer number = p.port("number");
+      String protocol = p.string("protocol");
+      String name = p.string("name");
+      Integer targetPort = p.has("targetPort") ? p.port("targetPort") : null;
+      p.rejectUnknown("ServicePort");
+      if (name == null || name.isEmpty()) {
+        report.error(p.at("name"), p.at("name") + " is missing; every ServiceEntry port needs a name, e.g. http");
+      } else {
+        String bad = Checks.dnsLabel(name, "port name");
+        if (bad != null) report.error(p.at("name"), bad + "; rename the port");
+        if (!names.add(name)) report.error(p.at("name"), "port name " + name + " is used twice; names must be unique");
+      }
+      if (number != null && !numbers.add(number)) {
+        report.error(p.at("number"), "port " + number + " is listed twice; each port number may appear once");
+      }
+      if (protocol != null && !protocol.isEmpty()) {
+        String canonical = Checks.protocol(protocol);
+        if (canonical == null) {
+          report.error(p.at("protocol"), "unknown protocol \"" + protocol + "\"; use one of HTTP, HTTPS, HTTP2, GRPC, "
+              + "GRPC-Web, TCP, TLS, UDP, Mongo, Redis, MySQL, HTTP_PROXY");
+        }
+        protocol = canonical == null ? protocol : canonical; // Istio ignores case: "http" is HTTP
+      }
+      ports.add(new ServiceEntry.Port(number == null ? 0 : number, protocol, name, targetPort == null ? 0 : targetPort));
+    }
+    return ports;
+  }
+
+  private static void checkAddresses(Fields spec, List<String> addresses, String resolution) {
+    boolean cidr = false;
+    for (int i = 0; i < addresses.size(); i++) {
+      String bad = Checks.ipOrCidr(addresses.get(i));
+      if (bad != null) spec.report().error(spec.at("addresses") + "[" + i + "]", bad);
+      cidr |= addresses.get(i).contains("/");
+    }
+    if (cidr && resolution != null && !"NONE".equals(resolution) && !"STATIC".equals(resolution)) {
+      spec.report().error(spec.at("addresses"), "CIDR addresses are only allowed with resolution NONE or STATIC; "
+          + "use single IP addresses or change the resolution");
+    }
+  }
+
+  private static void checkDns(Fields spec, List<String> hosts, List<WorkloadEntry.Spec> endpoints,
+      Map<String, String> selector, String resolution) {
+    Report report = spec.report();
+    if (endpoints.isEmpty()) {
+      for (int i = 0; i < hosts.size(); i++) {
+        if (!hosts.get(i).equals("*") && Checks.fqdn(hosts.get(i)) != null && Checks.wildcardDomain(hosts.get(i)) == null) {
+          report.error(spec.at("hosts") + "[" + i + "]", "with resolution " + resolution + " and no endpoints, hosts "
+              + "are resolved by DNS and cannot be wildcards; name a concrete host or add endpoints");
+        }
+      }
+    }
+    if ("DNS_ROUND_ROBIN".equals(resolution) && endpoints.size() > 1) {
+      report.error(spec.at("endpoints"), "resolution DNS_ROUND_ROBIN allows at most one endpoint; use resolution DNS "
+          + "for several");
+    }
+    if (selector != null) {
+      report.warn(spec.at("workloadSelector"), "workloadSelector has no effect with resolution " + resolution);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package weft.model.parse;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads YAML streams into trees. Duplicate keys are refused, as Kubernetes refuses them. */
+final class Yaml {
+  private static final ObjectReader READER = new ObjectMapper(new YAMLFactory())
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .readerFor(JsonNode.class);
+
+  private Yaml() {}
+
+  /** Thrown when the text is not YAML; the message says where and why. */
+  static final class Unreadable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unreadable(String message) {
+      super(message);
+    }
+  }
+
+  /** Every document of the stream, in order; empty documents come back as null. */
+  static List<JsonNode> documents(String content) throws Unreadable {
+    List<JsonNode> docs = new ArrayList<>();
+    if (content == null || content.isBlank()) return docs;
+    try (MappingIterator<JsonNode> it = READER.readValues(content)) {
+      while (it.hasNextValue()) {
+        JsonNode doc = it.nextValue();
+        docs.add(doc == null || doc.isMissingNode() || doc.isNull() ? null : doc);
+      }
+      return docs;
+    } catch (IOException | RuntimeException e) {
+      throw new Unreadable(describe(e));
+    }
+  }
+
+  private static String describe(Exception e) {
+    Throwable t = e.getCause() instanceof JsonProcessingException && !(e instanceof JsonProcessingException)
+        ? e.getCause() : e;
+    String why = t instanceof JsonProcessingException j ? j.getOriginalMessage() : String.valueOf(t.getMessage());
+    why = why == null ? t.getClass().getSimpleName() : why.lines().findFirst().orElse(why).strip();
+    String where = "";
+    if (t instanceof JsonProcessingException j && j.getLocation() != null) {
+      JsonLocation loc = j.getLocation();
+      if (loc.getLineNr() > 0) where = " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+    }
+    return "not valid YAML" + where + ": " + why + "; fix the YAML syntax (indentation, quotes, duplicate keys)";
+  }
+}

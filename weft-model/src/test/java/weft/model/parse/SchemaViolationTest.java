@@ -1,0 +1,449 @@
+package weft.model.parse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static weft.model.parse.Yamls.FILE;
+import static weft.model.parse.Yamls.errors;
+import static weft.model.parse.Yamls.ids;
+import static weft.model.parse.Yamls.parse;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import weft.model.ConfigProblem;
+import weft.model.ResourceId;
+
+/**
+ * Each case is one resource that breaks Istio's schema or validation, placed in a file next to a
+ * valid sibling: the bad one must be rejected with an error naming file, resource and field, and the
+ * sibling must still come through.
+ */
+class SchemaViolationTest {
+  private static final String SIBLING = """
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: sibling, namespace: default}
+      spec:
+        hosts: [sibling]
+        http:
+        - route:
+          - destination: {host: sibling}
+      """;
+  private static final ResourceId SIBLING_ID = new ResourceId("VirtualService", "default", "sibling");
+
+  static Stream<Arguments> violations() {
+    return Stream.of(
+        // --- VirtualService ---
+        vs("negative weight", """
+            http:
+            - route:
+              - destination: {host: a}
+                weight: 105
+              - destination: {host: b}
+                weight: -5
+            """, "spec.http[0].route[1].weight", "must be between 0 and 100, got -5; fix or remove the weight"),
+        vs("weight above 100", """
+            http:
+            - route:
+              - destination: {host: a}
+                weight: 101
+            """, "spec.http[0].route[0].weight", "got 101"),
+        vs("destination without host", """
+            http:
+            - route:
+              - destination: {subset: v1}
+            """, "spec.http[0].route[0].destination.host", "is missing"),
+        vs("route without destination", """
+            http:
+            - route:
+              - weight: 100
+            """, "spec.http[0].route[0].destination", "is missing"),
+        vs("destination port out of range", """
+            http:
+            - route:
+              - destination: {host: a, port: {number: 70000}}
+            """, "spec.http[0].route[0].destination.port.number", "between 1 and 65535"),
+        vs("match port out of range", """
+            http:
+            - match: [{port: 0}]
+              route:
+              - destination: {host: a}
+            """, "spec.http[0].match[0].port", "between 1 and 65535"),
+        doc("VirtualService without hosts", "VirtualService", """
+            spec:
+              http:
+              - route:
+                - destination: {host: a}
+            """, "spec.hosts", "is missing"),
+        doc("VirtualService with empty hosts", "VirtualService", """
+            spec:
+              hosts: []
+              http:
+              - route:
+                - destination: {host: a}
+            """, "spec.hosts", "is empty"),
+        vs("malformed timeout", """
+            http:
+            - route:
+              - destination: {host: a}
+              timeout: 10 seconds
+            """, "spec.http[0].timeout", "invalid duration"),
+        vs("negative perTryTimeout", """
+            http:
+            - route:
+              - destination: {host: a}
+              retries: {attempts: 3, perTryTimeout: -2s}
+            """, "spec.http[0].retries.perTryTimeout", "negative"),
+        vs("string match with two kinds", """
+            http:
+            - match:
+              - uri: {exact: /a, prefix: /b}
+              route:
+              - destination: {host: a}
+            """, "spec.http[0].match[0].uri", "exactly one"),
+        vs("string match with no kind", """
+            http:
+            - match:
+              - uri: {}
+              route:
+              - destination: {host: a}
+            """, "spec.http[0].match[0].uri", "none of exact, prefix and regex"),
+        vs("invalid regex", """
+            http:
+            - match:
+              - headers:
+                  x-user: {regex: "([a-z"}
+              route:
+              - destination: {host: a}
+            """, "spec.http[0].match[0].headers.x-user.regex", "not a valid regular expression"),
+        vs("abort without status", """
+            http:
+            - route:
+              - destination: {host: a}
+              fault:
+                abort:
+                  percentage: {value: 10}
+            """, "spec.http[0].fault.abort", "needs httpStatus or grpcStatus"),
+        vs("fault percentage above 100", """
+            http:
+            - route:
+              - destination: {host: a}
+              fault:
+                delay:
+                  fixedDelay: 1s
+                  percentage: {value: 150}
+            """, "spec.http[0].fault.delay.percentage.value", "between 0 and 100"),
+        vs("negative fault percentage", """
+            http:
+            - route:
+              - destination: {host: a}
+              fault:
+                abort:
+                  httpStatus: 503
+                  percentage: {value: -1}
+            """, "spec.http[0].fault.abort.percentage.value", "between 0 and 100"),
+        vs("malformed source labels", """
+            http:
+            - match:
+              - sourceLabels: {"app!": web}
+              route:
+              - destination: {host: a}
+            """, "spec.http[0].match[0].sourceLabels.app!", "label key"),
+        vs("bad exportTo", """
+            http:
+            - route:
+              - destination: {host: a}
+            exportTo: [Not_A_Namespace]
+            """, "spec.exportTo[0]", "exportTo entry"),
+        vs("typo in spec", """
+            htp:
+            - route:
+              - destination: {host: a}
+            """, "spec.htp", "not a field of VirtualService"),
+        vs("typo in route", """
+            http:
+            - route:
+              - destination: {host: a}
+                weigth: 50
+            """, "spec.http[0].route[0].weigth", "did you mean spec.http[0].route[0].weight?"),
+        vs("unknown retryOn policy", """
+            http:
+            - route:
+              - destination: {host: a}
+              retries: {attempts: 2, retryOn: "5xx,sometimes"}
+            """, "spec.http[0].retries.retryOn", "\"sometimes\""),
+        vsHosts("wildcard host for sidecars", "[\"*\"]", "spec.hosts[0]",
+            "not allowed for a VirtualService applied to the mesh"),
+        vs("several destinations without any weight", """
+            http:
+            - route:
+              - destination: {host: a}
+              - destination: {host: b}
+            """, "spec.http[0].route", "none has a weight"),
+        vs("fault without delay or abort", """
+            http:
+            - route:
+              - destination: {host: a}
+              fault: {}
+            """, "spec.http[0].fault", "neither delay nor abort"),
+        vs("http2Error abort", """
+            http:
+            - route:
+              - destination: {host: a}
+              fault:
+                abort: {http2Error: REFUSED_STREAM}
+            """, "spec.http[0].fault.abort.http2Error", "not supported"),
+        vs("http route without route", """
+            http:
+            - timeout: 1s
+            """, "spec.http[0].route", "has no route"),
+        // --- DestinationRule ---
+        doc("DestinationRule without host", "DestinationRule", """
+            spec:
+              subsets: [{name: v1, labels: {version: v1}}]
+            """, "spec.host", "is missing"),
+        dr("subset without name", """
+            subsets:
+            - labels: {version: v1}
+            """, "spec.subsets[0].name", "is missing"),
+        dr("duplicate subset names", """
+            subsets:
+            - {name: v1, labels: {version: v1}}
+            - {name: v1, labels: {version: v2}}
+            """, "spec.subsets[1].name", "used twice"),
+        dr("malformed subset labels", """
+            subsets:
+            - {name: v1, labels: {version: "-bad-"}}
+            """, "spec.subsets[0].labels.version", "label value"),
+        dr("unknown simple lb", """
+            trafficPolicy:
+              loadBalancer: {simple: FASTEST}
+            """, "spec.trafficPolicy.loadBalancer.simple", "must be one of"),
+        dr("unknown tls mode", """
+            trafficPolicy:
+              tls: {mode: STRICT}
+            """, "spec.trafficPolicy.tls.mode", "must be one of"),
+        dr("malformed interval", """
+            trafficPolicy:
+              outlierDetection: {interval: 5 minutes}
+            """, "spec.trafficPolicy.outlierDetection.interval", "invalid duration"),
+        dr("outlier percentage above 100", """
+            trafficPolicy:
+              outlierDetection: {maxEjectionPercent: 120}
+            """, "spec.trafficPolicy.outlierDetection.maxEjectionPercent", "between 0 and 100"),
+        dr("port level setting out of range", """
+            trafficPolicy:
+              portLevelSettings:
+              - port: {number: 0}
+                loadBalancer: {simple: RANDOM}
+            """, "spec.trafficPolicy.portLevelSettings[0].port.number", "between 1 and 65535"),
+        dr("workload selector and exportTo beyond namespace", """
+            workloadSelector: {matchLabels: {app: a}}
+            exportTo: ["*"]
+            """, "spec.exportTo", "own namespace"),
+        dr("tilde exportTo on a DestinationRule", """
+            exportTo: ["~"]
+            """, "spec.exportTo[0]", "only allowed on a ServiceEntry"),
+        dr("empty traffic policy", """
+            trafficPolicy: {}
+            """, "spec.trafficPolicy", "is empty"),
+        dr("negative max connections", """
+            trafficPolicy:
+              connectionPool:
+                tcp: {maxConnections: -1}
+            """, "spec.trafficPolicy.connectionPool.tcp.maxConnections", "between 0 and"),
+        dr("two consistent hash keys", """
+            trafficPolicy:
+              loadBalancer:
+                consistentHash: {httpHeaderName: x-user, useSourceIp: true}
+            """, "spec.trafficPolicy.loadBalancer.consistentHash", "exactly one"),
+        dr("locality weights not adding up to 100", """
+            trafficPolicy:
+              loadBalancer:
+                localityLbSetting:
+                  distribute: [{from: "us-east/*", to: {"us-east/*": 50}}]
+            """, "spec.trafficPolicy.loadBalancer.localityLbSetting.distribute[0].to", "add up to 50"),
+        dr("sub-millisecond connect timeout", """
+            trafficPolicy:
+              connectionPool:
+                tcp: {connectTimeout: 500us}
+            """, "spec.trafficPolicy.connectionPool.tcp.connectTimeout", "at least 1ms"),
+        // --- ServiceEntry ---
+        doc("ServiceEntry without hosts", "ServiceEntry", """
+            spec:
+              ports: [{number: 80, name: http, protocol: HTTP}]
+            """, "spec.hosts", "at least one host"),
+        se("port out of range", """
+            hosts: [api.example.com]
+            ports: [{number: 65536, name: http, protocol: HTTP}]
+            """, "spec.ports[0].number", "between 1 and 65535"),
+        se("endpoint port out of range", """
+            hosts: [api.example.com]
+            ports: [{number: 80, name: http, protocol: HTTP}]
+            resolution: STATIC
+            endpoints:
+            - address: 10.0.0.1
+              ports: {http: 0}
+            """, "spec.endpoints[0].ports.http", "between 1 and 65535"),
+        se("workloadSelector and endpoints", """
+            hosts: [api.example.com]
+            ports: [{number: 80, name: http, protocol: HTTP}]
+            resolution: STATIC
+            workloadSelector: {labels: {app: api}}
+            endpoints: [{address: 10.0.0.1}]
+            """, "spec.workloadSelector", "not both"),
+        se("unknown resolution", """
+            hosts: [api.example.com]
+            resolution: MAGIC
+            """, "spec.resolution", "must be one of"),
+        se("unknown location", """
+            hosts: [api.example.com]
+            location: OUTSIDE
+            """, "spec.location", "must be one of"),
+        se("malformed workload selector", """
+            hosts: [api.example.com]
+            resolution: STATIC
+            workloadSelector: {labels: {"app": "web app"}}
+            """, "spec.workloadSelector.labels.app", "label value"),
+        se("STATIC endpoint with host name", """
+            hosts: [api.example.com]
+            resolution: STATIC
+            endpoints: [{address: api.internal}]
+            """, "spec.endpoints[0].address", "STATIC resolution needs IP addresses"),
+        se("endpoint port not in the entry", """
+            hosts: [api.example.com]
+            ports: [{number: 80, name: http, protocol: HTTP}]
+            resolution: STATIC
+            endpoints: [{address: 10.0.0.1, ports: {grpc: 9000}}]
+            """, "spec.endpoints[0].ports.grpc", "not a port of this ServiceEntry"),
+        se("bad address", """
+            hosts: [api.example.com]
+            addresses: [10.0.0.300]
+            """, "spec.addresses[0]", "not a valid IP address"),
+        se("targetPort out of range", """
+            hosts: [api.example.com]
+            ports: [{number: 80, name: http, protocol: HTTP, targetPort: 0}]
+            """, "spec.ports[0].targetPort", "between 1 and 65535"),
+        se("unknown protocol", """
+            hosts: [api.example.com]
+            ports: [{number: 80, name: http, protocol: SPDY}]
+            """, "spec.ports[0].protocol", "unknown protocol"),
+        se("wildcard host resolved by DNS", """
+            hosts: ["*.example.com"]
+            ports: [{number: 443, name: tls, protocol: TLS}]
+            resolution: DNS
+            """, "spec.hosts[0]", "cannot be wildcards"),
+        // --- WorkloadEntry and Sidecar ---
+        doc("WorkloadEntry port out of range", "WorkloadEntry", """
+            spec:
+              address: 10.0.0.7
+              ports: {http: 99999}
+            """, "spec.ports.http", "between 1 and 65535"),
+        doc("WorkloadEntry without address or network", "WorkloadEntry", """
+            spec:
+              labels: {app: vm}
+            """, "spec.address", "is missing"),
+        doc("Sidecar egress host without namespace", "Sidecar", """
+            spec:
+              egress:
+              - hosts: [reviews.prod.svc.cluster.local]
+            """, "spec.egress[0].hosts[0]", "namespace/host"),
+        doc("Sidecar with malformed selector", "Sidecar", """
+            spec:
+              workloadSelector:
+                labels: {"app/": web}
+              egress:
+              - hosts: ["./*"]
+            """, "spec.workloadSelector.labels.app/", "label key"),
+        doc("Sidecar egress short name", "Sidecar", """
+            spec:
+              egress:
+              - hosts: [./reviews]
+            """, "spec.egress[0].hosts[0]", "short name"),
+        doc("Sidecar catch-all egress not last", "Sidecar", """
+            spec:
+              egress:
+              - hosts: ["./*"]
+              - port: {number: 80}
+                hosts: ["./*"]
+            """, "spec.egress[0]", "must be the last"),
+        // --- Kubernetes kinds ---
+        doc("Service port out of range", "Service", "v1", """
+            spec:
+              ports: [{port: 0}]
+            """, "spec.ports[0].port", "between 1 and 65535"),
+        doc("Service targetPort out of range", "Service", "v1", """
+            spec:
+              ports: [{port: 80, targetPort: 70000}]
+            """, "spec.ports[0].targetPort", "1 to 65535"),
+        doc("Service with malformed selector", "Service", "v1", """
+            spec:
+              selector: {"app": "has space"}
+              ports: [{port: 80}]
+            """, "spec.selector.app", "label value"),
+        doc("EndpointSlice port out of range", "EndpointSlice", "discovery.k8s.io/v1", """
+              labels: {kubernetes.io/service-name: reviews}
+            addressType: IPv4
+            ports: [{name: http, port: 123456}]
+            endpoints: [{addresses: [10.1.0.4]}]
+            """, "ports[0].port", "between 1 and 65535"),
+        doc("EndpointSlice without service-name label", "EndpointSlice", "discovery.k8s.io/v1", """
+            addressType: IPv4
+            endpoints: [{addresses: [10.1.0.4]}]
+            """, "metadata.labels", "kubernetes.io/service-name"));
+  }
+
+  private static Arguments vs(String name, String spec, String field, String message) {
+    return doc(name, "VirtualService", "spec:\n  hosts: [bad]\n" + indent(spec), field, message);
+  }
+
+  private static Arguments vsHosts(String name, String hosts, String field, String message) {
+    return doc(name, "VirtualService", "spec:\n  hosts: " + hosts + "\n  http: [{route: [{destination: {host: a}}]}]\n",
+        field, message);
+  }
+
+  private static Arguments dr(String name, String spec, String field, String message) {
+    return doc(name, "DestinationRule", "spec:\n  host: bad\n" + indent(spec), field, message);
+  }
+
+  private static Arguments se(String name, String spec, String field, String message) {
+    return doc(name, "ServiceEntry", "spec:\n" + indent(spec), field, message);
+  }
+
+  private static Arguments doc(String name, String kind, String body, String field, String message) {
+    return doc(name, kind, "networking.istio.io/v1", body, field, message);
+  }
+
+  /** {@code body} follows {@code metadata.namespace}; a body starting with two spaces adds metadata keys. */
+  private static Arguments doc(String name, String kind, String apiVersion, String body, String field,
+      String message) {
+    String yaml = "apiVersion: " + apiVersion + "\nkind: " + kind + "\nmetadata:\n  name: bad\n  namespace: default\n"
+        + body;
+    return Arguments.of(name, yaml, new ResourceId(kind, "default", "bad"), field, message);
+  }
+
+  private static String indent(String s) {
+    return s.lines().map(l -> "  " + l).reduce("", (a, b) -> a + b + "\n");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("violations")
+  void rejectsTheResourceAloneWithAnErrorNamingFileResourceAndField(String name, String yaml, ResourceId id,
+      String field, String message) {
+    ParsedFile f = parse(yaml + "---\n" + SIBLING);
+
+    assertThat(f.unreadable()).isFalse();
+    assertThat(ids(f)).containsExactly(SIBLING_ID);
+    assertThat(errors(f))
+        .as("errors of %s", name)
+        .anySatisfy(p -> {
+          assertThat(p.file()).isEqualTo(FILE);
+          assertThat(p.resource()).isEqualTo(id);
+          assertThat(p.field()).isEqualTo(field);
+          assertThat(p.message()).contains(message);
+        });
+    assertThat(errors(f)).allSatisfy(p -> assertThat(p.resource()).isEqualTo(id));
+    assertThat(errors(f).get(0).describe()).contains(FILE).contains(id.toString());
+    assertThat(f.problems()).extracting(ConfigProblem::severity).contains(ConfigProblem.Severity.ERROR);
+  }
+}
