@@ -1,0 +1,48 @@
+package weft.registry;
+
+import java.util.HashSet;
+import java.util.Set;
+import weft.model.ResourceId;
+
+/**
+ * What changed between two snapshots, so that the push side can skip proxies and resource types
+ * that a change cannot affect.
+ *
+ * @param endpointHosts hosts whose endpoints changed but whose service definition did not
+ * @param serviceHosts hosts whose service definition changed, appeared or disappeared
+ * @param configs routing and visibility config (VirtualService, DestinationRule, Sidecar) that changed
+ * @param full everything may have changed (mesh config, first snapshot)
+ */
+public record ChangeEvent(Set<String> endpointHosts, Set<String> serviceHosts, Set<ResourceId> configs, boolean full) {
+  public static final ChangeEvent FULL = new ChangeEvent(Set.of(), Set.of(), Set.of(), true);
+  public static final ChangeEvent NONE = new ChangeEvent(Set.of(), Set.of(), Set.of(), false);
+
+  public ChangeEvent {
+    endpointHosts = Set.copyOf(endpointHosts);
+    serviceHosts = Set.copyOf(serviceHosts);
+    configs = Set.copyOf(configs);
+  }
+
+  public boolean isEmpty() {
+    return !full && endpointHosts.isEmpty() && serviceHosts.isEmpty() && configs.isEmpty();
+  }
+
+  public boolean endpointsOnly() {
+    return !full && serviceHosts.isEmpty() && configs.isEmpty();
+  }
+
+  /** Both changes together: what a proxy that missed the first must still be told. */
+  public ChangeEvent merge(ChangeEvent other) {
+    if (full || other.full) return FULL;
+    Set<String> services = union(serviceHosts, other.serviceHosts);
+    Set<String> endpoints = union(endpointHosts, other.endpointHosts);
+    endpoints.removeAll(services);
+    return new ChangeEvent(endpoints, services, union(configs, other.configs), false);
+  }
+
+  private static <T> Set<T> union(Set<T> a, Set<T> b) {
+    Set<T> s = new HashSet<>(a);
+    s.addAll(b);
+    return s;
+  }
+}

@@ -1,0 +1,188 @@
+package weft.registry;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import weft.model.DestinationRule;
+import weft.model.EndpointSlice;
+import weft.model.K8sService;
+import weft.model.Labels;
+import weft.model.Namespace;
+import weft.model.Node;
+import weft.model.Pod;
+import weft.model.Resource;
+import weft.model.ResourceId;
+import weft.model.ServiceEntry;
+import weft.model.Sidecar;
+import weft.model.VirtualService;
+import weft.model.WorkloadEntry;
+
+/**
+ * Everything one cluster's source has told the registry, with the indexes needed to rebuild one
+ * host at a time. Not thread-safe: owned by the registry's serialising executor.
+ */
+final class ClusterState {
+  static final String DOMAIN_SUFFIX = "svc.cluster.local";
+
+  final String clusterId;
+  private final Map<ResourceId, Resource> resources = new HashMap<>();
+  /** "ns/service" → EndpointSlices of that Service. */
+  private final Map<String, Set<ResourceId>> slicesByService = new HashMap<>();
+  /** host → ServiceEntries that declare it. */
+  private final Map<String, Set<ResourceId>> entriesByHost = new HashMap<>();
+  /** namespace → Pods and WorkloadEntries there (selector targets). */
+  private final Map<String, Set<ResourceId>> workloadsByNamespace = new HashMap<>();
+  /** pod IP → Pods (EndpointSlices without targetRef are matched to pods by address, as Istio does). */
+  private final Map<String, Set<ResourceId>> podsByIp = new HashMap<>();
+  /** address → EndpointSlices listing it, so a Pod change reaches services without selectors too. */
+  private final Map<String, Set<ResourceId>> slicesByAddress = new HashMap<>();
+  /** namespace → Services and ServiceEntries there (selector owners). */
+  private final Map<String, Set<ResourceId>> servicesByNamespace = new HashMap<>();
+
+  ClusterState(String clusterId) {
+    this.clusterId = clusterId;
+  }
+
+  static String kubernetesHost(String name, String namespace) {
+    return name + "." + namespace + "." + DOMAIN_SUFFIX;
+  }
+
+  Resource get(ResourceId id) {
+    return resources.get(id);
+  }
+
+  /** Replaces (or with null removes) one resource; returns the hosts whose model may have changed. */
+  Set<String> apply(ResourceId id, Resource next) {
+    Resource prev = next == null ? resources.remove(id) : resources.put(id, next);
+    if (prev != null) unindex(prev);
+    if (next != null) index(next);
+    Set<String> hosts = new HashSet<>();
+    if (prev != null) hosts.addAll(hostsTouchedBy(prev));
+    if (next != null) hosts.addAll(hostsTouchedBy(next));
+    return hosts;
+  }
+
+  boolean isConfig(ResourceId id) {
+    return switch (id.kind()) {
+      case "VirtualService", "DestinationRule", "Sidecar" -> true;
+      default -> false;
+    };
+  }
+
+  /** Every host this cluster currently declares. */
+  Set<String> hosts() {
+    Set<String> hosts = new HashSet<>(entriesByHost.keySet());
+    for (Set<ResourceId> ids : servicesByNamespace.values()) {
+      for (ResourceId id : ids) {
+        if (id.kind().equals("Service")) hosts.add(kubernetesHost(id.name(), id.namespace()));
+      }
+    }
+    return hosts;
+  }
+
+  <T extends Resource> List<T> all(Class<T> type) {
+    List<T> out = new ArrayList<>();
+    for (Resource r : resources.values()) if (type.isInstance(r)) out.add(type.cast(r));
+    return out;
+  }
+
+  Set<ResourceId> entriesFor(String host) {
+    return entriesByHost.getOrDefault(host, Set.of());
+  }
+
+  Set<ResourceId> slicesFor(String namespace, String service) {
+    return slicesByService.getOrDefault(namespace + "/" + service, Set.of());
+  }
+
+  /** The pod in {@code namespace} with this IP, or null. */
+  Pod podByIp(String namespace, String ip) {
+    for (ResourceId id : podsByIp.getOrDefault(ip, Set.of())) {
+      if (id.namespace().equals(namespace) && resources.get(id) instanceof Pod p) return p;
+    }
+    return null;
+  }
+
+  Set<ResourceId> workloadsIn(String namespace) {
+    return workloadsByNamespace.getOrDefault(namespace, Set.of());
+  }
+
+  private void index(Resource r) {
+    if (r instanceof EndpointSlice s) {
+      slicesByService.computeIfAbsent(key(s), k -> new TreeSet<>()).add(s.id());
+      for (EndpointSlice.Endpoint e : s.endpoints()) {
+        e.addresses().forEach(a -> slicesByAddress.computeIfAbsent(a, k -> new TreeSet<>()).add(s.id()));
+      }
+    } else if (r instanceof K8sService s) {
+      servicesByNamespace.computeIfAbsent(s.id().namespace(), k -> new TreeSet<>()).add(s.id());
+    } else if (r instanceof ServiceEntry e) {
+      e.hosts().forEach(h -> entriesByHost.computeIfAbsent(h, k -> new TreeSet<>()).add(e.id()));
+      servicesByNamespace.computeIfAbsent(e.id().namespace(), k -> new TreeSet<>()).add(e.id());
+    } else if (r instanceof Pod || r instanceof WorkloadEntry) {
+      workloadsByNamespace.computeIfAbsent(r.id().namespace(), k -> new TreeSet<>()).add(r.id());
+      if (r instanceof Pod p && p.podIp() != null) podsByIp.computeIfAbsent(p.podIp(), k -> new TreeSet<>()).add(p.id());
+    }
+  }
+
+  private void unindex(Resource r) {
+    if (r instanceof EndpointSlice s) {
+      removeFrom(slicesByService, key(s), s.id());
+      for (EndpointSlice.Endpoint e : s.endpoints()) e.addresses().forEach(a -> removeFrom(slicesByAddress, a, s.id()));
+    } else if (r instanceof K8sService s) {
+      removeFrom(servicesByNamespace, s.id().namespace(), s.id());
+    } else if (r instanceof ServiceEntry e) {
+      e.hosts().forEach(h -> removeFrom(entriesByHost, h, e.id()));
+      removeFrom(servicesByNamespace, e.id().namespace(), e.id());
+    } else if (r instanceof Pod || r instanceof WorkloadEntry) {
+      removeFrom(workloadsByNamespace, r.id().namespace(), r.id());
+      if (r instanceof Pod p && p.podIp() != null) removeFrom(podsByIp, p.podIp(), p.id());
+    }
+  }
+
+  private static String key(EndpointSlice s) {
+    return s.id().namespace() + "/" + s.serviceName();
+  }
+
+  private static void removeFrom(Map<String, Set<ResourceId>> index, String key, ResourceId id) {
+    Set<ResourceId> ids = index.get(key);
+    if (ids == null) return;
+    ids.remove(id);
+    if (ids.isEmpty()) index.remove(key);
+  }
+
+  private Set<String> hostsTouchedBy(Resource r) {
+    if (r instanceof K8sService s) return Set.of(kubernetesHost(s.id().name(), s.id().namespace()));
+    if (r instanceof EndpointSlice s) return Set.of(kubernetesHost(s.serviceName(), s.id().namespace()));
+    if (r instanceof ServiceEntry e) return Set.copyOf(e.hosts());
+    if (r instanceof Pod p) {
+      Set<String> hosts = hostsSelecting(p.id().namespace(), p.labels());
+      if (p.podIp() != null) {
+        for (ResourceId slice : slicesByAddress.getOrDefault(p.podIp(), Set.of())) {
+          if (resources.get(slice) instanceof EndpointSlice s) hosts.add(kubernetesHost(s.serviceName(), s.id().namespace()));
+        }
+      }
+      return hosts;
+    }
+    if (r instanceof WorkloadEntry w) return hostsSelecting(w.id().namespace(), w.spec().labels());
+    // Locality and network come from Nodes and Namespaces: rare changes that may touch anything.
+    if (r instanceof Node || r instanceof Namespace) return hosts();
+    return Set.of(); // routing config changes no service model
+  }
+
+  private Set<String> hostsSelecting(String namespace, Map<String, String> labels) {
+    Set<String> hosts = new HashSet<>();
+    for (ResourceId id : servicesByNamespace.getOrDefault(namespace, Set.of())) {
+      Resource r = resources.get(id);
+      if (r instanceof K8sService s && !s.selector().isEmpty() && Labels.matches(s.selector(), labels)) {
+        hosts.add(kubernetesHost(s.id().name(), namespace));
+      } else if (r instanceof ServiceEntry e && e.workloadSelector() != null
+          && Labels.matches(e.workloadSelector(), labels)) {
+        hosts.addAll(e.hosts());
+      }
+    }
+    return hosts;
+  }
+}

@@ -1,0 +1,37 @@
+package weft.registry;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A service as the mesh sees it, after namespace sameness: one hostname, its ports, and the
+ * virtual address it has in each cluster.
+ *
+ * @param exportTo namespaces the service is visible to ({@code *} = all); {@code .} already resolved
+ *     to the service's own namespace
+ * @param addresses cluster id → virtual IP in that cluster
+ */
+public record MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
+    Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal) {
+
+  public enum Origin { KUBERNETES, SERVICE_ENTRY }
+
+  public MeshService {
+    ports = List.copyOf(ports);
+    addresses = Map.copyOf(addresses);
+    exportTo = Set.copyOf(exportTo);
+  }
+
+  public record Port(String name, int number, String protocol) {}
+
+  public Optional<Port> port(int number) {
+    return ports.stream().filter(p -> p.number() == number).findFirst();
+  }
+
+  /** True when a proxy in {@code proxyNamespace} may see this service. */
+  public boolean exportedTo(String proxyNamespace) {
+    return exportTo.contains("*") || exportTo.contains(proxyNamespace);
+  }
+}

@@ -1,0 +1,242 @@
+package weft.registry;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import weft.model.ConfigProblem;
+import weft.model.DestinationRule;
+import weft.model.MeshConfig;
+import weft.model.MeshNetworks;
+import weft.model.Resource;
+import weft.model.ResourceId;
+import weft.model.Sidecar;
+import weft.model.VirtualService;
+
+/**
+ * Merges every cluster's state into one {@link MeshSnapshot} and tells listeners what changed.
+ *
+ * <p>All state changes run on one serialising executor, so sources may call from any thread and
+ * listeners see snapshots in order. Only hosts touched by an update are rebuilt.
+ */
+public final class Registry implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Registry.class.getName());
+
+  private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "weft-registry");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<String, ClusterState> clusters = new LinkedHashMap<>();
+  private final Map<String, ClusterSettings> settings = new HashMap<>();
+  private final Map<String, Boolean> synced = new HashMap<>();
+  private final Map<String, Long> lastSync = new HashMap<>();
+  /** Clusters whose Istio config (VirtualService, DestinationRule, Sidecar) the mesh uses. */
+  private final Set<String> configClusters = new HashSet<>();
+  private final Map<String, List<ConfigProblem>> problemsBySource = new TreeMap<>();
+  private final List<BiConsumer<MeshSnapshot, ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
+  private MeshConfig meshConfig = MeshConfig.defaults();
+  private MeshNetworks meshNetworks = MeshNetworks.empty();
+  private volatile MeshSnapshot current = MeshSnapshot.empty();
+
+  public MeshSnapshot current() {
+    return current;
+  }
+
+  /** Listeners run on the registry thread and must only hand work off. */
+  public void addListener(BiConsumer<MeshSnapshot, ChangeEvent> listener) {
+    listeners.add(listener);
+  }
+
+  public void addCluster(ClusterSettings cluster, boolean configSource) {
+    run(() -> {
+      clusters.putIfAbsent(cluster.clusterId(), new ClusterState(cluster.clusterId()));
+      settings.put(cluster.clusterId(), cluster);
+      synced.putIfAbsent(cluster.clusterId(), false);
+      if (configSource) configClusters.add(cluster.clusterId());
+    });
+  }
+
+  /**
+   * Applies one batch from a cluster source: each entry replaces a resource, a null value removes
+   * it. {@code initialSync} marks the cluster as synced once applied.
+   */
+  public void update(String clusterId, Map<ResourceId, Resource> changes, boolean initialSync) {
+    Map<ResourceId, Resource> copy = new HashMap<>(changes);
+    run(() -> {
+      ClusterState state = Objects.requireNonNull(clusters.get(clusterId), () -> "unknown cluster " + clusterId);
+      Set<String> hosts = new HashSet<>();
+      Set<ResourceId> configs = new HashSet<>();
+      for (Map.Entry<ResourceId, Resource> e : copy.entrySet()) {
+        Resource before = state.get(e.getKey());
+        if (Objects.equals(before, e.getValue())) continue;
+        hosts.addAll(state.apply(e.getKey(), e.getValue()));
+        if (state.isConfig(e.getKey()) && configClusters.contains(clusterId)) configs.add(e.getKey());
+      }
+      if (initialSync) synced.put(clusterId, true);
+      lastSync.put(clusterId, System.currentTimeMillis());
+      publish(hosts, configs, false, initialSync);
+    });
+  }
+
+  /** Replaces the problems one source (a file, a cluster) reports; they show in every snapshot. */
+  public void reportProblems(String source, List<ConfigProblem> problems) {
+    List<ConfigProblem> copy = List.copyOf(problems);
+    run(() -> {
+      List<ConfigProblem> before = problemsBySource.get(source);
+      if (copy.equals(before == null ? List.of() : before)) return;
+      if (copy.isEmpty()) problemsBySource.remove(source); else problemsBySource.put(source, copy);
+      publish(Set.of(), Set.of(), false, true);
+    });
+  }
+
+  public void setMeshConfig(MeshConfig config) {
+    run(() -> {
+      meshConfig = config;
+      publish(Set.of(), Set.of(), true, false);
+    });
+  }
+
+  public void setMeshNetworks(MeshNetworks networks) {
+    run(() -> {
+      meshNetworks = networks;
+      publish(Set.of(), Set.of(), true, false);
+    });
+  }
+
+  /** Waits until every update submitted so far has been published (tests, start-up). */
+  public void flush() {
+    try {
+      executor.submit(() -> { }).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("registry did not settle", e);
+    }
+  }
+
+  private void run(Runnable task) {
+    executor.execute(() -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "registry update failed; keeping the last snapshot", e);
+      }
+    });
+  }
+
+  private void publish(Set<String> touchedHosts, Set<ResourceId> configs, boolean full, boolean statusOnly) {
+    MeshSnapshot prev = current;
+    TreeMap<String, ServiceView> services;
+    Set<String> endpointHosts = new HashSet<>();
+    Set<String> serviceHosts = new HashSet<>();
+    if (full) {
+      services = new TreeMap<>();
+      for (String host : allHosts()) {
+        ServiceView view = buildHost(host);
+        if (view != null) services.put(host, view);
+      }
+    } else {
+      services = new TreeMap<>(prev.services());
+      for (String host : touchedHosts) {
+        ServiceView before = prev.service(host);
+        ServiceView after = buildHost(host);
+        if (Objects.equals(before, after)) continue;
+        if (after == null) services.remove(host); else services.put(host, after);
+        if (before != null && after != null && before.service().equals(after.service())) {
+          endpointHosts.add(host);
+        } else {
+          serviceHosts.add(host);
+        }
+      }
+    }
+    MeshSnapshot.MeshConfiguration config = configs.isEmpty() && !full ? prev.config() : collectConfig();
+    ChangeEvent change = full ? ChangeEvent.FULL : new ChangeEvent(endpointHosts, serviceHosts, configs, false);
+    if (change.isEmpty() && !statusOnly) return;
+    List<ConfigProblem> problems = new ArrayList<>();
+    problemsBySource.values().forEach(problems::addAll);
+    MeshSnapshot next = new MeshSnapshot(prev.version() + 1, services, config, meshConfig, meshNetworks, problems,
+        clusterStatuses(services));
+    current = next;
+    for (BiConsumer<MeshSnapshot, ChangeEvent> l : listeners) {
+      try {
+        l.accept(next, change);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "snapshot listener failed", e);
+      }
+    }
+  }
+
+  private Set<String> allHosts() {
+    Set<String> hosts = new HashSet<>();
+    clusters.values().forEach(c -> hosts.addAll(c.hosts()));
+    return hosts;
+  }
+
+  /**
+   * Namespace sameness: a host declared by several clusters is one service. The first cluster
+   * added (the control plane's own) defines ports and visibility; endpoints and per-cluster
+   * addresses are the union.
+   */
+  private ServiceView buildHost(String host) {
+    MeshService service = null;
+    Map<String, String> addresses = new TreeMap<>();
+    List<WorkloadEndpoint> endpoints = new ArrayList<>();
+    for (ClusterState cluster : clusters.values()) {
+      ServiceView view = new HostBuilder(cluster, settings.get(cluster.clusterId), meshConfig).build(host);
+      if (view == null) continue;
+      if (service == null) service = view.service();
+      addresses.putAll(view.service().addresses());
+      endpoints.addAll(view.endpoints());
+    }
+    if (service == null) return null;
+    MeshService merged = new MeshService(service.hostname(), service.namespace(), service.name(), service.origin(),
+        service.ports(), addresses, service.exportTo(), service.resolution(), service.meshExternal());
+    return new ServiceView(merged, endpoints);
+  }
+
+  private MeshSnapshot.MeshConfiguration collectConfig() {
+    List<VirtualService> vs = new ArrayList<>();
+    List<DestinationRule> dr = new ArrayList<>();
+    List<Sidecar> sc = new ArrayList<>();
+    for (String id : configClusters) {
+      ClusterState c = clusters.get(id);
+      vs.addAll(c.all(VirtualService.class));
+      dr.addAll(c.all(DestinationRule.class));
+      sc.addAll(c.all(Sidecar.class));
+    }
+    Comparator<Resource> byId = Comparator.comparing(Resource::id);
+    vs.sort(byId);
+    dr.sort(byId);
+    sc.sort(byId);
+    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc);
+  }
+
+  private Map<String, MeshSnapshot.ClusterStatus> clusterStatuses(Map<String, ServiceView> services) {
+    Map<String, int[]> counts = new HashMap<>();
+    for (ServiceView v : services.values()) {
+      for (WorkloadEndpoint e : v.endpoints()) counts.computeIfAbsent(e.clusterId(), k -> new int[1])[0]++;
+    }
+    Map<String, MeshSnapshot.ClusterStatus> out = new TreeMap<>();
+    for (ClusterState c : clusters.values()) {
+      ClusterSettings s = settings.get(c.clusterId);
+      out.put(c.clusterId, new MeshSnapshot.ClusterStatus(c.clusterId, s.defaultNetwork(), synced.get(c.clusterId),
+          lastSync.getOrDefault(c.clusterId, 0L), c.hosts().size(), counts.getOrDefault(c.clusterId, new int[1])[0]));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}

@@ -1,0 +1,32 @@
+package weft.registry;
+
+import java.util.Map;
+
+/**
+ * One address and port that serves one port of a service, with everything a generator needs to
+ * decide whether and how a proxy may reach it.
+ *
+ * @param servicePort the service port this endpoint serves (the port clients call)
+ * @param port the port on the workload (target port)
+ */
+public record WorkloadEndpoint(String address, int servicePort, int port, Map<String, String> labels,
+    String clusterId, String network, Locality locality, String serviceAccount, Health health, int weight,
+    String workloadName) implements Comparable<WorkloadEndpoint> {
+
+  /** Mirrors Envoy's health statuses that a control plane may send. */
+  public enum Health { HEALTHY, UNHEALTHY, DRAINING }
+
+  public WorkloadEndpoint {
+    labels = Map.copyOf(labels);
+  }
+
+  @Override
+  public int compareTo(WorkloadEndpoint o) {
+    int c = Integer.compare(servicePort, o.servicePort);
+    if (c != 0) return c;
+    c = clusterId.compareTo(o.clusterId);
+    if (c != 0) return c;
+    c = address.compareTo(o.address);
+    return c != 0 ? c : Integer.compare(port, o.port);
+  }
+}
