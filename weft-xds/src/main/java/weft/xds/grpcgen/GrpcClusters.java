@@ -1,0 +1,113 @@
+package weft.xds.grpcgen;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import com.google.protobuf.UInt64Value;
+import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
+import java.util.Collection;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import weft.model.DestinationRule;
+import weft.registry.ServiceView;
+import weft.xds.ClusterName;
+import weft.xds.view.ProxyView;
+
+/** EDS clusters {@code outbound|PORT|SUBSET|HOST} with the DestinationRule's policies. */
+public final class GrpcClusters {
+  private GrpcClusters() {}
+
+  public static SortedMap<String, Any> generate(ProxyView view, Collection<String> names) {
+    SortedMap<String, Any> out = new TreeMap<>();
+    for (String name : names) {
+      Cluster c = cluster(view, name);
+      if (c != null) out.put(name, Any.pack(c));
+    }
+    return out;
+  }
+
+  private static Cluster cluster(ProxyView view, String name) {
+    ClusterName cn = ClusterName.parse(name);
+    if (cn == null || !cn.direction().equals("outbound")) {
+      view.drop(name, "not an outbound|PORT|SUBSET|HOST cluster name");
+      return null;
+    }
+    ServiceView service = view.service(cn.host());
+    if (service == null) return null;
+    if (service.service().port(cn.port()).isEmpty()) {
+      view.drop(name, "service " + cn.host() + " has no port " + cn.port());
+      return null;
+    }
+    DestinationRule dr = view.destinationRule(cn.host());
+    if (!cn.subset().isEmpty() && Policies.subset(dr, cn.subset()) == null) {
+      view.drop(name, "no DestinationRule for " + cn.host() + " defines subset " + cn.subset());
+      return null;
+    }
+    Cluster.Builder c = Cluster.newBuilder()
+        .setName(name)
+        .setType(Cluster.DiscoveryType.EDS)
+        .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder()
+            .setEdsConfig(ProtoBuilders.ads())
+            .setServiceName(name));
+    loadBalancer(view, c, dr, cn);
+    DestinationRule.ConnectionPool pool = Policies.pick(dr, cn.port(), cn.subset(),
+        DestinationRule.TrafficPolicy::connectionPool);
+    if (pool != null) {
+      if (pool.connectTimeout() != null) c.setConnectTimeout(ProtoBuilders.duration(pool.connectTimeout()));
+      if (pool.http2MaxRequests() != null) {
+        c.setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(CircuitBreakers.Thresholds.newBuilder()
+            .setMaxRequests(UInt32Value.of(pool.http2MaxRequests()))));
+      }
+    }
+    DestinationRule.OutlierDetection od = Policies.pick(dr, cn.port(), cn.subset(),
+        DestinationRule.TrafficPolicy::outlierDetection);
+    if (od != null) c.setOutlierDetection(outlierDetection(od));
+    return c.build();
+  }
+
+  private static void loadBalancer(ProxyView view, Cluster.Builder c, DestinationRule dr, ClusterName cn) {
+    DestinationRule.LoadBalancer lb = Policies.pick(dr, cn.port(), cn.subset(),
+        DestinationRule.TrafficPolicy::loadBalancer);
+    if (lb == null) {
+      c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+      return;
+    }
+    if (lb.consistentHash() != null) {
+      c.setLbPolicy(Cluster.LbPolicy.RING_HASH);
+      if (lb.consistentHash().minimumRingSize() > 0) {
+        c.setRingHashLbConfig(Cluster.RingHashLbConfig.newBuilder()
+            .setMinimumRingSize(UInt64Value.of(lb.consistentHash().minimumRingSize())));
+      }
+      return;
+    }
+    String simple = lb.simple() == null ? "UNSPECIFIED" : lb.simple();
+    switch (simple) {
+      case "LEAST_REQUEST", "LEAST_CONN" -> c.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+      case "RANDOM", "PASSTHROUGH" -> {
+        // grpc-java rejects a whole CDS response naming a policy it lacks; round robin is the nearest it has.
+        view.drop(cn.toString(), "load balancer " + simple + " is not available to gRPC clients; using ROUND_ROBIN");
+        c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+      }
+      default -> c.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+    }
+  }
+
+  /** Istio's mapping: consecutive errors eject; success-rate ejection stays off. */
+  private static OutlierDetection outlierDetection(DestinationRule.OutlierDetection od) {
+    OutlierDetection.Builder b = OutlierDetection.newBuilder()
+        .setEnforcingSuccessRate(UInt32Value.of(0));
+    if (od.consecutive5xxErrors() != null) {
+      b.setConsecutive5Xx(UInt32Value.of(od.consecutive5xxErrors()));
+      b.setEnforcingConsecutive5Xx(UInt32Value.of(100));
+    }
+    if (od.consecutiveGatewayErrors() != null) {
+      b.setConsecutiveGatewayFailure(UInt32Value.of(od.consecutiveGatewayErrors()));
+      b.setEnforcingConsecutiveGatewayFailure(UInt32Value.of(100));
+    }
+    if (od.interval() != null) b.setInterval(ProtoBuilders.duration(od.interval()));
+    if (od.baseEjectionTime() != null) b.setBaseEjectionTime(ProtoBuilders.duration(od.baseEjectionTime()));
+    if (od.maxEjectionPercent() != null) b.setMaxEjectionPercent(UInt32Value.of(od.maxEjectionPercent()));
+    return b.build();
+  }
+}

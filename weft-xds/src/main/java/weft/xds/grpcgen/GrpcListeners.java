@@ -1,0 +1,110 @@
+package weft.xds.grpcgen;
+
+import com.google.protobuf.Any;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.ApiListener;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.NonForwardingAction;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import java.util.Collection;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import weft.registry.ServiceView;
+import weft.xds.view.ProxyView;
+
+/**
+ * Listeners for proxyless gRPC, as Istio names them: a client's {@code HOST:PORT} (an API listener
+ * whose routes come by RDS under the same name) and a server's
+ * {@code xds.istio.io/grpc/lds/inbound/IP:PORT}.
+ */
+public final class GrpcListeners {
+  public static final String INBOUND_PREFIX = "xds.istio.io/grpc/lds/inbound/";
+  static final String FAULT_FILTER = "envoy.filters.http.fault";
+  static final String ROUTER_FILTER = "envoy.filters.http.router";
+  static final String HCM_FILTER = "envoy.filters.network.http_connection_manager";
+
+  private GrpcListeners() {}
+
+  public static SortedMap<String, Any> generate(ProxyView view, Collection<String> names) {
+    SortedMap<String, Any> out = new TreeMap<>();
+    for (String name : names) {
+      Listener listener = name.startsWith(INBOUND_PREFIX) ? inbound(view, name) : outbound(view, name);
+      if (listener != null) out.put(name, Any.pack(listener));
+    }
+    return out;
+  }
+
+  private static Listener outbound(ProxyView view, String name) {
+    HostPort target = HostPort.parse(name);
+    if (target == null) {
+      view.drop(name, "listener name is not HOST:PORT");
+      return null;
+    }
+    ServiceView service = view.service(target.host());
+    if (service == null) return null;
+    if (target.port() != 0 && service.service().port(target.port()).isEmpty()) {
+      view.drop(name, "service " + target.host() + " has no port " + target.port());
+      return null;
+    }
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+        .setStatPrefix(name)
+        .setRds(Rds.newBuilder().setConfigSource(ProtoBuilders.ads()).setRouteConfigName(name))
+        // The fault filter is always present so that a VirtualService fault, added later, is a route change only.
+        .addHttpFilters(HttpFilter.newBuilder().setName(FAULT_FILTER).setTypedConfig(Any.pack(HTTPFault.getDefaultInstance())))
+        .addHttpFilters(router())
+        .build();
+    return Listener.newBuilder()
+        .setName(name)
+        .setApiListener(ApiListener.newBuilder().setApiListener(Any.pack(hcm)))
+        .build();
+  }
+
+  /** A server listener: grpc-java checks that its address is the one the server listens on. */
+  private static Listener inbound(ProxyView view, String name) {
+    HostPort local = HostPort.parse(name.substring(INBOUND_PREFIX.length()));
+    if (local == null || local.port() == 0) {
+      view.drop(name, "inbound listener name must end in IP:PORT");
+      return null;
+    }
+    String routeName = "inbound|" + local.port() + "||";
+    RouteConfiguration routes = RouteConfiguration.newBuilder()
+        .setName(routeName)
+        .addVirtualHosts(VirtualHost.newBuilder()
+            .setName("inbound|http|" + local.port())
+            .addDomains("*")
+            .addRoutes(Route.newBuilder()
+                .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                .setNonForwardingAction(NonForwardingAction.getDefaultInstance())))
+        .build();
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+        .setStatPrefix(routeName)
+        .setRouteConfig(routes)
+        .addHttpFilters(router())
+        .build();
+    return Listener.newBuilder()
+        .setName(name)
+        .setAddress(Address.newBuilder().setSocketAddress(
+            SocketAddress.newBuilder().setAddress(local.host()).setPortValue(local.port())))
+        .setTrafficDirection(TrafficDirection.INBOUND)
+        .addFilterChains(FilterChain.newBuilder()
+            .setName(routeName)
+            .addFilters(Filter.newBuilder().setName(HCM_FILTER).setTypedConfig(Any.pack(hcm))))
+        .build();
+  }
+
+  private static HttpFilter router() {
+    return HttpFilter.newBuilder().setName(ROUTER_FILTER).setTypedConfig(Any.pack(Router.getDefaultInstance())).build();
+  }
+}

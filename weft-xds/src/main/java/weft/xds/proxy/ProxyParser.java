@@ -1,0 +1,70 @@
+package weft.xds.proxy;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import java.util.Map;
+import java.util.TreeMap;
+import weft.registry.Locality;
+
+/**
+ * Reads Istio's node identity contract: id {@code sidecar~IP~POD.NS~NS.svc.cluster.local} and
+ * metadata CLUSTER_ID, NETWORK, NAMESPACE, LABELS, SERVICE_ACCOUNT, GENERATOR.
+ */
+public final class ProxyParser {
+  private ProxyParser() {}
+
+  /** Thrown for a node the control plane cannot serve; the message tells the operator what to fix. */
+  public static final class InvalidNodeException extends Exception {
+    public InvalidNodeException(String message) {
+      super(message);
+    }
+  }
+
+  /** @param defaultClusterId used when the node names no CLUSTER_ID (Istio's default is the local cluster) */
+  public static Proxy parse(Node node, String defaultClusterId) throws InvalidNodeException {
+    String id = node.getId();
+    String[] parts = id.split("~", -1);
+    if (parts.length != 4) {
+      throw new InvalidNodeException("node id '" + id + "' is not TYPE~IP~POD.NAMESPACE~NAMESPACE.svc.DOMAIN "
+          + "(for example sidecar~10.0.0.1~app-1.default~default.svc.cluster.local); fix the bootstrap's node.id");
+    }
+    String kind = parts[0];
+    if (!kind.equals("sidecar") && !kind.equals("router")) {
+      throw new InvalidNodeException("node id '" + id + "' has type '" + kind + "'; expected sidecar or router");
+    }
+    Struct md = node.getMetadata();
+    String podDotNs = parts[2];
+    int dot = podDotNs.indexOf('.');
+    String pod = dot < 0 ? podDotNs : podDotNs.substring(0, dot);
+    String namespace = string(md, "NAMESPACE");
+    if (namespace.isEmpty() && dot >= 0) namespace = podDotNs.substring(dot + 1);
+    if (namespace.isEmpty()) {
+      String domain = parts[3];
+      int d = domain.indexOf('.');
+      namespace = d < 0 ? domain : domain.substring(0, d);
+    }
+    if (namespace.isEmpty()) {
+      throw new InvalidNodeException("node '" + id + "' names no namespace: set metadata NAMESPACE or use POD.NS in the id");
+    }
+    String clusterId = string(md, "CLUSTER_ID");
+    Map<String, String> labels = new TreeMap<>();
+    Value l = md.getFieldsMap().get("LABELS");
+    if (l != null) {
+      if (!l.hasStructValue()) {
+        throw new InvalidNodeException("node '" + id + "' metadata LABELS must be a map of strings");
+      }
+      l.getStructValue().getFieldsMap().forEach((k, v) -> labels.put(k, v.getStringValue()));
+    }
+    var loc = node.getLocality();
+    Locality locality = new Locality(loc.getRegion(), loc.getZone(), loc.getSubZone());
+    return new Proxy(id, kind, parts[1], pod, namespace, clusterId.isEmpty() ? defaultClusterId : clusterId,
+        string(md, "NETWORK"), labels, string(md, "SERVICE_ACCOUNT"), locality,
+        "grpc".equals(string(md, "GENERATOR")), parts[3]);
+  }
+
+  private static String string(Struct md, String key) {
+    Value v = md.getFieldsMap().get(key);
+    return v == null ? "" : v.getStringValue();
+  }
+}

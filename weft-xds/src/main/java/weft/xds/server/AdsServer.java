@@ -1,0 +1,162 @@
+package weft.xds.server;
+
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import weft.registry.ChangeEvent;
+import weft.registry.MeshSnapshot;
+import weft.registry.Registry;
+import weft.xds.Generators;
+
+/**
+ * The Aggregated Discovery Service (State of the World). Each stream is a {@link ProxyConnection};
+ * every new snapshot is handed to each connection, which decides what it must resend.
+ */
+public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
+    implements AutoCloseable {
+  /** The remote address of the current call, for logs and /debug/status. */
+  private static final Context.Key<Object> PEER = Context.key("weft-peer");
+
+  private final Registry registry;
+  private final String defaultClusterId;
+  private final Generators generators = new Generators();
+  private final XdsMetrics metrics;
+  private final Set<ProxyConnection> connections = ConcurrentHashMap.newKeySet();
+  private final ExecutorService pool;
+
+  public AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics) {
+    this.registry = registry;
+    this.defaultClusterId = defaultClusterId;
+    this.metrics = metrics;
+    AtomicInteger n = new AtomicInteger();
+    // Generation is CPU work; one thread per core keeps pushes from starving each other.
+    this.pool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+      Thread t = new Thread(r, "weft-xds-push-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    metrics.connectionsGauge(connections::size);
+    registry.addListener(this::onSnapshot);
+  }
+
+  /** The service with the interceptor that records each stream's peer address. */
+  public ServerServiceDefinition definition() {
+    return ServerInterceptors.intercept(this, new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        Context ctx = Context.current().withValue(PEER, call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        return Contexts.interceptCall(ctx, call, headers, next);
+      }
+    });
+  }
+
+  String defaultClusterId() {
+    return defaultClusterId;
+  }
+
+  MeshSnapshot currentSnapshot() {
+    return registry.current();
+  }
+
+  Generators generators() {
+    return generators;
+  }
+
+  XdsMetrics metrics() {
+    return metrics;
+  }
+
+  private void onSnapshot(MeshSnapshot snapshot, ChangeEvent change) {
+    if (change.serviceHosts().size() > 0 || change.full()) {
+      generators.endpointCache().retainHosts(snapshot.services().keySet());
+    }
+    for (ProxyConnection c : connections) c.enqueue(snapshot, change);
+  }
+
+  @Override
+  public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
+    String peer = String.valueOf(PEER.get());
+    ProxyConnection connection = new ProxyConnection(this, responses, pool, peer, registry.current());
+    ((ServerCallStreamObserver<DiscoveryResponse>) responses).setOnCancelHandler(() -> close(connection));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DiscoveryRequest request) {
+        connection.onRequest(request);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        close(connection);
+      }
+
+      @Override
+      public void onCompleted() {
+        close(connection);
+        try {
+          responses.onCompleted();
+        } catch (RuntimeException ignored) {
+          // already closed by the client
+        }
+      }
+    };
+  }
+
+  /** A connection joins the push fan-out only once its node is known. */
+  void registerProxy(ProxyConnection c) {
+    connections.add(c);
+  }
+
+  void remove(ProxyConnection c) {
+    connections.remove(c);
+  }
+
+  private void close(ProxyConnection c) {
+    c.onClosed();
+    connections.remove(c);
+  }
+
+  public int connectedProxies() {
+    return connections.size();
+  }
+
+  /** Each connected proxy's identity, subscriptions, versions sent and ACKed, NACKs and drop reasons. */
+  public List<Map<String, Object>> proxyStatus() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (ProxyConnection c : connections) {
+      try {
+        out.add(c.statusAsync().get(2, TimeUnit.SECONDS));
+      } catch (Exception e) {
+        out.add(Map.of("id", c.proxy() == null ? "" : c.proxy().id(), "error", "busy: " + e));
+      }
+    }
+    out.sort(Comparator.comparing(m -> String.valueOf(m.get("id"))));
+    return out;
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+}

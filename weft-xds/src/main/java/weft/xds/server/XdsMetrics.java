@@ -1,0 +1,50 @@
+package weft.xds.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import weft.xds.TypeUrls;
+
+/** The xDS server's Prometheus metrics. Names follow Istio's pilot metrics where one exists. */
+public final class XdsMetrics {
+  private final MeterRegistry registry;
+  private final Map<String, Counter> pushes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> nacks = new ConcurrentHashMap<>();
+  private final Map<String, Timer> pushTimes = new ConcurrentHashMap<>();
+  private final Counter rejected;
+
+  public XdsMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.rejected = Counter.builder("weft_xds_rejected_streams_total")
+        .description("xDS streams refused because the node identity was invalid").register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  void connectionsGauge(Supplier<Number> count) {
+    registry.gauge("weft_xds_connected_proxies", count, s -> s.get().doubleValue());
+  }
+
+  void pushed(String typeUrl, int resources, long nanos) {
+    String type = TypeUrls.shortName(typeUrl);
+    pushes.computeIfAbsent(type, t -> Counter.builder("weft_xds_pushes_total").tag("type", t)
+        .description("xDS responses sent").register(registry)).increment();
+    pushTimes.computeIfAbsent(type, t -> Timer.builder("weft_xds_push_generation_seconds").tag("type", t)
+        .description("time to generate and send one response").register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void nack(String typeUrl) {
+    nacks.computeIfAbsent(TypeUrls.shortName(typeUrl), t -> Counter.builder("weft_xds_nacks_total").tag("type", t)
+        .description("xDS responses a proxy rejected").register(registry)).increment();
+  }
+
+  void rejectedStream() {
+    rejected.increment();
+  }
+}
