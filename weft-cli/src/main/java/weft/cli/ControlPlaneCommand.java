@@ -1,0 +1,45 @@
+package weft.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import weft.controlplane.ControlPlane;
+import weft.controlplane.ControlPlaneOptions;
+
+@Command(name = "control-plane", mixinStandardHelpOptions = true,
+    description = "Serve xDS for the mesh described by a config folder (the embedded default).")
+final class ControlPlaneCommand implements Callable<Integer> {
+  @Option(names = "--config-dir", required = true, description = "This cluster's state as YAML files; watched.")
+  Path configDir;
+
+  @Option(names = "--cluster-id", defaultValue = "cluster1", description = "This cluster's id (default ${DEFAULT-VALUE}).")
+  String clusterId;
+
+  @Option(names = "--network", defaultValue = "", description = "Network of this cluster's endpoints when nothing else names one.")
+  String network;
+
+  @Option(names = "--system-namespace", defaultValue = "istio-system", description = "Default ${DEFAULT-VALUE}.")
+  String systemNamespace;
+
+  @Option(names = "--mesh-config", description = "Istio MeshConfig YAML; watched.")
+  Path meshConfig;
+
+  @Option(names = "--mesh-networks", description = "Istio MeshNetworks YAML; watched.")
+  Path meshNetworks;
+
+  @Option(names = "--xds-port", defaultValue = "15010", description = "Plaintext xDS (default ${DEFAULT-VALUE}).")
+  int xdsPort;
+
+  @Option(names = "--monitoring-port", defaultValue = "15014", description = "/ready, /metrics, /debug/status (default ${DEFAULT-VALUE}).")
+  int monitoringPort;
+
+  @Override
+  public Integer call() throws Exception {
+    ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, clusterId, network, systemNamespace,
+        meshConfig, meshNetworks, xdsPort, monitoringPort));
+    Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
+    cp.awaitTermination();
+    return 0;
+  }
+}

@@ -1,0 +1,165 @@
+package weft.controlplane;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import weft.model.ConfigProblem;
+import weft.model.parse.MeshConfigParser;
+import weft.registry.ClusterSettings;
+import weft.registry.MeshSnapshot;
+import weft.registry.Registry;
+import weft.registry.file.FileClusterSource;
+import weft.xds.server.AdsServer;
+import weft.xds.server.XdsMetrics;
+
+/** A running control plane: sources → registry → ADS server, plus the monitoring port. */
+public final class ControlPlane implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
+
+  private final ControlPlaneOptions options;
+  private final Registry registry = new Registry();
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private AdsServer ads;
+  private Server grpc;
+  private MonitoringServer monitoring;
+  private volatile boolean ready;
+
+  private ControlPlane(ControlPlaneOptions options) {
+    this.options = options;
+  }
+
+  /** Starts everything; returns once the initial config is loaded and the ports are serving. */
+  public static ControlPlane start(ControlPlaneOptions options) throws IOException {
+    ControlPlane cp = new ControlPlane(options);
+    try {
+      cp.startAll();
+    } catch (IOException | RuntimeException e) {
+      cp.close();
+      throw e;
+    }
+    return cp;
+  }
+
+  private void startAll() throws IOException {
+    if (options.meshConfig() != null) {
+      MeshFileSource<?> src = new MeshFileSource<>(options.meshConfig(), MeshConfigParser::parseMeshConfig,
+          registry::setMeshConfig, registry);
+      src.start();
+      closeables.add(src);
+    }
+    if (options.meshNetworks() != null) {
+      MeshFileSource<?> src = new MeshFileSource<>(options.meshNetworks(), MeshConfigParser::parseMeshNetworks,
+          registry::setMeshNetworks, registry);
+      src.start();
+      closeables.add(src);
+    }
+    registry.addCluster(new ClusterSettings(options.clusterId(), options.network(), options.systemNamespace()), true);
+    if (options.configDir() != null) {
+      FileClusterSource files = new FileClusterSource(options.configDir(), options.clusterId(), registry);
+      files.start();
+      closeables.add(files);
+    }
+    registry.flush();
+    Gauge.builder("weft_config_errors", registry, r -> count(r.current(), ConfigProblem.Severity.ERROR))
+        .description("configuration problems that rejected a file or resource").register(metrics);
+    Gauge.builder("weft_config_warnings", registry, r -> count(r.current(), ConfigProblem.Severity.WARNING))
+        .description("configuration accepted with a warning").register(metrics);
+    ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics));
+    grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsPort()))
+        .addService(ads.definition())
+        // Proxies hold a stream for hours: keepalives find dead peers, and a client's pings are allowed.
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .maxInboundMessageSize(16 * 1024 * 1024)
+        .build()
+        .start();
+    monitoring = new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status);
+    ready = true;
+    LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
+        + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
+        + " services)");
+  }
+
+  private static double count(MeshSnapshot s, ConfigProblem.Severity severity) {
+    return s.problems().stream().filter(p -> p.severity() == severity).count();
+  }
+
+  public int xdsPort() {
+    return grpc.getPort();
+  }
+
+  public int monitoringPort() {
+    return monitoring.port();
+  }
+
+  public Registry registry() {
+    return registry;
+  }
+
+  public AdsServer ads() {
+    return ads;
+  }
+
+  /** The JSON document served at /debug/status. */
+  public Map<String, Object> status() {
+    MeshSnapshot s = registry.current();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("clusterId", options.clusterId());
+    out.put("ready", ready);
+    out.put("snapshotVersion", s.version());
+    out.put("services", s.services().size());
+    out.put("clusters", s.clusters().values());
+    List<Map<String, Object>> problems = new ArrayList<>();
+    for (ConfigProblem p : s.problems()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("severity", p.severity().name());
+      m.put("file", p.file());
+      m.put("resource", p.resource() == null ? null : p.resource().toString());
+      m.put("field", p.field());
+      m.put("message", p.message());
+      problems.add(m);
+    }
+    out.put("configProblems", problems);
+    out.put("proxies", ads == null ? List.of() : ads.proxyStatus());
+    return out;
+  }
+
+  /** Blocks until the process is asked to stop. */
+  public void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    ready = false;
+    if (grpc != null) {
+      grpc.shutdownNow();
+      try {
+        grpc.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (monitoring != null) monitoring.close();
+    if (ads != null) ads.close();
+    for (AutoCloseable c : closeables) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "closing " + c + ": " + e.getMessage());
+      }
+    }
+    registry.close();
+  }
+}
