@@ -1,0 +1,131 @@
+package weft.e2e;
+
+import com.google.protobuf.StringValue;
+import io.grpc.CallOptions;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.NameResolverRegistry;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.xds.XdsNameResolverProvider;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import weft.controlplane.ControlPlane;
+import weft.controlplane.ControlPlaneOptions;
+import weft.demo.EchoService;
+import weft.demo.GrpcBootstrap;
+
+/**
+ * A running single-cluster mesh for scenario tests: a config folder, our control plane on free
+ * ports, echo servers on loopback addresses, and proxyless grpc-java clients with their own node
+ * identities.
+ */
+final class Mesh implements AutoCloseable {
+  private static final AtomicInteger SCHEMES = new AtomicInteger();
+
+  final Path dir;
+  final ControlPlane controlPlane;
+  final int port;
+  private final List<Server> servers = new ArrayList<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  Mesh() throws IOException {
+    dir = Files.createTempDirectory("weft-e2e");
+    port = freePort();
+    controlPlane = ControlPlane.start(ControlPlaneOptions.forConfigDir(dir).withPorts(0, 0));
+  }
+
+  /** Starts an echo server answering with {@code name} on {@code ip}:{@link #port}. */
+  void echo(String name, String ip) throws IOException {
+    servers.add(NettyServerBuilder.forAddress(new InetSocketAddress(ip, port))
+        .addService(EchoService.named(name)).build().start());
+  }
+
+  /** Writes a config file atomically, as a careful operator or a config sync tool would. */
+  void write(String file, String yaml) throws IOException {
+    Path tmp = dir.resolve("." + file + ".tmp");
+    Files.writeString(tmp, yaml);
+    Files.move(tmp, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  void delete(String file) throws IOException {
+    Files.deleteIfExists(dir.resolve(file));
+  }
+
+  /** A proxyless client in {@code namespace}, with its own xDS client (own scheme, own bootstrap). */
+  ManagedChannel client(String namespace, String host, int servicePort) {
+    String scheme = "xds-e2e-" + SCHEMES.incrementAndGet();
+    Map<String, Object> bootstrap = GrpcBootstrap.of("localhost:" + controlPlane.xdsPort(), "client-" + scheme,
+        namespace, "127.0.0.1", "cluster1", "", Map.of("app", "client"));
+    NameResolverRegistry.getDefaultRegistry().register(XdsNameResolverProvider.createForTest(scheme, bootstrap));
+    ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///" + host + ":" + servicePort,
+        InsecureChannelCredentials.create()).build();
+    channels.add(channel);
+    return channel;
+  }
+
+  static String call(ManagedChannel channel) {
+    return call(channel, Map.of());
+  }
+
+  static String call(ManagedChannel channel, Map<String, String> headers) {
+    Metadata md = new Metadata();
+    headers.forEach((k, v) -> md.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
+    io.grpc.Channel ch = io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(md));
+    return ClientCalls.blockingUnaryCall(ch, EchoService.WHO,
+        CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), StringValue.of("hi")).getValue();
+  }
+
+  /** Calls {@code n} times and counts the answers per server. */
+  static Map<String, Integer> spread(ManagedChannel channel, int n, Map<String, String> headers) {
+    Map<String, Integer> counts = new TreeMap<>();
+    for (int i = 0; i < n; i++) counts.merge(call(channel, headers), 1, Integer::sum);
+    return counts;
+  }
+
+  String debugStatus() throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://localhost:" + controlPlane.monitoringPort() + "/debug/status")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  String metrics() throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://localhost:" + controlPlane.monitoringPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (ManagedChannel c : channels) c.shutdownNow();
+    for (Server s : servers) s.shutdownNow();
+    controlPlane.close();
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}
