@@ -77,6 +77,9 @@ public final class ControlPlane implements AutoCloseable {
     ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics));
     grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsPort()))
         .addService(ads.definition())
+        // Stream callbacks only hand requests to each connection's own executor, so they can run on
+        // the I/O thread: one thread hop less per request.
+        .directExecutor()
         // Proxies hold a stream for hours: keepalives find dead peers, and a client's pings are allowed.
         .keepAliveTime(30, TimeUnit.SECONDS)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)

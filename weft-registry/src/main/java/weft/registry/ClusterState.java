@@ -84,6 +84,15 @@ final class ClusterState {
     return hosts;
   }
 
+  /** How many hosts this cluster declares, without building the set. */
+  int hostCount() {
+    int n = entriesByHost.size();
+    for (Set<ResourceId> ids : servicesByNamespace.values()) {
+      for (ResourceId id : ids) if (id.kind().equals("Service")) n++;
+    }
+    return n;
+  }
+
   <T extends Resource> List<T> all(Class<T> type) {
     List<T> out = new ArrayList<>();
     for (Resource r : resources.values()) if (type.isInstance(r)) out.add(type.cast(r));

@@ -25,6 +25,7 @@ public final class MeshSnapshot {
   private final MeshNetworks meshNetworks;
   private final List<ConfigProblem> problems;
   private final Map<String, ClusterStatus> clusters;
+  private final long createdNanos = System.nanoTime();
 
   MeshSnapshot(long version, SortedMap<String, ServiceView> services, MeshConfiguration config,
       MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
@@ -45,6 +46,11 @@ public final class MeshSnapshot {
 
   public long version() {
     return version;
+  }
+
+  /** {@link System#nanoTime()} when this snapshot was published: the start of convergence for its change. */
+  public long createdNanos() {
+    return createdNanos;
   }
 
   /** Every service by hostname, sorted. */

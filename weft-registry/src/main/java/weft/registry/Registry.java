@@ -46,6 +46,8 @@ public final class Registry implements AutoCloseable {
   private final Set<String> configClusters = new HashSet<>();
   private final Map<String, List<ConfigProblem>> problemsBySource = new TreeMap<>();
   private final List<BiConsumer<MeshSnapshot, ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
+  /** cluster → endpoints it contributes, kept up to date per touched host rather than recounted. */
+  private final Map<String, Integer> endpointCounts = new HashMap<>();
   private MeshConfig meshConfig = MeshConfig.defaults();
   private MeshNetworks meshNetworks = MeshNetworks.empty();
   private volatile MeshSnapshot current = MeshSnapshot.empty();
@@ -141,9 +143,11 @@ public final class Registry implements AutoCloseable {
     Set<String> serviceHosts = new HashSet<>();
     if (full) {
       services = new TreeMap<>();
+      endpointCounts.clear();
       for (String host : allHosts()) {
         ServiceView view = buildHost(host);
         if (view != null) services.put(host, view);
+        count(view, 1);
       }
     } else {
       services = new TreeMap<>(prev.services());
@@ -152,6 +156,8 @@ public final class Registry implements AutoCloseable {
         ServiceView after = buildHost(host);
         if (Objects.equals(before, after)) continue;
         if (after == null) services.remove(host); else services.put(host, after);
+        count(before, -1);
+        count(after, 1);
         if (before != null && after != null && before.service().equals(after.service())) {
           endpointHosts.add(host);
         } else {
@@ -165,7 +171,7 @@ public final class Registry implements AutoCloseable {
     List<ConfigProblem> problems = new ArrayList<>();
     problemsBySource.values().forEach(problems::addAll);
     MeshSnapshot next = new MeshSnapshot(prev.version() + 1, services, config, meshConfig, meshNetworks, problems,
-        clusterStatuses(services));
+        clusterStatuses());
     current = next;
     for (BiConsumer<MeshSnapshot, ChangeEvent> l : listeners) {
       try {
@@ -221,16 +227,17 @@ public final class Registry implements AutoCloseable {
     return MeshSnapshot.MeshConfiguration.of(vs, dr, sc);
   }
 
-  private Map<String, MeshSnapshot.ClusterStatus> clusterStatuses(Map<String, ServiceView> services) {
-    Map<String, int[]> counts = new HashMap<>();
-    for (ServiceView v : services.values()) {
-      for (WorkloadEndpoint e : v.endpoints()) counts.computeIfAbsent(e.clusterId(), k -> new int[1])[0]++;
-    }
+  private void count(ServiceView view, int sign) {
+    if (view == null) return;
+    for (WorkloadEndpoint e : view.endpoints()) endpointCounts.merge(e.clusterId(), sign, Integer::sum);
+  }
+
+  private Map<String, MeshSnapshot.ClusterStatus> clusterStatuses() {
     Map<String, MeshSnapshot.ClusterStatus> out = new TreeMap<>();
     for (ClusterState c : clusters.values()) {
       ClusterSettings s = settings.get(c.clusterId);
       out.put(c.clusterId, new MeshSnapshot.ClusterStatus(c.clusterId, s.defaultNetwork(), synced.get(c.clusterId),
-          lastSync.getOrDefault(c.clusterId, 0L), c.hosts().size(), counts.getOrDefault(c.clusterId, new int[1])[0]));
+          lastSync.getOrDefault(c.clusterId, 0L), c.hostCount(), endpointCounts.getOrDefault(c.clusterId, 0)));
     }
     return out;
   }

@@ -34,6 +34,8 @@ public final class FileClusterSource implements AutoCloseable {
   private final Registry registry;
   /** file → the resources it currently contributes (last good). Touched by one thread at a time. */
   private final Map<Path, Map<ResourceId, Resource>> byFile = new TreeMap<>();
+  /** resource → the files that declare it; the last in path order wins, so event order does not matter. */
+  private final Map<ResourceId, java.util.TreeSet<Path>> filesById = new HashMap<>();
   private FileWatcher watcher;
 
   public FileClusterSource(Path folder, String clusterId, Registry registry) {
@@ -44,13 +46,15 @@ public final class FileClusterSource implements AutoCloseable {
 
   /** Reads every file once, hands the registry one batch, then watches. */
   public synchronized void start() throws IOException {
+    List<Path> files = yamlFiles();
+    // Watch before reading, so an edit made meanwhile is not missed; its event waits for this method.
+    watcher = new FileWatcher(Set.of(folder), FileClusterSource::isYaml, this::onChange);
     Map<ResourceId, Resource> initial = new HashMap<>();
-    for (Path file : yamlFiles()) {
+    for (Path file : files) {
       readFile(file);
     }
-    byFile.values().forEach(initial::putAll);
+    for (ResourceId id : filesById.keySet()) initial.put(id, effective(id));
     registry.update(clusterId, initial, true);
-    watcher = new FileWatcher(Set.of(folder), FileClusterSource::isYaml, this::onChange);
   }
 
   private List<Path> yamlFiles() throws IOException {
@@ -67,16 +71,17 @@ public final class FileClusterSource implements AutoCloseable {
     return (n.endsWith(".yaml") || n.endsWith(".yml")) && !n.startsWith(".");
   }
 
+  /** Only the resources of the changed file are compared: the cost of an edit does not grow with the folder. */
   private synchronized void onChange(Path file) {
-    Map<ResourceId, Resource> before = effective();
+    Set<ResourceId> ids = new HashSet<>(byFile.getOrDefault(file, Map.of()).keySet());
+    Map<ResourceId, Resource> before = new HashMap<>();
+    for (ResourceId id : ids) before.put(id, effective(id));
     readFile(file);
-    Map<ResourceId, Resource> after = effective();
+    ids.addAll(byFile.getOrDefault(file, Map.of()).keySet());
     Map<ResourceId, Resource> changes = new HashMap<>();
-    Set<ResourceId> ids = new HashSet<>(before.keySet());
-    ids.addAll(after.keySet());
     for (ResourceId id : ids) {
-      Resource a = after.get(id);
-      if (!java.util.Objects.equals(before.get(id), a)) changes.put(id, a);
+      Resource after = effective(id);
+      if (!java.util.Objects.equals(before.get(id), after)) changes.put(id, after);
     }
     if (!changes.isEmpty()) registry.update(clusterId, changes, false);
   }
@@ -85,7 +90,7 @@ public final class FileClusterSource implements AutoCloseable {
   private void readFile(Path file) {
     String name = folder.relativize(file).toString();
     if (!Files.exists(file)) {
-      byFile.remove(file);
+      setFile(file, null);
       registry.reportProblems(sourceKey(file), List.of());
       return;
     }
@@ -116,7 +121,7 @@ public final class FileClusterSource implements AutoCloseable {
       LOG.log(p.severity() == ConfigProblem.Severity.ERROR ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
           p.describe());
     }
-    byFile.put(file, next);
+    setFile(file, next);
     registry.reportProblems(sourceKey(file), problems);
   }
 
@@ -124,11 +129,24 @@ public final class FileClusterSource implements AutoCloseable {
     return "file:" + file;
   }
 
-  /** Later files win when two declare the same resource, so the result does not depend on event order. */
-  private Map<ResourceId, Resource> effective() {
-    Map<ResourceId, Resource> all = new HashMap<>();
-    byFile.values().forEach(all::putAll);
-    return all;
+  /** The version of a resource that serves: from the last file (in path order) that declares it. */
+  private Resource effective(ResourceId id) {
+    java.util.TreeSet<Path> files = filesById.get(id);
+    return files == null ? null : byFile.get(files.last()).get(id);
+  }
+
+  private void setFile(Path file, Map<ResourceId, Resource> resources) {
+    Map<ResourceId, Resource> old = resources == null ? byFile.remove(file) : byFile.put(file, resources);
+    if (old != null) {
+      for (ResourceId id : old.keySet()) {
+        java.util.TreeSet<Path> files = filesById.get(id);
+        files.remove(file);
+        if (files.isEmpty()) filesById.remove(id);
+      }
+    }
+    if (resources != null) {
+      for (ResourceId id : resources.keySet()) filesById.computeIfAbsent(id, k -> new java.util.TreeSet<>()).add(file);
+    }
   }
 
   @Override

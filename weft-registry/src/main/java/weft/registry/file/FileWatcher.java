@@ -36,7 +36,7 @@ public final class FileWatcher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(FileWatcher.class.getName());
   /** Long enough for a small write to complete, short against the 100 ms convergence target. */
   static final long SETTLE_MILLIS = 8;
-  static final long RESCAN_MILLIS = 2_000;
+  static final long RESCAN_MILLIS = 5_000;
 
   private final WatchService watchService;
   private final ScheduledExecutorService scheduler;
@@ -44,7 +44,9 @@ public final class FileWatcher implements AutoCloseable {
   private final Map<WatchKey, Path> keys = new HashMap<>();
   private final Set<Path> pending = new HashSet<>();
   private final Set<Path> roots;
-  private final Map<Path, String> stamps = new HashMap<>();
+  private final Map<Path, String> stamps = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Rescans stat every file: kept off the thread that applies changes so they never wait behind it. */
+  private final ScheduledExecutorService rescanner;
   private final Thread thread;
   private final Predicate<Path> accept;
 
@@ -64,9 +66,14 @@ public final class FileWatcher implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    this.rescanner = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "weft-file-rescan");
+      t.setDaemon(true);
+      return t;
+    });
     for (Path folder : folders) registerTree(folder);
-    scheduler.execute(this::rescan);
-    scheduler.scheduleWithFixedDelay(this::rescan, RESCAN_MILLIS, RESCAN_MILLIS, TimeUnit.MILLISECONDS);
+    rescanner.execute(this::recordStamps);
+    rescanner.scheduleWithFixedDelay(this::rescan, RESCAN_MILLIS, RESCAN_MILLIS, TimeUnit.MILLISECONDS);
     this.thread = new Thread(this::loop, "weft-file-watch");
     thread.setDaemon(true);
     thread.start();
@@ -95,7 +102,7 @@ public final class FileWatcher implements AutoCloseable {
       }
       for (WatchEvent<?> event : key.pollEvents()) {
         if (event.kind() == OVERFLOW || dir == null) {
-          scheduler.execute(this::rescan);
+          rescanner.execute(this::rescan);
           continue;
         }
         Path path = dir.resolve((Path) event.context());
@@ -107,7 +114,7 @@ public final class FileWatcher implements AutoCloseable {
           } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot watch new folder " + path + ": " + e.getMessage());
           }
-          scheduler.execute(this::rescan);
+          rescanner.execute(this::rescan);
           continue;
         }
         schedule(path);
@@ -130,7 +137,8 @@ public final class FileWatcher implements AutoCloseable {
   }
 
   private void deliver(Path path) {
-    stamps.put(path, stamp(path));
+    String stamp = stamp(path);
+    if (stamp.equals("absent")) stamps.remove(path); else stamps.put(path, stamp);
     try {
       onChange.accept(path);
     } catch (RuntimeException e) {
@@ -138,8 +146,23 @@ public final class FileWatcher implements AutoCloseable {
     }
   }
 
+  /** The state the caller has already read at start: later differences are changes. */
+  private void recordStamps() {
+    for (Path p : listFiles()) stamps.putIfAbsent(p, stamp(p));
+  }
+
   /** Catches anything the kernel's events missed by comparing size and modification time. */
   private void rescan() {
+    Set<Path> seen = listFiles();
+    for (Path p : seen) {
+      if (!stamp(p).equals(stamps.get(p))) schedule(p);
+    }
+    for (Path p : Set.copyOf(stamps.keySet())) {
+      if (!seen.contains(p)) schedule(p);
+    }
+  }
+
+  private Set<Path> listFiles() {
     Set<Path> seen = new HashSet<>();
     for (Path root : roots) {
       if (!Files.isDirectory(root)) continue;
@@ -149,15 +172,7 @@ public final class FileWatcher implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "cannot list " + root + ": " + e.getMessage());
       }
     }
-    for (Path p : seen) {
-      if (!stamp(p).equals(stamps.get(p))) deliver(p);
-    }
-    for (Path p : Set.copyOf(stamps.keySet())) {
-      if (!seen.contains(p)) {
-        deliver(p);
-        stamps.remove(p);
-      }
-    }
+    return seen;
   }
 
   private static String stamp(Path p) {
@@ -176,6 +191,7 @@ public final class FileWatcher implements AutoCloseable {
       // closing twice or after a failure: nothing left to release
     }
     scheduler.shutdownNow();
+    rescanner.shutdownNow();
     thread.interrupt();
   }
 }

@@ -96,23 +96,25 @@ final class ProxyConnection {
     if (change == null || closed || proxy == null) return;
     ProxyView view = new ProxyView(snapshot, proxy);
     boolean endpointsOnly = change.endpointsOnly();
+    boolean sent = false;
     for (String type : TypeUrls.PUSH_ORDER) {
       WatchState w = watches.get(type);
       if (w == null || !Generators.affects(type, change)) continue;
       Set<String> names = w.names;
       if (endpointsOnly) names = namesForHosts(w.names, change.endpointHosts());
       if (names.isEmpty() && !w.wildcard) continue;
-      push(w, view, names, false);
+      sent |= push(w, view, names, false);
     }
     recordDropped(view, !endpointsOnly);
+    if (sent) server.metrics().converged(System.nanoTime() - snapshot.createdNanos());
   }
 
   /** Only the watched clusters of the changed hosts: the rest of the proxy's endpoints are untouched. */
   private static Set<String> namesForHosts(Set<String> names, Set<String> hosts) {
     Set<String> out = new TreeSet<>();
     for (String n : names) {
-      ClusterName cn = ClusterName.parse(n);
-      if (cn != null && hosts.contains(cn.host())) out.add(n);
+      String host = ClusterName.hostOf(n);
+      if (host != null && hosts.contains(host)) out.add(n);
     }
     return out;
   }
@@ -181,7 +183,7 @@ final class ProxyConnection {
    * Generates the named resources and sends what the client lacks. For listeners and clusters a
    * response must list them all (absence means deletion); routes and endpoints may go alone.
    */
-  private void push(WatchState w, ProxyView view, Set<String> names, boolean force) {
+  private boolean push(WatchState w, ProxyView view, Set<String> names, boolean force) {
     long start = System.nanoTime();
     boolean full = TypeUrls.isFullState(w.typeUrl);
     Set<String> wanted = full ? w.names : names;
@@ -196,7 +198,7 @@ final class ProxyConnection {
     if (full) {
       for (String n : w.sent.keySet()) if (!resources.containsKey(n)) removed.add(n);
     }
-    if (!force && changed.isEmpty() && removed.isEmpty()) return;
+    if (!force && changed.isEmpty() && removed.isEmpty()) return false;
     DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder().setTypeUrl(w.typeUrl);
     if (full) {
       w.sent = new TreeMap<>();
@@ -214,6 +216,7 @@ final class ProxyConnection {
     response.setVersionInfo(w.sentVersion).setNonce(w.lastNonce);
     send(response.build());
     server.metrics().pushed(w.typeUrl, response.getResourcesCount(), System.nanoTime() - start);
+    return true;
   }
 
   /** A wildcard subscription: everything of the type the proxy may see (clusters for every visible service port). */
