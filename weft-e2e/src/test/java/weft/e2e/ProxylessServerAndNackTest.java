@@ -89,17 +89,11 @@ class ProxylessServerAndNackTest {
   }
 
   private static String vs(String uriMatch) {
-    return """
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata: {name: reviews, namespace: default}
-        spec:
-          hosts: [reviews]
-          http:
+    return Yamls.virtualService("reviews", """
           - match:
             - uri: {%s}
             route:
             - destination: {host: reviews, subset: v2}
-        """.formatted(uriMatch);
+        """.formatted(uriMatch));
   }
 }

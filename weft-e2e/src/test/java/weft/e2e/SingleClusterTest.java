@@ -59,7 +59,7 @@ class SingleClusterTest {
 
   @Test
   void virtualServiceSplitsEightyTwenty() throws Exception {
-    mesh.write("reviews-vs.yaml", split(80, 20));
+    mesh.write("reviews-vs.yaml", Yamls.split("reviews", 80, 20));
     ManagedChannel client = mesh.client("default", HOST, SERVICE_PORT);
     awaitOnly(client, Map.of(), V1A[0], V1B[0], V2[0]);
     await().atMost(Duration.ofSeconds(10)).until(() -> share(Mesh.spread(client, 200, Map.of()), V2[0]) < 0.35);
@@ -71,13 +71,7 @@ class SingleClusterTest {
 
   @Test
   void headerMatchRoutesToSubsetV2() throws Exception {
-    mesh.write("reviews-vs.yaml", """
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata: {name: reviews, namespace: default}
-        spec:
-          hosts: [reviews]
-          http:
+    mesh.write("reviews-vs.yaml", Yamls.virtualService("reviews", """
           - match:
             - headers:
                 end-user: {exact: jason}
@@ -85,7 +79,7 @@ class SingleClusterTest {
             - destination: {host: reviews, subset: v2}
           - route:
             - destination: {host: reviews, subset: v1}
-        """);
+        """));
     ManagedChannel client = mesh.client("default", HOST, SERVICE_PORT);
     awaitOnly(client, Map.of(), V1A[0], V1B[0]);
     assertThat(Mesh.spread(client, 100, Map.of("end-user", "jason"))).containsOnlyKeys(V2[0]);
@@ -144,34 +138,18 @@ class SingleClusterTest {
   void brokenFileIsReportedByNameAndClientsKeepWorking() throws Exception {
     RecordingHandler log = RecordingHandler.install();
     try {
-      mesh.write("reviews-vs.yaml", split(100, 0));
+      mesh.write("reviews-vs.yaml", Yamls.split("reviews", 100, 0));
       ManagedChannel client = mesh.client("default", HOST, SERVICE_PORT);
       awaitOnly(client, Map.of(), V1A[0], V1B[0]);
       mesh.write("broken.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: [unclosed\n");
       // A bad edit of a file that was serving: the VirtualService keeps its last good version.
-      mesh.write("reviews-vs.yaml", split(-5, 0));
+      mesh.write("reviews-vs.yaml", Yamls.split("reviews", -5, 0));
       await().atMost(Duration.ofSeconds(10)).until(() -> log.contains("broken.yaml") && log.contains("reviews-vs.yaml"));
       assertThat(mesh.debugStatus()).contains("broken.yaml").contains("reviews-vs.yaml");
       assertThat(Mesh.spread(client, 100, Map.of())).containsOnlyKeys(V1A[0], V1B[0]);
     } finally {
       log.remove();
     }
-  }
-
-  private static String split(int v1, int v2) {
-    return """
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata: {name: reviews, namespace: default}
-        spec:
-          hosts: [reviews]
-          http:
-          - route:
-            - destination: {host: reviews, subset: v1}
-              weight: %d
-            - destination: {host: reviews, subset: v2}
-              weight: %d
-        """.formatted(v1, v2);
   }
 
   /** Waits until 60 calls in a row land only on {@code names} (config has reached the client). */

@@ -80,4 +80,27 @@ final class Yamls {
             labels: {version: v2}
         """.formatted(host, namespace, host);
   }
+
+  /** A VirtualService for {@code name} in {@code default}, with the given {@code http:} list (indented two spaces). */
+  static String virtualService(String name, String http) {
+    return """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: %s, namespace: default}
+        spec:
+          hosts: [%s]
+          http:
+        """.formatted(name, name) + http;
+  }
+
+  /** Weighted split of {@code name} between subsets v1 and v2. */
+  static String split(String name, int v1, int v2) {
+    return virtualService(name, """
+          - route:
+            - destination: {host: %s, subset: v1}
+              weight: %d
+            - destination: {host: %s, subset: v2}
+              weight: %d
+        """.formatted(name, v1, name, v2));
+  }
 }

@@ -2,7 +2,6 @@ package weft.xds;
 
 import com.google.protobuf.Any;
 import java.util.Collection;
-import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import weft.registry.ChangeEvent;
@@ -27,7 +26,8 @@ public final class Generators {
     SortedMap<String, Any> out = new TreeMap<>();
     for (String name : names) {
       try {
-        out.putAll(generateOne(typeUrl, view, List.of(name)));
+        Any resource = generateOne(typeUrl, view, name);
+        if (resource != null) out.put(name, resource);
       } catch (RuntimeException e) {
         // One bad resource must not cost the proxy the others; the reason shows in /debug/status.
         LOG.log(System.Logger.Level.ERROR, "generating " + TypeUrls.shortName(typeUrl) + " " + name + " for "
@@ -38,13 +38,13 @@ public final class Generators {
     return out;
   }
 
-  private SortedMap<String, Any> generateOne(String typeUrl, ProxyView view, List<String> names) {
+  private Any generateOne(String typeUrl, ProxyView view, String name) {
     return switch (typeUrl) {
-      case TypeUrls.LISTENER -> GrpcListeners.generate(view, names);
-      case TypeUrls.ROUTE -> GrpcRoutes.generate(view, names);
-      case TypeUrls.CLUSTER -> GrpcClusters.generate(view, names);
-      case TypeUrls.ENDPOINT -> GrpcEndpoints.generate(view, names, endpointCache);
-      default -> new TreeMap<>();
+      case TypeUrls.LISTENER -> GrpcListeners.generate(view, name);
+      case TypeUrls.ROUTE -> GrpcRoutes.generate(view, name);
+      case TypeUrls.CLUSTER -> GrpcClusters.generate(view, name);
+      case TypeUrls.ENDPOINT -> GrpcEndpoints.generate(view, name, endpointCache);
+      default -> null;
     };
   }
 

@@ -6,9 +6,6 @@ import com.google.protobuf.UInt64Value;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
-import java.util.Collection;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import weft.model.DestinationRule;
 import weft.registry.ServiceView;
 import weft.xds.ClusterName;
@@ -18,13 +15,10 @@ import weft.xds.view.ProxyView;
 public final class GrpcClusters {
   private GrpcClusters() {}
 
-  public static SortedMap<String, Any> generate(ProxyView view, Collection<String> names) {
-    SortedMap<String, Any> out = new TreeMap<>();
-    for (String name : names) {
-      Cluster c = cluster(view, name);
-      if (c != null) out.put(name, Any.pack(c));
-    }
-    return out;
+  /** The cluster with this name, or null (with the reason recorded in the view). */
+  public static Any generate(ProxyView view, String name) {
+    Cluster c = cluster(view, name);
+    return c == null ? null : Any.pack(c);
   }
 
   private static Cluster cluster(ProxyView view, String name) {

@@ -10,10 +10,8 @@ import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import weft.model.DestinationRule;
 import weft.model.Labels;
@@ -27,16 +25,8 @@ import weft.xds.view.ProxyView;
 public final class GrpcEndpoints {
   private GrpcEndpoints() {}
 
-  public static SortedMap<String, Any> generate(ProxyView view, Collection<String> names, EndpointCache cache) {
-    SortedMap<String, Any> out = new TreeMap<>();
-    for (String name : names) {
-      Any cla = assignment(view, name, cache);
-      if (cla != null) out.put(name, cla);
-    }
-    return out;
-  }
-
-  private static Any assignment(ProxyView view, String name, EndpointCache cache) {
+  /** The endpoint assignment for this cluster name, or null (with the reason recorded in the view). */
+  public static Any generate(ProxyView view, String name, EndpointCache cache) {
     ClusterName cn = ClusterName.parse(name);
     if (cn == null) {
       view.drop(name, "not an outbound|PORT|SUBSET|HOST cluster name");

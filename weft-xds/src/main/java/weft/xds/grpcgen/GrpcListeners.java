@@ -18,9 +18,6 @@ import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
-import java.util.Collection;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import weft.registry.ServiceView;
 import weft.xds.view.ProxyView;
 
@@ -37,13 +34,10 @@ public final class GrpcListeners {
 
   private GrpcListeners() {}
 
-  public static SortedMap<String, Any> generate(ProxyView view, Collection<String> names) {
-    SortedMap<String, Any> out = new TreeMap<>();
-    for (String name : names) {
-      Listener listener = name.startsWith(INBOUND_PREFIX) ? inbound(view, name) : outbound(view, name);
-      if (listener != null) out.put(name, Any.pack(listener));
-    }
-    return out;
+  /** The listener with this name, or null (with the reason recorded in the view). */
+  public static Any generate(ProxyView view, String name) {
+    Listener listener = name.startsWith(INBOUND_PREFIX) ? inbound(view, name) : outbound(view, name);
+    return listener == null ? null : Any.pack(listener);
   }
 
   private static Listener outbound(ProxyView view, String name) {

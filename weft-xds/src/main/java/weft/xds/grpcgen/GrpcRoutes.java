@@ -16,10 +16,8 @@ import io.envoyproxy.envoy.extensions.filters.common.fault.v3.FaultDelay;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import weft.model.DestinationRule;
 import weft.model.StringMatch;
@@ -39,13 +37,10 @@ public final class GrpcRoutes {
 
   private GrpcRoutes() {}
 
-  public static SortedMap<String, Any> generate(ProxyView view, Collection<String> names) {
-    SortedMap<String, Any> out = new TreeMap<>();
-    for (String name : names) {
-      RouteConfiguration rc = routeConfiguration(view, name);
-      if (rc != null) out.put(name, Any.pack(rc));
-    }
-    return out;
+  /** The route configuration with this name ({@code HOST:PORT}), or null (with the reason recorded). */
+  public static Any generate(ProxyView view, String name) {
+    RouteConfiguration rc = routeConfiguration(view, name);
+    return rc == null ? null : Any.pack(rc);
   }
 
   private static RouteConfiguration routeConfiguration(ProxyView view, String name) {

@@ -16,9 +16,4 @@ public record Proxy(String id, String kind, String ip, String podName, String na
   public Proxy {
     labels = Map.copyOf(labels);
   }
-
-  /** Everything a proxy's visibility and endpoint view depend on; proxies with equal keys see the same. */
-  public String viewKey() {
-    return namespace + "|" + clusterId + "|" + network + "|" + locality + "|" + labels.hashCode() + "|" + proxyless;
-  }
 }

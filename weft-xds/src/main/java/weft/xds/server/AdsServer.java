@@ -56,7 +56,7 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
       t.setDaemon(true);
       return t;
     });
-    metrics.connectionsGauge(connections::size);
+    metrics.connectionsGauge(connections);
     registry.addListener(this::onSnapshot);
   }
 

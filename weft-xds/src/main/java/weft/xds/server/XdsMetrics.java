@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.Timer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import weft.xds.TypeUrls;
 
 /** The xDS server's Prometheus metrics. Names follow Istio's pilot metrics where one exists. */
@@ -36,8 +35,10 @@ public final class XdsMetrics {
     return registry;
   }
 
-  void connectionsGauge(Supplier<Number> count) {
-    registry.gauge("weft_xds_connected_proxies", count, s -> s.get().doubleValue());
+  /** Micrometer holds gauge state weakly; the connection set lives as long as the server, so hold it strongly. */
+  void connectionsGauge(java.util.Collection<?> connections) {
+    io.micrometer.core.instrument.Gauge.builder("weft_xds_connected_proxies", connections, java.util.Collection::size)
+        .description("proxies with an open ADS stream").strongReference(true).register(registry);
   }
 
   void pushed(String typeUrl, int resources, long nanos) {
