@@ -3,6 +3,6 @@ package weft.model;
 /** Any parsed configuration resource. */
 public sealed interface Resource
     permits K8sService, EndpointSlice, Pod, Namespace, Node, ServiceEntry, WorkloadEntry,
-        DestinationRule, VirtualService, Sidecar {
+        DestinationRule, VirtualService, Sidecar, Gateway {
   ResourceId id();
 }

@@ -68,7 +68,7 @@ final class ClusterState {
 
   boolean isConfig(ResourceId id) {
     return switch (id.kind()) {
-      case "VirtualService", "DestinationRule", "Sidecar" -> true;
+      case "VirtualService", "DestinationRule", "Sidecar", "Gateway" -> true;
       default -> false;
     };
   }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.SortedMap;
 import weft.model.ConfigProblem;
 import weft.model.DestinationRule;
+import weft.model.Gateway;
 import weft.model.MeshConfig;
 import weft.model.MeshNetworks;
 import weft.model.Sidecar;
@@ -26,6 +27,7 @@ public final class MeshSnapshot {
   private final List<ConfigProblem> problems;
   private final Map<String, ClusterStatus> clusters;
   private final long createdNanos = System.nanoTime();
+  private volatile Map<String, List<WorkloadAt>> byAddress;
 
   MeshSnapshot(long version, SortedMap<String, ServiceView> services, MeshConfiguration config,
       MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
@@ -62,6 +64,25 @@ public final class MeshSnapshot {
     return services.get(host);
   }
 
+  /** A workload's own endpoints: every service port it serves, found by its address in its cluster. */
+  public List<WorkloadAt> endpointsAt(String clusterId, String address) {
+    Map<String, List<WorkloadAt>> index = byAddress;
+    if (index == null) {
+      // Built once per snapshot on first use: only sidecars (inbound config) ask.
+      Map<String, List<WorkloadAt>> built = new HashMap<>();
+      for (ServiceView v : services.values()) {
+        for (WorkloadEndpoint e : v.endpoints()) {
+          built.computeIfAbsent(e.clusterId() + "/" + e.address(), k -> new ArrayList<>()).add(new WorkloadAt(v, e));
+        }
+      }
+      byAddress = index = built;
+    }
+    return index.getOrDefault(clusterId + "/" + address, List.of());
+  }
+
+  /** One service port a workload serves. */
+  public record WorkloadAt(ServiceView service, WorkloadEndpoint endpoint) {}
+
   public MeshConfiguration config() {
     return config;
   }
@@ -84,19 +105,20 @@ public final class MeshSnapshot {
 
   /** Routing and visibility config, sorted by resource id, indexed by the host each names. */
   public record MeshConfiguration(List<VirtualService> virtualServices, List<DestinationRule> destinationRules,
-      List<Sidecar> sidecars, Map<String, List<VirtualService>> virtualServicesByHost,
+      List<Sidecar> sidecars, List<Gateway> gateways, Map<String, List<VirtualService>> virtualServicesByHost,
       Map<String, List<DestinationRule>> destinationRulesByHost) {
-    static final MeshConfiguration EMPTY = of(List.of(), List.of(), List.of());
+    static final MeshConfiguration EMPTY = of(List.of(), List.of(), List.of(), List.of());
 
-    static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars) {
+    static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
+        List<Gateway> gateways) {
       Map<String, List<VirtualService>> vsByHost = new HashMap<>();
       for (VirtualService v : vs) {
         for (String h : v.hosts()) vsByHost.computeIfAbsent(h, k -> new ArrayList<>()).add(v);
       }
       Map<String, List<DestinationRule>> drByHost = new HashMap<>();
       for (DestinationRule d : dr) drByHost.computeIfAbsent(d.host(), k -> new ArrayList<>()).add(d);
-      return new MeshConfiguration(List.copyOf(vs), List.copyOf(dr), List.copyOf(sidecars), freeze(vsByHost),
-          freeze(drByHost));
+      return new MeshConfiguration(List.copyOf(vs), List.copyOf(dr), List.copyOf(sidecars), List.copyOf(gateways),
+          freeze(vsByHost), freeze(drByHost));
     }
 
     private static <T> Map<String, List<T>> freeze(Map<String, List<T>> m) {

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import weft.model.ConfigProblem;
 import weft.model.DestinationRule;
+import weft.model.Gateway;
 import weft.model.MeshConfig;
 import weft.model.MeshNetworks;
 import weft.model.Resource;
@@ -214,17 +215,20 @@ public final class Registry implements AutoCloseable {
     List<VirtualService> vs = new ArrayList<>();
     List<DestinationRule> dr = new ArrayList<>();
     List<Sidecar> sc = new ArrayList<>();
+    List<Gateway> gw = new ArrayList<>();
     for (String id : configClusters) {
       ClusterState c = clusters.get(id);
       vs.addAll(c.all(VirtualService.class));
       dr.addAll(c.all(DestinationRule.class));
       sc.addAll(c.all(Sidecar.class));
+      gw.addAll(c.all(Gateway.class));
     }
     Comparator<Resource> byId = Comparator.comparing(Resource::id);
     vs.sort(byId);
     dr.sort(byId);
     sc.sort(byId);
-    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc);
+    gw.sort(byId);
+    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw);
   }
 
   private void count(ServiceView view, int sign) {
