@@ -38,6 +38,22 @@ public final class Generators {
     return out;
   }
 
+  /**
+   * Everything of a type the proxy may see, for a wildcard subscription. Proxyless clients name
+   * what they want, so for them only clusters have a meaningful "all": every visible service port.
+   */
+  public SortedMap<String, Any> generateAll(String typeUrl, ProxyView view) {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    if (typeUrl.equals(TypeUrls.CLUSTER)) {
+      for (String host : view.snapshot().services().keySet()) {
+        var service = view.service(host);
+        if (service == null) continue;
+        for (var p : service.service().ports()) names.add(ClusterName.outbound(p.number(), "", host).toString());
+      }
+    }
+    return generate(typeUrl, view, names);
+  }
+
   private Any generateOne(String typeUrl, ProxyView view, String name) {
     return switch (typeUrl) {
       case TypeUrls.LISTENER -> GrpcListeners.generate(view, name);

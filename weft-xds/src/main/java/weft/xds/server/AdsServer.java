@@ -1,6 +1,8 @@
 package weft.xds.server;
 
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Context;
@@ -97,12 +99,41 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
 
   @Override
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
-    String peer = String.valueOf(PEER.get());
-    ProxyConnection connection = new ProxyConnection(this, responses, pool, peer, registry.current());
+    SotwConnection connection = new SotwConnection(this, responses, pool, String.valueOf(PEER.get()),
+        registry.current());
     ((ServerCallStreamObserver<DiscoveryResponse>) responses).setOnCancelHandler(() -> close(connection));
     return new StreamObserver<>() {
       @Override
       public void onNext(DiscoveryRequest request) {
+        connection.onRequest(request);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        close(connection);
+      }
+
+      @Override
+      public void onCompleted() {
+        close(connection);
+        try {
+          responses.onCompleted();
+        } catch (RuntimeException ignored) {
+          // already closed by the client
+        }
+      }
+    };
+  }
+
+  @Override
+  public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
+      StreamObserver<DeltaDiscoveryResponse> responses) {
+    DeltaConnection connection = new DeltaConnection(this, responses, pool, String.valueOf(PEER.get()),
+        registry.current());
+    ((ServerCallStreamObserver<DeltaDiscoveryResponse>) responses).setOnCancelHandler(() -> close(connection));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(DeltaDiscoveryRequest request) {
         connection.onRequest(request);
       }
 

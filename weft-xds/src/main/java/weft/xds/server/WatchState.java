@@ -23,9 +23,43 @@ final class WatchState {
   long lastNackMillis;
   long pushes;
   long nacks;
+  /** The last few nonces sent and the version each carried, so a late ACK or NACK is still understood. */
+  private final Map<String, String> recentNonces = new java.util.LinkedHashMap<>(8, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+      return size() > 8;
+    }
+  };
+
+  void sent(String nonce, String version) {
+    lastNonce = nonce;
+    sentVersion = version;
+    recentNonces.put(nonce, version);
+  }
+
+  /** The version a nonce carried, or null when it is unknown or too old. */
+  String versionOf(String nonce) {
+    return recentNonces.get(nonce);
+  }
+
+  /** Delta only: name → version the client said it holds when it (re)connected, until reconciled. */
+  Map<String, String> clientVersions = new java.util.HashMap<>();
 
   WatchState(String typeUrl) {
     this.typeUrl = typeUrl;
+  }
+
+  /**
+   * A resource's own version (Delta): 64-bit FNV-1a of its bytes, so that two control planes agree
+   * and a reconnecting client's declared version can be checked without keeping old resources.
+   */
+  static String resourceVersion(ByteString bytes) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < bytes.size(); i++) {
+      h ^= bytes.byteAt(i) & 0xff;
+      h *= 0x100000001b3L;
+    }
+    return Long.toHexString(h);
   }
 
   /** A version that depends only on content, so two control planes with the same inputs agree. */

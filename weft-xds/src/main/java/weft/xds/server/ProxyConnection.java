@@ -1,0 +1,222 @@
+package weft.xds.server;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.grpc.Status;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import weft.registry.ChangeEvent;
+import weft.registry.MeshSnapshot;
+import weft.xds.ClusterName;
+import weft.xds.Generators;
+import weft.xds.TypeUrls;
+import weft.xds.proxy.Proxy;
+import weft.xds.proxy.ProxyParser;
+import weft.xds.view.ProxyView;
+
+/**
+ * What every ADS stream shares, whatever its protocol variant: the proxy's identity, what it
+ * watches and was sent per type, and the push queue. Requests and pushes of one stream run on its
+ * own serial executor, so this state is touched by one thread at a time and responses go out in
+ * order. Subclasses speak State of the World or Delta.
+ */
+abstract class ProxyConnection {
+  private static final System.Logger LOG = System.getLogger(ProxyConnection.class.getName());
+
+  final AdsServer server;
+  final SerialExecutor serial;
+  private final String peer;
+  private final long connectedAt = System.currentTimeMillis();
+  final Map<String, WatchState> watches = new LinkedHashMap<>();
+  private volatile Proxy proxy;
+  volatile boolean closed;
+  private long nonce;
+  private Map<String, String> dropped = new TreeMap<>();
+  // Pending push: merged while the stream is busy, so a burst costs one push and a lone change none extra.
+  private final Object pendingLock = new Object();
+  private ChangeEvent pendingChange;
+  private MeshSnapshot latest;
+
+  ProxyConnection(AdsServer server, Executor pool, String peer, MeshSnapshot initial) {
+    this.server = server;
+    this.serial = new SerialExecutor(pool);
+    this.peer = peer;
+    this.latest = initial;
+  }
+
+  /** Sends the resources of one type that the client lacks; returns whether anything was sent. */
+  abstract boolean push(WatchState w, ProxyView view, Set<String> names, boolean force);
+
+  /** Ends the stream with an error status. */
+  abstract void fail(Status status);
+
+  abstract String protocol();
+
+  Proxy proxy() {
+    return proxy;
+  }
+
+  void onClosed() {
+    closed = true;
+  }
+
+  /** Called for every new snapshot; merges with a push that has not started yet. */
+  void enqueue(MeshSnapshot snapshot, ChangeEvent change) {
+    boolean schedule;
+    synchronized (pendingLock) {
+      latest = snapshot;
+      schedule = pendingChange == null;
+      pendingChange = schedule ? change : pendingChange.merge(change);
+    }
+    if (schedule) serial.execute(this::pushPending);
+  }
+
+  MeshSnapshot snapshot() {
+    synchronized (pendingLock) {
+      return latest;
+    }
+  }
+
+  String nextNonce() {
+    return Long.toString(++nonce);
+  }
+
+  /**
+   * Reads the node on a stream's first request. Returns false (and ends the stream with the
+   * reason) when the node cannot be served.
+   */
+  boolean identify(Node node) {
+    if (proxy != null) return true;
+    try {
+      proxy = ProxyParser.parse(node, server.defaultClusterId());
+    } catch (ProxyParser.InvalidNodeException e) {
+      LOG.log(System.Logger.Level.WARNING, "refusing xDS stream from " + peer + ": " + e.getMessage());
+      server.metrics().rejectedStream();
+      closed = true;
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      server.remove(this);
+      return false;
+    }
+    server.registerProxy(this);
+    synchronized (pendingLock) {
+      // A snapshot published before registration never reached this stream: start from the newest.
+      MeshSnapshot current = server.currentSnapshot();
+      if (current.version() > latest.version()) latest = current;
+    }
+    return true;
+  }
+
+  /** Records a NACK: logged with the proxy and reason, counted, shown in /debug/status. */
+  void nacked(WatchState w, String version, String nonce, String reason) {
+    w.lastNack = reason;
+    w.lastNackMillis = System.currentTimeMillis();
+    w.nacks++;
+    server.metrics().nack(w.typeUrl);
+    LOG.log(System.Logger.Level.WARNING, "proxy " + proxy.id() + " rejected " + TypeUrls.shortName(w.typeUrl)
+        + " version " + version + " (nonce " + nonce + "): " + reason + "; it keeps its previous configuration");
+  }
+
+  private void pushPending() {
+    ChangeEvent change;
+    MeshSnapshot snapshot;
+    synchronized (pendingLock) {
+      change = pendingChange;
+      snapshot = latest;
+      pendingChange = null;
+    }
+    if (change == null || closed || proxy == null) return;
+    ProxyView view = new ProxyView(snapshot, proxy);
+    boolean endpointsOnly = change.endpointsOnly();
+    boolean sent = false;
+    for (String type : TypeUrls.PUSH_ORDER) {
+      WatchState w = watches.get(type);
+      if (w == null || !Generators.affects(type, change)) continue;
+      Set<String> names = w.names;
+      if (endpointsOnly) names = namesForHosts(w.names, change.endpointHosts());
+      if (names.isEmpty() && !w.wildcard) continue;
+      sent |= push(w, view, names, false);
+    }
+    recordDropped(view, !endpointsOnly);
+    if (sent) server.metrics().converged(System.nanoTime() - snapshot.createdNanos());
+  }
+
+  /** Only the watched clusters of the changed hosts: the rest of the proxy's endpoints are untouched. */
+  private static Set<String> namesForHosts(Set<String> names, Set<String> hosts) {
+    Set<String> out = new TreeSet<>();
+    for (String n : names) {
+      String host = ClusterName.hostOf(n);
+      if (host != null && hosts.contains(host)) out.add(n);
+    }
+    return out;
+  }
+
+  /** The resources of a type for this proxy: every one it may see for a wildcard watch, else the named ones. */
+  SortedMap<String, Any> generate(WatchState w, ProxyView view, Set<String> names) {
+    return w.wildcard ? server.generators().generateAll(w.typeUrl, view)
+        : server.generators().generate(w.typeUrl, view, names);
+  }
+
+  static boolean sameBytes(ByteString a, ByteString b) {
+    return a == b || (a != null && a.equals(b));
+  }
+
+  void recordDropped(ProxyView view, boolean replace) {
+    Map<String, String> next = replace ? new TreeMap<>() : new TreeMap<>(dropped);
+    next.putAll(view.dropped());
+    dropped = next;
+  }
+
+  void pushed(WatchState w, int resources, long startNanos) {
+    w.pushes++;
+    server.metrics().pushed(w.typeUrl, resources, System.nanoTime() - startNanos);
+  }
+
+  /** A consistent copy for /debug/status, taken on the stream's own executor. */
+  CompletableFuture<Map<String, Object>> statusAsync() {
+    return CompletableFuture.supplyAsync(this::status, serial);
+  }
+
+  private Map<String, Object> status() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    Proxy p = proxy;
+    out.put("id", p == null ? "" : p.id());
+    out.put("peer", peer);
+    out.put("protocol", protocol());
+    out.put("connectedAt", connectedAt);
+    if (p != null) {
+      out.put("clusterId", p.clusterId());
+      out.put("network", p.network());
+      out.put("namespace", p.namespace());
+      out.put("labels", p.labels());
+      out.put("serviceAccount", p.serviceAccount());
+      out.put("locality", p.locality().toString());
+      out.put("generator", p.proxyless() ? "grpc" : "envoy");
+      out.put("kind", p.kind());
+    }
+    Map<String, Object> types = new LinkedHashMap<>();
+    for (WatchState w : List.copyOf(watches.values())) {
+      Map<String, Object> t = new LinkedHashMap<>();
+      t.put("subscribed", w.wildcard ? List.of("*") : List.copyOf(w.names));
+      t.put("sentVersion", w.sentVersion);
+      t.put("sentNonce", w.lastNonce);
+      t.put("ackedVersion", w.ackedVersion);
+      t.put("acked", w.sentVersion.equals(w.ackedVersion));
+      t.put("resources", w.sent.size());
+      t.put("pushes", w.pushes);
+      t.put("nacks", w.nacks);
+      if (w.lastNack != null) t.put("lastNack", Map.of("reason", w.lastNack, "at", w.lastNackMillis));
+      types.put(TypeUrls.shortName(w.typeUrl), t);
+    }
+    out.put("xds", types);
+    out.put("dropped", dropped);
+    return out;
+  }
+}
