@@ -51,6 +51,10 @@ final class ClusterState {
     return name + "." + namespace + "." + DOMAIN_SUFFIX;
   }
 
+  Set<ResourceId> ids() {
+    return Set.copyOf(resources.keySet());
+  }
+
   Resource get(ResourceId id) {
     return resources.get(id);
   }

@@ -128,7 +128,14 @@ public final class MeshSnapshot {
     }
   }
 
-  /** A cluster as the registry last saw it. */
+  /**
+   * A cluster as the registry last saw it. {@code staleReason} is null while its source is in
+   * contact; otherwise its last known state is serving and this says why it may be out of date.
+   */
   public record ClusterStatus(String clusterId, String network, boolean synced, long lastSyncMillis, int services,
-      int endpoints) {}
+      int endpoints, String staleReason) {
+    public boolean stale() {
+      return staleReason != null;
+    }
+  }
 }

@@ -43,6 +43,8 @@ public final class Registry implements AutoCloseable {
   private final Map<String, ClusterSettings> settings = new HashMap<>();
   private final Map<String, Boolean> synced = new HashMap<>();
   private final Map<String, Long> lastSync = new HashMap<>();
+  /** cluster → why its state is stale (its source lost contact); absent when fresh. */
+  private final Map<String, String> stale = new HashMap<>();
   /** Clusters whose Istio config (VirtualService, DestinationRule, Sidecar) the mesh uses. */
   private final Set<String> configClusters = new HashSet<>();
   private final Map<String, List<ConfigProblem>> problemsBySource = new TreeMap<>();
@@ -71,6 +73,51 @@ public final class Registry implements AutoCloseable {
     });
   }
 
+  /** Removes a cluster and everything it declared (its remote secret was deleted). */
+  public void removeCluster(String clusterId) {
+    run(() -> {
+      ClusterState state = clusters.remove(clusterId);
+      if (state == null) return;
+      Set<String> hosts = state.hosts();
+      boolean hadConfig = configClusters.remove(clusterId);
+      settings.remove(clusterId);
+      synced.remove(clusterId);
+      lastSync.remove(clusterId);
+      stale.remove(clusterId);
+      endpointCounts.remove(clusterId);
+      publish(hosts, hadConfig ? Set.of(new ResourceId("Cluster", "", clusterId)) : Set.of(), false, true);
+    });
+  }
+
+  /**
+   * Replaces a cluster's whole state with a fresh listing (a relist after reconnecting): resources
+   * not in {@code fullState} are deleted, the rest applied, and the cluster counts as synced.
+   */
+  public void resync(String clusterId, Map<ResourceId, Resource> fullState) {
+    Map<ResourceId, Resource> copy = new HashMap<>(fullState);
+    run(() -> {
+      ClusterState state = clusters.get(clusterId);
+      if (state == null) return;
+      Map<ResourceId, Resource> changes = new HashMap<>(copy);
+      for (ResourceId id : state.ids()) changes.putIfAbsent(id, null);
+      applyChanges(clusterId, state, changes, true);
+    });
+  }
+
+  /**
+   * Marks a cluster's state as stale (its source lost contact) or fresh again. Stale state keeps
+   * serving: an unreachable API server must never empty a cluster's endpoints.
+   */
+  public void setStale(String clusterId, String reason) {
+    run(() -> {
+      if (!clusters.containsKey(clusterId)) return;
+      String before = stale.get(clusterId);
+      if (java.util.Objects.equals(before, reason)) return;
+      if (reason == null) stale.remove(clusterId); else stale.put(clusterId, reason);
+      publish(Set.of(), Set.of(), false, true);
+    });
+  }
+
   /**
    * Applies one batch from a cluster source: each entry replaces a resource, a null value removes
    * it. {@code initialSync} marks the cluster as synced once applied.
@@ -78,19 +125,27 @@ public final class Registry implements AutoCloseable {
   public void update(String clusterId, Map<ResourceId, Resource> changes, boolean initialSync) {
     Map<ResourceId, Resource> copy = new HashMap<>(changes);
     run(() -> {
-      ClusterState state = Objects.requireNonNull(clusters.get(clusterId), () -> "unknown cluster " + clusterId);
-      Set<String> hosts = new HashSet<>();
-      Set<ResourceId> configs = new HashSet<>();
-      for (Map.Entry<ResourceId, Resource> e : copy.entrySet()) {
-        Resource before = state.get(e.getKey());
-        if (Objects.equals(before, e.getValue())) continue;
-        hosts.addAll(state.apply(e.getKey(), e.getValue()));
-        if (state.isConfig(e.getKey()) && configClusters.contains(clusterId)) configs.add(e.getKey());
+      ClusterState state = clusters.get(clusterId);
+      if (state == null) {
+        LOG.log(System.Logger.Level.WARNING, "update for unknown cluster " + clusterId + " ignored");
+        return;
       }
-      if (initialSync) synced.put(clusterId, true);
-      lastSync.put(clusterId, System.currentTimeMillis());
-      publish(hosts, configs, false, initialSync);
+      applyChanges(clusterId, state, copy, initialSync);
     });
+  }
+
+  private void applyChanges(String clusterId, ClusterState state, Map<ResourceId, Resource> changes, boolean sync) {
+    Set<String> hosts = new HashSet<>();
+    Set<ResourceId> configs = new HashSet<>();
+    for (Map.Entry<ResourceId, Resource> e : changes.entrySet()) {
+      Resource before = state.get(e.getKey());
+      if (Objects.equals(before, e.getValue())) continue;
+      hosts.addAll(state.apply(e.getKey(), e.getValue()));
+      if (state.isConfig(e.getKey()) && configClusters.contains(clusterId)) configs.add(e.getKey());
+    }
+    if (sync) synced.put(clusterId, true);
+    lastSync.put(clusterId, System.currentTimeMillis());
+    publish(hosts, configs, false, sync);
   }
 
   /** Replaces the problems one source (a file, a cluster) reports; they show in every snapshot. */
@@ -241,7 +296,8 @@ public final class Registry implements AutoCloseable {
     for (ClusterState c : clusters.values()) {
       ClusterSettings s = settings.get(c.clusterId);
       out.put(c.clusterId, new MeshSnapshot.ClusterStatus(c.clusterId, s.defaultNetwork(), synced.get(c.clusterId),
-          lastSync.getOrDefault(c.clusterId, 0L), c.hostCount(), endpointCounts.getOrDefault(c.clusterId, 0)));
+          lastSync.getOrDefault(c.clusterId, 0L), c.hostCount(), endpointCounts.getOrDefault(c.clusterId, 0),
+          stale.get(c.clusterId)));
     }
     return out;
   }

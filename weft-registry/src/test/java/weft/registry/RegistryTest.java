@@ -164,4 +164,39 @@ class RegistryTest {
         .extracting(e -> e.address() + "=" + e.health())
         .containsExactly("10.0.0.1=HEALTHY", "10.0.0.2=UNHEALTHY", "10.0.0.3=DRAINING");
   }
+
+  @Test
+  void staleClusterKeepsServingAndResyncDeletesOnlyWhatIsReallyGone() {
+    registry.addCluster(new ClusterSettings("c1", "", "istio-system"), true);
+    registry.addCluster(new ClusterSettings("c2", "", "istio-system"), false);
+    apply("c1", reviews("10.96.0.1", "v1", "10.1.0.1"));
+    apply("c2", reviews("10.97.0.1", "v1", "10.2.0.1", "10.2.0.2"));
+    registry.setStale("c2", "API server unreachable: connection refused");
+    registry.flush();
+    assertThat(registry.current().clusters().get("c2").stale()).isTrue();
+    assertThat(registry.current().service("reviews.default.svc.cluster.local").endpoints()).hasSize(3);
+
+    ParsedFile relisted = ResourceParser.parse("t.yaml", reviews("10.97.0.1", "v1", "10.2.0.2"));
+    Map<ResourceId, Resource> full = new HashMap<>();
+    relisted.resources().forEach(r -> full.put(r.id(), r));
+    registry.resync("c2", full);
+    registry.setStale("c2", null);
+    registry.flush();
+    assertThat(registry.current().clusters().get("c2").stale()).isFalse();
+    assertThat(registry.current().service("reviews.default.svc.cluster.local").endpoints())
+        .extracting(WorkloadEndpoint::address).containsExactly("10.1.0.1", "10.2.0.2");
+  }
+
+  @Test
+  void removingAClusterWithdrawsItsEndpointsAndOnlyItsOwn() {
+    registry.addCluster(new ClusterSettings("c1", "", "istio-system"), true);
+    registry.addCluster(new ClusterSettings("c2", "", "istio-system"), false);
+    apply("c1", reviews("10.96.0.1", "v1", "10.1.0.1"));
+    apply("c2", reviews("10.97.0.1", "v1", "10.2.0.1"));
+    registry.removeCluster("c2");
+    registry.flush();
+    assertThat(registry.current().clusters()).containsOnlyKeys("c1");
+    assertThat(registry.current().service("reviews.default.svc.cluster.local").endpoints())
+        .extracting(WorkloadEndpoint::clusterId).containsExactly("c1");
+  }
 }
