@@ -28,7 +28,7 @@ public record Gateway(ResourceId id, Map<String, String> selector, List<Server> 
 
   /**
    * {@code mode} is PASSTHROUGH, SIMPLE, MUTUAL, AUTO_PASSTHROUGH, ISTIO_MUTUAL or OPTIONAL_MUTUAL
-   * (SIMPLE when unset). Files are null when unset.
+   * (PASSTHROUGH when unset, the first value of Istio's enum). Files are null when unset.
    */
   public record Tls(String mode, boolean httpsRedirect, String credentialName, String serverCertificate,
       String privateKey, String caCertificates, List<String> subjectAltNames) {

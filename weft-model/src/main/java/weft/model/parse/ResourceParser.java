@@ -36,7 +36,8 @@ public final class ResourceParser {
       kind(ISTIO_GROUP, "WorkloadEntry", ISTIO_VERSIONS, true, true, WorkloadEntryParser::parse),
       kind(ISTIO_GROUP, "DestinationRule", ISTIO_VERSIONS, true, true, DestinationRuleParser::parse),
       kind(ISTIO_GROUP, "VirtualService", ISTIO_VERSIONS, true, true, VirtualServiceParser::parse),
-      kind(ISTIO_GROUP, "Sidecar", ISTIO_VERSIONS, true, true, SidecarParser::parse));
+      kind(ISTIO_GROUP, "Sidecar", ISTIO_VERSIONS, true, true, SidecarParser::parse),
+      kind(ISTIO_GROUP, "Gateway", ISTIO_VERSIONS, true, true, GatewayParser::parse));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {

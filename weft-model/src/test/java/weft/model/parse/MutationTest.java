@@ -102,6 +102,21 @@ class MutationTest {
         egress: [{port: {number: 80}, hosts: ["./*"]}, {hosts: ["istio-system/*"]}]
       ---
       apiVersion: networking.istio.io/v1
+      kind: Gateway
+      metadata: {name: gw}
+      spec:
+        selector: {istio: ingressgateway}
+        servers:
+        - port: {number: 80, name: http, protocol: HTTP}
+          hosts: [ns/a.example.com]
+          tls: {httpsRedirect: true}
+        - port: {number: 443, name: https, protocol: HTTPS}
+          hosts: ["*"]
+          tls: {mode: MUTUAL, serverCertificate: /c, privateKey: /k, caCertificates: /ca, subjectAltNames: [a]}
+          bind: 10.0.0.1
+          name: s
+      ---
+      apiVersion: networking.istio.io/v1
       kind: WorkloadEntry
       metadata: {name: we}
       spec: {address: 10.0.0.1, ports: {http: 80}, labels: {a: b}, network: n, serviceAccount: sa}
@@ -138,7 +153,7 @@ class MutationTest {
   void everyValueReplacedByEveryShapeIsReportedNotThrown() throws Exception {
     ParsedFile original = ResourceParser.parse("f.yaml", DOCS);
     assertThat(Yamls.errors(original)).isEmpty();
-    assertThat(original.resources()).hasSize(8);
+    assertThat(original.resources()).hasSize(9);
 
     List<JsonNode> docs = new ArrayList<>();
     try (var it = YAML.readerFor(JsonNode.class).<JsonNode>readValues(DOCS)) {

@@ -367,6 +367,27 @@ class SchemaViolationTest {
               - port: {number: 80}
                 hosts: ["./*"]
             """, "spec.egress[0]", "must be the last"),
+        // --- Gateway (more in GatewayParserTest) ---
+        doc("Gateway without servers", "Gateway", """
+            spec:
+              selector: {istio: ingressgateway}
+            """, "spec.servers", "at least one server"),
+        doc("Gateway server with unknown protocol", "Gateway", """
+            spec:
+              servers: [{port: {number: 80, name: http, protocol: SPDY}, hosts: ["*"]}]
+            """, "spec.servers[0].port.protocol", "unknown protocol"),
+        doc("Gateway HTTPS server without tls", "Gateway", """
+            spec:
+              servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"]}]
+            """, "spec.servers[0].tls", "is missing"),
+        doc("Gateway SIMPLE tls without certificates", "Gateway", """
+            spec:
+              servers: [{port: {number: 443, name: https, protocol: HTTPS}, hosts: ["*"], tls: {mode: SIMPLE}}]
+            """, "spec.servers[0].tls", "needs credentialName"),
+        doc("Gateway short host", "Gateway", """
+            spec:
+              servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [prod/reviews]}]
+            """, "spec.servers[0].hosts[0]", "short name"),
         // --- Kubernetes kinds ---
         doc("Service port out of range", "Service", "v1", """
             spec:
