@@ -22,6 +22,7 @@ import weft.registry.WorkloadEndpoint.Health;
 /** Builds the model of one host as one cluster declares it: a pure function of the cluster's state. */
 final class HostBuilder {
   static final String NETWORK_LABEL = "topology.istio.io/network";
+  static final String CLUSTER_LABEL = "topology.istio.io/cluster";
   static final String EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
   static final String REGION_LABEL = "topology.kubernetes.io/region";
   static final String ZONE_LABEL = "topology.kubernetes.io/zone";
@@ -65,7 +66,7 @@ final class HostBuilder {
     Set<String> exportTo = exportTo(parseList(svc.annotations().get(EXPORT_TO_ANNOTATION)), ns,
         mesh.defaultServiceExportTo());
     MeshService service = new MeshService(host, ns, svc.id().name(), MeshService.Origin.KUBERNETES, ports,
-        addresses, exportTo, "STATIC", false);
+        addresses, exportTo, "STATIC", false, new java.util.TreeSet<>(Set.of(settings.clusterId())));
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
     for (ResourceId sliceId : state.slicesFor(ns, svc.id().name())) {
       EndpointSlice slice = (EndpointSlice) state.get(sliceId);
@@ -91,7 +92,8 @@ final class HostBuilder {
     Locality locality = locality(labels, e.nodeName(), e.zone());
     String network = network(labels.get(NETWORK_LABEL));
     String sa = pod == null ? "" : pod.serviceAccount();
-    return new WorkloadEndpoint(address, servicePort, port, labels, settings.clusterId(), network, locality, sa,
+    return new WorkloadEndpoint(address, servicePort, port, augment(labels, network, locality), settings.clusterId(),
+        network, locality, sa,
         health(e), 0, pod == null ? "" : pod.id().name());
   }
 
@@ -109,7 +111,8 @@ final class HostBuilder {
         : Map.of(settings.clusterId(), entry.addresses().get(0));
     Set<String> exportTo = exportTo(entry.exportTo(), ns, mesh.defaultServiceExportTo());
     MeshService service = new MeshService(host, ns, entry.id().name(), MeshService.Origin.SERVICE_ENTRY, ports,
-        addresses, exportTo, entry.resolution(), "MESH_EXTERNAL".equals(entry.location()));
+        addresses, exportTo, entry.resolution(), "MESH_EXTERNAL".equals(entry.location()),
+        new java.util.TreeSet<>(Set.of(settings.clusterId())));
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
     if (entry.workloadSelector() == null) {
       for (ServiceEntry.Port port : entry.ports()) {
@@ -125,9 +128,11 @@ final class HostBuilder {
             endpoints.add(specEndpoint(w.spec(), port, w.id().name()));
           } else if (r instanceof Pod p && p.podIp() != null && Labels.matches(entry.workloadSelector(), p.labels())) {
             int target = port.targetPort() > 0 ? port.targetPort() : port.number();
-            endpoints.add(new WorkloadEndpoint(p.podIp(), port.number(), target, p.labels(), settings.clusterId(),
-                network(p.labels().get(NETWORK_LABEL)), locality(p.labels(), p.nodeName(), null),
-                p.serviceAccount(), p.ready() ? Health.HEALTHY : Health.UNHEALTHY, 0, p.id().name()));
+            String network = network(p.labels().get(NETWORK_LABEL));
+            Locality locality = locality(p.labels(), p.nodeName(), null);
+            endpoints.add(new WorkloadEndpoint(p.podIp(), port.number(), target, augment(p.labels(), network, locality),
+                settings.clusterId(), network, locality, p.serviceAccount(),
+                p.ready() ? Health.HEALTHY : Health.UNHEALTHY, 0, p.id().name()));
           }
         }
       }
@@ -142,8 +147,23 @@ final class HostBuilder {
         : network(spec.labels().get(NETWORK_LABEL));
     Locality locality = spec.locality() != null && !spec.locality().isEmpty() ? Locality.parse(spec.locality())
         : locality(spec.labels(), null, null);
-    return new WorkloadEndpoint(spec.address(), port.number(), target, spec.labels(), settings.clusterId(), network,
+    return new WorkloadEndpoint(spec.address(), port.number(), target, augment(spec.labels(), network, locality),
+        settings.clusterId(), network,
         locality, spec.serviceAccount() == null ? "" : spec.serviceAccount(), Health.HEALTHY, spec.weight(), name);
+  }
+
+  /**
+   * The workload's labels plus where it runs, as Istio adds them: so that DestinationRule subsets
+   * can select by cluster (blue/green across clusters) and failoverPriority can name topology.
+   */
+  private Map<String, String> augment(Map<String, String> labels, String network, Locality locality) {
+    Map<String, String> out = new HashMap<>(labels);
+    out.put(CLUSTER_LABEL, settings.clusterId());
+    if (!network.isEmpty()) out.putIfAbsent(NETWORK_LABEL, network);
+    if (!locality.region().isEmpty()) out.putIfAbsent(REGION_LABEL, locality.region());
+    if (!locality.zone().isEmpty()) out.putIfAbsent(ZONE_LABEL, locality.zone());
+    if (!locality.subzone().isEmpty()) out.putIfAbsent(SUBZONE_LABEL, locality.subzone());
+    return out;
   }
 
   /** Network precedence as Istio: the workload's label, the system namespace's label, then the flag. */

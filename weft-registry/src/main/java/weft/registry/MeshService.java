@@ -12,9 +12,11 @@ import java.util.Set;
  * @param exportTo namespaces the service is visible to ({@code *} = all); {@code .} already resolved
  *     to the service's own namespace
  * @param addresses cluster id → virtual IP in that cluster
+ * @param clusters the clusters that declare this host (a Service or ServiceEntry there)
  */
 public record MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
-    Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal) {
+    Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
+    java.util.SortedSet<String> clusters) {
 
   public enum Origin { KUBERNETES, SERVICE_ENTRY }
 
@@ -22,6 +24,7 @@ public record MeshService(String hostname, String namespace, String name, Origin
     ports = List.copyOf(ports);
     addresses = Map.copyOf(addresses);
     exportTo = Set.copyOf(exportTo);
+    clusters = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(clusters));
   }
 
   public record Port(String name, int number, String protocol) {}

@@ -253,16 +253,18 @@ public final class Registry implements AutoCloseable {
     MeshService service = null;
     Map<String, String> addresses = new TreeMap<>();
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
+    java.util.SortedSet<String> declaredIn = new java.util.TreeSet<>();
     for (ClusterState cluster : clusters.values()) {
       ServiceView view = new HostBuilder(cluster, settings.get(cluster.clusterId), meshConfig).build(host);
       if (view == null) continue;
+      declaredIn.add(cluster.clusterId);
       if (service == null) service = view.service();
       addresses.putAll(view.service().addresses());
       endpoints.addAll(view.endpoints());
     }
     if (service == null) return null;
     MeshService merged = new MeshService(service.hostname(), service.namespace(), service.name(), service.origin(),
-        service.ports(), addresses, service.exportTo(), service.resolution(), service.meshExternal());
+        service.ports(), addresses, service.exportTo(), service.resolution(), service.meshExternal(), declaredIn);
     return new ServiceView(merged, endpoints);
   }
 

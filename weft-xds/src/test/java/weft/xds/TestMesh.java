@@ -37,13 +37,19 @@ final class TestMesh implements AutoCloseable {
 
   /** Applies every resource in {@code yaml}; fails the test on any parse error. */
   void apply(String yaml, boolean initial) {
+    apply("cluster1", yaml, initial);
+  }
+
+  /** Applies YAML as the state of {@code cluster}, adding the cluster (not a config source) if new. */
+  void apply(String cluster, String yaml, boolean initial) {
+    registry.addCluster(new ClusterSettings(cluster, "", "istio-system"), cluster.equals("cluster1"));
     ParsedFile parsed = ResourceParser.parse("test.yaml", yaml);
     if (parsed.problems().stream().anyMatch(p -> p.severity() == weft.model.ConfigProblem.Severity.ERROR)) {
       throw new AssertionError("bad test YAML: " + parsed.problems());
     }
     Map<ResourceId, Resource> changes = new HashMap<>();
     parsed.resources().forEach(r -> changes.put(r.id(), r));
-    registry.update("cluster1", changes, initial);
+    registry.update(cluster, changes, initial);
     registry.flush();
   }
 

@@ -42,19 +42,23 @@ public final class GrpcEndpoints {
       view.drop(name, "no DestinationRule for " + cn.host() + " defines subset " + cn.subset());
     }
     String network = view.proxy().network();
-    String variant = name + "|" + network;
-    EndpointCache.Generated g = cache.get(cn.host(), service, dr, variant, () -> build(name, cn, service, subset, network));
+    // A cluster-local host's endpoints depend on which cluster the proxy is in.
+    String onlyCluster = view.clusterLocal(cn.host()) ? view.proxy().clusterId() : null;
+    String variant = name + "|" + network + "|" + onlyCluster;
+    EndpointCache.Generated g = cache.get(cn.host(), service, dr, variant,
+        () -> build(name, cn, service, subset, network, onlyCluster));
     if (g.dropped() != null) view.drop(name, g.dropped());
     return g.resource();
   }
 
   private static EndpointCache.Generated build(String name, ClusterName cn, ServiceView service,
-      DestinationRule.Subset subset, String network) {
+      DestinationRule.Subset subset, String network, String onlyCluster) {
     Map<Locality, List<LbEndpoint>> byLocality = new TreeMap<>();
     Map<Locality, Integer> weights = new TreeMap<>();
     int otherNetwork = 0;
     for (WorkloadEndpoint e : service.endpoints()) {
       if (e.servicePort() != cn.port()) continue;
+      if (onlyCluster != null && !onlyCluster.equals(e.clusterId())) continue;
       if (!cn.subset().isEmpty() && (subset == null || !Labels.matches(subset.labels(), e.labels()))) continue;
       // A proxyless client has no gateway to cross networks through (Istio filters these too).
       if (!network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {

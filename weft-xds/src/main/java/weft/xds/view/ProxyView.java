@@ -60,11 +60,35 @@ public final class ProxyView {
       drop(host, "not exported to namespace " + proxy.namespace() + " (exportTo " + s.exportTo() + ")");
       return null;
     }
+    if (!s.clusters().contains(proxy.clusterId()) && clusterLocal(host)) {
+      drop(host, "cluster-local in " + s.clusters() + "; this proxy is in cluster " + proxy.clusterId());
+      return null;
+    }
     if (sidecar != null && !egressAllows(s)) {
       drop(host, "not in the egress hosts of " + sidecar.id());
       return null;
     }
     return view;
+  }
+
+  /** Istio's built-in cluster-local hosts, which MeshConfig serviceSettings may override. */
+  private static final List<String> DEFAULT_CLUSTER_LOCAL = List.of("kubernetes.default.svc.cluster.local",
+      "*.kube-system.svc.cluster.local");
+
+  /**
+   * True when a host's endpoints must stay in the proxy's own cluster ({@code serviceSettings.clusterLocal}).
+   * An exact host in the settings beats a wildcard; settings beat the built-in defaults.
+   */
+  public boolean clusterLocal(String host) {
+    Boolean wildcard = null;
+    for (var settings : snapshot.meshConfig().serviceSettings()) {
+      for (String h : settings.hosts()) {
+        if (h.equals(host)) return settings.clusterLocal();
+        if (wildcard == null && Hosts.matches(h, host)) wildcard = settings.clusterLocal();
+      }
+    }
+    if (wildcard != null) return wildcard;
+    return DEFAULT_CLUSTER_LOCAL.stream().anyMatch(h -> Hosts.matches(h, host));
   }
 
   /** The VirtualService for a host that applies to sidecars and proxyless clients (gateway {@code mesh}). */
