@@ -34,10 +34,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
   @Option(names = "--monitoring-port", defaultValue = "15014", description = "/ready, /metrics, /debug/status (default ${DEFAULT-VALUE}).")
   int monitoringPort;
 
+  @Option(names = "--locality-failover-without-outlier-detection",
+      description = "Apply locality failover priorities even where a DestinationRule sets no outlier detection "
+          + "(Istio never does; clients then move on only when a whole locality fails).")
+  boolean failoverWithoutOutlierDetection;
+
   @Override
   public Integer call() throws Exception {
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, clusterId, network, systemNamespace,
-        meshConfig, meshNetworks, xdsPort, monitoringPort));
+        meshConfig, meshNetworks, xdsPort, monitoringPort, failoverWithoutOutlierDetection));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

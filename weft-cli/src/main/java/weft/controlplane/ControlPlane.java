@@ -18,6 +18,7 @@ import weft.registry.ClusterSettings;
 import weft.registry.MeshSnapshot;
 import weft.registry.Registry;
 import weft.registry.file.FileClusterSource;
+import weft.xds.Generators;
 import weft.xds.server.AdsServer;
 import weft.xds.server.XdsMetrics;
 
@@ -74,7 +75,8 @@ public final class ControlPlane implements AutoCloseable {
         .description("configuration problems that rejected a file or resource").register(metrics);
     Gauge.builder("weft_config_warnings", registry, r -> count(r.current(), ConfigProblem.Severity.WARNING))
         .description("configuration accepted with a warning").register(metrics);
-    ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics));
+    ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics),
+        new Generators(options.localityFailoverWithoutOutlierDetection()));
     grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsPort()))
         .addService(ads.definition())
         // Stream callbacks only hand requests to each connection's own executor, so they can run on

@@ -21,6 +21,12 @@ public final class GrpcBootstrap {
    */
   public static Map<String, Object> of(String xdsAddress, String podName, String namespace, String ip,
       String clusterId, String network, Map<String, String> labels) {
+    return of(xdsAddress, podName, namespace, ip, clusterId, network, labels, "");
+  }
+
+  /** @param locality {@code region/zone/subzone} of the workload, or "" when unknown */
+  public static Map<String, Object> of(String xdsAddress, String podName, String namespace, String ip,
+      String clusterId, String network, Map<String, String> labels, String locality) {
     Map<String, Object> metadata = new LinkedHashMap<>();
     metadata.put("GENERATOR", "grpc");
     metadata.put("NAMESPACE", namespace);
@@ -30,7 +36,12 @@ public final class GrpcBootstrap {
     Map<String, Object> node = new LinkedHashMap<>();
     node.put("id", "sidecar~" + ip + "~" + podName + "." + namespace + "~" + namespace + ".svc.cluster.local");
     node.put("metadata", metadata);
-    node.put("locality", Map.of());
+    String[] l = (locality + "//").split("/", -1);
+    Map<String, Object> nodeLocality = new LinkedHashMap<>();
+    if (!l[0].isEmpty()) nodeLocality.put("region", l[0]);
+    if (!l[1].isEmpty()) nodeLocality.put("zone", l[1]);
+    if (!l[2].isEmpty()) nodeLocality.put("sub_zone", l[2]);
+    node.put("locality", nodeLocality);
     Map<String, Object> server = new LinkedHashMap<>();
     server.put("server_uri", xdsAddress);
     server.put("channel_creds", List.of(Map.of("type", "insecure")));

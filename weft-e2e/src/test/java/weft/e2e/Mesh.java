@@ -54,9 +54,11 @@ final class Mesh implements AutoCloseable {
   }
 
   /** Starts an echo server answering with {@code name} on {@code ip}:{@link #port}. */
-  void echo(String name, String ip) throws IOException {
-    servers.add(NettyServerBuilder.forAddress(new InetSocketAddress(ip, port))
-        .addService(EchoService.named(name)).build().start());
+  Server echo(String name, String ip) throws IOException {
+    Server s = NettyServerBuilder.forAddress(new InetSocketAddress(ip, port))
+        .addService(EchoService.named(name)).build().start();
+    servers.add(s);
+    return s;
   }
 
   /** Writes a config file atomically, as a careful operator or a config sync tool would. */
@@ -72,9 +74,14 @@ final class Mesh implements AutoCloseable {
 
   /** A proxyless client in {@code namespace}, with its own xDS client (own scheme, own bootstrap). */
   ManagedChannel client(String namespace, String host, int servicePort) {
+    return client(namespace, host, servicePort, "cluster1", "");
+  }
+
+  /** A proxyless client with its own cluster id and locality ({@code region/zone/subzone}). */
+  ManagedChannel client(String namespace, String host, int servicePort, String clusterId, String locality) {
     String scheme = "xds-e2e-" + SCHEMES.incrementAndGet();
     Map<String, Object> bootstrap = GrpcBootstrap.of("localhost:" + controlPlane.xdsPort(), "client-" + scheme,
-        namespace, "127.0.0.1", "cluster1", "", Map.of("app", "client"));
+        namespace, "127.0.0.1", clusterId, "", Map.of("app", "client"), locality);
     NameResolverRegistry.getDefaultRegistry().register(XdsNameResolverProvider.createForTest(scheme, bootstrap));
     ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///" + host + ":" + servicePort,
         InsecureChannelCredentials.create()).build();

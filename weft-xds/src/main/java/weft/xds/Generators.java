@@ -16,6 +16,16 @@ import weft.xds.view.ProxyView;
 public final class Generators {
   private static final System.Logger LOG = System.getLogger(Generators.class.getName());
   private final EndpointCache endpointCache = new EndpointCache();
+  private final boolean failoverWithoutOutlierDetection;
+
+  public Generators() {
+    this(false);
+  }
+
+  /** @param failoverWithoutOutlierDetection apply locality priorities even without outlier detection */
+  public Generators(boolean failoverWithoutOutlierDetection) {
+    this.failoverWithoutOutlierDetection = failoverWithoutOutlierDetection;
+  }
 
   public EndpointCache endpointCache() {
     return endpointCache;
@@ -59,7 +69,7 @@ public final class Generators {
       case TypeUrls.LISTENER -> GrpcListeners.generate(view, name);
       case TypeUrls.ROUTE -> GrpcRoutes.generate(view, name);
       case TypeUrls.CLUSTER -> GrpcClusters.generate(view, name);
-      case TypeUrls.ENDPOINT -> GrpcEndpoints.generate(view, name, endpointCache);
+      case TypeUrls.ENDPOINT -> GrpcEndpoints.generate(view, name, endpointCache, failoverWithoutOutlierDetection);
       default -> null;
     };
   }

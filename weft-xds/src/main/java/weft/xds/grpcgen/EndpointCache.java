@@ -24,7 +24,7 @@ public final class EndpointCache {
    * @param policy the DestinationRule in force (subsets), compared by identity like the view
    * @param variant everything else the assignment depends on (cluster name, the proxy's network…)
    */
-  Generated get(String host, ServiceView view, Object policy, String variant, Supplier<Generated> build) {
+  public Generated get(String host, ServiceView view, Object policy, String variant, Supplier<Generated> build) {
     Entry e = byHost.compute(host, (h, old) ->
         old != null && old.view == view && old.policy == policy ? old : new Entry(view, policy, new ConcurrentHashMap<>()));
     return e.variants.computeIfAbsent(variant, v -> build.get());

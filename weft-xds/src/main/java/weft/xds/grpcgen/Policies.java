@@ -8,10 +8,10 @@ import weft.model.DestinationRule.TrafficPolicy;
  * Istio's DestinationRule precedence for one port and subset: each setting comes from the most
  * specific place that has it (subset port-level, subset, rule port-level, rule).
  */
-final class Policies {
+public final class Policies {
   private Policies() {}
 
-  static <T> T pick(DestinationRule dr, int port, String subset, Function<TrafficPolicy, T> field) {
+  public static <T> T pick(DestinationRule dr, int port, String subset, Function<TrafficPolicy, T> field) {
     if (dr == null) return null;
     if (subset != null && !subset.isEmpty()) {
       for (DestinationRule.Subset s : dr.subsets()) {
@@ -35,7 +35,7 @@ final class Policies {
     return field.apply(policy);
   }
 
-  static DestinationRule.Subset subset(DestinationRule dr, String name) {
+  public static DestinationRule.Subset subset(DestinationRule dr, String name) {
     if (dr == null || name == null || name.isEmpty()) return null;
     return dr.subsets().stream().filter(s -> s.name().equals(name)).findFirst().orElse(null);
   }

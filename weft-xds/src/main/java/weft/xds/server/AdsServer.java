@@ -42,13 +42,18 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
 
   private final Registry registry;
   private final String defaultClusterId;
-  private final Generators generators = new Generators();
+  private final Generators generators;
   private final XdsMetrics metrics;
   private final Set<ProxyConnection> connections = ConcurrentHashMap.newKeySet();
   private final ExecutorService pool;
 
   public AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics) {
+    this(registry, defaultClusterId, metrics, new Generators());
+  }
+
+  public AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics, Generators generators) {
     this.registry = registry;
+    this.generators = generators;
     this.defaultClusterId = defaultClusterId;
     this.metrics = metrics;
     AtomicInteger n = new AtomicInteger();
