@@ -72,7 +72,8 @@ final class ClusterState {
 
   boolean isConfig(ResourceId id) {
     return switch (id.kind()) {
-      case "VirtualService", "DestinationRule", "Sidecar", "Gateway" -> true;
+      case "VirtualService", "DestinationRule", "Sidecar", "Gateway", "PeerAuthentication", "AuthorizationPolicy" ->
+          true;
       default -> false;
     };
   }

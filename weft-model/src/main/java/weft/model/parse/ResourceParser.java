@@ -20,6 +20,8 @@ public final class ResourceParser {
   private static final Set<String> CORE_V1 = Set.of("v1");
   private static final Set<String> ISTIO_VERSIONS = Set.of("v1", "v1beta1", "v1alpha3");
   private static final String ISTIO_GROUP = "networking.istio.io";
+  private static final Set<String> SECURITY_VERSIONS = Set.of("v1", "v1beta1");
+  private static final String SECURITY_GROUP = "security.istio.io";
 
   /** How to read one kind: its accepted versions, whether it lives in a namespace, and its Istio-ness. */
   private record Kind(String group, Set<String> versions, boolean namespaced, boolean istio,
@@ -37,7 +39,9 @@ public final class ResourceParser {
       kind(ISTIO_GROUP, "DestinationRule", ISTIO_VERSIONS, true, true, DestinationRuleParser::parse),
       kind(ISTIO_GROUP, "VirtualService", ISTIO_VERSIONS, true, true, VirtualServiceParser::parse),
       kind(ISTIO_GROUP, "Sidecar", ISTIO_VERSIONS, true, true, SidecarParser::parse),
-      kind(ISTIO_GROUP, "Gateway", ISTIO_VERSIONS, true, true, GatewayParser::parse));
+      kind(ISTIO_GROUP, "Gateway", ISTIO_VERSIONS, true, true, GatewayParser::parse),
+      kind(SECURITY_GROUP, "PeerAuthentication", SECURITY_VERSIONS, true, true, PeerAuthenticationParser::parse),
+      kind(SECURITY_GROUP, "AuthorizationPolicy", SECURITY_VERSIONS, true, true, AuthorizationPolicyParser::parse));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {

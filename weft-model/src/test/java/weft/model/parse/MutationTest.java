@@ -121,6 +121,40 @@ class MutationTest {
       metadata: {name: we}
       spec: {address: 10.0.0.1, ports: {http: 80}, labels: {a: b}, network: n, serviceAccount: sa}
       ---
+      apiVersion: security.istio.io/v1
+      kind: PeerAuthentication
+      metadata: {name: pa}
+      spec:
+        selector: {matchLabels: {app: a}}
+        mtls: {mode: STRICT}
+        portLevelMtls: {"8080": {mode: DISABLE}}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: ap}
+      spec:
+        selector: {matchLabels: {app: a}}
+        action: CUSTOM
+        provider: {name: ext}
+        rules:
+        - from: [{source: {ipBlocks: [10.0.0.0/8], notIpBlocks: [10.1.0.0/16], remoteIpBlocks: [1.2.3.4]}}]
+          to: [{operation: {hosts: [a.example.com], notHosts: [b], ports: ["80"], notPorts: ["81"], methods: [GET],
+            notMethods: [PUT], paths: [/x*], notPaths: ["/y/{*}"]}}]
+          when: [{key: "request.headers[x]", values: [a], notValues: [b]}]
+      ---
+      apiVersion: security.istio.io/v1beta1
+      kind: AuthorizationPolicy
+      metadata: {name: ap2}
+      spec:
+        targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: gw}]
+        action: DENY
+        rules:
+        - from:
+          - source: {principals: [a], notPrincipals: [b], requestPrincipals: [c], notRequestPrincipals: [d],
+              namespaces: [e], notNamespaces: [f], notRemoteIpBlocks: [1.2.3.4]}
+          - source: {serviceAccounts: [ns/sa], notServiceAccounts: [sb], trustDomains: [td], notTrustDomains: ["*.x"]}
+          when: [{key: source.ip, values: [10.0.0.1]}, {key: destination.port, notValues: ["9"]}]
+      ---
       apiVersion: v1
       kind: Service
       metadata: {name: svc, labels: {a: b}, annotations: {c: d}}
@@ -153,7 +187,7 @@ class MutationTest {
   void everyValueReplacedByEveryShapeIsReportedNotThrown() throws Exception {
     ParsedFile original = ResourceParser.parse("f.yaml", DOCS);
     assertThat(Yamls.errors(original)).isEmpty();
-    assertThat(original.resources()).hasSize(9);
+    assertThat(original.resources()).hasSize(12);
 
     List<JsonNode> docs = new ArrayList<>();
     try (var it = YAML.readerFor(JsonNode.class).<JsonNode>readValues(DOCS)) {

@@ -388,6 +388,197 @@ class SchemaViolationTest {
             spec:
               servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [prod/reviews]}]
             """, "spec.servers[0].hosts[0]", "short name"),
+        // --- PeerAuthentication (more in PeerAuthenticationParserTest) ---
+        pa("portLevelMtls without selector", """
+            mtls: {mode: STRICT}
+            portLevelMtls:
+              "8080": {mode: DISABLE}
+            """, "spec.portLevelMtls", "needs a selector"),
+        pa("portLevelMtls with an empty selector", """
+            selector: {matchLabels: {}}
+            portLevelMtls:
+              "8080": {mode: DISABLE}
+            """, "spec.portLevelMtls", "needs a selector"),
+        pa("empty portLevelMtls", """
+            selector: {matchLabels: {app: a}}
+            portLevelMtls: {}
+            """, "spec.portLevelMtls", "is empty"),
+        pa("portLevelMtls port 0", """
+            selector: {matchLabels: {app: a}}
+            portLevelMtls:
+              "0": {mode: STRICT}
+            """, "spec.portLevelMtls.0", "not a port number from 1 to 65535"),
+        pa("portLevelMtls port above 65535", """
+            selector: {matchLabels: {app: a}}
+            portLevelMtls:
+              "65536": {mode: STRICT}
+            """, "spec.portLevelMtls.65536", "not a port number"),
+        pa("unknown mTLS mode", """
+            mtls: {mode: BLAH}
+            """, "spec.mtls.mode", "must be one of UNSET, DISABLE, PERMISSIVE, STRICT"),
+        pa("unknown port-level mode", """
+            selector: {matchLabels: {app: a}}
+            portLevelMtls:
+              "8080": {mode: OFF}
+            """, "spec.portLevelMtls.8080.mode", "must be one of"),
+        pa("wildcard in selector", """
+            selector: {matchLabels: {app: "web*"}}
+            """, "spec.selector.matchLabels.app", "wildcards are not allowed"),
+        pa("selector with workload selector's field name", """
+            selector: {labels: {app: web}}
+            """, "spec.selector.labels", "not a field of WorkloadSelector"),
+        pa("typo in mtls", """
+            mtls: {mdoe: STRICT}
+            """, "spec.mtls.mdoe", "did you mean spec.mtls.mode?"),
+        // --- AuthorizationPolicy (more in AuthorizationPolicyParserTest) ---
+        ap("unknown action", """
+            action: REJECT
+            rules: [{}]
+            """, "spec.action", "must be one of ALLOW, DENY, AUDIT, CUSTOM"),
+        ap("CUSTOM without provider", """
+            action: CUSTOM
+            rules: [{to: [{operation: {paths: [/admin/*]}}]}]
+            """, "spec.provider", "is missing"),
+        ap("CUSTOM with an empty provider name", """
+            action: CUSTOM
+            provider: {name: ""}
+            rules: [{}]
+            """, "spec.provider.name", "is missing"),
+        ap("provider without CUSTOM", """
+            action: DENY
+            provider: {name: my-ext-authz}
+            rules: [{}]
+            """, "spec.provider", "only be used with action CUSTOM"),
+        ap("CUSTOM without rules", """
+            action: CUSTOM
+            provider: {name: my-ext-authz}
+            """, "spec.rules", "never acts"),
+        ap("DENY without rules", """
+            action: DENY
+            """, "spec.rules", "is missing"),
+        ap("CUSTOM with principals", """
+            action: CUSTOM
+            provider: {name: my-ext-authz}
+            rules: [{from: [{source: {principals: [cluster.local/ns/a/sa/b]}}]}]
+            """, "spec.rules[0].from[0].source.principals", "not supported by Istio with action CUSTOM"),
+        ap("CUSTOM with a request.auth condition", """
+            action: CUSTOM
+            provider: {name: my-ext-authz}
+            rules: [{when: [{key: "request.auth.claims[iss]", values: [x]}]}]
+            """, "spec.rules[0].when[0].key", "not supported by Istio with action CUSTOM"),
+        ap("from without source", """
+            rules:
+            - from: [{}]
+            """, "spec.rules[0].from[0].source", "is missing"),
+        ap("empty source", """
+            rules:
+            - from: [{source: {}}]
+            """, "spec.rules[0].from[0].source", "is empty"),
+        ap("empty from", """
+            rules:
+            - from: []
+              to: [{operation: {methods: [GET]}}]
+            """, "spec.rules[0].from", "is empty"),
+        ap("to without operation", """
+            rules:
+            - to: [{}]
+            """, "spec.rules[0].to[0].operation", "is missing"),
+        ap("empty operation", """
+            rules:
+            - to: [{operation: {}}]
+            """, "spec.rules[0].to[0].operation", "is empty"),
+        ap("port out of range", """
+            rules:
+            - to: [{operation: {ports: ["70000"]}}]
+            """, "spec.rules[0].to[0].operation.ports[0]", "is not a port"),
+        ap("named port", """
+            rules:
+            - to: [{operation: {notPorts: ["http"]}}]
+            """, "spec.rules[0].to[0].operation.notPorts[0]", "is not a port"),
+        ap("empty method", """
+            rules:
+            - to: [{operation: {methods: ["GET", ""]}}]
+            """, "spec.rules[0].to[0].operation.methods[1]", "empty string"),
+        ap("bad path template", """
+            rules:
+            - to: [{operation: {paths: ["/foo/{**}/bar/{*}"]}}]
+            """, "spec.rules[0].to[0].operation.paths[0]", "{**} must be the last operator"),
+        ap("path with braces outside a template", """
+            rules:
+            - to: [{operation: {paths: ["/foo/{id}"]}}]
+            """, "spec.rules[0].to[0].operation.paths[0]", "outside a whole-segment"),
+        ap("bad ipBlock", """
+            rules:
+            - from: [{source: {ipBlocks: ["10.0.0.300"]}}]
+            """, "spec.rules[0].from[0].source.ipBlocks[0]", "not a valid IP address"),
+        ap("bad CIDR", """
+            rules:
+            - from: [{source: {notRemoteIpBlocks: ["10.0.0.0/33"]}}]
+            """, "spec.rules[0].from[0].source.notRemoteIpBlocks[0]", "not a valid CIDR block"),
+        ap("empty principal", """
+            rules:
+            - from: [{source: {principals: [""]}}]
+            """, "spec.rules[0].from[0].source.principals[0]", "empty string"),
+        ap("serviceAccounts with namespaces", """
+            rules:
+            - from: [{source: {serviceAccounts: ["bar/sa"], namespaces: ["bar"]}}]
+            """, "spec.rules[0].from[0].source.serviceAccounts", "cannot be used together with principals"),
+        ap("wildcard service account", """
+            rules:
+            - from: [{source: {serviceAccounts: ["bar/*"]}}]
+            """, "spec.rules[0].from[0].source.serviceAccounts[0]", "wildcard"),
+        ap("trust domain with a middle wildcard", """
+            rules:
+            - from: [{source: {trustDomains: ["a*b"]}}]
+            """, "spec.rules[0].from[0].source.trustDomains[0]", "in the middle"),
+        ap("condition with an unknown key", """
+            rules:
+            - when: [{key: source.pod, values: [a]}]
+            """, "spec.rules[0].when[0].key", "not an attribute Istio knows"),
+        ap("condition on destination.labels", """
+            rules:
+            - when: [{key: "destination.labels[app]", values: [a]}]
+            """, "spec.rules[0].when[0].key", "spec.selector"),
+        ap("header condition without a name", """
+            rules:
+            - when: [{key: request.headers, values: [a]}]
+            """, "spec.rules[0].when[0].key", "in brackets"),
+        ap("condition without values", """
+            rules:
+            - when: [{key: source.ip}]
+            """, "spec.rules[0].when[0]", "neither values nor notValues"),
+        ap("condition without key", """
+            rules:
+            - when: [{values: [a]}]
+            """, "spec.rules[0].when[0].key", "is missing"),
+        ap("condition with a bad IP", """
+            rules:
+            - when: [{key: remote.ip, notValues: [not-an-ip]}]
+            """, "spec.rules[0].when[0].notValues[0]", "not a valid IP address"),
+        ap("condition with a bad port", """
+            rules:
+            - when: [{key: destination.port, values: ["99999"]}]
+            """, "spec.rules[0].when[0].values[0]", "is not a port"),
+        ap("selector and targetRefs", """
+            selector: {matchLabels: {app: a}}
+            targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: gw}]
+            """, "spec.selector", "only one of selector, targetRef and targetRefs"),
+        ap("targetRef to another namespace", """
+            targetRef: {kind: Gateway, group: gateway.networking.k8s.io, name: gw, namespace: other}
+            """, "spec.targetRef.namespace", "must not be set"),
+        ap("targetRef to an Istio Gateway", """
+            targetRefs: [{kind: Gateway, group: networking.istio.io, name: gw}]
+            """, "spec.targetRefs[0]", "cannot be attached to networking.istio.io/Gateway"),
+        ap("targetRef without name", """
+            targetRefs: [{kind: Service}]
+            """, "spec.targetRefs[0].name", "is missing"),
+        ap("typo in spec", """
+            rule: [{}]
+            """, "spec.rule", "did you mean spec.rules?"),
+        ap("typo in operation", """
+            rules:
+            - to: [{operation: {method: [GET]}}]
+            """, "spec.rules[0].to[0].operation.method", "did you mean spec.rules[0].to[0].operation.methods?"),
         // --- Kubernetes kinds ---
         doc("Service port out of range", "Service", "v1", """
             spec:
@@ -425,6 +616,14 @@ class SchemaViolationTest {
 
   private static Arguments dr(String name, String spec, String field, String message) {
     return doc(name, "DestinationRule", "spec:\n  host: bad\n" + indent(spec), field, message);
+  }
+
+  private static Arguments pa(String name, String spec, String field, String message) {
+    return doc(name, "PeerAuthentication", "security.istio.io/v1", "spec:\n" + indent(spec), field, message);
+  }
+
+  private static Arguments ap(String name, String spec, String field, String message) {
+    return doc(name, "AuthorizationPolicy", "security.istio.io/v1", "spec:\n" + indent(spec), field, message);
   }
 
   private static Arguments se(String name, String spec, String field, String message) {
