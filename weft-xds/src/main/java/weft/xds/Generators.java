@@ -2,9 +2,16 @@ package weft.xds;
 
 import com.google.protobuf.Any;
 import java.util.Collection;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import weft.model.ResourceId;
 import weft.registry.ChangeEvent;
+import weft.xds.envoygen.EnvoyClusters;
+import weft.xds.envoygen.EnvoyEndpoints;
+import weft.xds.envoygen.EnvoyListeners;
+import weft.xds.envoygen.EnvoyRoutes;
 import weft.xds.grpcgen.EndpointCache;
 import weft.xds.grpcgen.GrpcClusters;
 import weft.xds.grpcgen.GrpcEndpoints;
@@ -33,27 +40,40 @@ public final class Generators {
 
   /** Resources of one type for the requested names, sorted by name. */
   public SortedMap<String, Any> generate(String typeUrl, ProxyView view, Collection<String> names) {
+    if (!view.proxy().proxyless() && TypeUrls.isFullState(typeUrl)) {
+      // Envoy's listeners and clusters are generated as a whole (they depend on each other's set).
+      SortedMap<String, Any> all = generateAll(typeUrl, view);
+      all.keySet().retainAll(names);
+      return all;
+    }
     SortedMap<String, Any> out = new TreeMap<>();
     for (String name : names) {
       try {
         Any resource = generateOne(typeUrl, view, name);
         if (resource != null) out.put(name, resource);
       } catch (RuntimeException e) {
-        // One bad resource must not cost the proxy the others; the reason shows in /debug/status.
-        LOG.log(System.Logger.Level.ERROR, "generating " + TypeUrls.shortName(typeUrl) + " " + name + " for "
-            + view.proxy().id() + " failed", e);
-        view.drop(name, "internal error while generating: " + e);
+        failed(typeUrl, view, name, e);
       }
     }
     return out;
   }
 
-  /**
-   * Everything of a type the proxy may see, for a wildcard subscription. Proxyless clients name
-   * what they want, so for them only clusters have a meaningful "all": every visible service port.
-   */
+  /** Everything of a type the proxy may see, for a wildcard subscription. */
   public SortedMap<String, Any> generateAll(String typeUrl, ProxyView view) {
-    java.util.Set<String> names = new java.util.TreeSet<>();
+    if (!view.proxy().proxyless()) {
+      try {
+        return switch (typeUrl) {
+          case TypeUrls.LISTENER -> EnvoyListeners.all(view);
+          case TypeUrls.CLUSTER -> EnvoyClusters.all(view);
+          default -> new TreeMap<>();
+        };
+      } catch (RuntimeException e) {
+        failed(typeUrl, view, "*", e);
+        return new TreeMap<>();
+      }
+    }
+    // Proxyless clients name what they want; only clusters have a meaningful "all" for them.
+    Set<String> names = new TreeSet<>();
     if (typeUrl.equals(TypeUrls.CLUSTER)) {
       for (String host : view.snapshot().services().keySet()) {
         var service = view.service(host);
@@ -64,7 +84,21 @@ public final class Generators {
     return generate(typeUrl, view, names);
   }
 
+  /** One bad resource must not cost the proxy the others; the reason shows in /debug/status. */
+  private static void failed(String typeUrl, ProxyView view, String name, RuntimeException e) {
+    LOG.log(System.Logger.Level.ERROR, "generating " + TypeUrls.shortName(typeUrl) + " " + name + " for "
+        + view.proxy().id() + " failed", e);
+    view.drop(name, "internal error while generating: " + e);
+  }
+
   private Any generateOne(String typeUrl, ProxyView view, String name) {
+    if (!view.proxy().proxyless()) {
+      return switch (typeUrl) {
+        case TypeUrls.ROUTE -> EnvoyRoutes.generate(view, name);
+        case TypeUrls.ENDPOINT -> EnvoyEndpoints.generate(view, name, endpointCache, failoverWithoutOutlierDetection);
+        default -> null;
+      };
+    }
     return switch (typeUrl) {
       case TypeUrls.LISTENER -> GrpcListeners.generate(view, name);
       case TypeUrls.ROUTE -> GrpcRoutes.generate(view, name);
@@ -75,19 +109,31 @@ public final class Generators {
   }
 
   /**
-   * Whether a change can alter resources of this type. Endpoint-only changes touch EDS alone;
-   * routing config never changes listeners (the fault filter is always there).
+   * Whether a change can alter resources of this type for a kind of client. Endpoint-only changes
+   * touch EDS alone (the connection adds Envoy's inbound and DNS cases); for proxyless clients
+   * routing config never changes listeners, since the fault filter is always there.
    */
-  public static boolean affects(String typeUrl, ChangeEvent change) {
+  public static boolean affects(String typeUrl, ChangeEvent change, boolean proxyless) {
     if (change.full() || !change.serviceHosts().isEmpty()) return true;
-    boolean sidecar = change.configs().stream().anyMatch(id -> id.kind().equals("Sidecar"));
-    if (sidecar) return true;
-    boolean vs = change.configs().stream().anyMatch(id -> id.kind().equals("VirtualService"));
-    boolean dr = change.configs().stream().anyMatch(id -> id.kind().equals("DestinationRule"));
+    boolean vs = false;
+    boolean dr = false;
+    boolean gateway = false;
+    for (ResourceId id : change.configs()) {
+      switch (id.kind()) {
+        case "VirtualService" -> vs = true;
+        case "DestinationRule" -> dr = true;
+        case "Gateway" -> gateway = true;
+        default -> {
+          return true; // Sidecar, security policy, a whole cluster's config: anything may change.
+        }
+      }
+    }
     return switch (typeUrl) {
       case TypeUrls.ENDPOINT -> !change.endpointHosts().isEmpty() || dr;
       case TypeUrls.CLUSTER -> dr;
-      case TypeUrls.ROUTE -> vs || dr;
+      case TypeUrls.ROUTE -> vs || dr || gateway;
+      // Envoy listeners carry TCP routes, gateway servers and per-subset SNI chains.
+      case TypeUrls.LISTENER -> !proxyless && (vs || dr || gateway);
       default -> false;
     };
   }

@@ -51,6 +51,16 @@ final class AdsTestClient implements AutoCloseable {
         .build();
   }
 
+  /** An Envoy sidecar's node: no GENERATOR, Istio's id and metadata. */
+  static Node sidecar(String pod, String namespace, String ip) {
+    return Node.newBuilder()
+        .setId("sidecar~" + ip + "~" + pod + "." + namespace + "~" + namespace + ".svc.cluster.local")
+        .setMetadata(Struct.newBuilder()
+            .putFields("NAMESPACE", Value.newBuilder().setStringValue(namespace).build())
+            .putFields("CLUSTER_ID", Value.newBuilder().setStringValue("cluster1").build()))
+        .build();
+  }
+
   void request(String typeUrl, List<String> names) {
     requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(typeUrl).addAllResourceNames(names).build());
   }

@@ -40,6 +40,8 @@ abstract class ProxyConnection {
   volatile boolean closed;
   private long nonce;
   private Map<String, String> dropped = new TreeMap<>();
+  /** Hosts the proxy's own workload served at the last push (an endpoint removal must still reach it). */
+  private Set<String> ownHosts = Set.of();
   // Pending push: merged while the stream is busy, so a burst costs one push and a lone change none extra.
   private final Object pendingLock = new Object();
   private ChangeEvent pendingChange;
@@ -110,6 +112,7 @@ abstract class ProxyConnection {
       // A snapshot published before registration never reached this stream: start from the newest.
       MeshSnapshot current = server.currentSnapshot();
       if (current.version() > latest.version()) latest = current;
+      ownHosts = ownHosts(latest);
     }
     return true;
   }
@@ -135,17 +138,44 @@ abstract class ProxyConnection {
     if (change == null || closed || proxy == null) return;
     ProxyView view = new ProxyView(snapshot, proxy);
     boolean endpointsOnly = change.endpointsOnly();
+    boolean envoyWhole = endpointsOnly && !proxy.proxyless() && touchesEnvoyWholeTypes(snapshot, change);
     boolean sent = false;
     for (String type : TypeUrls.PUSH_ORDER) {
       WatchState w = watches.get(type);
-      if (w == null || !Generators.affects(type, change)) continue;
+      if (w == null) continue;
+      boolean whole = envoyWhole && TypeUrls.isFullState(type);
+      if (!whole && !Generators.affects(type, change, proxy.proxyless())) continue;
       Set<String> names = w.names;
-      if (endpointsOnly) names = namesForHosts(w.names, change.endpointHosts());
+      if (endpointsOnly && !whole) names = namesForHosts(w.names, change.endpointHosts());
       if (names.isEmpty() && !w.wildcard) continue;
       sent |= push(w, view, names, false);
     }
+    ownHosts = ownHosts(snapshot);
     recordDropped(view, !endpointsOnly);
     if (sent) server.metrics().converged(System.nanoTime() - snapshot.createdNanos());
+  }
+
+  /**
+   * Envoy's listeners and clusters depend on endpoints in two cases: the proxy's own workload
+   * (inbound listeners and clusters) and DNS-resolved hosts (their endpoints are inline in CDS).
+   */
+  private boolean touchesEnvoyWholeTypes(MeshSnapshot snapshot, ChangeEvent change) {
+    for (String host : change.endpointHosts()) {
+      if (ownHosts.contains(host)) return true;
+      var view = snapshot.service(host);
+      if (view != null && view.service().resolution().startsWith("DNS")) return true;
+    }
+    Set<String> now = ownHosts(snapshot);
+    for (String host : change.endpointHosts()) if (now.contains(host)) return true;
+    return false;
+  }
+
+  /** The hosts whose endpoints include this proxy's own workload. */
+  private Set<String> ownHosts(MeshSnapshot snapshot) {
+    if (proxy().proxyless()) return Set.of();
+    Set<String> hosts = new TreeSet<>();
+    for (var at : snapshot.endpointsAt(proxy().clusterId(), proxy().ip())) hosts.add(at.service().service().hostname());
+    return hosts;
   }
 
   /** Only the watched clusters of the changed hosts: the rest of the proxy's endpoints are untouched. */

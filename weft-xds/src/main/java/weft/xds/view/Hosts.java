@@ -15,4 +15,23 @@ public final class Hosts {
     if (pattern.equals("*") || pattern.equals(host)) return true;
     return pattern.startsWith("*.") && host.endsWith(pattern.substring(1));
   }
+
+  /**
+   * The {@code namespace/name} a VirtualService's {@code gateways} entry refers to, resolved as Istio
+   * does: {@code ns/name} as written ({@code ./name} in the VirtualService's namespace), a bare name in
+   * the VirtualService's namespace, or the legacy {@code name.ns.svc.cluster.local} form.
+   * {@code mesh} stays {@code mesh}.
+   */
+  public static String gatewayKey(String gateway, String vsNamespace) {
+    if (gateway.equals("mesh")) return gateway;
+    int slash = gateway.indexOf('/');
+    if (slash >= 0) {
+      return gateway.startsWith("./") ? vsNamespace + gateway.substring(1) : gateway;
+    }
+    int dot = gateway.indexOf('.');
+    if (dot < 0) return vsNamespace + "/" + gateway;
+    String rest = gateway.substring(dot + 1);
+    int next = rest.indexOf('.');
+    return (next < 0 ? rest : rest.substring(0, next)) + "/" + gateway.substring(0, dot);
+  }
 }

@@ -113,6 +113,27 @@ public final class ProxyView {
     return candidates.get(0);
   }
 
+  /**
+   * The VirtualServices bound to the gateway {@code namespace/name} that this proxy's namespace may
+   * see (exportTo), sorted by id: what a router serves for that gateway's servers.
+   */
+  public List<VirtualService> virtualServicesForGateway(String gateway) {
+    List<VirtualService> out = new ArrayList<>();
+    for (VirtualService vs : snapshot.config().virtualServices()) {
+      boolean bound = false;
+      for (String g : vs.gateways()) {
+        if (Hosts.gatewayKey(g, vs.id().namespace()).equals(gateway)) {
+          bound = true;
+          break;
+        }
+      }
+      if (bound && visible(vs.exportTo(), vs.id().namespace(), snapshot.meshConfig().defaultVirtualServiceExportTo())) {
+        out.add(vs);
+      }
+    }
+    return out;
+  }
+
   /** The DestinationRule for a host: the proxy's namespace first, then the service's, then the root namespace. */
   public DestinationRule destinationRule(String host) {
     List<DestinationRule> candidates = new ArrayList<>();

@@ -1,0 +1,102 @@
+package weft.xds.envoygen;
+
+import com.google.protobuf.Any;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.BindConfig;
+import io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import weft.registry.ServiceView;
+import weft.xds.view.ProxyView;
+
+/**
+ * Clusters for Envoy proxies (Istio's cluster.go): outbound clusters of every visible service and
+ * DestinationRule subset, the fixed BlackHole and Passthrough clusters, and on a sidecar the inbound
+ * clusters of its own workload. TLS to upstreams (mTLS) is not set here yet.
+ */
+public final class EnvoyClusters {
+  /** Istio's maxSecondsValue: original-destination inbound hosts are never cleaned up. */
+  private static final long NEVER_SECONDS = 9_223_372_035L;
+  /** Istio's idle timeout for passthrough connections. */
+  private static final java.time.Duration PASSTHROUGH_IDLE = java.time.Duration.ofMinutes(5);
+
+  private EnvoyClusters() {}
+
+  /** Every cluster for this proxy, sorted by name. */
+  public static SortedMap<String, Any> all(ProxyView view) {
+    boolean router = "router".equals(view.proxy().kind());
+    SortedMap<String, Cluster> clusters = new TreeMap<>();
+    for (ServiceView sv : Visible.services(view)) {
+      Guard.run(view, sv.service().hostname(), () -> clusters.putAll(OutboundClusters.of(view, sv, router)));
+    }
+    clusters.put(WellKnown.BLACK_HOLE_CLUSTER, blackHole());
+    clusters.put(WellKnown.PASSTHROUGH_CLUSTER, passthrough(WellKnown.PASSTHROUGH_CLUSTER).build());
+    if (!router) {
+      clusters.put(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, passthrough(WellKnown.INBOUND_PASSTHROUGH_CLUSTER)
+          .setUpstreamBindConfig(inboundBind()).build());
+      for (Inbound.Port p : Inbound.ports(view)) clusters.put(p.cluster(), inbound(p));
+    }
+    SortedMap<String, Any> out = new TreeMap<>();
+    clusters.forEach((name, c) -> out.put(name, Any.pack(c)));
+    return out;
+  }
+
+  /** Where routes to nothing go: a static cluster without endpoints. */
+  private static Cluster blackHole() {
+    return Cluster.newBuilder()
+        .setName(WellKnown.BLACK_HOLE_CLUSTER)
+        .setType(Cluster.DiscoveryType.STATIC)
+        .setConnectTimeout(Protos.duration(WellKnown.CONNECT_TIMEOUT))
+        .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+        .build();
+  }
+
+  /** Forwards to the connection's original destination, speaking whatever HTTP version the client spoke. */
+  private static Cluster.Builder passthrough(String name) {
+    io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions options =
+        io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.newBuilder()
+            .setCommonHttpProtocolOptions(HttpProtocolOptions.newBuilder()
+                .setIdleTimeout(Protos.duration(PASSTHROUGH_IDLE)))
+            .setUseDownstreamProtocolConfig(
+                io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig.newBuilder()
+                    .setHttpProtocolOptions(Http1ProtocolOptions.getDefaultInstance())
+                    .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+            .build();
+    Cluster.Builder c = Cluster.newBuilder()
+        .setName(name)
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+        .setConnectTimeout(Protos.duration(WellKnown.CONNECT_TIMEOUT))
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .putTypedExtensionProtocolOptions(WellKnown.HTTP_PROTOCOL_OPTIONS, Any.pack(options));
+    ClusterPolicies.connectionPool(c, null);
+    return c;
+  }
+
+  /**
+   * Istio ≥ 1.10 (inboundTrafficPolicy PASSTHROUGH, the default): inbound traffic goes to the pod IP it
+   * was sent to, not to localhost, so the cluster is ORIGINAL_DST from the 127.0.0.6 source address
+   * iptables lets through.
+   */
+  private static Cluster inbound(Inbound.Port p) {
+    Cluster.Builder c = Cluster.newBuilder()
+        .setName(p.cluster())
+        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+        .setConnectTimeout(Protos.duration(WellKnown.CONNECT_TIMEOUT))
+        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+        .setCleanupInterval(com.google.protobuf.Duration.newBuilder().setSeconds(NEVER_SECONDS))
+        .setCommonLbConfig(Cluster.CommonLbConfig.getDefaultInstance())
+        .setUpstreamBindConfig(inboundBind());
+    ClusterPolicies.connectionPool(c, null);
+    ClusterPolicies.httpOptions(c, Protocols.isHttp2(p.protocol()), null);
+    return c.build();
+  }
+
+  private static BindConfig inboundBind() {
+    return BindConfig.newBuilder()
+        .setSourceAddress(SocketAddress.newBuilder().setAddress(WellKnown.INBOUND_BIND_IPV4).setPortValue(0))
+        .build();
+  }
+}

@@ -1,0 +1,194 @@
+package weft.xds.envoygen;
+
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import weft.model.DestinationRule;
+import weft.model.Gateway;
+import weft.model.VirtualService;
+import weft.registry.MeshService;
+import weft.registry.ServiceView;
+import weft.xds.ClusterName;
+import weft.xds.view.Hosts;
+import weft.xds.view.ProxyView;
+import weft.xds.envoygen.GatewayServers.Entry;
+import weft.xds.envoygen.GatewayServers.Kind;
+
+/**
+ * A router's listeners (Istio's gateway.go): one bound listener per server port, holding an HCM for
+ * plain HTTP, a TLS filter chain per HTTPS server, tcp_proxy chains for TCP servers, and SNI chains
+ * to every mesh service for AUTO_PASSTHROUGH (the east-west gateway).
+ */
+final class GatewayListeners {
+  private GatewayListeners() {}
+
+  static SortedMap<String, Listener> all(ProxyView view) {
+    SortedMap<String, Listener> out = new TreeMap<>();
+    for (Map.Entry<String, List<Entry>> l : GatewayServers.byListener(view).entrySet()) {
+      List<FilterChain> chains = new ArrayList<>();
+      // Envoy rejects a listener in which two chains have the same match; the first server keeps it.
+      Set<FilterChainMatch> seen = new HashSet<>();
+      boolean httpDone = false;
+      for (Entry e : l.getValue()) {
+        if (e.kind() == Kind.HTTP) {
+          if (!httpDone) {
+            chains.add(FilterChain.newBuilder()
+                .addFilters(ConnectionManagers.rds("outbound_" + e.listenerName(), e.routeName(), true, false))
+                .build());
+            httpDone = true;
+          }
+          continue;
+        }
+        List<FilterChain> mine = new ArrayList<>();
+        Guard.run(view, e.subject(), () -> mine.addAll(chains(view, e)));
+        for (FilterChain c : mine) {
+          if (seen.add(c.getFilterChainMatch())) {
+            chains.add(c);
+          } else {
+            view.drop(e.subject(), "another server on listener " + e.listenerName()
+                + " already matches " + c.getFilterChainMatch().getServerNamesList() + "; chain skipped");
+          }
+        }
+      }
+      if (chains.isEmpty()) {
+        view.drop("listener " + l.getKey(), "no server on this port produced a filter chain; listener left out");
+        continue;
+      }
+      Entry first = l.getValue().get(0);
+      Listener.Builder listener = Listener.newBuilder()
+          .setName(l.getKey())
+          .setAddress(Protos.address(first.bind(), first.listenerPort()))
+          .setTrafficDirection(TrafficDirection.OUTBOUND)
+          // A gateway always needs what its listener filters find; wait for it as long as it takes.
+          .setListenerFiltersTimeout(Protos.ZERO)
+          .setContinueOnListenerFiltersTimeout(false)
+          .addAllFilterChains(chains);
+      if (chains.stream().anyMatch(c -> c.getFilterChainMatch().getServerNamesCount() > 0 || c.hasTransportSocket())) {
+        listener.addListenerFilters(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
+      }
+      out.put(l.getKey(), listener.build());
+    }
+    return out;
+  }
+
+  private static List<FilterChain> chains(ProxyView view, Entry e) {
+    Gateway.Server s = e.server();
+    return switch (e.kind()) {
+      case HTTPS -> {
+        if (!certificateGiven(view, e)) yield List.of();
+        FilterChain.Builder c = FilterChain.newBuilder()
+            .setFilterChainMatch(sni(GatewayServers.sniHosts(s)))
+            .setTransportSocket(GatewayTls.downstream(s.tls(), e.tlsMode()))
+            .addFilters(ConnectionManagers.rds(s.name() != null && !s.name().isEmpty() ? s.name()
+                : "outbound_" + e.listenerName(), e.routeName(), true, false));
+        yield List.of(c.build());
+      }
+      case TCP -> {
+        if (e.tlsMode() != null && !certificateGiven(view, e)) yield List.of();
+        Filter proxy = tcpFromVirtualServices(view, e);
+        if (proxy == null) {
+          view.drop(e.subject(), "no VirtualService bound to " + e.gatewayKey() + " has a tcp route for "
+              + s.hosts() + " on port " + s.port().number());
+          yield List.of();
+        }
+        FilterChain.Builder c = FilterChain.newBuilder().addFilters(proxy);
+        if (e.tlsMode() != null) {
+          c.setFilterChainMatch(sni(GatewayServers.sniHosts(s))).setTransportSocket(GatewayTls.downstream(s.tls(), e.tlsMode()));
+        }
+        yield List.of(c.build());
+      }
+      case PASSTHROUGH -> {
+        view.drop(e.subject(), "TLS PASSTHROUGH needs VirtualService tls routes, which Weft does not read yet");
+        yield List.of();
+      }
+      case AUTO_PASSTHROUGH -> autoPassthrough(view, e);
+      case HTTP -> List.of();
+    };
+  }
+
+  private static boolean certificateGiven(ProxyView view, Entry e) {
+    Gateway.Tls tls = e.server().tls();
+    boolean credential = tls.credentialName() != null && !tls.credentialName().isEmpty();
+    boolean files = tls.serverCertificate() != null && tls.privateKey() != null;
+    boolean ca = !"MUTUAL".equals(e.tlsMode()) || credential || tls.caCertificates() != null;
+    if ((credential || files) && ca) return true;
+    view.drop(e.subject(), "tls mode " + e.tlsMode() + " needs credentialName, or serverCertificate and privateKey"
+        + ("MUTUAL".equals(e.tlsMode()) ? " and caCertificates" : ""));
+    return false;
+  }
+
+  private static FilterChainMatch sni(List<String> hosts) {
+    return hosts.isEmpty() ? FilterChainMatch.getDefaultInstance()
+        : FilterChainMatch.newBuilder().addAllServerNames(hosts).build();
+  }
+
+  /**
+   * Istio's buildGatewayNetworkFiltersFromTCPRoutes: the first tcp route, of the VirtualServices bound
+   * to this gateway whose hosts meet the server's, that matches the server port.
+   */
+  private static Filter tcpFromVirtualServices(ProxyView view, Entry e) {
+    int port = e.server().port().number();
+    for (VirtualService vs : view.virtualServicesForGateway(e.gatewayKey())) {
+      if (GatewayHosts.intersect(GatewayServers.hostsFor(e, vs.id().namespace()), GatewayHosts.resolved(vs)).isEmpty()) {
+        continue;
+      }
+      for (int i = 0; i < vs.tcp().size(); i++) {
+        VirtualService.TcpRoute tcp = vs.tcp().get(i);
+        if (tcp.route().isEmpty()) continue;
+        boolean applies = tcp.match().isEmpty() || tcp.match().stream().anyMatch(m -> m.port() == 0 || m.port() == port);
+        if (!applies) continue;
+        Filter f = TcpRoutes.tcpProxy(view, vs, tcp.route(), port, vs.id() + " tcp[" + i + "]");
+        if (f != null) return f;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Istio's builtAutoPassthroughFilterChains: a chain per visible in-mesh service port, and per
+   * subset, matched on the SNI a sidecar in another network sets ({@code outbound_.PORT_.SUBSET_.HOST}).
+   * Istio also requires Istio's mTLS ALPN here; Weft leaves ALPN open so proxyless gRPC clients
+   * (ALPN h2) can use the same gateway.
+   */
+  private static List<FilterChain> autoPassthrough(ProxyView view, Entry e) {
+    List<FilterChain> out = new ArrayList<>();
+    for (ServiceView sv : Visible.services(view)) {
+      MeshService s = sv.service();
+      if (s.meshExternal() || !served(e, s)) continue;
+      DestinationRule dr = view.destinationRule(s.hostname());
+      for (MeshService.Port p : s.ports()) {
+        if (Protocols.isUdp(p.protocol())) continue;
+        out.add(sniChain(p.number(), "", s.hostname()));
+        if (dr == null) continue;
+        for (DestinationRule.Subset subset : dr.subsets()) out.add(sniChain(p.number(), subset.name(), s.hostname()));
+      }
+    }
+    if (out.isEmpty()) view.drop(e.subject(), "AUTO_PASSTHROUGH server hosts " + e.server().hosts() + " match no visible service");
+    return out;
+  }
+
+  private static boolean served(Entry e, MeshService s) {
+    for (String h : GatewayServers.hostsFor(e, s.namespace())) {
+      if (Hosts.matches(h, s.hostname())) return true;
+    }
+    return false;
+  }
+
+  private static FilterChain sniChain(int port, String subset, String host) {
+    String sni = "outbound_." + port + "_." + subset + "_." + host;
+    return FilterChain.newBuilder()
+        .setFilterChainMatch(FilterChainMatch.newBuilder().addServerNames(sni))
+        .addFilters(Protos.tcpProxy(ClusterName.outbound(port, subset, host).toString()))
+        .build();
+  }
+}

@@ -1,0 +1,157 @@
+package weft.xds.envoygen;
+
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilterChainMatchPredicate;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector;
+import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.type.v3.Int32Range;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import weft.registry.MeshService;
+import weft.registry.MeshSnapshot.WorkloadAt;
+import weft.xds.proxy.Proxy;
+import weft.xds.view.ProxyView;
+
+/**
+ * The sidecar's inbound side (Istio's listener_inbound.go): the {@code virtualInbound} listener on
+ * 15006 that iptables redirects incoming traffic to, with one filter chain per port the proxy's own
+ * workload serves, matched on the original destination port.
+ */
+final class Inbound {
+  private Inbound() {}
+
+  /** One port the workload serves: Istio keys inbound chains and clusters by the target port. */
+  record Port(int number, String protocol, String host) {
+    String cluster() {
+      return "inbound|" + number + "||";
+    }
+
+    boolean http() {
+      return Protocols.isHttp(protocol);
+    }
+  }
+
+  /**
+   * The ports of the proxy's own workload, by target port. When two services claim one port with
+   * different protocols, the first by hostname wins (Istio keeps the oldest; we have no age) and the
+   * conflict is recorded.
+   */
+  static List<Port> ports(ProxyView view) {
+    Proxy proxy = view.proxy();
+    if (proxy.ip() == null || proxy.ip().isEmpty()) return List.of();
+    List<WorkloadAt> own = new ArrayList<>(view.snapshot().endpointsAt(proxy.clusterId(), proxy.ip()));
+    own.sort(Comparator.comparing((WorkloadAt w) -> w.service().service().hostname())
+        .thenComparingInt(w -> w.endpoint().servicePort()));
+    Map<Integer, Port> byPort = new TreeMap<>();
+    for (WorkloadAt w : own) {
+      MeshService s = w.service().service();
+      String protocol = s.port(w.endpoint().servicePort()).map(MeshService.Port::protocol).orElse("TCP");
+      if (Protocols.isUdp(protocol)) continue;
+      Port p = new Port(w.endpoint().port(), protocol, s.hostname());
+      Port old = byPort.putIfAbsent(p.number(), p);
+      if (old != null && !old.host().equals(p.host()) && Protocols.isHttp(old.protocol()) != p.http()) {
+        view.drop("inbound port " + p.number() + " of " + p.host(), "port already served as "
+            + Protocols.normalize(old.protocol()) + " for " + old.host() + "; this service's " + Protocols.normalize(protocol)
+            + " is ignored on it");
+      }
+    }
+    return List.copyOf(byPort.values());
+  }
+
+  static Listener virtualInbound(ProxyView view) {
+    List<Port> ports = ports(view);
+    List<FilterChain> chains = new ArrayList<>();
+    // Traffic addressed to 15006 itself would loop through this listener forever.
+    chains.add(FilterChain.newBuilder()
+        .setName(WellKnown.INBOUND_BLACKHOLE_CHAIN)
+        .setFilterChainMatch(FilterChainMatch.newBuilder()
+            .setDestinationPort(UInt32Value.of(WellKnown.INBOUND_CAPTURE_PORT)))
+        .addFilters(Protos.tcpProxy(WellKnown.BLACK_HOLE_CLUSTER))
+        .build());
+    // Ports no service declares still reach the workload: detected HTTP through an HCM, the rest as TCP.
+    chains.add(FilterChain.newBuilder()
+        .setName(WellKnown.INBOUND_CATCHALL_HTTP_CHAIN)
+        .setFilterChainMatch(FilterChainMatch.newBuilder()
+            .addAllApplicationProtocols(WellKnown.PLAINTEXT_HTTP_ALPNS)
+            .setTransportProtocol(WellKnown.RAW_BUFFER))
+        .addFilters(ConnectionManagers.inline(WellKnown.INBOUND_PASSTHROUGH_CLUSTER,
+            routes(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, 0), false))
+        .build());
+    chains.add(FilterChain.newBuilder()
+        .setName(WellKnown.VIRTUAL_INBOUND)
+        .setFilterChainMatch(FilterChainMatch.newBuilder().setTransportProtocol(WellKnown.RAW_BUFFER))
+        .addFilters(Protos.tcpProxy(WellKnown.INBOUND_PASSTHROUGH_CLUSTER))
+        .build());
+    for (Port p : ports) {
+      String name = WellKnown.WILDCARD + "_" + p.number();
+      FilterChain.Builder chain = FilterChain.newBuilder()
+          .setName(name)
+          .setFilterChainMatch(FilterChainMatch.newBuilder()
+              .setDestinationPort(UInt32Value.of(p.number()))
+              .setTransportProtocol(WellKnown.RAW_BUFFER));
+      if (p.http()) {
+        chain.addFilters(ConnectionManagers.inline("inbound_" + name, routes(p.cluster(), p.number()),
+            Protocols.isHttp2(p.protocol())));
+      } else {
+        chain.addFilters(Protos.tcpProxy(p.cluster()));
+      }
+      chains.add(chain.build());
+    }
+    return Listener.newBuilder()
+        .setName(WellKnown.VIRTUAL_INBOUND)
+        .setAddress(Protos.address(WellKnown.WILDCARD, WellKnown.INBOUND_CAPTURE_PORT))
+        .setTrafficDirection(TrafficDirection.INBOUND)
+        .setContinueOnListenerFiltersTimeout(true)
+        // Istio's protocolDetectionTimeout default: wait for the client's first bytes as long as it takes.
+        .setListenerFiltersTimeout(Protos.ZERO)
+        .addListenerFilters(Protos.listenerFilter(WellKnown.ORIGINAL_DST, OriginalDst.getDefaultInstance()))
+        .addListenerFilters(httpInspector(ports))
+        .addAllFilterChains(chains)
+        .build();
+  }
+
+  /** Inline routes of an inbound chain: everything to the local cluster (Istio's buildSidecarInboundHTTPRouteConfig). */
+  private static RouteConfiguration routes(String cluster, int port) {
+    return RouteConfiguration.newBuilder()
+        .setName(cluster)
+        .addVirtualHosts(VirtualHost.newBuilder()
+            .setName("inbound|http|" + port)
+            .addDomains("*")
+            .addRoutes(HttpRoutes.inbound(cluster)))
+        .setValidateClusters(BoolValue.of(false))
+        .build();
+  }
+
+  /**
+   * Only the catch-all chain needs protocol detection; on declared ports (and 15006 itself) the
+   * inspector is switched off so server-first protocols are not held waiting for client bytes.
+   */
+  private static ListenerFilter httpInspector(List<Port> ports) {
+    List<Integer> off = new ArrayList<>();
+    for (Port p : ports) off.add(p.number());
+    if (!off.contains(WellKnown.INBOUND_CAPTURE_PORT)) off.add(WellKnown.INBOUND_CAPTURE_PORT);
+    off.sort(Integer::compare);
+    List<ListenerFilterChainMatchPredicate> rules = new ArrayList<>();
+    for (int p : off) {
+      rules.add(ListenerFilterChainMatchPredicate.newBuilder()
+          .setDestinationPortRange(Int32Range.newBuilder().setStart(p).setEnd(p + 1)).build());
+    }
+    ListenerFilterChainMatchPredicate disabled = rules.size() == 1 ? rules.get(0)
+        : ListenerFilterChainMatchPredicate.newBuilder()
+            .setOrMatch(ListenerFilterChainMatchPredicate.MatchSet.newBuilder().addAllRules(rules)).build();
+    return ListenerFilter.newBuilder(Protos.listenerFilter(WellKnown.HTTP_INSPECTOR, HttpInspector.getDefaultInstance()))
+        .setFilterDisabled(disabled)
+        .build();
+  }
+}
