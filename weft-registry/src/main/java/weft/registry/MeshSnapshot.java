@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import weft.model.ConfigProblem;
+import weft.model.AuthorizationPolicy;
 import weft.model.DestinationRule;
+import weft.model.PeerAuthentication;
 import weft.model.Gateway;
 import weft.model.MeshConfig;
 import weft.model.MeshNetworks;
@@ -105,12 +107,14 @@ public final class MeshSnapshot {
 
   /** Routing and visibility config, sorted by resource id, indexed by the host each names. */
   public record MeshConfiguration(List<VirtualService> virtualServices, List<DestinationRule> destinationRules,
-      List<Sidecar> sidecars, List<Gateway> gateways, Map<String, List<VirtualService>> virtualServicesByHost,
+      List<Sidecar> sidecars, List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+      List<AuthorizationPolicy> authorizationPolicies, Map<String, List<VirtualService>> virtualServicesByHost,
       Map<String, List<DestinationRule>> destinationRulesByHost) {
-    static final MeshConfiguration EMPTY = of(List.of(), List.of(), List.of(), List.of());
+    static final MeshConfiguration EMPTY = of(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
 
     static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
-        List<Gateway> gateways) {
+        List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+        List<AuthorizationPolicy> authorizationPolicies) {
       Map<String, List<VirtualService>> vsByHost = new HashMap<>();
       for (VirtualService v : vs) {
         for (String h : v.hosts()) vsByHost.computeIfAbsent(h, k -> new ArrayList<>()).add(v);
@@ -118,7 +122,7 @@ public final class MeshSnapshot {
       Map<String, List<DestinationRule>> drByHost = new HashMap<>();
       for (DestinationRule d : dr) drByHost.computeIfAbsent(d.host(), k -> new ArrayList<>()).add(d);
       return new MeshConfiguration(List.copyOf(vs), List.copyOf(dr), List.copyOf(sidecars), List.copyOf(gateways),
-          freeze(vsByHost), freeze(drByHost));
+          List.copyOf(peerAuthentications), List.copyOf(authorizationPolicies), freeze(vsByHost), freeze(drByHost));
     }
 
     private static <T> Map<String, List<T>> freeze(Map<String, List<T>> m) {

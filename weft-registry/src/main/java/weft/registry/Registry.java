@@ -16,7 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import weft.model.ConfigProblem;
+import weft.model.AuthorizationPolicy;
 import weft.model.DestinationRule;
+import weft.model.PeerAuthentication;
 import weft.model.Gateway;
 import weft.model.MeshConfig;
 import weft.model.MeshNetworks;
@@ -273,8 +275,12 @@ public final class Registry implements AutoCloseable {
     List<DestinationRule> dr = new ArrayList<>();
     List<Sidecar> sc = new ArrayList<>();
     List<Gateway> gw = new ArrayList<>();
+    List<PeerAuthentication> pa = new ArrayList<>();
+    List<AuthorizationPolicy> ap = new ArrayList<>();
     for (String id : configClusters) {
       ClusterState c = clusters.get(id);
+      pa.addAll(c.all(PeerAuthentication.class));
+      ap.addAll(c.all(AuthorizationPolicy.class));
       vs.addAll(c.all(VirtualService.class));
       dr.addAll(c.all(DestinationRule.class));
       sc.addAll(c.all(Sidecar.class));
@@ -285,7 +291,9 @@ public final class Registry implements AutoCloseable {
     dr.sort(byId);
     sc.sort(byId);
     gw.sort(byId);
-    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw);
+    pa.sort(byId);
+    ap.sort(byId);
+    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap);
   }
 
   private void count(ServiceView view, int sign) {
