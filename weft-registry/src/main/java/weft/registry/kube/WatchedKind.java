@@ -1,0 +1,70 @@
+package weft.registry.kube;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.ArrayList;
+import java.util.List;
+import weft.model.ResourceId;
+
+/**
+ * One API kind a cluster source watches. Every kind is read as a generic resource: the parser sees
+ * the object exactly as the API server sent it, and Istio kinds need no typed model.
+ */
+record WatchedKind(String group, String version, String kind, String plural, boolean namespaced, boolean istio) {
+  private static final String ISTIO = "networking.istio.io";
+
+  /** What every cluster contributes: services, their endpoints, and where workloads run. */
+  static final List<WatchedKind> CLUSTER = List.of(
+      new WatchedKind("", "v1", "Service", "services", true, false),
+      new WatchedKind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, false),
+      new WatchedKind("", "v1", "Pod", "pods", true, false),
+      new WatchedKind("", "v1", "Node", "nodes", false, false),
+      new WatchedKind("", "v1", "Namespace", "namespaces", false, false));
+
+  /** Istio config: read only from the control plane's own config cluster, as Istio does. */
+  static final List<WatchedKind> ISTIO_CONFIG = List.of(
+      new WatchedKind(ISTIO, "v1", "ServiceEntry", "serviceentries", true, true),
+      new WatchedKind(ISTIO, "v1", "WorkloadEntry", "workloadentries", true, true),
+      new WatchedKind(ISTIO, "v1", "DestinationRule", "destinationrules", true, true),
+      new WatchedKind(ISTIO, "v1", "VirtualService", "virtualservices", true, true),
+      new WatchedKind(ISTIO, "v1", "Sidecar", "sidecars", true, true),
+      new WatchedKind(ISTIO, "v1", "Gateway", "gateways", true, true));
+
+  static List<WatchedKind> forCluster(boolean configCluster) {
+    if (!configCluster) return CLUSTER;
+    List<WatchedKind> all = new ArrayList<>(CLUSTER);
+    all.addAll(ISTIO_CONFIG);
+    return List.copyOf(all);
+  }
+
+  String apiVersion() {
+    return group.isEmpty() ? version : group + "/" + version;
+  }
+
+  /** The id the parser gives this object, so events and parse results meet on one key. */
+  ResourceId id(HasMetadata object) {
+    String namespace = object.getMetadata().getNamespace();
+    if (!namespaced) {
+      namespace = "";
+    } else if (namespace == null || namespace.isEmpty()) {
+      namespace = "default";
+    }
+    return new ResourceId(kind, namespace, object.getMetadata().getName());
+  }
+
+  /** A not yet started informer over every namespace; no resync (events carry every change). */
+  SharedIndexInformer<GenericKubernetesResource> informer(KubernetesClient client) {
+    ResourceDefinitionContext context = new ResourceDefinitionContext.Builder()
+        .withGroup(group).withVersion(version).withKind(kind).withPlural(plural).withNamespaced(namespaced).build();
+    var resources = client.genericKubernetesResources(context);
+    return namespaced ? resources.inAnyNamespace().runnableInformer(0) : resources.runnableInformer(0);
+  }
+
+  @Override
+  public String toString() {
+    return plural + (group.isEmpty() ? "" : "." + group);
+  }
+}
