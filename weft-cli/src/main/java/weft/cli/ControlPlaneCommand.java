@@ -10,8 +10,21 @@ import weft.controlplane.ControlPlaneOptions;
 @Command(name = "control-plane", mixinStandardHelpOptions = true,
     description = "Serve xDS for the mesh described by a config folder (the embedded default).")
 final class ControlPlaneCommand implements Callable<Integer> {
-  @Option(names = "--config-dir", required = true, description = "This cluster's state as YAML files; watched.")
+  @Option(names = "--config-dir", description = "This cluster's state as YAML files (the embedded default); watched.")
   Path configDir;
+
+  @Option(names = "--kubeconfig", description = "Or: this cluster is a Kubernetes API server (its config cluster).")
+  Path kubeconfig;
+
+  @Option(names = "--remote-secrets-dir", description = "YAML files of Istio-format remote Secrets; watched.")
+  Path remoteSecretsDir;
+
+  @Option(names = "--state-dir", description = "Last known state of each cluster, kept across restarts.")
+  Path stateDir;
+
+  @Option(names = "--initial-sync-wait", defaultValue = "30",
+      description = "Seconds start-up waits for remote clusters before serving without them (default ${DEFAULT-VALUE}).")
+  long initialSyncWaitSeconds;
 
   @Option(names = "--cluster-id", defaultValue = "cluster1", description = "This cluster's id (default ${DEFAULT-VALUE}).")
   String clusterId;
@@ -41,8 +54,13 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, clusterId, network, systemNamespace,
-        meshConfig, meshNetworks, xdsPort, monitoringPort, failoverWithoutOutlierDetection));
+    if ((configDir == null) == (kubeconfig == null)) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "give exactly one of --config-dir (a folder of YAML files) or --kubeconfig (a Kubernetes API server)");
+    }
+    ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
+        systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
+        failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds)));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

@@ -32,5 +32,10 @@ final class Logging {
     root.setLevel(Level.INFO);
     // grpc-java is chatty at INFO about xDS internals; its warnings still show.
     Logger.getLogger("io.grpc").setLevel(Level.WARNING);
+    // While a cluster is down fabric8 logs a stack trace per kind and retry; our source logs one
+    // line with the reason and marks the cluster stale instead.
+    Logger.getLogger("io.fabric8.kubernetes.client.informers.impl.cache.Reflector").setLevel(Level.OFF);
+    Logger.getLogger("io.fabric8.kubernetes.client.jdkhttp.JdkWebSocketImpl").setLevel(Level.OFF);
+    Logger.getLogger("io.fabric8").setLevel(Level.WARNING);
   }
 }

@@ -18,6 +18,13 @@ import weft.registry.ClusterSettings;
 import weft.registry.MeshSnapshot;
 import weft.registry.Registry;
 import weft.registry.file.FileClusterSource;
+import weft.registry.kube.KubeClusterSource;
+import weft.registry.kube.RemoteSecretController;
+import weft.registry.kube.StateStore;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.file.Files;
 import weft.xds.Generators;
 import weft.xds.server.AdsServer;
 import weft.xds.server.XdsMetrics;
@@ -65,10 +72,33 @@ public final class ControlPlane implements AutoCloseable {
       closeables.add(src);
     }
     registry.addCluster(new ClusterSettings(options.clusterId(), options.network(), options.systemNamespace()), true);
+    KubernetesClient configCluster = null;
     if (options.configDir() != null) {
       FileClusterSource files = new FileClusterSource(options.configDir(), options.clusterId(), registry);
       files.start();
       closeables.add(files);
+    } else if (options.kubeconfig() != null) {
+      configCluster = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(null,
+          Files.readString(options.kubeconfig()), options.kubeconfig().toString())).build();
+      closeables.add(configCluster);
+      StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
+      KubeClusterSource local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
+      local.start();
+      closeables.add(0, local);
+      if (!local.awaitSynced(options.initialSyncWait())) {
+        LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " (" + options.kubeconfig()
+            + ") has not synced within " + options.initialSyncWait().toSeconds() + " s; serving what is known");
+      }
+    }
+    if (options.remoteSecretsDir() != null || configCluster != null) {
+      RemoteSecretController remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
+          configCluster, options.remoteSecretsDir(), registry, options.stateDir(),
+          id -> new ClusterSettings(id, "", options.systemNamespace()));
+      remotes.start();
+      closeables.add(0, remotes);
+      // Readiness must not wait forever on a cluster that is down: its last known state (if any) serves.
+      remotes.awaitInitialSync(options.initialSyncWait()).forEach((id, reason) -> LOG.log(
+          System.Logger.Level.WARNING, "remote cluster " + id + " has not synced: " + reason + "; serving without it"));
     }
     registry.flush();
     Gauge.builder("weft_config_errors", registry, r -> count(r.current(), ConfigProblem.Severity.ERROR))

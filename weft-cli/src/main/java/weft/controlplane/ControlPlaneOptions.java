@@ -1,26 +1,51 @@
 package weft.controlplane;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Everything {@code weft control-plane} is started with. Null paths are unset; a port of 0 asks
- * the system for a free one (tests).
+ * the system for a free one (tests). Start from {@link #forConfigDir} or {@link #forKubeconfig}
+ * and change fields with the {@code with} methods.
+ *
+ * @param initialSyncWait how long start-up waits for remote clusters before serving without them
  */
-public record ControlPlaneOptions(Path configDir, String clusterId, String network, String systemNamespace,
-    Path meshConfig, Path meshNetworks, int xdsPort, int monitoringPort,
-    boolean localityFailoverWithoutOutlierDetection) {
+public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
+    String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
+    int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait) {
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
-    return new ControlPlaneOptions(configDir, "cluster1", "", "istio-system", null, null, 15010, 15014, false);
+    return new ControlPlaneOptions(configDir, null, "cluster1", "", "istio-system", null, null, null, null, 15010,
+        15014, false, Duration.ofSeconds(30));
+  }
+
+  public static ControlPlaneOptions forKubeconfig(Path kubeconfig) {
+    return forConfigDir(null).withKubeconfig(kubeconfig);
+  }
+
+  public ControlPlaneOptions withKubeconfig(Path file) {
+    return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
+        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait);
+  }
+
+  public ControlPlaneOptions withCluster(String id, String net) {
+    return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
+        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
-    return new ControlPlaneOptions(configDir, clusterId, network, systemNamespace, meshConfig, meshNetworks, xds,
-        monitoring, localityFailoverWithoutOutlierDetection);
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
+        initialSyncWait);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
-    return new ControlPlaneOptions(configDir, clusterId, network, systemNamespace, file, meshNetworks, xdsPort,
-        monitoringPort, localityFailoverWithoutOutlierDetection);
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
+        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait);
+  }
+
+  public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait);
   }
 }

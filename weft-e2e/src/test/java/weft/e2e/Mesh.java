@@ -53,6 +53,21 @@ final class Mesh implements AutoCloseable {
     controlPlane = ControlPlane.start(ControlPlaneOptions.forConfigDir(dir).withPorts(0, 0));
   }
 
+  /** Clients (and status reads) for a control plane started elsewhere; no config folder of its own. */
+  Mesh(ControlPlane running) throws IOException {
+    dir = Files.createTempDirectory("weft-e2e");
+    port = 0;
+    controlPlane = running;
+  }
+
+  /** Closes the clients and servers but not the control plane (for restarts). */
+  void closeClients() {
+    for (ManagedChannel c : channels) c.shutdownNow();
+    channels.clear();
+    for (Server s : servers) s.shutdownNow();
+    servers.clear();
+  }
+
   /** Starts an echo server answering with {@code name} on {@code ip}:{@link #port}. */
   Server echo(String name, String ip) throws IOException {
     Server s = NettyServerBuilder.forAddress(new InetSocketAddress(ip, port))
