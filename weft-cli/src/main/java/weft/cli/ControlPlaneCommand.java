@@ -19,6 +19,10 @@ final class ControlPlaneCommand implements Callable<Integer> {
   @Option(names = "--remote-secrets-dir", description = "YAML files of Istio-format remote Secrets; watched.")
   Path remoteSecretsDir;
 
+  @Option(names = "--remote-config-dir", paramLabel = "CLUSTER_ID=DIR",
+      description = "A further cluster given as a folder of YAML files (VMs, or state written by another tool); repeatable.")
+  java.util.Map<String, Path> remoteConfigDirs = new java.util.LinkedHashMap<>();
+
   @Option(names = "--state-dir", description = "Last known state of each cluster, kept across restarts.")
   Path stateDir;
 
@@ -60,7 +64,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
     }
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
-        failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds)));
+        failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

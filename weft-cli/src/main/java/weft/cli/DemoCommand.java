@@ -8,7 +8,7 @@ import weft.demo.Demo;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run a control plane, three echo servers and a proxyless gRPC client; shift traffic live.")
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--duration", defaultValue = "20", description = "Seconds to run (default ${DEFAULT-VALUE}).")
+  @Option(names = "--duration", defaultValue = "28", description = "Seconds to run (default ${DEFAULT-VALUE}).")
   long durationSeconds;
 
   @Override

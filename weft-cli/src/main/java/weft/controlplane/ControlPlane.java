@@ -90,6 +90,12 @@ public final class ControlPlane implements AutoCloseable {
             + ") has not synced within " + options.initialSyncWait().toSeconds() + " s; serving what is known");
       }
     }
+    for (Map.Entry<String, java.nio.file.Path> remote : new java.util.TreeMap<>(options.remoteConfigDirs()).entrySet()) {
+      registry.addCluster(new ClusterSettings(remote.getKey(), "", options.systemNamespace()), false);
+      FileClusterSource files = new FileClusterSource(remote.getValue(), remote.getKey(), registry);
+      files.start();
+      closeables.add(files);
+    }
     if (options.remoteSecretsDir() != null || configCluster != null) {
       RemoteSecretController remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
           configCluster, options.remoteSecretsDir(), registry, options.stateDir(),

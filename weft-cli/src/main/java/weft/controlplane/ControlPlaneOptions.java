@@ -9,14 +9,27 @@ import java.time.Duration;
  * and change fields with the {@code with} methods.
  *
  * @param initialSyncWait how long start-up waits for remote clusters before serving without them
+ * @param remoteConfigDirs further clusters given as folders of YAML (cluster id → folder): VMs, or a
+ *     cluster whose state another tool writes out
  */
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
-    int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait) {
+    int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
+    java.util.Map<String, Path> remoteConfigDirs) {
+
+  public ControlPlaneOptions {
+    remoteConfigDirs = java.util.Map.copyOf(remoteConfigDirs);
+  }
+
+  public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, dirs);
+  }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
     return new ControlPlaneOptions(configDir, null, "cluster1", "", "istio-system", null, null, null, null, 15010,
-        15014, false, Duration.ofSeconds(30));
+        15014, false, Duration.ofSeconds(30), java.util.Map.of());
   }
 
   public static ControlPlaneOptions forKubeconfig(Path kubeconfig) {
@@ -25,27 +38,30 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
 
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
-        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait);
+        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
+        remoteConfigDirs);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
-        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait);
+        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
+        remoteConfigDirs);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait);
+        initialSyncWait, remoteConfigDirs);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
-        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait);
+        remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
+        remoteConfigDirs);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs);
   }
 }

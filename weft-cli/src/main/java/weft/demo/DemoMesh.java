@@ -3,31 +3,38 @@ package weft.demo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
-/** The embedded default config the demo writes: one service, three endpoints in two versions. */
+/**
+ * The embedded default config the demo writes: one service, {@code echo}, in two clusters. Cluster 1
+ * runs v1 in two zones of us-east; cluster 2 runs v2 in us-west.
+ */
 final class DemoMesh {
   static final String HOST = "echo.default.svc.cluster.local";
   static final int SERVICE_PORT = 9080;
+  /** name, address, version, istio-locality label, cluster. */
   static final String[][] WORKLOADS = {
-      {"echo-v1-a", "127.0.0.1", "v1"}, {"echo-v1-b", "127.0.0.2", "v1"}, {"echo-v2", "127.0.0.3", "v2"}};
+      {"echo-a", "127.0.0.1", "v1", "us-east.zone-a", "cluster1"},
+      {"echo-b", "127.0.0.2", "v1", "us-east.zone-b", "cluster1"},
+      {"echo-west", "127.0.0.3", "v2", "us-west.zone-c", "cluster2"}};
 
   private DemoMesh() {}
 
-  static void write(Path dir, int targetPort) throws IOException {
+  /** Writes each cluster's Service, EndpointSlice and Pods into its own folder. */
+  static void write(Path cluster1, Path cluster2, int targetPort) throws IOException {
+    writeCluster(cluster1, "cluster1", targetPort);
+    writeCluster(cluster2, "cluster2", targetPort);
+  }
+
+  private static void writeCluster(Path dir, String cluster, int targetPort) throws IOException {
     StringBuilder y = new StringBuilder("""
-        apiVersion: v1
-        kind: Namespace
-        metadata:
-          name: default
-        ---
         apiVersion: v1
         kind: Service
         metadata:
           name: echo
           namespace: default
         spec:
-          selector:
-            app: echo
+          selector: {app: echo}
           clusterIP: 10.96.0.10
           ports:
           - name: grpc
@@ -37,17 +44,17 @@ final class DemoMesh {
         apiVersion: discovery.k8s.io/v1
         kind: EndpointSlice
         metadata:
-          name: echo-abc12
+          name: echo-%s
           namespace: default
-          labels:
-            kubernetes.io/service-name: echo
+          labels: {kubernetes.io/service-name: echo}
         addressType: IPv4
         ports:
         - name: grpc
           port: %d
         endpoints:
-        """.formatted(SERVICE_PORT, targetPort, targetPort));
+        """.formatted(SERVICE_PORT, targetPort, cluster, targetPort));
     for (String[] w : WORKLOADS) {
+      if (!w[4].equals(cluster)) continue;
       y.append("""
           - addresses: ["%s"]
             conditions: {ready: true}
@@ -55,6 +62,7 @@ final class DemoMesh {
           """.formatted(w[1], w[0]));
     }
     for (String[] w : WORKLOADS) {
+      if (!w[4].equals(cluster)) continue;
       y.append("""
           ---
           apiVersion: v1
@@ -62,7 +70,7 @@ final class DemoMesh {
           metadata:
             name: %s
             namespace: default
-            labels: {app: echo, version: %s}
+            labels: {app: echo, version: %s, istio-locality: %s}
           spec:
             serviceAccountName: echo
           status:
@@ -70,10 +78,14 @@ final class DemoMesh {
             phase: Running
             conditions:
             - {type: Ready, status: "True"}
-          """.formatted(w[0], w[2], w[1]));
+          """.formatted(w[0], w[2], w[3], w[1]));
     }
     Files.writeString(dir.resolve("echo.yaml"), y.toString());
-    Files.writeString(dir.resolve("echo-destinationrule.yaml"), """
+  }
+
+  /** Subsets by version, and optionally outlier detection (which turns on locality failover). */
+  static void writeDestinationRule(Path dir, boolean outlierDetection) throws IOException {
+    writeAtomically(dir, "echo-destinationrule.yaml", """
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata:
@@ -81,18 +93,20 @@ final class DemoMesh {
           namespace: default
         spec:
           host: echo
-          subsets:
+        %s  subsets:
           - name: v1
             labels: {version: v1}
           - name: v2
             labels: {version: v2}
-        """);
+        """.formatted(outlierDetection ? """
+          trafficPolicy:
+            outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 10s}
+        """ : ""));
   }
 
   /** Writes (or rewrites) the VirtualService that splits traffic between v1 and v2. */
   static void writeSplit(Path dir, int v1, int v2) throws IOException {
-    Path tmp = dir.resolve(".echo-virtualservice.yaml.tmp");
-    Files.writeString(tmp, """
+    writeAtomically(dir, "echo-virtualservice.yaml", """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
         metadata:
@@ -107,8 +121,16 @@ final class DemoMesh {
             - destination: {host: echo, subset: v2}
               weight: %d
         """.formatted(v1, v2));
-    // Rename so the watcher never sees a half-written file.
-    Files.move(tmp, dir.resolve("echo-virtualservice.yaml"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  static void removeSplit(Path dir) throws IOException {
+    Files.deleteIfExists(dir.resolve("echo-virtualservice.yaml"));
+  }
+
+  /** Rename so the watcher never sees a half-written file. */
+  private static void writeAtomically(Path dir, String name, String content) throws IOException {
+    Path tmp = dir.resolve("." + name + ".tmp");
+    Files.writeString(tmp, content);
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }
