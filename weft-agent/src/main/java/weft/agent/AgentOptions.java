@@ -1,0 +1,225 @@
+package weft.agent;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import weft.agent.bootstrap.XdsTransport;
+import weft.agent.cert.CertificateManager;
+import weft.agent.cert.RetryPolicy;
+import weft.agent.cert.TokenSource;
+import weft.agent.cert.TrustRoots;
+
+/**
+ * What the agent needs to join a workload to the mesh. Required: the identity, the control plane's
+ * xDS and CA addresses, the mesh root, the CA token and the output folder.
+ */
+public final class AgentOptions {
+  /** Istio's name for the control plane's certificate ({@code istiod.istio-system.svc}). */
+  public static final String ISTIOD_SERVER_NAME = "istiod.istio-system.svc";
+  /** The bootstrap file the agent writes beside the certificates (the name istio-agent uses). */
+  public static final String BOOTSTRAP_FILE = "grpc-bootstrap.json";
+
+  final WorkloadIdentity identity;
+  final String xdsAddress;
+  final XdsTransport xdsTransport;
+  final String caAddress;
+  final String caServerName;
+  final TrustRoots roots;
+  final String rootsDescription;
+  final TokenSource token;
+  final Path outputDir;
+  final Duration certTtl;
+  final double rotationFraction;
+  final Duration startTimeout;
+  final RetryPolicy retryPolicy;
+  final Duration refreshInterval;
+  final Map<String, Object> extraMetadata;
+  final Clock clock;
+  final ScheduledExecutorService scheduler;
+
+  private AgentOptions(Builder b) {
+    this.identity = require(b.identity, "the workload identity");
+    this.xdsAddress = require(b.xdsAddress, "the control plane's xDS address");
+    this.xdsTransport = require(b.xdsTransport, "how to reach the xDS server (plaintext, TLS, mutual TLS)");
+    this.caAddress = require(b.caAddress, "the CA address");
+    this.caServerName = b.caServerName;
+    this.roots = require(b.roots, "the mesh root certificate (file or PEM)");
+    this.rootsDescription = b.rootsDescription;
+    this.token = require(b.token, "the CA token (file or literal)");
+    this.outputDir = require(b.outputDir, "the output folder for the certificate files");
+    this.certTtl = b.certTtl;
+    this.rotationFraction = b.rotationFraction;
+    this.startTimeout = b.startTimeout;
+    this.retryPolicy = b.retryPolicy;
+    this.refreshInterval = b.refreshInterval;
+    this.extraMetadata = Map.copyOf(b.extraMetadata);
+    this.clock = b.clock;
+    this.scheduler = b.scheduler;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public WorkloadIdentity identity() {
+    return identity;
+  }
+
+  public Path outputDir() {
+    return outputDir;
+  }
+
+  private static <T> T require(T value, String what) {
+    if (value == null || value instanceof String s && s.isBlank()) {
+      throw new IllegalArgumentException("the agent needs " + what);
+    }
+    return value;
+  }
+
+  /** Builds options; see each setter for defaults. */
+  public static final class Builder {
+    private WorkloadIdentity identity;
+    private String xdsAddress;
+    private XdsTransport xdsTransport;
+    private String caAddress;
+    private String caServerName = ISTIOD_SERVER_NAME;
+    private TrustRoots roots;
+    private String rootsDescription = "";
+    private TokenSource token;
+    private Path outputDir;
+    private Duration certTtl;
+    private double rotationFraction = CertificateManager.DEFAULT_ROTATION_FRACTION;
+    private Duration startTimeout = Duration.ofSeconds(30);
+    private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
+    private Duration refreshInterval;
+    private final Map<String, Object> extraMetadata = new LinkedHashMap<>();
+    private Clock clock = Clock.systemUTC();
+    private ScheduledExecutorService scheduler;
+
+    private Builder() {}
+
+    public Builder identity(WorkloadIdentity identity) {
+      this.identity = identity;
+      return this;
+    }
+
+    /**
+     * The control plane's xDS address as the application's gRPC should dial it ({@code host:port}),
+     * e.g. {@code istiod.istio-system.svc:15012} with {@link XdsTransport#MUTUAL_TLS}, or
+     * {@code HOST:15010} with {@link XdsTransport#PLAINTEXT}. With TLS the control plane's certificate
+     * must name the host dialled.
+     */
+    public Builder xdsServer(String address, XdsTransport transport) {
+      this.xdsAddress = address;
+      this.xdsTransport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /** The CA's {@code host:port} (Istio's 15012). */
+    public Builder caAddress(String address) {
+      this.caAddress = address;
+      return this;
+    }
+
+    /**
+     * The DNS name the CA's certificate is checked against, whatever address is dialled; default
+     * {@value #ISTIOD_SERVER_NAME}; "" for the host of the CA address.
+     */
+    public Builder caServerName(String name) {
+      this.caServerName = name;
+      return this;
+    }
+
+    /** The mesh root(s), a PEM file re-read at every request (Istio's {@code root-cert.pem}). */
+    public Builder rootCertificateFile(Path file) {
+      this.roots = TrustRoots.file(file);
+      this.rootsDescription = file.toString();
+      return this;
+    }
+
+    /** The mesh root(s) as PEM bytes. */
+    public Builder rootCertificatePem(byte[] pem) {
+      this.roots = TrustRoots.pem(pem);
+      this.rootsDescription = "PEM given";
+      return this;
+    }
+
+    /** A token file, re-read at every request (a projected ServiceAccount token). */
+    public Builder tokenFile(Path file) {
+      this.token = TokenSource.file(file);
+      return this;
+    }
+
+    /** A fixed token (file-mode CAs, tests). */
+    public Builder token(String token) {
+      this.token = TokenSource.literal(token);
+      return this;
+    }
+
+    /** Where {@code cert-chain.pem}, {@code key.pem}, {@code root-cert.pem} and the bootstrap go. */
+    public Builder outputDir(Path dir) {
+      this.outputDir = dir;
+      return this;
+    }
+
+    /** Certificate lifetime to ask for; default (null): the CA's (Istio's 24 hours). */
+    public Builder certTtl(Duration ttl) {
+      this.certTtl = ttl;
+      return this;
+    }
+
+    /** Share of a certificate's life after which it is replaced; default 0.5. */
+    public Builder rotationFraction(double fraction) {
+      if (!(fraction > 0 && fraction < 1)) {
+        throw new IllegalArgumentException("rotation fraction must be between 0 and 1 (exclusive), got " + fraction);
+      }
+      this.rotationFraction = fraction;
+      return this;
+    }
+
+    /** How long {@code start} waits for the first certificate; default 30 s. */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = Objects.requireNonNull(timeout);
+      return this;
+    }
+
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = Objects.requireNonNull(policy);
+      return this;
+    }
+
+    /**
+     * How often gRPC re-reads the certificate files ({@code refresh_interval}). Default: a tenth of the
+     * time a certificate has left when it is replaced, between 1 s and 10 minutes (grpc-java's default).
+     */
+    public Builder refreshInterval(Duration interval) {
+      this.refreshInterval = interval;
+      return this;
+    }
+
+    /** More node metadata, e.g. Istio's {@code DNS_CAPTURE} or {@code REQUESTED_NETWORK_VIEW}. */
+    public Builder metadata(String key, Object value) {
+      this.extraMetadata.put(key, value);
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock);
+      return this;
+    }
+
+    /** Where certificate requests run; default a daemon thread of the agent's own, shut down on close. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = scheduler;
+      return this;
+    }
+
+    public AgentOptions build() {
+      return new AgentOptions(this);
+    }
+  }
+}

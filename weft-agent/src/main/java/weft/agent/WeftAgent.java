@@ -1,0 +1,221 @@
+package weft.agent;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import weft.agent.bootstrap.BootstrapInstaller;
+import weft.agent.bootstrap.XdsBootstrap;
+import weft.agent.cert.CaClient;
+import weft.agent.cert.CertificateFiles;
+import weft.agent.cert.CertificateManager;
+import weft.agent.cert.IssuedCertificate;
+
+/**
+ * Joins a workload to the mesh without a sidecar process. {@link #start} is for a grpc-java
+ * application that embeds the agent: call it before the application makes any xDS channel
+ * ({@code xds:///...}) or {@code XdsServerBuilder} server. It obtains the workload certificate
+ * (waiting for it, up to the start timeout), writes the certificate-provider files, installs the xDS
+ * bootstrap for this process and keeps the certificate rotated. {@link #runStandalone} does the same
+ * for a workload in another language: it writes the bootstrap file and runs until stopped; the
+ * workload reads the file through {@code GRPC_XDS_BOOTSTRAP}.
+ */
+public final class WeftAgent implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(WeftAgent.class.getName());
+  // The time a certificate has left when it is replaced is split in ten reads of the files, within
+  // [1 s, grpc-java's default of 10 minutes]: gRPC sees a new certificate long before the old expires.
+  private static final int READS_PER_GRACE_PERIOD = 10;
+  private static final Duration MAX_REFRESH = XdsBootstrap.DEFAULT_REFRESH_INTERVAL;
+
+  private final CaClient ca;
+  private final CertificateManager certificates;
+  private final ScheduledExecutorService ownScheduler;
+  private final XdsBootstrap bootstrap;
+  private final Path bootstrapFile;
+  private final AutoCloseable uninstall;
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private final AtomicBoolean closing = new AtomicBoolean();
+
+  private WeftAgent(CaClient ca, CertificateManager certificates, ScheduledExecutorService ownScheduler,
+      XdsBootstrap bootstrap, Path bootstrapFile, AutoCloseable uninstall) {
+    this.ca = ca;
+    this.certificates = certificates;
+    this.ownScheduler = ownScheduler;
+    this.bootstrap = bootstrap;
+    this.bootstrapFile = bootstrapFile;
+    this.uninstall = uninstall;
+  }
+
+  /**
+   * Embedded: joins this process to the mesh, and sets the system property
+   * {@value BootstrapInstaller#CONFIG_PROPERTY} that grpc-java reads its bootstrap from.
+   *
+   * @throws AgentException when no certificate arrives within the start timeout, or when gRPC would
+   *     read its bootstrap from somewhere else (the message says what to unset)
+   */
+  public static WeftAgent start(AgentOptions options) {
+    return start(options, new BootstrapInstaller(), true);
+  }
+
+  /**
+   * Standalone, the first half of {@link #runStandalone}: certificates and the bootstrap file, no
+   * system property. The caller keeps the agent until it closes it.
+   */
+  public static WeftAgent startStandalone(AgentOptions options) {
+    return start(options, null, false);
+  }
+
+  /**
+   * {@code weft agent}: starts standalone and runs until the thread is interrupted or the process
+   * is stopped (Ctrl-C, SIGTERM), rotating the certificate all along.
+   */
+  public static void runStandalone(AgentOptions options) throws InterruptedException {
+    WeftAgent agent = startStandalone(options);
+    LOG.log(System.Logger.Level.INFO, "agent for " + options.identity.spiffeId() + " running; start the workload with "
+        + BootstrapInstaller.FILE_ENV + "=" + agent.bootstrapFile());
+    Thread hook = new Thread(agent::close, "weft-agent-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      agent.awaitTermination();
+    } finally {
+      agent.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook is running or has run
+      }
+    }
+  }
+
+  private static WeftAgent start(AgentOptions o, BootstrapInstaller installer, boolean inProcess) {
+    if (inProcess) {
+      try {
+        installer.requireNoEarlierSource(); // before asking the CA: fail fast
+      } catch (IllegalStateException e) {
+        throw new AgentException(e.getMessage(), e);
+      }
+    }
+    ScheduledExecutorService own = o.scheduler == null ? Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "weft-agent-certificates");
+      t.setDaemon(true);
+      return t;
+    }) : null;
+    CaClient ca = null;
+    CertificateManager certs = null;
+    try {
+      CertificateFiles files = new CertificateFiles(o.outputDir);
+      ca = new CaClient(o.caAddress, o.caServerName, o.roots, o.token, o.identity.clusterId());
+      certs = CertificateManager.builder(o.identity.spiffeId(), ca, o.roots, files)
+          .ttl(o.certTtl)
+          .rotationFraction(o.rotationFraction)
+          .retryPolicy(o.retryPolicy)
+          .clock(o.clock)
+          .scheduler(own != null ? own : o.scheduler)
+          .build();
+      certs.start();
+      IssuedCertificate first;
+      try {
+        first = certs.awaitFirstCertificate(o.startTimeout);
+      } catch (TimeoutException e) {
+        throw new AgentException(e.getMessage() + " (CA " + o.caAddress + " as " + ca.serverName()
+            + (o.rootsDescription.isEmpty() ? "" : ", mesh root " + o.rootsDescription) + ")", e);
+      }
+      XdsBootstrap.Builder b = XdsBootstrap.builder()
+          .xdsServer(o.xdsAddress, o.xdsTransport)
+          .identity(o.identity)
+          .certificateFiles(files.certificateChainFile(), files.privateKeyFile(), files.rootCertificateFile())
+          .refreshInterval(o.refreshInterval != null ? o.refreshInterval : refreshFor(first, o.rotationFraction));
+      o.extraMetadata.forEach(b::metadata);
+      XdsBootstrap bootstrap = b.build();
+      Path file = files.directory().resolve(AgentOptions.BOOTSTRAP_FILE);
+      BootstrapInstaller.writeFile(bootstrap, file);
+      AutoCloseable uninstall = inProcess ? installer.installInProcess(bootstrap) : null;
+      LOG.log(System.Logger.Level.INFO, "joined the mesh as " + o.identity.spiffeId() + " (node "
+          + o.identity.nodeId() + "); certificates in " + files.directory() + ", xDS bootstrap "
+          + (inProcess ? "installed for this process and " : "") + "written to " + file);
+      return new WeftAgent(ca, certs, own, bootstrap, file, uninstall);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      cleanUp(ca, certs, own);
+      throw new AgentException("interrupted while waiting for the first workload certificate", e);
+    } catch (IOException e) {
+      cleanUp(ca, certs, own);
+      throw new AgentException("cannot write the xDS bootstrap: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      cleanUp(ca, certs, own);
+      throw e instanceof AgentException ae ? ae : new AgentException(e.getMessage(), e);
+    }
+  }
+
+  /** What {@code refresh_interval} to give gRPC for certificates like {@code cert}. */
+  static Duration refreshFor(IssuedCertificate cert, double rotationFraction) {
+    Duration life = Duration.between(cert.notBefore(), cert.notAfter());
+    Duration grace = Duration.ofMillis((long) (life.toMillis() * (1 - rotationFraction)));
+    Duration refresh = grace.dividedBy(READS_PER_GRACE_PERIOD);
+    if (refresh.compareTo(Duration.ofSeconds(1)) < 0) {
+      return Duration.ofSeconds(1);
+    }
+    return refresh.compareTo(MAX_REFRESH) > 0 ? MAX_REFRESH : Duration.ofSeconds(refresh.toSeconds());
+  }
+
+  public XdsBootstrap bootstrap() {
+    return bootstrap;
+  }
+
+  /** The bootstrap file written beside the certificates (what {@code GRPC_XDS_BOOTSTRAP} names). */
+  public Path bootstrapFile() {
+    return bootstrapFile;
+  }
+
+  public CertificateManager certificates() {
+    return certificates;
+  }
+
+  /** Blocks until {@link #close} (or the thread is interrupted). */
+  public void awaitTermination() throws InterruptedException {
+    closed.await();
+  }
+
+  /**
+   * Stops rotating and restores the bootstrap property. The files stay, and grpc-java keeps the
+   * bootstrap it has read: it reads it once per process.
+   */
+  @Override
+  public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    cleanUp(ca, certificates, ownScheduler);
+    if (uninstall != null) {
+      try {
+        uninstall.close();
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot restore the xDS bootstrap property: " + e.getMessage());
+      }
+    }
+    closed.countDown();
+  }
+
+  private static void cleanUp(CaClient ca, CertificateManager certs, ScheduledExecutorService own) {
+    if (certs != null) {
+      certs.close();
+    }
+    if (own != null) {
+      own.shutdownNow();
+    }
+    if (ca != null) {
+      ca.close();
+    }
+  }
+
+  /** The agent cannot join the workload to the mesh; the message says why and what to check. */
+  public static final class AgentException extends RuntimeException {
+    public AgentException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}
