@@ -22,20 +22,26 @@ final class ConnectionManagers {
 
   /** Routes fetched by name over ADS: sidecar outbound ({@code PORT}) and gateway ({@code http.PORT}) listeners. */
   static Filter rds(String statPrefix, String routeName, boolean useRemoteAddress, boolean grpcWeb) {
-    HttpConnectionManager.Builder hcm = base(statPrefix, useRemoteAddress, grpcWeb)
+    HttpConnectionManager.Builder hcm = base(statPrefix, useRemoteAddress, grpcWeb, java.util.List.of())
         .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName));
     return Protos.filter(WellKnown.HCM, hcm.build());
   }
 
   /** Inline routes: the sidecar's inbound chains, which Istio never sends over RDS. */
   static Filter inline(String statPrefix, RouteConfiguration routes, boolean http2) {
-    HttpConnectionManager.Builder hcm = base(statPrefix, false, false).setRouteConfig(routes);
+    return inline(statPrefix, routes, http2, java.util.List.of());
+  }
+
+  /** Inline routes with HTTP filters that run first (the workload's RBAC). */
+  static Filter inline(String statPrefix, RouteConfiguration routes, boolean http2, java.util.List<HttpFilter> first) {
+    HttpConnectionManager.Builder hcm = base(statPrefix, false, false, first).setRouteConfig(routes);
     // Istio accepts HTTP/2 downstream explicitly on HTTP2/gRPC inbound ports (for grpc-web gateways in front).
     if (http2) hcm.setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance());
     return Protos.filter(WellKnown.HCM, hcm.build());
   }
 
-  private static HttpConnectionManager.Builder base(String statPrefix, boolean useRemoteAddress, boolean grpcWeb) {
+  private static HttpConnectionManager.Builder base(String statPrefix, boolean useRemoteAddress, boolean grpcWeb,
+      java.util.List<HttpFilter> first) {
     HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder()
         .setStatPrefix(statPrefix)
         .setCodecType(HttpConnectionManager.CodecType.AUTO)
@@ -45,7 +51,8 @@ final class ConnectionManagers {
         .setUseRemoteAddress(BoolValue.of(useRemoteAddress))
         .addUpgradeConfigs(HttpConnectionManager.UpgradeConfig.newBuilder().setUpgradeType("websocket"))
         // Istio disables Envoy's 5-minute stream idle timeout: long-lived gRPC streams are normal in a mesh.
-        .setStreamIdleTimeout(Protos.ZERO);
+        .setStreamIdleTimeout(Protos.ZERO)
+        .addAllHttpFilters(first);
     if (grpcWeb) {
       hcm.addHttpFilters(HttpFilter.newBuilder().setName(WellKnown.GRPC_WEB)
           .setTypedConfig(Any.pack(GrpcWeb.getDefaultInstance())));

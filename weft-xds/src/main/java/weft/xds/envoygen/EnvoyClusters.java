@@ -15,7 +15,9 @@ import weft.xds.view.ProxyView;
 /**
  * Clusters for Envoy proxies (Istio's cluster.go): outbound clusters of every visible service and
  * DestinationRule subset, the fixed BlackHole and Passthrough clusters, and on a sidecar the inbound
- * clusters of its own workload. TLS to upstreams (mTLS) is not set here yet.
+ * clusters of its own workload. Outbound clusters originate Istio mTLS where the DestinationRule or
+ * auto mTLS says so, except on a router for the services its AUTO_PASSTHROUGH servers forward: those
+ * connections already carry the client's mTLS to the workload.
  */
 public final class EnvoyClusters {
   /** Istio's maxSecondsValue: original-destination inbound hosts are never cleaned up. */
@@ -29,8 +31,10 @@ public final class EnvoyClusters {
   public static SortedMap<String, Any> all(ProxyView view) {
     boolean router = "router".equals(view.proxy().kind());
     SortedMap<String, Cluster> clusters = new TreeMap<>();
+    java.util.Set<String> passthrough = router ? GatewayListeners.autoPassthroughHosts(view) : java.util.Set.of();
     for (ServiceView sv : Visible.services(view)) {
-      Guard.run(view, sv.service().hostname(), () -> clusters.putAll(OutboundClusters.of(view, sv, router)));
+      String host = sv.service().hostname();
+      Guard.run(view, host, () -> clusters.putAll(OutboundClusters.of(view, sv, router, !passthrough.contains(host))));
     }
     clusters.put(WellKnown.BLACK_HOLE_CLUSTER, blackHole());
     clusters.put(WellKnown.PASSTHROUGH_CLUSTER, passthrough(WellKnown.PASSTHROUGH_CLUSTER).build());

@@ -177,6 +177,24 @@ final class GatewayListeners {
     return out;
   }
 
+  /**
+   * Hosts this router forwards by SNI for AUTO_PASSTHROUGH servers: their clusters must not add TLS
+   * of their own, since the connection already carries the client's mTLS to the workload.
+   */
+  static java.util.Set<String> autoPassthroughHosts(ProxyView view) {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    List<Entry> passthrough = GatewayServers.all(view).stream().filter(e -> e.kind() == Kind.AUTO_PASSTHROUGH).toList();
+    if (passthrough.isEmpty()) return out;
+    for (String host : view.snapshot().services().keySet()) {
+      MeshService s = view.snapshot().service(host).service();
+      if (s.meshExternal()) continue;
+      for (Entry e : passthrough) {
+        if (served(e, s)) out.add(host);
+      }
+    }
+    return out;
+  }
+
   private static boolean served(Entry e, MeshService s) {
     for (String h : GatewayServers.hostsFor(e, s.namespace())) {
       if (Hosts.matches(h, s.hostname())) return true;
@@ -185,7 +203,7 @@ final class GatewayListeners {
   }
 
   private static FilterChain sniChain(int port, String subset, String host) {
-    String sni = "outbound_." + port + "_." + subset + "_." + host;
+    String sni = OutboundClusters.sni(port, subset, host);
     return FilterChain.newBuilder()
         .setFilterChainMatch(FilterChainMatch.newBuilder().addServerNames(sni))
         .addFilters(Protos.tcpProxy(ClusterName.outbound(port, subset, host).toString()))

@@ -117,7 +117,7 @@ final class GatewayServers {
 
   private static String reason(String protocol, String mode) {
     if (mode == null) return protocol + " server without tls settings; add tls with a mode";
-    return "tls mode " + mode + " on a gateway is not supported yet (mesh mTLS is not implemented)";
+    return "tls mode " + mode + " on a gateway server is not supported yet";
   }
 
   /** Istio merges HTTP servers on a port, and TLS servers (told apart by SNI); anything else conflicts. */

@@ -12,6 +12,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector;
 import io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst;
+import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
 import io.envoyproxy.envoy.type.v3.Int32Range;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,12 +22,20 @@ import java.util.TreeMap;
 import weft.registry.MeshService;
 import weft.registry.MeshSnapshot.WorkloadAt;
 import weft.xds.proxy.Proxy;
+import weft.xds.security.MtlsMode;
+import weft.xds.security.Rbac;
+import weft.xds.security.ServerMtls;
+import weft.xds.security.TlsContexts;
 import weft.xds.view.ProxyView;
 
 /**
  * The sidecar's inbound side (Istio's listener_inbound.go): the {@code virtualInbound} listener on
  * 15006 that iptables redirects incoming traffic to, with one filter chain per port the proxy's own
- * workload serves, matched on the original destination port.
+ * workload serves, matched on the original destination port. Each port follows the workload's
+ * PeerAuthentication: STRICT terminates mTLS (SDS {@code default} and {@code ROOTCA}), DISABLE is
+ * plaintext, PERMISSIVE has a plaintext chain and an mTLS chain told apart by the TLS inspector.
+ * The workload's AuthorizationPolicies become RBAC filters on every chain: HTTP RBAC in connection
+ * managers, network RBAC before TCP proxies.
  */
 final class Inbound {
   private Inbound() {}
@@ -71,6 +80,8 @@ final class Inbound {
 
   static Listener virtualInbound(ProxyView view) {
     List<Port> ports = ports(view);
+    Rbac.Rules http = Rbac.forWorkload(view, Rbac.Target.HTTP);
+    Rbac.Rules tcp = Rbac.forWorkload(view, Rbac.Target.TCP);
     List<FilterChain> chains = new ArrayList<>();
     // Traffic addressed to 15006 itself would loop through this listener forever.
     chains.add(FilterChain.newBuilder()
@@ -79,45 +90,97 @@ final class Inbound {
             .setDestinationPort(UInt32Value.of(WellKnown.INBOUND_CAPTURE_PORT)))
         .addFilters(Protos.tcpProxy(WellKnown.BLACK_HOLE_CLUSTER))
         .build());
-    // Ports no service declares still reach the workload: detected HTTP through an HCM, the rest as TCP.
-    chains.add(FilterChain.newBuilder()
-        .setName(WellKnown.INBOUND_CATCHALL_HTTP_CHAIN)
-        .setFilterChainMatch(FilterChainMatch.newBuilder()
-            .addAllApplicationProtocols(WellKnown.PLAINTEXT_HTTP_ALPNS)
-            .setTransportProtocol(WellKnown.RAW_BUFFER))
-        .addFilters(ConnectionManagers.inline(WellKnown.INBOUND_PASSTHROUGH_CLUSTER,
-            routes(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, 0), false))
-        .build());
-    chains.add(FilterChain.newBuilder()
-        .setName(WellKnown.VIRTUAL_INBOUND)
-        .setFilterChainMatch(FilterChainMatch.newBuilder().setTransportProtocol(WellKnown.RAW_BUFFER))
-        .addFilters(Protos.tcpProxy(WellKnown.INBOUND_PASSTHROUGH_CLUSTER))
-        .build());
-    for (Port p : ports) {
-      String name = WellKnown.WILDCARD + "_" + p.number();
-      FilterChain.Builder chain = FilterChain.newBuilder()
-          .setName(name)
+    if (ServerMtls.mode(view, -1) == MtlsMode.STRICT) {
+      // Ports no service declares take mTLS only, like the declared ones: STRICT has no plaintext way in.
+      chains.add(FilterChain.newBuilder()
+          .setName(WellKnown.VIRTUAL_INBOUND)
+          .setTransportSocket(TlsContexts.transportSocket(TlsContexts.sidecarServer(List.of())))
+          .addAllFilters(tcp.networkFilters())
+          .addFilters(Protos.tcpProxy(WellKnown.INBOUND_PASSTHROUGH_CLUSTER))
+          .build());
+    } else {
+      // Ports no service declares still reach the workload: detected HTTP through an HCM, the rest as TCP.
+      chains.add(FilterChain.newBuilder()
+          .setName(WellKnown.INBOUND_CATCHALL_HTTP_CHAIN)
           .setFilterChainMatch(FilterChainMatch.newBuilder()
-              .setDestinationPort(UInt32Value.of(p.number()))
-              .setTransportProtocol(WellKnown.RAW_BUFFER));
-      if (p.http()) {
-        chain.addFilters(ConnectionManagers.inline("inbound_" + name, routes(p.cluster(), p.number()),
-            Protocols.isHttp2(p.protocol())));
-      } else {
-        chain.addFilters(Protos.tcpProxy(p.cluster()));
-      }
-      chains.add(chain.build());
+              .addAllApplicationProtocols(WellKnown.PLAINTEXT_HTTP_ALPNS)
+              .setTransportProtocol(WellKnown.RAW_BUFFER))
+          .addFilters(ConnectionManagers.inline(WellKnown.INBOUND_PASSTHROUGH_CLUSTER,
+              routes(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, 0), false, http.httpFilters()))
+          .build());
+      chains.add(FilterChain.newBuilder()
+          .setName(WellKnown.VIRTUAL_INBOUND)
+          .setFilterChainMatch(FilterChainMatch.newBuilder().setTransportProtocol(WellKnown.RAW_BUFFER))
+          .addAllFilters(tcp.networkFilters())
+          .addFilters(Protos.tcpProxy(WellKnown.INBOUND_PASSTHROUGH_CLUSTER))
+          .build());
     }
-    return Listener.newBuilder()
+    List<Integer> sniffed = new ArrayList<>();
+    for (Port p : ports) {
+      MtlsMode mode = ServerMtls.mode(view, p.number());
+      String name = WellKnown.WILDCARD + "_" + p.number();
+      FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(p.number()));
+      if (mode == MtlsMode.STRICT) {
+        // No transport protocol: plaintext reaches this chain too and fails the handshake.
+        chains.add(portChain(name, match, p, http, tcp, true));
+        continue;
+      }
+      chains.add(portChain(name, match.clone().setTransportProtocol(WellKnown.RAW_BUFFER), p, http, tcp, false));
+      if (mode == MtlsMode.PERMISSIVE) {
+        // The TLS inspector tells the two apart. Istio also requires its own ALPN here; Weft does not,
+        // so that proxyless gRPC clients (ALPN h2) reach a PERMISSIVE sidecar with mTLS too.
+        chains.add(portChain(name + WellKnown.MTLS_CHAIN_SUFFIX, match.clone().setTransportProtocol(WellKnown.TLS),
+            p, http, tcp, true));
+        sniffed.add(p.number());
+      }
+    }
+    Listener.Builder listener = Listener.newBuilder()
         .setName(WellKnown.VIRTUAL_INBOUND)
         .setAddress(Protos.address(WellKnown.WILDCARD, WellKnown.INBOUND_CAPTURE_PORT))
         .setTrafficDirection(TrafficDirection.INBOUND)
         .setContinueOnListenerFiltersTimeout(true)
         // Istio's protocolDetectionTimeout default: wait for the client's first bytes as long as it takes.
         .setListenerFiltersTimeout(Protos.ZERO)
-        .addListenerFilters(Protos.listenerFilter(WellKnown.ORIGINAL_DST, OriginalDst.getDefaultInstance()))
+        .addListenerFilters(Protos.listenerFilter(WellKnown.ORIGINAL_DST, OriginalDst.getDefaultInstance()));
+    if (!sniffed.isEmpty()) listener.addListenerFilters(tlsInspector(sniffed));
+    return listener
         .addListenerFilters(httpInspector(ports))
         .addAllFilterChains(chains)
+        .build();
+  }
+
+  /** One declared port's chain: the workload's RBAC, then the HCM or TCP proxy to its inbound cluster. */
+  private static FilterChain portChain(String name, FilterChainMatch.Builder match, Port p, Rbac.Rules http,
+      Rbac.Rules tcp, boolean mtls) {
+    FilterChain.Builder chain = FilterChain.newBuilder().setName(name).setFilterChainMatch(match);
+    if (p.http()) {
+      chain.addFilters(ConnectionManagers.inline("inbound_" + name, routes(p.cluster(), p.number()),
+          Protocols.isHttp2(p.protocol()), http.httpFilters()));
+    } else {
+      chain.addAllFilters(tcp.networkFilters()).addFilters(Protos.tcpProxy(p.cluster()));
+    }
+    if (mtls) {
+      chain.setTransportSocket(TlsContexts.transportSocket(
+          TlsContexts.sidecarServer(p.http() ? TlsContexts.INBOUND_HTTP_ALPN : List.of())));
+    }
+    return chain.build();
+  }
+
+  /**
+   * The TLS inspector runs only on PERMISSIVE ports: elsewhere it would hold server-first protocols
+   * waiting for client bytes, and would turn TLS to an undeclared port into a chain miss.
+   */
+  private static ListenerFilter tlsInspector(List<Integer> ports) {
+    List<ListenerFilterChainMatchPredicate> rules = new ArrayList<>();
+    for (int p : ports) {
+      rules.add(ListenerFilterChainMatchPredicate.newBuilder()
+          .setDestinationPortRange(Int32Range.newBuilder().setStart(p).setEnd(p + 1)).build());
+    }
+    ListenerFilterChainMatchPredicate on = rules.size() == 1 ? rules.get(0)
+        : ListenerFilterChainMatchPredicate.newBuilder()
+            .setOrMatch(ListenerFilterChainMatchPredicate.MatchSet.newBuilder().addAllRules(rules)).build();
+    return ListenerFilter.newBuilder(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()))
+        .setFilterDisabled(ListenerFilterChainMatchPredicate.newBuilder().setNotMatch(on))
         .build();
   }
 

@@ -11,26 +11,35 @@ import weft.registry.MeshService;
 import weft.registry.ServiceView;
 import weft.registry.WorkloadEndpoint;
 import weft.xds.ClusterName;
+import weft.xds.security.TlsContexts;
+import weft.xds.security.UpstreamTls;
 import weft.xds.view.ProxyView;
 
 /**
  * Clusters {@code outbound|PORT||HOST} and {@code outbound|PORT|SUBSET|HOST} for one service, as
  * Istio's cluster.go builds them: the discovery type follows the service's resolution, and the
- * DestinationRule's policy is applied per port and subset.
+ * DestinationRule's policy is applied per port and subset. Istio mTLS (DestinationRule ISTIO_MUTUAL
+ * or auto mTLS, see {@link UpstreamTls}) uses the SDS secrets of the proxy's agent, SNI
+ * {@code outbound_.PORT_.SUBSET_.HOST} and the service's SPIFFE identities as SANs.
  */
 final class OutboundClusters {
   private OutboundClusters() {}
 
   static Map<String, Cluster> of(ProxyView view, ServiceView sv, boolean router) {
+    return of(view, sv, router, true);
+  }
+
+  /** @param mtlsAllowed false where the cluster must pass the client's own TLS through (AUTO_PASSTHROUGH) */
+  static Map<String, Cluster> of(ProxyView view, ServiceView sv, boolean router, boolean mtlsAllowed) {
     Map<String, Cluster> out = new java.util.TreeMap<>();
     MeshService s = sv.service();
     Cluster.DiscoveryType type = discoveryType(s, router);
     DestinationRule dr = view.destinationRule(s.hostname());
     for (MeshService.Port p : s.ports()) {
       if (Protocols.isUdp(p.protocol())) continue;
-      put(out, build(view, sv, p, type, dr, null));
+      put(out, build(view, sv, p, type, dr, null, mtlsAllowed));
       if (dr == null) continue;
-      for (DestinationRule.Subset subset : dr.subsets()) put(out, build(view, sv, p, type, dr, subset));
+      for (DestinationRule.Subset subset : dr.subsets()) put(out, build(view, sv, p, type, dr, subset, mtlsAllowed));
     }
     return out;
   }
@@ -56,7 +65,7 @@ final class OutboundClusters {
   }
 
   private static Cluster build(ProxyView view, ServiceView sv, MeshService.Port port, Cluster.DiscoveryType type,
-      DestinationRule dr, DestinationRule.Subset subset) {
+      DestinationRule dr, DestinationRule.Subset subset, boolean mtlsAllowed) {
     MeshService s = sv.service();
     String subsetName = subset == null ? "" : subset.name();
     String name = ClusterName.outbound(port.number(), subsetName, s.hostname()).toString();
@@ -81,7 +90,20 @@ final class OutboundClusters {
       default -> { }
     }
     ClusterPolicies.apply(c, dr, port, subsetName, lb);
+    if (mtlsAllowed) {
+      UpstreamTls.Mtls mtls = UpstreamTls.decide(view, sv, port.number(), subsetName, dr, name);
+      if (mtls != null) {
+        String sni = mtls.sni().isEmpty() ? sni(port.number(), subsetName, s.hostname()) : mtls.sni();
+        c.setTransportSocket(TlsContexts.transportSocket(
+            TlsContexts.sidecarClient(mtls.subjectAltNames(), sni, Protocols.isHttp2(port.protocol()))));
+      }
+    }
     return c.build();
+  }
+
+  /** Istio's SNI for in-mesh mTLS, which east-west gateways route by. */
+  static String sni(int port, String subset, String host) {
+    return "outbound_." + port + "_." + subset + "_." + host;
   }
 
   /**

@@ -43,6 +43,10 @@ final class WellKnown {
 
   /** Set by Envoy when no TLS was detected on a connection; Istio matches plaintext chains with it. */
   static final String RAW_BUFFER = "raw_buffer";
+  /** Set by the TLS inspector when a connection starts with a TLS ClientHello. */
+  static final String TLS = "tls";
+  /** Name suffix of a PERMISSIVE port's mTLS chain, beside its plaintext chain (grpc-java and tooling want unique names). */
+  static final String MTLS_CHAIN_SUFFIX = "-mtls";
 
   /** ALPN values the HTTP inspector reports for plaintext HTTP/1.1 and prior-knowledge HTTP/2 (Istio's plaintextHTTPALPNs). */
   static final List<String> PLAINTEXT_HTTP_ALPNS = List.of("http/1.1", "h2c");

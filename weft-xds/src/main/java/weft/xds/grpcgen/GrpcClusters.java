@@ -9,9 +9,16 @@ import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import weft.model.DestinationRule;
 import weft.registry.ServiceView;
 import weft.xds.ClusterName;
+import weft.xds.security.TlsContexts;
+import weft.xds.security.UpstreamTls;
 import weft.xds.view.ProxyView;
 
-/** EDS clusters {@code outbound|PORT|SUBSET|HOST} with the DestinationRule's policies. */
+/**
+ * EDS clusters {@code outbound|PORT|SUBSET|HOST} with the DestinationRule's policies, and Istio
+ * mTLS (DestinationRule ISTIO_MUTUAL or auto mTLS, see {@link UpstreamTls}) through the
+ * certificate-provider instances of the client's bootstrap. A client built without xDS channel
+ * credentials ignores the TLS settings and stays plaintext.
+ */
 public final class GrpcClusters {
   private GrpcClusters() {}
 
@@ -57,6 +64,11 @@ public final class GrpcClusters {
     DestinationRule.OutlierDetection od = Policies.pick(dr, cn.port(), cn.subset(),
         DestinationRule.TrafficPolicy::outlierDetection);
     if (od != null) c.setOutlierDetection(outlierDetection(od));
+    UpstreamTls.Mtls mtls = UpstreamTls.decide(view, service, cn.port(), cn.subset(), dr, name);
+    if (mtls != null) {
+      // No SNI yet: the SAN match authenticates the server; SNI matters once clients go through an SNI gateway.
+      c.setTransportSocket(TlsContexts.transportSocket(TlsContexts.proxylessClient(mtls.subjectAltNames(), "")));
+    }
     return c.build();
   }
 

@@ -18,13 +18,20 @@ import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import weft.registry.ServiceView;
+import weft.xds.security.Rbac;
+import weft.xds.security.ServerMtls;
+import weft.xds.security.TlsContexts;
 import weft.xds.view.ProxyView;
 
 /**
  * Listeners for proxyless gRPC, as Istio names them: a client's {@code HOST:PORT} (an API listener
  * whose routes come by RDS under the same name) and a server's
- * {@code xds.istio.io/grpc/lds/inbound/IP:PORT}.
+ * {@code xds.istio.io/grpc/lds/inbound/IP:PORT}. A server listener carries the workload's mutual TLS
+ * (PeerAuthentication) on its one filter chain and its AuthorizationPolicies as RBAC filters
+ * before the router; grpc-java rejects listener filters and matches chains on addresses and ports
+ * only, so one chain is all it can use.
  */
 public final class GrpcListeners {
   public static final String INBOUND_PREFIX = "xds.istio.io/grpc/lds/inbound/";
@@ -85,16 +92,20 @@ public final class GrpcListeners {
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
         .setStatPrefix(routeName)
         .setRouteConfig(routes)
+        .addAllHttpFilters(Rbac.forWorkload(view, Rbac.Target.PROXYLESS).httpFilters())
         .addHttpFilters(router())
         .build();
+    FilterChain.Builder chain = FilterChain.newBuilder()
+        .setName(routeName)
+        .addFilters(Filter.newBuilder().setName(HCM_FILTER).setTypedConfig(Any.pack(hcm)));
+    DownstreamTlsContext tls = ServerMtls.proxyless(view, local.port(), name);
+    if (tls != null) chain.setTransportSocket(TlsContexts.transportSocket(tls));
     return Listener.newBuilder()
         .setName(name)
         .setAddress(Address.newBuilder().setSocketAddress(
             SocketAddress.newBuilder().setAddress(local.host()).setPortValue(local.port())))
         .setTrafficDirection(TrafficDirection.INBOUND)
-        .addFilterChains(FilterChain.newBuilder()
-            .setName(routeName)
-            .addFilters(Filter.newBuilder().setName(HCM_FILTER).setTypedConfig(Any.pack(hcm))))
+        .addFilterChains(chain)
         .build();
   }
 

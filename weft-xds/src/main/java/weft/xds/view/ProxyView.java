@@ -13,6 +13,7 @@ import weft.registry.MeshService;
 import weft.registry.MeshSnapshot;
 import weft.registry.ServiceView;
 import weft.xds.proxy.Proxy;
+import weft.xds.security.SecurityPolicies;
 
 /**
  * What one proxy may see of one snapshot: services, routing rules and policies, after exportTo and
@@ -23,12 +24,19 @@ public final class ProxyView {
   private final MeshSnapshot snapshot;
   private final Proxy proxy;
   private final Sidecar sidecar;
+  private final SecurityPolicies security;
   private final Map<String, String> dropped = new TreeMap<>();
 
   public ProxyView(MeshSnapshot snapshot, Proxy proxy) {
+    this(snapshot, proxy, SecurityPolicies.of(snapshot));
+  }
+
+  /** A view with the given security policies in place of the snapshot's (tests, tools). */
+  public ProxyView(MeshSnapshot snapshot, Proxy proxy, SecurityPolicies security) {
     this.snapshot = snapshot;
     this.proxy = proxy;
     this.sidecar = sidecarFor(snapshot, proxy);
+    this.security = security;
   }
 
   public Proxy proxy() {
@@ -37,6 +45,14 @@ public final class ProxyView {
 
   public MeshSnapshot snapshot() {
     return snapshot;
+  }
+
+  /**
+   * PeerAuthentications and AuthorizationPolicies of the mesh. Unlike routing config they are not
+   * filtered by exportTo: which ones apply is decided per workload (weft.xds.security).
+   */
+  public SecurityPolicies securityPolicies() {
+    return security;
   }
 
   /** Subject (a host, a resource) → why it was hidden or skipped for this proxy. */

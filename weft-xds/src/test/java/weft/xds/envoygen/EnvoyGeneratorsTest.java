@@ -347,7 +347,8 @@ class EnvoyGeneratorsTest {
     assertThat(in.getAddress().getSocketAddress().getPortValue()).isEqualTo(15006);
     assertThat(in.getListenerFilters(0).getName()).isEqualTo("envoy.filters.listener.original_dst");
     assertThat(in.getFilterChainsList()).extracting(FilterChain::getName)
-        .containsExactly("virtualInbound-blackhole", "virtualInbound-catchall-http", "virtualInbound", "0.0.0.0_9081");
+        .containsExactly("virtualInbound-blackhole", "virtualInbound-catchall-http", "virtualInbound", "0.0.0.0_9081",
+            "0.0.0.0_9081-mtls"); // no PeerAuthentication: PERMISSIVE, plaintext and mTLS side by side
     FilterChain own = in.getFilterChains(3);
     assertThat(own.getFilterChainMatch().getDestinationPort().getValue()).isEqualTo(9081);
     HttpConnectionManager hcm = unpack(own.getFilters(0).getTypedConfig(), HttpConnectionManager.class);

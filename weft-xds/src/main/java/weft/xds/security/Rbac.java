@@ -1,0 +1,361 @@
+package weft.xds.security;
+
+import com.google.protobuf.Any;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.rbac.v3.Permission;
+import io.envoyproxy.envoy.config.rbac.v3.Policy;
+import io.envoyproxy.envoy.config.rbac.v3.Principal;
+import io.envoyproxy.envoy.config.rbac.v3.RBAC;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+import weft.model.AuthorizationPolicy;
+import weft.model.AuthorizationPolicy.Condition;
+import weft.model.AuthorizationPolicy.From;
+import weft.model.AuthorizationPolicy.Operation;
+import weft.model.AuthorizationPolicy.Rule;
+import weft.model.AuthorizationPolicy.Source;
+import weft.model.AuthorizationPolicy.To;
+import weft.xds.proxy.Proxy;
+import weft.xds.view.ProxyView;
+
+/**
+ * AuthorizationPolicies as Envoy RBAC, the way Istio's authz builder translates them: a DENY RBAC
+ * (DENY policies, and CUSTOM ones, which Weft cannot send to their provider and so fails closed)
+ * placed before an ALLOW RBAC (ALLOW policies). No ALLOW policy means no ALLOW filter, which allows
+ * everything; an ALLOW policy without rules adds a policy that never matches, which allows nothing.
+ * AUDIT policies are skipped. Each rule becomes policy {@code ns[NS]-policy[NAME]-rule[I]}: any of
+ * its sources (principals ANDed per {@code from}) and any of its operations (permissions ANDed per
+ * {@code to}), with the {@code when} conditions added to each; {@code not} values become
+ * {@code not_id}/{@code not_rule}.
+ *
+ * <p>A value the target cannot check (an HTTP attribute on a TCP chain, a {@code grpc-} header for
+ * grpc-java, Envoy filter metadata) skips the whole rule in an ALLOW policy, so it allows less, and
+ * is dropped from a DENY rule, so it denies more: Istio's rule for TCP chains. Request principals
+ * and other JWT attributes are never present (Weft has no RequestAuthentication), so they match no
+ * request and their {@code not} forms match every one. Everything skipped is recorded.
+ *
+ * <p>grpc-java's RbacFilter reads ALLOW and DENY rules with and/or/not, any, authenticated
+ * principal names, direct and remote IPs, headers, url_path, destination IP and port, and
+ * requested server name; anything else (metadata) never matches, and an unknown rule makes the whole
+ * listener invalid, so this builder emits nothing else. It also rejects two HTTP filters with one
+ * name, hence distinct names for the DENY and ALLOW filters.
+ */
+public final class Rbac {
+  /** Filter names: Istio's grpc generator names the DENY filter apart, which grpc-java requires. */
+  public static final String HTTP_FILTER = "envoy.filters.http.rbac";
+  public static final String HTTP_DENY_FILTER = "envoy.filters.http.rbac.DENY";
+  public static final String NETWORK_FILTER = "envoy.filters.network.rbac";
+  public static final String NETWORK_DENY_FILTER = "envoy.filters.network.rbac.DENY";
+  /** Istio's stat prefix for TCP RBAC (RBACTCPFilterStatPrefix); Envoy requires one. */
+  static final String TCP_STAT_PREFIX = "tcp.";
+
+  /** Where the rules are enforced, which decides what can be checked. */
+  public enum Target {
+    /** grpc-java's RBAC HTTP filter on a proxyless server. */
+    PROXYLESS,
+    /** Envoy's RBAC HTTP filter on an HTTP filter chain. */
+    HTTP,
+    /** Envoy's RBAC network filter on a TCP filter chain. */
+    TCP
+  }
+
+  /** The two RBAC configurations for a workload; either may be null (no filter). */
+  public record Rules(RBAC deny, RBAC allow) {
+    public boolean isEmpty() {
+      return deny == null && allow == null;
+    }
+
+    /** HTTP filters, DENY first, to go before the router. */
+    public List<HttpFilter> httpFilters() {
+      List<HttpFilter> out = new ArrayList<>();
+      if (deny != null) out.add(httpFilter(HTTP_DENY_FILTER, deny));
+      if (allow != null) out.add(httpFilter(HTTP_FILTER, allow));
+      return out;
+    }
+
+    /** Network filters, DENY first, to go before the tcp_proxy. */
+    public List<Filter> networkFilters() {
+      List<Filter> out = new ArrayList<>();
+      if (deny != null) out.add(networkFilter(NETWORK_DENY_FILTER, deny));
+      if (allow != null) out.add(networkFilter(NETWORK_FILTER, allow));
+      return out;
+    }
+
+    private static HttpFilter httpFilter(String name, RBAC rules) {
+      return HttpFilter.newBuilder().setName(name).setTypedConfig(Any.pack(
+          io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(rules).build())).build();
+    }
+
+    private static Filter networkFilter(String name, RBAC rules) {
+      return Filter.newBuilder().setName(name).setTypedConfig(Any.pack(
+          io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.newBuilder()
+              .setRules(rules).setStatPrefix(TCP_STAT_PREFIX).build())).build();
+    }
+  }
+
+  private static final Policy NEVER = Policy.newBuilder()
+      .addPermissions(Permission.newBuilder().setNotRule(Permission.newBuilder().setAny(true)))
+      .addPrincipals(Principal.newBuilder().setNotId(Principal.newBuilder().setAny(true)))
+      .build();
+
+  private Rbac() {}
+
+  /** The rules for the proxy's own workload (its namespace and labels), reasons recorded in the view. */
+  public static Rules forWorkload(ProxyView view, Target target) {
+    Proxy p = view.proxy();
+    List<AuthorizationPolicy> policies = Authorizations.forWorkload(view.securityPolicies(),
+        view.snapshot().meshConfig().rootNamespace(), p.namespace(), p.labels(), view::drop);
+    return build(policies, target, view::drop);
+  }
+
+  public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop) {
+    RBAC.Builder deny = null;
+    RBAC.Builder allow = null;
+    for (AuthorizationPolicy policy : policies) {
+      String subject = policy.id().toString();
+      String action = policy.action() == null ? "ALLOW" : policy.action();
+      boolean denying;
+      switch (action) {
+        case "ALLOW" -> denying = false;
+        case "DENY" -> denying = true;
+        case "CUSTOM" -> {
+          denying = true;
+          drop.accept(subject, "action CUSTOM (provider " + policy.provider() + ") is not implemented: the requests "
+              + "it would send to the provider are denied, as Istio does for a provider it cannot use");
+        }
+        default -> {
+          drop.accept(subject, "action " + action + " only logs, through Istio's telemetry, which Weft does not "
+              + "have; ignored");
+          continue;
+        }
+      }
+      RBAC.Builder rbac;
+      if (denying) {
+        if (deny == null) deny = RBAC.newBuilder().setAction(RBAC.Action.DENY);
+        rbac = deny;
+      } else {
+        if (allow == null) allow = RBAC.newBuilder().setAction(RBAC.Action.ALLOW);
+        rbac = allow;
+      }
+      if (policy.rules().isEmpty()) {
+        rbac.putPolicies(name(policy, 0), NEVER);
+        continue;
+      }
+      for (int i = 0; i < policy.rules().size(); i++) {
+        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop);
+        try {
+          rbac.putPolicies(name(policy, i), ctx.policy(policy.rules().get(i)));
+        } catch (Unsupported e) {
+          drop.accept(ctx.subject, "rule skipped: " + e.getMessage() + " (an ALLOW rule that cannot be checked "
+              + "allows nothing)");
+        }
+      }
+    }
+    return new Rules(deny == null ? null : deny.build(), allow == null ? null : allow.build());
+  }
+
+  /** Istio's policy names, which its debug tooling shows. */
+  static String name(AuthorizationPolicy p, int rule) {
+    return "ns[" + p.id().namespace() + "]-policy[" + p.id().name() + "]-rule[" + rule + "]";
+  }
+
+  /** One attribute of a rule with its values and not-values, as Istio's authz model keeps it. */
+  private record Attr(String key, List<String> values, List<String> notValues) {}
+
+  /** A value that the target cannot check. */
+  private static final class Unsupported extends Exception {
+    Unsupported(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Gen<T> {
+    T make(String value) throws Unsupported;
+  }
+
+  private record Context(AuthorizationPolicy policy, String subject, boolean denying, Target target,
+      BiConsumer<String, String> drop) {
+
+    Policy policy(Rule rule) throws Unsupported {
+      List<Attr> basePermission = new ArrayList<>();
+      List<Attr> basePrincipal = new ArrayList<>();
+      for (Condition c : rule.when()) {
+        Attr a = new Attr(c.key(), c.values(), c.notValues());
+        if (permissionKey(c.key())) {
+          basePermission.add(a);
+        } else {
+          basePrincipal.add(a);
+        }
+      }
+      Policy.Builder out = Policy.newBuilder();
+      List<From> froms = rule.from().isEmpty() ? java.util.Collections.singletonList(null) : rule.from();
+      for (From from : froms) {
+        List<Attr> attrs = new ArrayList<>();
+        Source s = from == null ? null : from.source();
+        if (s != null) {
+          attrs.add(new Attr("principals", s.principals(), s.notPrincipals()));
+          attrs.add(new Attr("requestPrincipals", s.requestPrincipals(), s.notRequestPrincipals()));
+          attrs.add(new Attr("serviceAccounts", s.serviceAccounts(), s.notServiceAccounts()));
+          attrs.add(new Attr("trustDomains", s.trustDomains(), s.notTrustDomains()));
+          attrs.add(new Attr("namespaces", s.namespaces(), s.notNamespaces()));
+          attrs.add(new Attr("remoteIpBlocks", s.remoteIpBlocks(), s.notRemoteIpBlocks()));
+          attrs.add(new Attr("ipBlocks", s.ipBlocks(), s.notIpBlocks()));
+        }
+        attrs.addAll(basePrincipal);
+        out.addPrincipals(principal(attrs));
+      }
+      List<To> tos = rule.to().isEmpty() ? java.util.Collections.singletonList(null) : rule.to();
+      for (To to : tos) {
+        List<Attr> attrs = new ArrayList<>();
+        Operation o = to == null ? null : to.operation();
+        if (o != null) {
+          attrs.add(new Attr("hosts", o.hosts(), o.notHosts()));
+          attrs.add(new Attr("methods", o.methods(), o.notMethods()));
+          attrs.add(new Attr("paths", o.paths(), o.notPaths()));
+          attrs.add(new Attr("ports", o.ports(), o.notPorts()));
+        }
+        attrs.addAll(basePermission);
+        out.addPermissions(permission(attrs));
+      }
+      return out.build();
+    }
+
+    private Principal principal(List<Attr> attrs) throws Unsupported {
+      List<Principal> and = new ArrayList<>();
+      for (Attr a : attrs) {
+        List<Principal> yes = values(a.key(), a.values(), v -> principal(a.key(), v));
+        if (!yes.isEmpty()) and.add(Principal.newBuilder().setOrIds(Principal.Set.newBuilder().addAllIds(yes)).build());
+        List<Principal> no = values(a.key(), a.notValues(), v -> principal(a.key(), v));
+        if (!no.isEmpty()) {
+          and.add(Principal.newBuilder().setNotId(Principal.newBuilder()
+              .setOrIds(Principal.Set.newBuilder().addAllIds(no))).build());
+        }
+      }
+      if (and.isEmpty()) and.add(Principal.newBuilder().setAny(true).build());
+      return Principal.newBuilder().setAndIds(Principal.Set.newBuilder().addAllIds(and)).build();
+    }
+
+    private Permission permission(List<Attr> attrs) throws Unsupported {
+      List<Permission> and = new ArrayList<>();
+      for (Attr a : attrs) {
+        List<Permission> yes = values(a.key(), a.values(), v -> permission(a.key(), v));
+        if (!yes.isEmpty()) and.add(Permission.newBuilder().setOrRules(Permission.Set.newBuilder().addAllRules(yes)).build());
+        List<Permission> no = values(a.key(), a.notValues(), v -> permission(a.key(), v));
+        if (!no.isEmpty()) {
+          and.add(Permission.newBuilder().setNotRule(Permission.newBuilder()
+              .setOrRules(Permission.Set.newBuilder().addAllRules(no))).build());
+        }
+      }
+      if (and.isEmpty()) and.add(Permission.newBuilder().setAny(true).build());
+      return Permission.newBuilder().setAndRules(Permission.Set.newBuilder().addAllRules(and)).build();
+    }
+
+    /** Istio's checkError: an ALLOW rule fails as a whole; a DENY rule loses the value and goes on. */
+    private <T> List<T> values(String key, List<String> values, Gen<T> gen) throws Unsupported {
+      List<T> out = new ArrayList<>();
+      for (String v : values) {
+        try {
+          out.add(gen.make(v));
+        } catch (Unsupported e) {
+          if (!denying) throw e;
+          drop.accept(subject + " " + key, "ignored: " + e.getMessage() + " (so this DENY rule denies more)");
+        }
+      }
+      return out;
+    }
+
+    private Principal principal(String key, String v) throws Unsupported {
+      switch (key) {
+        case "principals", "source.principal" -> {
+          return authenticated(Matchers.principal(v));
+        }
+        case "namespaces", "source.namespace" -> {
+          return authenticated(Matchers.namespace(v));
+        }
+        case "serviceAccounts", "source.serviceAccount" -> {
+          return authenticated(Matchers.serviceAccount(v, policy.id().namespace()));
+        }
+        case "trustDomains", "source.trustDomain" -> {
+          return authenticated(Matchers.trustDomain(v));
+        }
+        case "ipBlocks", "source.ip" -> {
+          return Principal.newBuilder().setDirectRemoteIp(cidr(v)).build();
+        }
+        case "remoteIpBlocks", "remote.ip" -> {
+          return Principal.newBuilder().setRemoteIp(cidr(v)).build();
+        }
+        default -> { }
+      }
+      if (key.equals("requestPrincipals") || key.startsWith("request.auth.")) {
+        httpOnly(key);
+        drop.accept(subject + " " + key, "no request carries a JWT (Weft does not implement RequestAuthentication): "
+            + key + " matches no request and its not-form matches every one");
+        return Principal.newBuilder().setNotId(Principal.newBuilder().setAny(true)).build();
+      }
+      if (key.startsWith("request.headers[")) {
+        httpOnly(key);
+        String header = key.substring("request.headers[".length(), key.length() - 1);
+        if (target == Target.PROXYLESS && (header.startsWith("grpc-") || header.equals(":scheme"))) {
+          throw new Unsupported("grpc-java's RBAC cannot match header " + header);
+        }
+        return Principal.newBuilder().setHeader(Matchers.header(header, v, false)).build();
+      }
+      throw new Unsupported("attribute " + key + " is not supported");
+    }
+
+    private Permission permission(String key, String v) throws Unsupported {
+      switch (key) {
+        case "ports", "destination.port" -> {
+          try {
+            return Permission.newBuilder().setDestinationPort(Integer.parseInt(v)).build();
+          } catch (NumberFormatException e) {
+            throw new Unsupported("port " + v + " is not a number");
+          }
+        }
+        case "destination.ip" -> {
+          return Permission.newBuilder().setDestinationIp(cidr(v)).build();
+        }
+        case "connection.sni" -> {
+          return Permission.newBuilder().setRequestedServerName(Matchers.string(v)).build();
+        }
+        case "paths" -> {
+          httpOnly(key);
+          return Permission.newBuilder().setUrlPath(io.envoyproxy.envoy.type.matcher.v3.PathMatcher.newBuilder()
+              .setPath(Matchers.path(v))).build();
+        }
+        case "methods" -> {
+          httpOnly(key);
+          return Permission.newBuilder().setHeader(Matchers.header(":method", v, false)).build();
+        }
+        case "hosts" -> {
+          httpOnly(key);
+          return Permission.newBuilder().setHeader(Matchers.header(":authority", v, true)).build();
+        }
+        default -> throw new Unsupported("attribute " + key + " (Envoy filter metadata) is not supported");
+      }
+    }
+
+    private void httpOnly(String key) throws Unsupported {
+      if (target == Target.TCP) throw new Unsupported(key + " exists only for HTTP requests; this chain carries TCP");
+    }
+
+    private static Principal authenticated(io.envoyproxy.envoy.type.matcher.v3.StringMatcher m) {
+      return Principal.newBuilder().setAuthenticated(Principal.Authenticated.newBuilder().setPrincipalName(m)).build();
+    }
+
+    private static CidrRange cidr(String v) throws Unsupported {
+      CidrRange r = Matchers.cidr(v);
+      if (r == null) throw new Unsupported(v + " is not an IP address or CIDR block");
+      return r;
+    }
+
+    private static boolean permissionKey(String key) {
+      return key.equals("destination.ip") || key.equals("destination.port") || key.equals("connection.sni")
+          || key.startsWith("experimental.envoy.filters.");
+    }
+  }
+}

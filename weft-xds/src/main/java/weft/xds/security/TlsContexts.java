@@ -1,0 +1,131 @@
+package weft.xds.security;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.BoolValue;
+import com.google.protobuf.Duration;
+import com.google.protobuf.Message;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateProviderPluginInstance;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.util.List;
+
+/**
+ * Istio-mTLS contexts for both kinds of client. The key never leaves the workload: Envoy gets
+ * certificates from its agent by SDS (secrets {@code default} and {@code ROOTCA}, Istio's names);
+ * grpc-java reads them from the certificate-provider instance its bootstrap defines (a
+ * {@code file_watcher} named {@code default} that the agent keeps filled).
+ *
+ * <p>What grpc-java accepts (XdsClusterResource.validateCommonTlsContext, XdsListenerResource
+ * .validateDownstreamTlsContext): a {@code tls_certificate_provider_instance} (required on servers),
+ * a {@code ca_certificate_provider_instance} in {@code validation_context} or
+ * {@code combined_validation_context.default_validation_context}, instance names its bootstrap
+ * defines; no SDS configs, no {@code tls_params}, no {@code require_sni}, and
+ * {@code match_subject_alt_names} only on the client side.
+ */
+public final class TlsContexts {
+  /** The transport socket name both Envoy and grpc-java require for TLS. */
+  public static final String TRANSPORT_SOCKET = "envoy.transport_sockets.tls";
+  /** The certificate-provider instance in a proxyless bootstrap (Istio's grpc bootstrap names it so too). */
+  public static final String PROVIDER_INSTANCE = "default";
+  /** Istio's SDS resource names: the workload's certificate chain and key, and the mesh roots. */
+  public static final String CERTIFICATE = "default";
+  public static final String ROOT_CA = "ROOTCA";
+  /** ALPN an Istio sidecar offers to an in-mesh server (Istio's ALPNInMeshWithMxc), plus h2 on HTTP/2 clusters. */
+  public static final List<String> IN_MESH_ALPN = List.of("istio-peer-exchange", "istio");
+  public static final List<String> IN_MESH_ALPN_H2 = List.of("istio-peer-exchange", "istio", "h2");
+  /** What an Envoy sidecar offers on an HTTP inbound port (gRPC clients need h2 negotiated). */
+  public static final List<String> INBOUND_HTTP_ALPN = List.of("h2", "http/1.1");
+
+  private TlsContexts() {}
+
+  /** A proxyless server's context; {@code requireClientCertificate} makes it mutual. */
+  public static DownstreamTlsContext proxylessServer(boolean requireClientCertificate) {
+    CommonTlsContext common = CommonTlsContext.newBuilder()
+        .setTlsCertificateProviderInstance(instance(CERTIFICATE))
+        .setValidationContext(CertificateValidationContext.newBuilder().setCaCertificateProviderInstance(instance(ROOT_CA)))
+        .build();
+    return DownstreamTlsContext.newBuilder()
+        .setCommonTlsContext(common)
+        .setRequireClientCertificate(BoolValue.of(requireClientCertificate))
+        .build();
+  }
+
+  /** A proxyless client's context: the workload certificate, the mesh roots and the server's identities. */
+  public static UpstreamTlsContext proxylessClient(List<String> subjectAltNames, String sni) {
+    CommonTlsContext common = CommonTlsContext.newBuilder()
+        .setTlsCertificateProviderInstance(instance(CERTIFICATE))
+        .setValidationContext(sans(subjectAltNames).setCaCertificateProviderInstance(instance(ROOT_CA)))
+        .build();
+    UpstreamTlsContext.Builder ctx = UpstreamTlsContext.newBuilder().setCommonTlsContext(common);
+    if (sni != null && !sni.isEmpty()) ctx.setSni(sni);
+    return ctx.build();
+  }
+
+  /** An Envoy sidecar's inbound context: Istio's ISTIO_MUTUAL server side, by SDS. */
+  public static DownstreamTlsContext sidecarServer(List<String> alpn) {
+    CommonTlsContext common = CommonTlsContext.newBuilder()
+        .addAllAlpnProtocols(alpn)
+        .addTlsCertificateSdsSecretConfigs(sds(CERTIFICATE))
+        .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+            .setDefaultValidationContext(CertificateValidationContext.getDefaultInstance())
+            .setValidationContextSdsSecretConfig(sds(ROOT_CA)))
+        .build();
+    return DownstreamTlsContext.newBuilder()
+        .setCommonTlsContext(common)
+        .setRequireClientCertificate(BoolValue.of(true))
+        .build();
+  }
+
+  /** An Envoy sidecar's outbound context: Istio's ISTIO_MUTUAL client side, by SDS. */
+  public static UpstreamTlsContext sidecarClient(List<String> subjectAltNames, String sni, boolean http2) {
+    CommonTlsContext common = CommonTlsContext.newBuilder()
+        .addAllAlpnProtocols(http2 ? IN_MESH_ALPN_H2 : IN_MESH_ALPN)
+        .addTlsCertificateSdsSecretConfigs(sds(CERTIFICATE))
+        .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+            .setDefaultValidationContext(sans(subjectAltNames))
+            .setValidationContextSdsSecretConfig(sds(ROOT_CA)))
+        .build();
+    return UpstreamTlsContext.newBuilder().setCommonTlsContext(common).setSni(sni).build();
+  }
+
+  public static TransportSocket transportSocket(Message tlsContext) {
+    return TransportSocket.newBuilder().setName(TRANSPORT_SOCKET).setTypedConfig(Any.pack(tlsContext)).build();
+  }
+
+  /** {@code spiffe://…} identities match the certificate's URI SAN exactly. */
+  @SuppressWarnings("deprecation") // match_subject_alt_names: what grpc-java (gRFC A29) and Istio use
+  private static CertificateValidationContext.Builder sans(List<String> subjectAltNames) {
+    CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
+    for (String san : subjectAltNames) v.addMatchSubjectAltNames(StringMatcher.newBuilder().setExact(san));
+    return v;
+  }
+
+  private static CertificateProviderPluginInstance instance(String certificateName) {
+    return CertificateProviderPluginInstance.newBuilder()
+        .setInstanceName(PROVIDER_INSTANCE)
+        .setCertificateName(certificateName)
+        .build();
+  }
+
+  /**
+   * A secret the agent serves over the proxy's ADS stream. Istio sets initial_fetch_timeout 0 so
+   * that a listener waits for its certificate rather than warming without one.
+   */
+  private static SdsSecretConfig sds(String name) {
+    return SdsSecretConfig.newBuilder()
+        .setName(name)
+        .setSdsConfig(ConfigSource.newBuilder()
+            .setAds(AggregatedConfigSource.getDefaultInstance())
+            .setInitialFetchTimeout(Duration.getDefaultInstance())
+            .setResourceApiVersion(ApiVersion.V3))
+        .build();
+  }
+}

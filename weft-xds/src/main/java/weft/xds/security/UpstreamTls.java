@@ -1,0 +1,122 @@
+package weft.xds.security;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import weft.model.DestinationRule;
+import weft.model.Labels;
+import weft.model.MeshConfig;
+import weft.registry.MeshService;
+import weft.registry.ServiceView;
+import weft.registry.WorkloadEndpoint;
+import weft.xds.view.ProxyView;
+
+/**
+ * Whether a client originates Istio mTLS to one cluster ({@code outbound|PORT|SUBSET|HOST}), and
+ * which identities it accepts from the server.
+ *
+ * <p>The DestinationRule's {@code tls} (subset port-level, subset, rule port-level, rule) decides
+ * when set: ISTIO_MUTUAL originates mTLS, DISABLE does not, SIMPLE and MUTUAL are not implemented
+ * (recorded; the cluster stays plaintext). Without one, auto mTLS decides as Istio's does, sending
+ * mTLS exactly when the servers will take it. Per endpoint (its namespace, labels and target port):
+ * STRICT takes only mTLS; DISABLE only plaintext; PERMISSIVE takes mTLS when the workload is in the
+ * mesh ({@code security.istio.io/tlsMode: istio}), since an Envoy sidecar accepts both and a
+ * proxyless server labelled so serves mTLS, and plaintext otherwise. Istio's Envoy decides this per
+ * endpoint with transport-socket matches; grpc-java rejects those ({@code transport-socket-matches
+ * not supported}), so Weft decides per cluster for both kinds of client: mTLS when every endpoint
+ * takes it, plaintext when none does, and plaintext with a recorded reason when they disagree (a
+ * DestinationRule then decides). A cluster without endpoints, or of a MESH_EXTERNAL service, is
+ * plaintext.
+ */
+public final class UpstreamTls {
+  private UpstreamTls() {}
+
+  /** Istio mTLS to a cluster: the server identities to accept (empty: any the mesh roots signed) and the SNI (maybe empty). */
+  public record Mtls(List<String> subjectAltNames, String sni) {
+    public Mtls {
+      subjectAltNames = List.copyOf(subjectAltNames);
+      sni = sni == null ? "" : sni;
+    }
+  }
+
+  /**
+   * The mTLS the client originates to this cluster, or null for plaintext; reasons for anything
+   * surprising are recorded in the view under the cluster's name.
+   */
+  public static Mtls decide(ProxyView view, ServiceView sv, int port, String subset, DestinationRule dr,
+      String clusterName) {
+    MeshService s = sv.service();
+    DestinationRule.Tls tls = tls(dr, port, subset);
+    MeshConfig mesh = view.snapshot().meshConfig();
+    if (tls != null && tls.mode() != null) {
+      switch (tls.mode()) {
+        case "ISTIO_MUTUAL" -> {
+          List<String> sans = tls.subjectAltNames().isEmpty()
+              ? Identities.of(mesh, s.namespace(), sv.endpoints()) : tls.subjectAltNames();
+          return new Mtls(sans, tls.sni());
+        }
+        case "DISABLE" -> {
+          return null;
+        }
+        default -> {
+          view.drop(clusterName, "DestinationRule " + dr.id().namespace() + "/" + dr.id().name() + " tls mode "
+              + tls.mode() + " is not implemented yet; the cluster is plaintext");
+          return null;
+        }
+      }
+    }
+    if (s.meshExternal()) return null;
+    DestinationRule.Subset sub = subset(dr, subset);
+    List<WorkloadEndpoint> endpoints = new ArrayList<>();
+    for (WorkloadEndpoint e : sv.endpoints()) {
+      if (e.servicePort() != port) continue;
+      if (sub != null && !Labels.matches(sub.labels(), e.labels())) continue;
+      endpoints.add(e);
+    }
+    if (endpoints.isEmpty()) return null;
+    SecurityPolicies policies = view.securityPolicies();
+    String root = mesh.rootNamespace();
+    Map<String, Boolean> memo = new HashMap<>();
+    int mtls = 0;
+    for (WorkloadEndpoint e : endpoints) {
+      boolean wants = memo.computeIfAbsent(e.port() + "|" + new java.util.TreeMap<>(e.labels()), k -> {
+        MtlsMode mode = PeerAuthentications.mode(policies, root, s.namespace(), e.labels(), e.port(), (a, b) -> { });
+        return mode == MtlsMode.STRICT || (mode == MtlsMode.PERMISSIVE && Identities.inMesh(e.labels()));
+      });
+      if (wants) mtls++;
+    }
+    if (mtls == 0) return null;
+    if (mtls < endpoints.size()) {
+      view.drop(clusterName, "auto mTLS: " + mtls + " of " + endpoints.size() + " endpoints take mTLS (STRICT, or "
+          + "PERMISSIVE with label " + Identities.TLS_MODE_LABEL + "=istio) and the others plaintext; one cluster "
+          + "has one TLS setting, so it is plaintext. Set a DestinationRule tls mode to choose");
+      return null;
+    }
+    return new Mtls(Identities.of(mesh, s.namespace(), sv.endpoints()), "");
+  }
+
+  /** Istio's precedence for the tls component: subset port-level, subset, rule port-level, rule. */
+  static DestinationRule.Tls tls(DestinationRule dr, int port, String subset) {
+    if (dr == null) return null;
+    DestinationRule.Subset s = subset(dr, subset);
+    DestinationRule.Tls tls = s == null ? null : tls(s.trafficPolicy(), port);
+    return tls != null ? tls : tls(dr.trafficPolicy(), port);
+  }
+
+  private static DestinationRule.Tls tls(DestinationRule.TrafficPolicy policy, int port) {
+    if (policy == null) return null;
+    for (DestinationRule.TrafficPolicy p : policy.portLevelSettings()) {
+      if (p.port() == port && p.tls() != null) return p.tls();
+    }
+    return policy.tls();
+  }
+
+  private static DestinationRule.Subset subset(DestinationRule dr, String name) {
+    if (dr == null || name == null || name.isEmpty()) return null;
+    for (DestinationRule.Subset s : dr.subsets()) {
+      if (s.name().equals(name)) return s;
+    }
+    return null;
+  }
+}
