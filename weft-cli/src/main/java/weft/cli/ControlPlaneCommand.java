@@ -45,6 +45,17 @@ final class ControlPlaneCommand implements Callable<Integer> {
   @Option(names = "--mesh-networks", description = "Istio MeshNetworks YAML; watched.")
   Path meshNetworks;
 
+  @Option(names = "--ca-dir", description = "Plugged-in CA files (Istio's names), or where a self-signed root is made "
+      + "once and kept. Turns on the CA and the secure port.")
+  Path caDir;
+
+  @Option(names = "--ca-tokens", description = "File mode: YAML list of {token, namespace, serviceAccount} allowed "
+      + "to ask for certificates (otherwise tokens are checked by TokenReview on the caller's cluster).")
+  Path caTokens;
+
+  @Option(names = "--secure-port", defaultValue = "15012", description = "xDS and CA over TLS (default ${DEFAULT-VALUE}).")
+  int securePort;
+
   @Option(names = "--xds-port", defaultValue = "15010", description = "Plaintext xDS (default ${DEFAULT-VALUE}).")
   int xdsPort;
 
@@ -64,7 +75,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
     }
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
-        failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs));
+        failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
+        caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort)));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

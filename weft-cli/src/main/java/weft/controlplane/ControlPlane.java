@@ -25,6 +25,15 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Files;
+import java.time.Clock;
+import weft.security.SpiffeId;
+import weft.security.auth.Authenticator;
+import weft.security.auth.FileTokenAuthenticator;
+import weft.security.auth.KubernetesTokenAuthenticator;
+import weft.security.ca.CaStore;
+import weft.security.ca.CertificateAuthority;
+import weft.security.csr.CaServer;
+import weft.security.csr.CertificateService;
 import weft.xds.Generators;
 import weft.xds.server.AdsServer;
 import weft.xds.server.XdsMetrics;
@@ -41,6 +50,8 @@ public final class ControlPlane implements AutoCloseable {
   private Server grpc;
   private MonitoringServer monitoring;
   private volatile boolean ready;
+  private CertificateAuthority ca;
+  private CaServer secure;
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -73,6 +84,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     registry.addCluster(new ClusterSettings(options.clusterId(), options.network(), options.systemNamespace()), true);
     KubernetesClient configCluster = null;
+    RemoteSecretController remotes = null;
     if (options.configDir() != null) {
       FileClusterSource files = new FileClusterSource(options.configDir(), options.clusterId(), registry);
       files.start();
@@ -97,7 +109,7 @@ public final class ControlPlane implements AutoCloseable {
       closeables.add(files);
     }
     if (options.remoteSecretsDir() != null || configCluster != null) {
-      RemoteSecretController remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
+      remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
           configCluster, options.remoteSecretsDir(), registry, options.stateDir(),
           id -> new ClusterSettings(id, "", options.systemNamespace()));
       remotes.start();
@@ -125,11 +137,52 @@ public final class ControlPlane implements AutoCloseable {
         .maxInboundMessageSize(16 * 1024 * 1024)
         .build()
         .start();
+    if (options.ca() != null) startSecurePort(configCluster, remotes);
     monitoring = new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status);
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
         + " services)");
+  }
+
+  /**
+   * The TLS port: the CSR API and the same ADS service as the plaintext port, served with a
+   * certificate from our own CA for the control plane's identity.
+   */
+  private void startSecurePort(KubernetesClient configCluster, RemoteSecretController remotes) throws IOException {
+    ControlPlaneOptions.Ca caOptions = options.ca();
+    String trustDomain = registry.current().meshConfig().trustDomain();
+    ca = CaStore.loadOrCreate(caOptions.dir(), trustDomain, Clock.systemUTC());
+    Authenticator authenticator;
+    if (caOptions.tokens() != null) {
+      authenticator = FileTokenAuthenticator.load(caOptions.tokens(), Clock.systemUTC());
+    } else if (configCluster != null) {
+      KubernetesClient local = configCluster;
+      authenticator = new KubernetesTokenAuthenticator(options.clusterId(),
+          id -> id.equals(options.clusterId()) ? local : remotes == null ? null : remotes.client(id), List.of());
+    } else {
+      throw new IOException("--ca-dir needs a way to check callers: --ca-tokens (file mode) or --kubeconfig "
+          + "(TokenReview on each caller's cluster)");
+    }
+    String ns = options.systemNamespace();
+    secure = CaServer.builder(ca)
+        .port(caOptions.securePort())
+        .dnsNames(List.of("istiod." + ns + ".svc", "istiod." + ns + ".svc.cluster.local", "localhost"))
+        .identity(new SpiffeId(trustDomain, ns, "istiod"))
+        .addService(new CertificateService(ca, trustDomain, authenticator, metrics))
+        .addService(ads.definition())
+        .start();
+    closeables.add(0, secure);
+  }
+
+  /** The secure port (xDS and CA over TLS), or -1 when the CA is off. */
+  public int securePort() {
+    return secure == null ? -1 : secure.port();
+  }
+
+  /** The CA, or null when it is off. */
+  public CertificateAuthority ca() {
+    return ca;
   }
 
   private static double count(MeshSnapshot s, ConfigProblem.Severity severity) {

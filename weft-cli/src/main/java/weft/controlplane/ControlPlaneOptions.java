@@ -15,7 +15,19 @@ import java.time.Duration;
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
-    java.util.Map<String, Path> remoteConfigDirs) {
+    java.util.Map<String, Path> remoteConfigDirs, Ca ca) {
+
+  /**
+   * The CA and the TLS port (xDS and CSR API). {@code tokens} is file mode's list of allowed
+   * tokens; without it, callers are checked by TokenReview on their own cluster.
+   */
+  public record Ca(Path dir, Path tokens, int securePort) {}
+
+  public ControlPlaneOptions withCa(Ca settings) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, settings);
+  }
 
   public ControlPlaneOptions {
     remoteConfigDirs = java.util.Map.copyOf(remoteConfigDirs);
@@ -24,12 +36,12 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs);
+        initialSyncWait, dirs, ca);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
     return new ControlPlaneOptions(configDir, null, "cluster1", "", "istio-system", null, null, null, null, 15010,
-        15014, false, Duration.ofSeconds(30), java.util.Map.of());
+        15014, false, Duration.ofSeconds(30), java.util.Map.of(), null);
   }
 
   public static ControlPlaneOptions forKubeconfig(Path kubeconfig) {
@@ -39,29 +51,29 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs);
+        remoteConfigDirs, ca);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs);
+        remoteConfigDirs, ca);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs);
+        initialSyncWait, remoteConfigDirs, ca);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs);
+        remoteConfigDirs, ca);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca);
   }
 }

@@ -95,6 +95,11 @@ public final class KubeClusterSource implements AutoCloseable {
    *     VirtualService, Sidecar, Gateway); only the control plane's own config cluster is
    * @param state where this cluster's last known state is kept, or null to keep none
    */
+  /** The client this source reads with (the CA checks this cluster's tokens through it). */
+  public KubernetesClient client() {
+    return client;
+  }
+
   public KubeClusterSource(String clusterId, KubernetesClient client, boolean configCluster, Registry registry,
       StateStore state) {
     this(clusterId, client, configCluster, registry, state, Timing.DEFAULTS, false);

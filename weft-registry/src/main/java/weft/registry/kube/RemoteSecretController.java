@@ -181,6 +181,14 @@ public final class RemoteSecretController implements AutoCloseable {
     return notSynced;
   }
 
+  /** The client of a remote cluster's newest source, or null when no secret names it. */
+  public KubernetesClient client(String clusterId) {
+    return call(() -> {
+      RemoteCluster c = clusters.get(clusterId);
+      return c == null ? null : c.source.client();
+    });
+  }
+
   /** Cluster ids currently added from remote secrets. */
   public Set<String> clusters() {
     Set<String> ids = call(() -> Set.copyOf(clusters.keySet()));
