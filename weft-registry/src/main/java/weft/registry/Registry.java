@@ -216,7 +216,8 @@ public final class Registry implements AutoCloseable {
         if (after == null) services.remove(host); else services.put(host, after);
         count(before, -1);
         count(after, 1);
-        if (before != null && after != null && before.service().equals(after.service())) {
+        if (before != null && after != null && before.service().equals(after.service())
+            && identities(before).equals(identities(after))) {
           endpointHosts.add(host);
         } else {
           serviceHosts.add(host);
@@ -238,6 +239,18 @@ public final class Registry implements AutoCloseable {
         LOG.log(System.Logger.Level.ERROR, "snapshot listener failed", e);
       }
     }
+  }
+
+  /**
+   * Who serves a host and whether they take mTLS: clients' SAN lists and auto-mTLS choices (in
+   * clusters, not endpoints) depend on it, so a change here is a service change, not endpoints only.
+   */
+  private static Set<String> identities(ServiceView view) {
+    Set<String> out = new java.util.TreeSet<>();
+    for (WorkloadEndpoint e : view.endpoints()) {
+      out.add(e.serviceAccount() + "|" + e.labels().getOrDefault("security.istio.io/tlsMode", ""));
+    }
+    return out;
   }
 
   private Set<String> allHosts() {
