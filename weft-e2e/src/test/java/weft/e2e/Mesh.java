@@ -60,6 +60,11 @@ final class Mesh implements AutoCloseable {
     controlPlane = running;
   }
 
+  /** Closes this server with the others. */
+  void track(Server server) {
+    servers.add(server);
+  }
+
   /** Closes the clients and servers but not the control plane (for restarts). */
   void closeClients() {
     for (ManagedChannel c : channels) c.shutdownNow();

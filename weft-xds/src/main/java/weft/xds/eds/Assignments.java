@@ -90,7 +90,8 @@ public final class Assignments {
     }
     LocalityLbSetting s = setting;
     EndpointCache.Generated g = cache.get(cn.host(), service, dr, variant.toString(),
-        () -> build(name, cn, service, subset, network, onlyCluster, s, proxy.locality(), proxyLabels, failoverAllowed));
+        () -> build(name, cn, service, subset, network, onlyCluster, s, proxy.locality(), proxyLabels, failoverAllowed,
+            rule == NetworkRule.OWN_NETWORK_ONLY));
     if (g.dropped() != null) view.drop(name, g.dropped());
     return g.resource();
   }
@@ -118,7 +119,7 @@ public final class Assignments {
 
   private static EndpointCache.Generated build(String name, ClusterName cn, ServiceView service,
       DestinationRule.Subset subset, String network, String onlyCluster, LocalityLbSetting setting,
-      Locality proxyLocality, Map<String, String> proxyLabels, boolean failoverAllowed) {
+      Locality proxyLocality, Map<String, String> proxyLabels, boolean failoverAllowed, boolean proxyless) {
     List<WorkloadEndpoint> selected = new ArrayList<>();
     int otherNetwork = 0;
     for (WorkloadEndpoint e : service.endpoints()) {
@@ -134,10 +135,16 @@ public final class Assignments {
     List<LocalityGroup> groups = LocalityLb.apply(LocalityLb.group(selected), proxyLocality, proxyLabels, setting,
         failoverAllowed);
     ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
+    Map<Locality, Integer> seen = new HashMap<>();
+    groups.forEach(g -> seen.merge(g.locality(), 1, Integer::sum));
     for (LocalityGroup g : groups) {
+      // grpc-java keys an assignment's endpoints by locality alone, so a locality split across
+      // priorities (failoverPriority on labels) would lose all but its last part: name each part.
+      String subzone = proxyless && seen.get(g.locality()) > 1
+          ? g.locality().subzone() + "~priority-" + g.priority() : g.locality().subzone();
       LocalityLbEndpoints.Builder l = LocalityLbEndpoints.newBuilder()
           .setLocality(io.envoyproxy.envoy.config.core.v3.Locality.newBuilder()
-              .setRegion(g.locality().region()).setZone(g.locality().zone()).setSubZone(g.locality().subzone()))
+              .setRegion(g.locality().region()).setZone(g.locality().zone()).setSubZone(subzone))
           .setLoadBalancingWeight(UInt32Value.of(Math.max(1, g.weight())))
           .setPriority(g.priority());
       for (WorkloadEndpoint e : g.endpoints()) l.addLbEndpoints(lbEndpoint(e));
