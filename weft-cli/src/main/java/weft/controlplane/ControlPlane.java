@@ -34,6 +34,8 @@ import weft.security.ca.CaStore;
 import weft.security.ca.CertificateAuthority;
 import weft.security.csr.CaServer;
 import weft.security.csr.CertificateService;
+import weft.security.trust.MeshCaCertificate;
+import weft.security.trust.TrustBundles;
 import weft.xds.Generators;
 import weft.xds.server.AdsServer;
 import weft.xds.server.XdsMetrics;
@@ -175,6 +177,29 @@ public final class ControlPlane implements AutoCloseable {
     closeables.add(0, secure);
   }
 
+  /**
+   * Trust per trust domain: our roots for our domain and its aliases, plus MeshConfig
+   * caCertificates for the domains they name. Built from the current snapshot each time.
+   */
+  public TrustBundles trustBundles() {
+    MeshSnapshot s = registry.current();
+    List<MeshCaCertificate> others = s.meshConfig().caCertificates().stream()
+        .map(c -> new MeshCaCertificate(c.pem(), c.trustDomains())).toList();
+    return TrustBundles.of(s.meshConfig(), ca.roots(), others);
+  }
+
+  private Object trustBundles(MeshSnapshot s) {
+    try {
+      TrustBundles bundles = trustBundles();
+      Map<String, Object> out = new java.util.TreeMap<>();
+      bundles.byTrustDomain().forEach((td, roots) ->
+          out.put(td, roots.stream().map(c -> c.getSubjectX500Principal().getName()).toList()));
+      return out;
+    } catch (RuntimeException e) {
+      return Map.of("error", String.valueOf(e.getMessage()));
+    }
+  }
+
   /** The secure port (xDS and CA over TLS), or -1 when the CA is off. */
   public int securePort() {
     return secure == null ? -1 : secure.port();
@@ -225,6 +250,7 @@ public final class ControlPlane implements AutoCloseable {
       problems.add(m);
     }
     out.put("configProblems", problems);
+    if (ca != null) out.put("trustBundles", trustBundles(s));
     out.put("proxies", ads == null ? List.of() : ads.proxyStatus());
     return out;
   }

@@ -317,6 +317,7 @@ class IdentityAndTrustTest {
     ControlPlane cp1 = controlPlane(ca1);
     ControlPlane cp2 = controlPlane(ca2);
     assertThat(cp1.ca().roots()).isEqualTo(cp2.ca().roots());
+    assertThat(cp1.trustBundles().roots("cluster.local")).isEqualTo(cp1.ca().roots());
     // The server's certificate comes from cluster 1's CA, the client's from cluster 2's.
     reviewsServer(cp1, certificates(cp1, "reviews", Duration.ofHours(1)));
     ManagedChannel frontend = client(cp1, "frontend", certificates(cp2, "frontend", Duration.ofHours(1)));

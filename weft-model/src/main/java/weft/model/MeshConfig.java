@@ -9,18 +9,29 @@ import java.util.List;
 public record MeshConfig(String rootNamespace, String trustDomain, List<String> trustDomainAliases,
     List<String> defaultServiceExportTo, List<String> defaultVirtualServiceExportTo,
     List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
-    List<ServiceSettings> serviceSettings, String meshId) {
+    List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates) {
   public MeshConfig {
     trustDomainAliases = List.copyOf(trustDomainAliases);
     defaultServiceExportTo = List.copyOf(defaultServiceExportTo);
     defaultVirtualServiceExportTo = List.copyOf(defaultVirtualServiceExportTo);
     defaultDestinationRuleExportTo = List.copyOf(defaultDestinationRuleExportTo);
     serviceSettings = List.copyOf(serviceSettings);
+    caCertificates = List.copyOf(caCertificates);
+  }
+
+  /**
+   * Another CA whose roots the mesh trusts (MeshConfig {@code caCertificates}): for the listed
+   * trust domains, or all of them when none is listed, as Istio reads it.
+   */
+  public record CaCertificate(String pem, List<String> trustDomains) {
+    public CaCertificate {
+      trustDomains = List.copyOf(trustDomains);
+    }
   }
 
   public static MeshConfig defaults() {
     return new MeshConfig("istio-system", "cluster.local", List.of(), List.of("*"), List.of("*"), List.of("*"),
-        null, List.of(), "");
+        null, List.of(), "", List.of());
   }
 
   /** {@code hosts} may hold wildcards such as {@code *.svc.cluster.local}. */

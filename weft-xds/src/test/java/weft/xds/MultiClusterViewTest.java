@@ -64,7 +64,7 @@ class MultiClusterViewTest {
     MeshConfig d = MeshConfig.defaults();
     mesh.registry.setMeshConfig(new MeshConfig(d.rootNamespace(), d.trustDomain(), List.of(), List.of("*"),
         List.of("*"), List.of("*"), null,
-        List.of(new MeshConfig.ServiceSettings(true, List.of("*.default.svc.cluster.local"))), ""));
+        List.of(new MeshConfig.ServiceSettings(true, List.of("*.default.svc.cluster.local"))), "", List.of()));
     mesh.registry.flush();
     String name = "outbound|9080||reviews.default.svc.cluster.local";
     assertThat(addresses(endpoints("cluster1", name))).containsExactly("10.1.0.1");

@@ -105,7 +105,7 @@ class ProxyViewTest {
     mesh = new TestMesh(SERVICES);
     MeshConfig d = MeshConfig.defaults();
     mesh.registry.setMeshConfig(new MeshConfig(d.rootNamespace(), d.trustDomain(), List.of(), List.of("."),
-        List.of("*"), List.of("*"), null, List.of(), ""));
+        List.of("*"), List.of("*"), null, List.of(), "", List.of()));
     mesh.registry.flush();
     assertThat(view("default", Map.of()).service("ratings.shop.svc.cluster.local")).isNull();
     assertThat(view("shop", Map.of()).service("ratings.shop.svc.cluster.local")).isNotNull();

@@ -21,7 +21,7 @@ public final class MeshConfigParser {
     "protocolDetectionTimeout", "tcpKeepalive", "ingressClass", "ingressService", "ingressControllerMode",
     "ingressSelector", "enableTracing", "accessLogFile", "accessLogFormat", "accessLogEncoding",
     "enableEnvoyAccessLogService", "disableEnvoyListenerLog", "outboundTrafficPolicy", "inboundTrafficPolicy",
-    "configSources", "enableAutoMtls", "caCertificates", "zoneAwareLbSetting", "dnsRefreshRate",
+    "configSources", "enableAutoMtls", "zoneAwareLbSetting", "dnsRefreshRate",
     "h2UpgradePolicy", "inboundClusterStatName", "outboundClusterStatName", "certificates", "serviceScopeConfigs",
     "enablePrometheusMerge", "verifyCertificateAtClient", "ca", "extensionProviders", "defaultProviders",
     "discoverySelectors", "pathNormalization", "defaultHttpRetryPolicy", "meshMTLS", "tlsDefaults",
@@ -122,11 +122,33 @@ public final class MeshConfigParser {
     List<MeshConfig.ServiceSettings> serviceSettings = new ArrayList<>();
     for (Fields s : f.objects("serviceSettings")) serviceSettings.add(serviceSettings(s));
     String meshId = meshId(f);
+    List<MeshConfig.CaCertificate> caCertificates = new ArrayList<>();
+    for (Fields c : f.objects("caCertificates")) {
+      MeshConfig.CaCertificate ca = caCertificate(c);
+      if (ca != null) caCertificates.add(ca);
+    }
     f.warnIfSet("is not used by Weft yet; ignored", UNUSED);
     f.warnIfSet("was removed from Istio's MeshConfig; ignored", REMOVED);
     f.rejectUnknown("MeshConfig");
     return new MeshConfig(rootNamespace, trustDomain, aliases, serviceExport, vsExport, drExport,
-        locality, serviceSettings, meshId);
+        locality, serviceSettings, meshId, caCertificates);
+  }
+
+  /** One {@code caCertificates} entry: a PEM bundle for some trust domains (or all). */
+  private static MeshConfig.CaCertificate caCertificate(Fields c) {
+    String pem = c.string("pem");
+    List<String> trustDomains = c.strings("trustDomains");
+    for (int i = 0; i < trustDomains.size(); i++) {
+      trustDomain(c.report(), c.at("trustDomains") + "[" + i + "]", trustDomains.get(i));
+    }
+    c.strings("certSigners");
+    c.warnIfSet("is not implemented by Weft yet (roots come only as pem); ignored", "spiffeBundleUrl");
+    c.rejectUnknown("CertificateData");
+    if (pem == null || !pem.contains("-----BEGIN CERTIFICATE-----")) {
+      if (pem != null) c.report().error(c.at("pem"), "is not a PEM certificate bundle; give the CA's root certificates");
+      return null;
+    }
+    return new MeshConfig.CaCertificate(pem, trustDomains);
   }
 
   /** The mesh id: Istio keeps it in defaultConfig.meshId; a top-level meshId is accepted too. */

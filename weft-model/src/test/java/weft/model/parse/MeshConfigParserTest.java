@@ -74,7 +74,7 @@ class MeshConfigParserTest {
     assertThat(MeshConfigParser.parseMeshConfig(FILE, "").value()).isEqualTo(MeshConfig.defaults());
     Parsed<MeshConfig> p = MeshConfigParser.parseMeshConfig(FILE, "trustDomain: corp.local\n");
     assertThat(p.value()).isEqualTo(new MeshConfig("istio-system", "corp.local", List.of(), List.of("*"),
-        List.of("*"), List.of("*"), null, List.of(), ""));
+        List.of("*"), List.of("*"), null, List.of(), "", List.of()));
     assertThat(p.problems()).isEmpty();
   }
 
@@ -201,5 +201,24 @@ class MeshConfigParserTest {
         "networks.n1.endpoints[0].fromCidr", "networks.n1.endpoints[1]", "networks.n1.gateways[0].port",
         "networks.n1.gateways[1]", "networks.n1.gateways[2].weight");
     assertThat(MeshConfigParser.parseMeshNetworks(FILE, "network: {}\n").value()).isNull();
+  }
+
+  @Test
+  void caCertificatesAreReadPerTrustDomainAndBadOnesNamed() {
+    String pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    Parsed<MeshConfig> ok = MeshConfigParser.parseMeshConfig("mesh.yaml", """
+        trustDomain: cluster.local
+        caCertificates:
+        - pem: |
+            %s
+          trustDomains: [other.mesh]
+        """.formatted(pem.replace("\n", "\n    ")));
+    assertThat(ok.value().caCertificates()).hasSize(1);
+    assertThat(ok.value().caCertificates().get(0).trustDomains()).containsExactly("other.mesh");
+    Parsed<MeshConfig> bad = MeshConfigParser.parseMeshConfig("mesh.yaml", """
+        caCertificates:
+        - pem: not a certificate
+        """);
+    assertThat(bad.problems()).anySatisfy(p -> assertThat(p.field()).contains("caCertificates[0].pem"));
   }
 }

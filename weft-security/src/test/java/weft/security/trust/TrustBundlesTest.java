@@ -22,7 +22,7 @@ class TrustBundlesTest {
     X509Certificate partner = root("partner", "partner.example");
     X509Certificate everyone = root("everyone", "shared.example");
     MeshConfig mesh = new MeshConfig("istio-system", "cluster.local", List.of("old.local"), List.of("*"),
-        List.of("*"), List.of("*"), null, List.of(), "");
+        List.of("*"), List.of("*"), null, List.of(), "", List.of());
 
     TrustBundles bundles = TrustBundles.of(mesh, List.of(ours), List.of(
         new MeshCaCertificate(Pem.encode(partner), List.of("partner.example")),
