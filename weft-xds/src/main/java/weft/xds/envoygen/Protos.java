@@ -7,7 +7,6 @@ import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
-import io.envoyproxy.envoy.config.core.v3.CidrRange;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -67,22 +66,5 @@ final class Protos {
   /** A tcp_proxy to one cluster; Istio uses the cluster name as the stat prefix. */
   static Filter tcpProxy(String cluster) {
     return filter(WellKnown.TCP_PROXY, TcpProxy.newBuilder().setStatPrefix(cluster).setCluster(cluster).build());
-  }
-
-  /** {@code 10.0.0.0/8}, {@code 10.0.0.1} (a /32) or an IPv6 form; null when the text is neither. */
-  static CidrRange cidr(String text) {
-    int slash = text.indexOf('/');
-    String ip = slash < 0 ? text : text.substring(0, slash);
-    int max = ip.contains(":") ? 128 : 32;
-    int len = max;
-    if (slash >= 0) {
-      try {
-        len = Integer.parseInt(text.substring(slash + 1));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-    }
-    if (ip.isEmpty() || len < 0 || len > max) return null;
-    return CidrRange.newBuilder().setAddressPrefix(ip).setPrefixLen(UInt32Value.of(len)).build();
   }
 }

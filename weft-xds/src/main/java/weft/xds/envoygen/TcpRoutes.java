@@ -44,7 +44,7 @@ final class TcpRoutes {
           if (!Labels.matches(m.sourceLabels(), view.proxy().labels())) continue;
           List<CidrRange> ranges = new ArrayList<>();
           for (String subnet : m.destinationSubnets()) {
-            CidrRange r = Protos.cidr(subnet);
+            CidrRange r = weft.xds.security.Matchers.cidr(subnet);
             if (r != null) ranges.add(r);
           }
           matches.add(ranges);

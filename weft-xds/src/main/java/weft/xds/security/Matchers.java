@@ -12,7 +12,7 @@ import com.google.protobuf.UInt32Value;
  * and grpc-java's RBAC engine read: exact, prefix, suffix and RE2 {@code safe_regex} string
  * matchers, and header matchers by {@code string_match} or {@code present_match}.
  */
-final class Matchers {
+public final class Matchers {
   private static final String SPIFFE = "spiffe://";
   private static final String REGEX_META = "\\.+*?()|[]{}^$";
 
@@ -88,7 +88,7 @@ final class Matchers {
   }
 
   /** {@code 10.0.0.0/8} or a single address; null when the text is neither. */
-  static CidrRange cidr(String text) {
+  public static CidrRange cidr(String text) {
     int slash = text.indexOf('/');
     String ip = slash < 0 ? text : text.substring(0, slash);
     int max = ip.contains(":") ? 128 : 32;

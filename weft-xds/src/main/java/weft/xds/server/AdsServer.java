@@ -106,28 +106,7 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
     SotwConnection connection = new SotwConnection(this, responses, pool, String.valueOf(PEER.get()),
         registry.current());
-    ((ServerCallStreamObserver<DiscoveryResponse>) responses).setOnCancelHandler(() -> close(connection));
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(DiscoveryRequest request) {
-        connection.onRequest(request);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        close(connection);
-      }
-
-      @Override
-      public void onCompleted() {
-        close(connection);
-        try {
-          responses.onCompleted();
-        } catch (RuntimeException ignored) {
-          // already closed by the client
-        }
-      }
-    };
+    return requests(connection, responses, connection::onRequest);
   }
 
   @Override
@@ -135,11 +114,17 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
       StreamObserver<DeltaDiscoveryResponse> responses) {
     DeltaConnection connection = new DeltaConnection(this, responses, pool, String.valueOf(PEER.get()),
         registry.current());
-    ((ServerCallStreamObserver<DeltaDiscoveryResponse>) responses).setOnCancelHandler(() -> close(connection));
+    return requests(connection, responses, connection::onRequest);
+  }
+
+  /** The request side of a stream, either variant: requests go to the connection, endings close it. */
+  private <Q, R> StreamObserver<Q> requests(ProxyConnection connection, StreamObserver<R> responses,
+      java.util.function.Consumer<Q> onRequest) {
+    ((ServerCallStreamObserver<R>) responses).setOnCancelHandler(() -> close(connection));
     return new StreamObserver<>() {
       @Override
-      public void onNext(DeltaDiscoveryRequest request) {
-        connection.onRequest(request);
+      public void onNext(Q request) {
+        onRequest.accept(request);
       }
 
       @Override
