@@ -182,8 +182,14 @@ abstract class ProxyConnection {
   private static Set<String> namesForHosts(Set<String> names, Set<String> hosts) {
     Set<String> out = new TreeSet<>();
     for (String n : names) {
-      String host = ClusterName.hostOf(n);
-      if (host != null && hosts.contains(host)) out.add(n);
+      // Usually one host changed: compare the name's tail in place instead of cutting a substring.
+      for (String host : hosts) {
+        int at = n.length() - host.length();
+        if (at > 0 && n.charAt(at - 1) == '|' && n.endsWith(host)) {
+          out.add(n);
+          break;
+        }
+      }
     }
     return out;
   }

@@ -65,6 +65,8 @@ final class SotwConnection extends ProxyConnection {
       w.ackedVersion = request.getVersionInfo();
       w.lastNack = null;
     }
+    // The common case is an ACK naming exactly what is watched: answer it without building sets.
+    if (isReply && !w.wildcard && sameNames(request.getResourceNamesList(), w.names)) return;
     Set<String> requested = new TreeSet<>(request.getResourceNamesList());
     // An empty list means "everything" only for listeners and clusters, and only until names are given.
     boolean wildcard = requested.remove("*") || (requested.isEmpty() && TypeUrls.isFullState(type));
@@ -81,6 +83,13 @@ final class SotwConnection extends ProxyConnection {
     if (names.isEmpty() && !wildcard && !TypeUrls.isFullState(type) && isReply) return;
     push(w, view, names, true);
     recordDropped(view, false);
+  }
+
+  /** True when {@code requested} (as the client listed them) are exactly {@code watched}. */
+  private static boolean sameNames(java.util.List<String> requested, Set<String> watched) {
+    if (requested.size() != watched.size()) return false;
+    for (String n : requested) if (!watched.contains(n)) return false;
+    return true;
   }
 
   /**
