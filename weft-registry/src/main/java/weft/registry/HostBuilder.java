@@ -10,6 +10,7 @@ import weft.model.EndpointSlice;
 import weft.model.K8sService;
 import weft.model.Labels;
 import weft.model.MeshConfig;
+import weft.model.MeshNetworks;
 import weft.model.Namespace;
 import weft.model.Node;
 import weft.model.Pod;
@@ -32,11 +33,13 @@ final class HostBuilder {
   private final ClusterState state;
   private final ClusterSettings settings;
   private final MeshConfig mesh;
+  private final MeshNetworks meshNetworks;
 
-  HostBuilder(ClusterState state, ClusterSettings settings, MeshConfig mesh) {
+  HostBuilder(ClusterState state, ClusterSettings settings, MeshConfig mesh, MeshNetworks meshNetworks) {
     this.state = state;
     this.settings = settings;
     this.mesh = mesh;
+    this.meshNetworks = meshNetworks;
   }
 
   /** The host's service and endpoints in this cluster, or null when this cluster does not declare it. */
@@ -90,7 +93,7 @@ final class HostBuilder {
   private WorkloadEndpoint sliceEndpoint(String address, int servicePort, int port, EndpointSlice.Endpoint e, Pod pod) {
     Map<String, String> labels = pod == null ? Map.of() : pod.labels();
     Locality locality = locality(labels, e.nodeName(), e.zone());
-    String network = network(labels.get(NETWORK_LABEL));
+    String network = network(labels.get(NETWORK_LABEL), address);
     String sa = pod == null ? "" : pod.serviceAccount();
     return new WorkloadEndpoint(address, servicePort, port, augment(labels, network, locality), settings.clusterId(),
         network, locality, sa,
@@ -128,7 +131,7 @@ final class HostBuilder {
             endpoints.add(specEndpoint(w.spec(), port, w.id().name()));
           } else if (r instanceof Pod p && p.podIp() != null && Labels.matches(entry.workloadSelector(), p.labels())) {
             int target = port.targetPort() > 0 ? port.targetPort() : port.number();
-            String network = network(p.labels().get(NETWORK_LABEL));
+            String network = network(p.labels().get(NETWORK_LABEL), p.podIp());
             Locality locality = locality(p.labels(), p.nodeName(), null);
             endpoints.add(new WorkloadEndpoint(p.podIp(), port.number(), target, augment(p.labels(), network, locality),
                 settings.clusterId(), network, locality, p.serviceAccount(),
@@ -144,7 +147,7 @@ final class HostBuilder {
     Integer named = spec.ports().get(port.name());
     int target = named != null ? named : port.targetPort() > 0 ? port.targetPort() : port.number();
     String network = spec.network() != null && !spec.network().isEmpty() ? spec.network()
-        : network(spec.labels().get(NETWORK_LABEL));
+        : network(spec.labels().get(NETWORK_LABEL), spec.address());
     Locality locality = spec.locality() != null && !spec.locality().isEmpty() ? Locality.parse(spec.locality())
         : locality(spec.labels(), null, null);
     return new WorkloadEndpoint(spec.address(), port.number(), target, augment(spec.labels(), network, locality),
@@ -166,12 +169,22 @@ final class HostBuilder {
     return out;
   }
 
-  /** Network precedence as Istio: the workload's label, the system namespace's label, then the flag. */
-  private String network(String labelled) {
+  /**
+   * Network precedence as Istio: the workload's label (or WorkloadEntry field), the system
+   * namespace's label, MeshNetworks ({@code fromCidr} by address, {@code fromRegistry} by
+   * cluster), then the {@code --network} flag.
+   */
+  private String network(String labelled, String address) {
     if (labelled != null && !labelled.isEmpty()) return labelled;
     if (state.get(new ResourceId("Namespace", "", settings.systemNamespace())) instanceof Namespace ns) {
       String n = ns.labels().get(NETWORK_LABEL);
       if (n != null && !n.isEmpty()) return n;
+    }
+    for (Map.Entry<String, MeshNetworks.Network> e : new java.util.TreeMap<>(meshNetworks.networks()).entrySet()) {
+      for (MeshNetworks.EndpointSource source : e.getValue().endpoints()) {
+        if (source.fromCidr() != null && address != null && Cidrs.contains(source.fromCidr(), address)) return e.getKey();
+        if (settings.clusterId().equals(source.fromRegistry())) return e.getKey();
+      }
     }
     return settings.defaultNetwork();
   }

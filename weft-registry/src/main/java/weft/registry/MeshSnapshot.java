@@ -28,12 +28,13 @@ public final class MeshSnapshot {
   private final MeshNetworks meshNetworks;
   private final List<ConfigProblem> problems;
   private final Map<String, ClusterStatus> clusters;
+  private final Map<String, List<NetworkGateway>> gateways;
   private final long createdNanos = System.nanoTime();
   private volatile Map<String, List<WorkloadAt>> byAddress;
 
   MeshSnapshot(long version, SortedMap<String, ServiceView> services, MeshConfiguration config,
       MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
-      Map<String, ClusterStatus> clusters) {
+      Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways) {
     this.version = version;
     this.services = Collections.unmodifiableSortedMap(services);
     this.config = config;
@@ -41,11 +42,17 @@ public final class MeshSnapshot {
     this.meshNetworks = meshNetworks;
     this.problems = List.copyOf(problems);
     this.clusters = Map.copyOf(clusters);
+    this.gateways = Map.copyOf(gateways);
+  }
+
+  /** network → its east-west gateways, sorted. */
+  public Map<String, List<NetworkGateway>> gateways() {
+    return gateways;
   }
 
   public static MeshSnapshot empty() {
     return new MeshSnapshot(0, new java.util.TreeMap<>(), MeshConfiguration.EMPTY, MeshConfig.defaults(),
-        MeshNetworks.empty(), List.of(), Map.of());
+        MeshNetworks.empty(), List.of(), Map.of(), Map.of());
   }
 
   public long version() {

@@ -225,12 +225,17 @@ public final class Registry implements AutoCloseable {
       }
     }
     MeshSnapshot.MeshConfiguration config = configs.isEmpty() && !full ? prev.config() : collectConfig();
-    ChangeEvent change = full ? ChangeEvent.FULL : new ChangeEvent(endpointHosts, serviceHosts, configs, false);
+    // Gateways follow Services (labels, external addresses) and MeshNetworks: recomputed when any
+    // host was touched, since those fields are not part of the service model.
+    Map<String, List<NetworkGateway>> gateways = full || !touchedHosts.isEmpty()
+        ? NetworkGateways.find(clusters.values(), meshNetworks) : prev.gateways();
+    ChangeEvent change = full || !gateways.equals(prev.gateways()) ? ChangeEvent.FULL
+        : new ChangeEvent(endpointHosts, serviceHosts, configs, false);
     if (change.isEmpty() && !statusOnly) return;
     List<ConfigProblem> problems = new ArrayList<>();
     problemsBySource.values().forEach(problems::addAll);
     MeshSnapshot next = new MeshSnapshot(prev.version() + 1, services, config, meshConfig, meshNetworks, problems,
-        clusterStatuses());
+        clusterStatuses(), gateways);
     current = next;
     for (BiConsumer<MeshSnapshot, ChangeEvent> l : listeners) {
       try {
@@ -270,7 +275,7 @@ public final class Registry implements AutoCloseable {
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
     java.util.SortedSet<String> declaredIn = new java.util.TreeSet<>();
     for (ClusterState cluster : clusters.values()) {
-      ServiceView view = new HostBuilder(cluster, settings.get(cluster.clusterId), meshConfig).build(host);
+      ServiceView view = new HostBuilder(cluster, settings.get(cluster.clusterId), meshConfig, meshNetworks).build(host);
       if (view == null) continue;
       declaredIn.add(cluster.clusterId);
       if (service == null) service = view.service();

@@ -36,7 +36,14 @@ final class K8sServiceParser {
     for (Fields p : spec.objects("ports")) {
       ports.add(port(p));
     }
-    return new K8sService(d.id(), d.labels(), d.annotations(), selector, clusterIp, type, ports);
+    // Where the service is reachable from outside its cluster: what an east-west gateway's peers dial.
+    List<String> external = new ArrayList<>(spec.strings("externalIPs"));
+    for (Fields ingress : d.root().object("status").object("loadBalancer").objects("ingress")) {
+      String ip = ingress.string("ip");
+      String host = ingress.string("hostname");
+      if (ip != null && !ip.isEmpty()) external.add(ip); else if (host != null && !host.isEmpty()) external.add(host);
+    }
+    return new K8sService(d.id(), d.labels(), d.annotations(), selector, clusterIp, type, ports, external);
   }
 
   private static K8sService.Port port(Fields p) {

@@ -17,6 +17,7 @@ import weft.model.DestinationRule;
 import weft.model.Labels;
 import weft.model.LocalityLbSetting;
 import weft.registry.Locality;
+import weft.registry.NetworkGateway;
 import weft.registry.ServiceView;
 import weft.registry.WorkloadEndpoint;
 import weft.xds.ClusterName;
@@ -35,8 +36,12 @@ public final class Assignments {
   public enum NetworkRule {
     /** Proxyless clients have no gateway to cross networks through (Istio filters these too). */
     OWN_NETWORK_ONLY,
-    /** Envoy: every endpoint, as Istio does for a network without a gateway. */
-    ALL_NETWORKS
+    /**
+     * Envoy (Istio's split horizon): endpoints of the proxy's network as they are; those of a
+     * network with gateways replaced by its gateways; a network without gateways taken as directly
+     * reachable.
+     */
+    SPLIT_HORIZON
   }
 
   private static final System.Logger LOG = System.getLogger(Assignments.class.getName());
@@ -80,10 +85,11 @@ public final class Assignments {
     }
     Map<String, String> proxyLabels = topologyLabels(proxy);
     String onlyCluster = view.clusterLocal(cn.host()) ? proxy.clusterId() : null;
-    String network = rule == NetworkRule.OWN_NETWORK_ONLY ? proxy.network() : "";
+    String network = proxy.network();
+    Map<String, List<NetworkGateway>> gateways = view.snapshot().gateways();
     // Everything the assignment depends on besides the service and the rule: the cache key.
     StringBuilder variant = new StringBuilder(name).append('|').append(network).append('|').append(onlyCluster)
-        .append('|').append(rule).append('|').append(failoverAllowed);
+        .append('|').append(rule).append('|').append(failoverAllowed).append('|').append(gateways.hashCode());
     if (setting != null) {
       variant.append('|').append(proxy.locality());
       for (String label : setting.failoverPriority()) variant.append('|').append(proxyLabels.get(label));
@@ -91,7 +97,7 @@ public final class Assignments {
     LocalityLbSetting s = setting;
     EndpointCache.Generated g = cache.get(cn.host(), service, dr, variant.toString(),
         () -> build(name, cn, service, subset, network, onlyCluster, s, proxy.locality(), proxyLabels, failoverAllowed,
-            rule == NetworkRule.OWN_NETWORK_ONLY));
+            rule, gateways));
     if (g.dropped() != null) view.drop(name, g.dropped());
     return g.resource();
   }
@@ -119,19 +125,23 @@ public final class Assignments {
 
   private static EndpointCache.Generated build(String name, ClusterName cn, ServiceView service,
       DestinationRule.Subset subset, String network, String onlyCluster, LocalityLbSetting setting,
-      Locality proxyLocality, Map<String, String> proxyLabels, boolean failoverAllowed, boolean proxyless) {
+      Locality proxyLocality, Map<String, String> proxyLabels, boolean failoverAllowed, NetworkRule rule,
+      Map<String, List<NetworkGateway>> gateways) {
+    boolean proxyless = rule == NetworkRule.OWN_NETWORK_ONLY;
     List<WorkloadEndpoint> selected = new ArrayList<>();
     int otherNetwork = 0;
     for (WorkloadEndpoint e : service.endpoints()) {
       if (e.servicePort() != cn.port()) continue;
       if (onlyCluster != null && !onlyCluster.equals(e.clusterId())) continue;
       if (!cn.subset().isEmpty() && (subset == null || !Labels.matches(subset.labels(), e.labels()))) continue;
-      if (!network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
+      if (proxyless && !network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
         otherNetwork++;
         continue;
       }
       selected.add(e);
     }
+    List<String> notes = new ArrayList<>();
+    if (!proxyless) selected = SplitHorizon.apply(selected, network, gateways, cn.port(), notes);
     List<LocalityGroup> groups = LocalityLb.apply(LocalityLb.group(selected), proxyLocality, proxyLabels, setting,
         failoverAllowed);
     ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
@@ -150,13 +160,22 @@ public final class Assignments {
       for (WorkloadEndpoint e : g.endpoints()) l.addLbEndpoints(lbEndpoint(e));
       cla.addEndpoints(l);
     }
-    String dropped = otherNetwork == 0 ? null
-        : otherNetwork + " endpoint(s) in other networks left out: proxyless clients reach only their own network";
+    if (otherNetwork > 0) {
+      notes.add(otherNetwork + " endpoint(s) in other networks left out: proxyless clients reach only their own network");
+    }
+    String dropped = notes.isEmpty() ? null : String.join("; ", notes);
     return new EndpointCache.Generated(Any.pack(cla.build()), dropped);
   }
 
   private static LbEndpoint lbEndpoint(WorkloadEndpoint e) {
-    return LbEndpoint.newBuilder()
+    LbEndpoint.Builder b = LbEndpoint.newBuilder();
+    if ("istio".equals(e.labels().get(SplitHorizon.TLS_MODE_LABEL))) {
+      // Envoy picks the mTLS transport socket by this metadata, as Istio sends it.
+      b.setMetadata(io.envoyproxy.envoy.config.core.v3.Metadata.newBuilder().putFilterMetadata(
+          "envoy.transport_socket_match", com.google.protobuf.Struct.newBuilder().putFields("tlsMode",
+              com.google.protobuf.Value.newBuilder().setStringValue("istio").build()).build()));
+    }
+    return b
         .setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder().setSocketAddress(
             SocketAddress.newBuilder().setAddress(e.address()).setPortValue(e.port()))))
         .setHealthStatus(switch (e.health()) {

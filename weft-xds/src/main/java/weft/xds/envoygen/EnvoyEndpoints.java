@@ -7,15 +7,14 @@ import weft.xds.view.ProxyView;
 
 /**
  * Endpoint assignments for Envoy's EDS clusters {@code outbound|PORT|SUBSET|HOST}: the shared
- * builder, keeping endpoints of every network (a network without a gateway is directly reachable,
- * as in Istio).
+ * builder with Istio's split horizon (other networks reached through their gateways).
  */
 public final class EnvoyEndpoints {
   private EnvoyEndpoints() {}
 
   /** ClusterLoadAssignment for an EDS cluster; an empty one when the service is gone or hidden. */
   public static Any generate(ProxyView view, String name, EndpointCache cache, boolean failoverWithoutOutlierDetection) {
-    return Assignments.generate(view, name, cache, Assignments.NetworkRule.ALL_NETWORKS,
+    return Assignments.generate(view, name, cache, Assignments.NetworkRule.SPLIT_HORIZON,
         failoverWithoutOutlierDetection);
   }
 }
