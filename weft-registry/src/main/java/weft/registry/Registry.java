@@ -214,6 +214,7 @@ public final class Registry implements AutoCloseable {
         ServiceView after = buildHost(host);
         if (Objects.equals(before, after)) continue;
         if (after == null) services.remove(host); else services.put(host, after);
+        reportAddressConflicts(host, after);
         count(before, -1);
         count(after, 1);
         if (before != null && after != null && before.service().equals(after.service())
@@ -244,6 +245,30 @@ public final class Registry implements AutoCloseable {
         LOG.log(System.Logger.Level.ERROR, "snapshot listener failed", e);
       }
     }
+  }
+
+  /**
+   * One address may be used in several networks (overlapping ranges), but twice in one network by
+   * different clusters it cannot be told apart: reported against the host, both kept.
+   */
+  private void reportAddressConflicts(String host, ServiceView view) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    if (view != null) {
+      Map<String, String> owner = new HashMap<>();
+      Set<String> reported = new HashSet<>();
+      for (WorkloadEndpoint e : view.endpoints()) {
+        String key = e.network() + "|" + e.address();
+        String first = owner.putIfAbsent(key, e.clusterId());
+        if (first != null && !first.equals(e.clusterId()) && reported.add(key)) {
+          problems.add(ConfigProblem.warning("clusters " + first + " and " + e.clusterId(), null, null,
+              "address " + e.address() + " of " + host + " is used by both clusters in network '" + e.network()
+                  + "': clients cannot tell the two apart; give the clusters different networks or ranges"));
+        }
+      }
+    }
+    List<ConfigProblem> before = problemsBySource.get("conflict:" + host);
+    if (problems.isEmpty()) problemsBySource.remove("conflict:" + host); else problemsBySource.put("conflict:" + host, problems);
+    if (!problems.isEmpty() && !problems.equals(before)) problems.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
   }
 
   /**

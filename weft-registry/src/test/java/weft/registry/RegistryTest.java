@@ -199,4 +199,18 @@ class RegistryTest {
     assertThat(registry.current().service("reviews.default.svc.cluster.local").endpoints())
         .extracting(WorkloadEndpoint::clusterId).containsExactly("c1");
   }
+
+  @Test
+  void sameAddressInOneNetworkFromTwoClustersIsReportedAndInTwoNetworksIsNot() {
+    registry.addCluster(new ClusterSettings("c1", "net1", "istio-system"), true);
+    registry.addCluster(new ClusterSettings("c2", "net1", "istio-system"), false);
+    registry.addCluster(new ClusterSettings("c3", "net3", "istio-system"), false);
+    apply("c1", reviews("10.96.0.1", "v1", "10.1.0.1"));
+    apply("c3", reviews("10.98.0.1", "v1", "10.1.0.1"));
+    assertThat(registry.current().problems()).isEmpty();
+    assertThat(registry.current().service("reviews.default.svc.cluster.local").endpoints()).hasSize(2);
+    apply("c2", reviews("10.97.0.1", "v1", "10.1.0.1"));
+    assertThat(registry.current().problems()).anySatisfy(p ->
+        assertThat(p.message()).contains("10.1.0.1").contains("net1"));
+  }
 }
