@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "weft", mixinStandardHelpOptions = true, version = "weft 0.1.0",
     description = "A multicluster service-mesh control plane that speaks Istio's APIs.",
     subcommands = {ControlPlaneCommand.class, DemoCommand.class, StatusCommand.class, ProxyStatusCommand.class,
-        RemoteClustersCommand.class, CreateRemoteSecretCommand.class, CaCommand.class, AgentCommand.class})
+        RemoteClustersCommand.class, CreateRemoteSecretCommand.class, CaCommand.class, AgentCommand.class,
+        GatewayCommand.class})
 public final class Main implements Runnable {
   public static void main(String[] args) {
     Logging.configure();

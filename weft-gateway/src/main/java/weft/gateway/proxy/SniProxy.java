@@ -1,0 +1,60 @@
+package weft.gateway.proxy;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import weft.gateway.route.SniTable;
+
+/**
+ * The data path: accepts TCP, routes each connection by the SNI of its ClientHello with the table
+ * current when the ClientHello arrives, and relays bytes both ways without terminating TLS. A new
+ * table changes only where new connections go; open ones run until either side closes.
+ */
+public final class SniProxy implements AutoCloseable {
+  private final Supplier<SniTable> table;
+  private final ProxyStats stats = new ProxyStats();
+  private final EventLoopGroup boss = new NioEventLoopGroup(1);
+  private final EventLoopGroup workers = new NioEventLoopGroup();
+  private Channel server;
+
+  public SniProxy(Supplier<SniTable> table) {
+    this.table = table;
+  }
+
+  /** Binds and returns the bound address (port 0 picks a free port). */
+  public InetSocketAddress start(InetSocketAddress bind) throws InterruptedException {
+    server = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            stats.opened();
+            ch.closeFuture().addListener(f -> stats.closed());
+            ch.pipeline().addLast("sni", new SniRouter(table, stats));
+          }
+        })
+        .bind(bind).sync().channel();
+    return (InetSocketAddress) server.localAddress();
+  }
+
+  public ProxyStats stats() {
+    return stats;
+  }
+
+  /** Stops accepting, then closes what is still open. */
+  @Override
+  public void close() {
+    if (server != null) server.close().awaitUninterruptibly();
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+}
