@@ -71,7 +71,21 @@ class NetworksViewTest {
     assertThat(addresses(endpoints("network-1", false))).containsExactly("198.18.1.10:9080", "198.19.2.100:15443");
     // network-1 has no gateway: its endpoint is sent as directly reachable (and flagged).
     assertThat(addresses(endpoints("network-2", false))).containsExactly("198.18.1.10:9080", "198.18.1.10:9080");
-    // Proxyless clients keep to their own network here (no mTLS path through the gateway yet).
+    // A proxyless client with mTLS to the service (auto mTLS: the workloads take it) crosses too.
+    assertThat(addresses(endpoints("network-1", true))).containsExactly("198.18.1.10:9080", "198.19.2.100:15443");
+  }
+
+  @Test
+  void proxylessClientWithoutMtlsKeepsToItsOwnNetwork() throws Exception {
+    mesh = new TestMesh(workload("198.18.1.10", "network-1") + """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: istio-system}
+        spec:
+          mtls: {mode: DISABLE}
+        ---
+        """);
+    mesh.apply("cluster2", workload("198.18.1.10", "network-2") + EASTWEST_GATEWAY, true);
     assertThat(addresses(endpoints("network-1", true))).containsExactly("198.18.1.10:9080");
   }
 }

@@ -24,6 +24,7 @@ import weft.xds.ClusterName;
 import weft.xds.grpcgen.EndpointCache;
 import weft.xds.grpcgen.Policies;
 import weft.xds.proxy.Proxy;
+import weft.xds.security.UpstreamTls;
 import weft.xds.view.ProxyView;
 
 /**
@@ -84,12 +85,18 @@ public final class Assignments {
       if (WARNED.add(cn.host() + "|" + (dr == null ? "" : dr.id()))) LOG.log(System.Logger.Level.WARNING, warning);
     }
     Map<String, String> proxyLabels = topologyLabels(proxy);
+    // A proxyless client with mTLS to this cluster can cross networks through their gateways, with
+    // mTLS end to end (the SNI names the cluster); without mTLS it keeps to its own network.
+    boolean crossNetwork = rule == NetworkRule.SPLIT_HORIZON
+        || (!view.snapshot().gateways().isEmpty()
+            && UpstreamTls.decide(view, service, cn.port(), cn.subset(), dr, name) != null);
     String onlyCluster = view.clusterLocal(cn.host()) ? proxy.clusterId() : null;
     String network = proxy.network();
     Map<String, List<NetworkGateway>> gateways = view.snapshot().gateways();
     // Everything the assignment depends on besides the service and the rule: the cache key.
     StringBuilder variant = new StringBuilder(name).append('|').append(network).append('|').append(onlyCluster)
-        .append('|').append(rule).append('|').append(failoverAllowed).append('|').append(gateways.hashCode());
+        .append('|').append(rule).append('|').append(failoverAllowed).append('|').append(gateways.hashCode())
+        .append('|').append(crossNetwork);
     if (setting != null) {
       variant.append('|').append(proxy.locality());
       for (String label : setting.failoverPriority()) variant.append('|').append(proxyLabels.get(label));
@@ -97,7 +104,7 @@ public final class Assignments {
     LocalityLbSetting s = setting;
     EndpointCache.Generated g = cache.get(cn.host(), service, dr, variant.toString(),
         () -> build(name, cn, service, subset, network, onlyCluster, s, proxy.locality(), proxyLabels, failoverAllowed,
-            rule, gateways));
+            rule, crossNetwork, gateways));
     if (g.dropped() != null) view.drop(name, g.dropped());
     return g.resource();
   }
@@ -126,7 +133,7 @@ public final class Assignments {
   private static EndpointCache.Generated build(String name, ClusterName cn, ServiceView service,
       DestinationRule.Subset subset, String network, String onlyCluster, LocalityLbSetting setting,
       Locality proxyLocality, Map<String, String> proxyLabels, boolean failoverAllowed, NetworkRule rule,
-      Map<String, List<NetworkGateway>> gateways) {
+      boolean crossNetwork, Map<String, List<NetworkGateway>> gateways) {
     boolean proxyless = rule == NetworkRule.OWN_NETWORK_ONLY;
     List<WorkloadEndpoint> selected = new ArrayList<>();
     int otherNetwork = 0;
@@ -134,14 +141,18 @@ public final class Assignments {
       if (e.servicePort() != cn.port()) continue;
       if (onlyCluster != null && !onlyCluster.equals(e.clusterId())) continue;
       if (!cn.subset().isEmpty() && (subset == null || !Labels.matches(subset.labels(), e.labels()))) continue;
-      if (proxyless && !network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
+      if (proxyless && !crossNetwork && !network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
         otherNetwork++;
         continue;
       }
       selected.add(e);
     }
     List<String> notes = new ArrayList<>();
-    if (!proxyless) selected = SplitHorizon.apply(selected, network, gateways, cn.port(), notes);
+    if (crossNetwork) {
+      // Envoy takes a network without a gateway as directly reachable (Istio's rule); a proxyless
+      // client is only ever given its own network or a gateway.
+      selected = SplitHorizon.apply(selected, network, gateways, cn.port(), !proxyless, notes);
+    }
     List<LocalityGroup> groups = LocalityLb.apply(LocalityLb.group(selected), proxyLocality, proxyLabels, setting,
         failoverAllowed);
     ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);

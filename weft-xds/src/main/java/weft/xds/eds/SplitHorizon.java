@@ -23,10 +23,12 @@ public final class SplitHorizon {
   /**
    * @param proxyNetwork the consumer's network ("" when it names none: then everything is local)
    * @param servicePort the service port the endpoints serve (gateway endpoints carry it too)
+   * @param keepWithoutGateway send endpoints of a network without gateways as directly reachable
+   *     (Istio's rule for Envoy); otherwise leave them out
    * @param notes receives a line for everything dropped or flagged, for /debug/status
    */
   public static List<WorkloadEndpoint> apply(List<WorkloadEndpoint> endpoints, String proxyNetwork,
-      Map<String, List<NetworkGateway>> gateways, int servicePort, List<String> notes) {
+      Map<String, List<NetworkGateway>> gateways, int servicePort, boolean keepWithoutGateway, List<String> notes) {
     if (proxyNetwork.isEmpty()) return endpoints;
     // Every gateway's share must be whole: scale all weights by the least common multiple of the
     // gateway counts of the networks that take part.
@@ -48,7 +50,7 @@ public final class SplitHorizon {
       List<NetworkGateway> gws = remoteGateways(e, proxyNetwork, gateways);
       if (gws.isEmpty()) {
         noGateway.merge(e.network(), 1, Integer::sum);
-        out.add(scaled(e, scale));
+        if (keepWithoutGateway) out.add(scaled(e, scale));
       } else if (!"istio".equals(e.labels().get(TLS_MODE_LABEL))) {
         plaintextDropped++;
       } else {
@@ -71,8 +73,9 @@ public final class SplitHorizon {
       notes.add(plaintextDropped + " endpoint(s) of other networks without mTLS left out: only workloads with a "
           + "proxy (security.istio.io/tlsMode=istio) can be reached through a gateway");
     }
-    noGateway.forEach((network, n) -> notes.add("network " + network + " has no gateway: its " + n
-        + " endpoint(s) are sent as directly reachable, as Istio does; add an east-west gateway if they are not"));
+    noGateway.forEach((network, n) -> notes.add("network " + network + " has no gateway: its " + n + " endpoint(s) "
+        + (keepWithoutGateway ? "are sent as directly reachable, as Istio does; add an east-west gateway if they are not"
+            : "are left out for this proxyless client")));
     return out;
   }
 

@@ -66,8 +66,11 @@ public final class GrpcClusters {
     if (od != null) c.setOutlierDetection(outlierDetection(od));
     UpstreamTls.Mtls mtls = UpstreamTls.decide(view, service, cn.port(), cn.subset(), dr, name);
     if (mtls != null) {
-      // No SNI yet: the SAN match authenticates the server; SNI matters once clients go through an SNI gateway.
-      c.setTransportSocket(TlsContexts.transportSocket(TlsContexts.proxylessClient(mtls.subjectAltNames(), "")));
+      // Istio's SNI, so an east-west gateway can route the still-encrypted connection to the
+      // workload; the SAN match (not the SNI) authenticates the server.
+      String sni = !mtls.sni().isEmpty() ? mtls.sni()
+          : "outbound_." + cn.port() + "_." + cn.subset() + "_." + cn.host();
+      c.setTransportSocket(TlsContexts.transportSocket(TlsContexts.proxylessClient(mtls.subjectAltNames(), sni)));
     }
     return c.build();
   }

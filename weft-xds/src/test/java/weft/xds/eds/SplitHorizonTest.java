@@ -37,7 +37,7 @@ class SplitHorizonTest {
   /** address:port → weight, sorted, for a consumer in {@code network}. */
   static Map<String, Integer> view(String network, List<String> notes) {
     Map<String, Integer> out = new TreeMap<>();
-    for (WorkloadEndpoint e : SplitHorizon.apply(FOUR_NETWORKS, network, GATEWAYS, 80, notes)) {
+    for (WorkloadEndpoint e : SplitHorizon.apply(FOUR_NETWORKS, network, GATEWAYS, 80, true, notes)) {
       out.put(e.address() + ":" + e.port(), LocalityLb.weight(e));
     }
     return out;
@@ -76,7 +76,7 @@ class SplitHorizonTest {
   void endpointsOfOtherNetworksWithoutMtlsAreLeftOutAndGatewayEndpointsCarryTlsModeIstio() {
     List<String> notes = new ArrayList<>();
     List<WorkloadEndpoint> out = SplitHorizon.apply(List.of(ep("198.18.1.1", "n1", true),
-        ep("198.18.2.1", "n2", false), ep("198.18.2.2", "n2", true)), "n1", GATEWAYS, 80, notes);
+        ep("198.18.2.1", "n2", false), ep("198.18.2.2", "n2", true)), "n1", GATEWAYS, 80, true, notes);
     assertThat(out).extracting(e -> e.address() + "=" + LocalityLb.weight(e))
         .containsExactly("198.18.1.1=1", "198.19.2.100=1");
     assertThat(out.get(1).labels()).containsEntry("security.istio.io/tlsMode", "istio");
@@ -86,7 +86,7 @@ class SplitHorizonTest {
   @Test
   void sameAddressInTwoNetworksStaysTwoEndpoints() {
     List<WorkloadEndpoint> overlapping = List.of(ep("198.18.1.10", "n1", true), ep("198.18.1.10", "n4", true));
-    assertThat(SplitHorizon.apply(overlapping, "n1", GATEWAYS, 80, new ArrayList<>()))
+    assertThat(SplitHorizon.apply(overlapping, "n1", GATEWAYS, 80, true, new ArrayList<>()))
         .extracting(e -> e.network() + "/" + e.address()).containsExactly("n1/198.18.1.10", "n4/198.18.1.10");
   }
 }

@@ -160,7 +160,8 @@ class ProxylessMtlsTest {
       assertThat(common.getValidationContext().getCaCertificateProviderInstance()).isEqualTo(ROOTS);
       assertThat(common.getValidationContext().getMatchSubjectAltNamesList())
           .containsExactly(exact(SA_GREETER), exact(SA_CANARY));
-      assertThat(tls.getSni()).isEmpty();
+      // Istio's SNI names the cluster, so an east-west gateway can pass the connection through.
+      assertThat(tls.getSni()).isEqualTo("outbound_.50051_._.greeter.default.svc.cluster.local");
       assertThat(common.getTlsCertificateSdsSecretConfigsList()).isEmpty();
     }
   }
