@@ -100,7 +100,7 @@ final class SniRouter extends AbstractSniHandler<Channel> {
     if (!refused) {
       refused = true;
       stats.refused();
-      LOG.fine(() -> "refusing " + ctx.channel().remoteAddress() + ": " + why);
+      LOG.info(() -> "refusing " + ctx.channel().remoteAddress() + ": " + why);
     }
     ctx.close();
   }
