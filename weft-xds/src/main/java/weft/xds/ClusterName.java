@@ -27,6 +27,22 @@ public record ClusterName(String direction, int port, String subset, String host
     return c < 0 ? null : name.substring(c + 1);
   }
 
+  /** Istio's SNI for this cluster: {@code outbound_.PORT_.SUBSET_.HOST}, what Envoy sidecars send. */
+  public String sni() {
+    return direction + "_." + port + "_." + subset + "_." + host;
+  }
+
+  /**
+   * The same name as a valid DNS host name, {@code outbound-PORT[-SUBSET].HOST}, for clients
+   * whose TLS stack will not send a server name with underscores: grpc-java drops Istio's SNI
+   * without a word (seen in a test), so proxyless clients send this one and east-west gateways
+   * match both. Null when the first label would exceed DNS's 63 characters.
+   */
+  public String sniAlias() {
+    String label = direction + "-" + port + (subset.isEmpty() ? "" : "-" + subset);
+    return label.length() > 63 ? null : label + "." + host;
+  }
+
   @Override
   public String toString() {
     return direction + "|" + port + "|" + subset + "|" + host;

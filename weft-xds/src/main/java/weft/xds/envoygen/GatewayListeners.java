@@ -204,8 +204,12 @@ final class GatewayListeners {
 
   private static FilterChain sniChain(int port, String subset, String host) {
     String sni = OutboundClusters.sni(port, subset, host);
+    FilterChainMatch.Builder match = FilterChainMatch.newBuilder().addServerNames(sni);
+    // Proxyless gRPC clients send the DNS-valid alias of the same name (see ClusterName#sniAlias).
+    String alias = ClusterName.outbound(port, subset, host).sniAlias();
+    if (alias != null) match.addServerNames(alias);
     return FilterChain.newBuilder()
-        .setFilterChainMatch(FilterChainMatch.newBuilder().addServerNames(sni))
+        .setFilterChainMatch(match)
         .addFilters(Protos.tcpProxy(ClusterName.outbound(port, subset, host).toString()))
         .build();
   }

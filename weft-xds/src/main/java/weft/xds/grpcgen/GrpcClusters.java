@@ -66,10 +66,11 @@ public final class GrpcClusters {
     if (od != null) c.setOutlierDetection(outlierDetection(od));
     UpstreamTls.Mtls mtls = UpstreamTls.decide(view, service, cn.port(), cn.subset(), dr, name);
     if (mtls != null) {
-      // Istio's SNI, so an east-west gateway can route the still-encrypted connection to the
-      // workload; the SAN match (not the SNI) authenticates the server.
-      String sni = !mtls.sni().isEmpty() ? mtls.sni()
-          : "outbound_." + cn.port() + "_." + cn.subset() + "_." + cn.host();
+      // A name for the cluster, so an east-west gateway can route the still-encrypted connection
+      // to the workload; the SAN match (not the SNI) authenticates the server. grpc-java sends no
+      // server name with underscores, so Istio's outbound_.PORT_.SUBSET_.HOST goes as its DNS alias.
+      String alias = cn.sniAlias();
+      String sni = !mtls.sni().isEmpty() ? mtls.sni() : alias != null ? alias : cn.sni();
       c.setTransportSocket(TlsContexts.transportSocket(TlsContexts.proxylessClient(mtls.subjectAltNames(), sni)));
     }
     return c.build();

@@ -160,8 +160,8 @@ class ProxylessMtlsTest {
       assertThat(common.getValidationContext().getCaCertificateProviderInstance()).isEqualTo(ROOTS);
       assertThat(common.getValidationContext().getMatchSubjectAltNamesList())
           .containsExactly(exact(SA_GREETER), exact(SA_CANARY));
-      // Istio's SNI names the cluster, so an east-west gateway can pass the connection through.
-      assertThat(tls.getSni()).isEqualTo("outbound_.50051_._.greeter.default.svc.cluster.local");
+      // The cluster's name as SNI (the DNS-valid alias grpc-java will send), for east-west gateways.
+      assertThat(tls.getSni()).isEqualTo("outbound-50051.greeter.default.svc.cluster.local");
       assertThat(common.getTlsCertificateSdsSecretConfigsList()).isEmpty();
     }
   }
