@@ -180,9 +180,14 @@ class IdentityAndTrustTest {
 
   /** Answers with the SPIFFE id in the caller's certificate ("none" over plaintext). */
   static ServerServiceDefinition whoCalls() {
+    return whoCalls(null);
+  }
+
+  /** As {@link #whoCalls()}, prefixed with {@code name|} when a name is given. */
+  static ServerServiceDefinition whoCalls(String name) {
     MethodDescriptor<StringValue, StringValue> who = EchoService.WHO;
     ServerCallHandler<StringValue, StringValue> handler = ServerCalls.asyncUnaryCall((req, resp) -> {
-      resp.onNext(StringValue.of(CALLER.get()));
+      resp.onNext(StringValue.of(name == null ? CALLER.get() : name + "|" + CALLER.get()));
       resp.onCompleted();
     });
     ServerServiceDefinition plain = ServerServiceDefinition.builder("weft.demo.Echo").addMethod(who, handler).build();

@@ -1,0 +1,111 @@
+package weft.e2e;
+
+import com.google.protobuf.StringValue;
+import io.grpc.CallOptions;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.NameResolverRegistry;
+import io.grpc.Server;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.xds.XdsChannelCredentials;
+import io.grpc.xds.XdsNameResolverProvider;
+import io.grpc.xds.XdsServerBuilder;
+import io.grpc.xds.XdsServerCredentials;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import weft.agent.WorkloadIdentity;
+import weft.agent.bootstrap.XdsBootstrap;
+import weft.agent.bootstrap.XdsTransport;
+import weft.agent.cert.CaClient;
+import weft.agent.cert.CertificateFiles;
+import weft.agent.cert.CertificateManager;
+import weft.agent.cert.TrustRoots;
+
+/**
+ * A workload process for the network-namespace scenario, started by the test inside a namespace
+ * with {@code ip netns exec}: it gets its certificate from the control plane's CA, then serves
+ * (answering "NAME|CALLER_SPIFFE") or calls in a loop (one line per call: "OK answer" or
+ * "FAIL status") until its standard input closes.
+ *
+ * <p>Arguments: MODE NAME IP NETWORK SERVICE_ACCOUNT XDS CA ROOT_PEM TOKEN PORT
+ */
+public final class NetworkWorkload {
+  private NetworkWorkload() {}
+
+  public static void main(String[] a) throws Exception {
+    String mode = a[0];
+    String name = a[1];
+    String ip = a[2];
+    String network = a[3];
+    String sa = a[4];
+    String xds = a[5];
+    String ca = a[6];
+    Path rootPem = Path.of(a[7]);
+    String token = a[8];
+    int port = Integer.parseInt(a[9]);
+    WorkloadIdentity id = WorkloadIdentity.builder().trustDomain("cluster.local").namespace("default")
+        .serviceAccount(sa).podName(name).ip(ip).clusterId(network.equals("network-1") ? "cluster1" : "cluster2")
+        .network(network).labels(Map.of("app", sa, "security.istio.io/tlsMode", "istio")).build();
+    CaClient caClient = new CaClient(ca, "istiod.istio-system.svc", TrustRoots.file(rootPem), () -> token,
+        id.clusterId());
+    CertificateManager certs = CertificateManager.builder(id.spiffeId(), caClient, TrustRoots.file(rootPem),
+        new CertificateFiles(Files.createTempDirectory("weft-" + name))).ttl(Duration.ofHours(1))
+        .scheduler(Executors.newSingleThreadScheduledExecutor()).build();
+    certs.start();
+    certs.awaitFirstCertificate(Duration.ofSeconds(30));
+    CertificateFiles f = certs.files();
+    Map<String, Object> bootstrap = XdsBootstrap.builder().xdsServer(xds, XdsTransport.PLAINTEXT).identity(id)
+        .certificateFiles(f.certificateChainFile(), f.privateKeyFile(), f.rootCertificateFile()).build().toMap();
+    BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in));
+    if (mode.equals("server")) {
+      Server server = XdsServerBuilder.forPort(port, XdsServerCredentials.create(InsecureServerCredentials.create()))
+          .overrideBootstrapForTest(bootstrap)
+          .addService(IdentityAndTrustTest.whoCalls(name))
+          .build().start();
+      System.out.println("READY " + name);
+      System.out.flush();
+      while (stdin.readLine() != null) {
+        // runs until the test closes our input
+      }
+      server.shutdownNow();
+    } else {
+      NameResolverRegistry.getDefaultRegistry().register(XdsNameResolverProvider.createForTest("xds-ns", bootstrap));
+      ManagedChannel channel = Grpc.newChannelBuilder("xds-ns:///reviews.default.svc.cluster.local:" + port,
+          XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
+      System.out.println("READY " + name);
+      Thread watcher = new Thread(() -> {
+        try {
+          while (stdin.readLine() != null) {
+            // until closed
+          }
+        } catch (Exception ignored) {
+          // closed
+        }
+        System.exit(0);
+      });
+      watcher.setDaemon(true);
+      watcher.start();
+      while (true) {
+        try {
+          String who = ClientCalls.blockingUnaryCall(channel, weft.demo.EchoService.WHO,
+              CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS), StringValue.of("hi"))
+              .getValue();
+          System.out.println("OK " + who);
+        } catch (StatusRuntimeException e) {
+          System.out.println("FAIL " + e.getStatus());
+        }
+        System.out.flush();
+        Thread.sleep(20);
+      }
+    }
+  }
+}
