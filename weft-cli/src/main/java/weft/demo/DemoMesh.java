@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 
 /**
- * The embedded default config the demo writes: one service, {@code echo}, in two clusters. Cluster 1
- * runs v1 in two zones of us-east; cluster 2 runs v2 in us-west.
+ * The embedded default config the demo writes: one service, {@code echo}, in two clusters on two
+ * networks. Cluster 1 (network-1) runs v1 in two zones of us-east; cluster 2 (network-2) runs v2 in
+ * us-west behind an east-west gateway. Every workload takes mTLS.
  */
 final class DemoMesh {
   static final String HOST = "echo.default.svc.cluster.local";
@@ -20,13 +22,41 @@ final class DemoMesh {
 
   private DemoMesh() {}
 
-  /** Writes each cluster's Service, EndpointSlice and Pods into its own folder. */
-  static void write(Path cluster1, Path cluster2, int targetPort) throws IOException {
-    writeCluster(cluster1, "cluster1", targetPort);
-    writeCluster(cluster2, "cluster2", targetPort);
+  static final String GATEWAY_ADDRESS = "127.0.0.4";
+
+  /**
+   * Writes each cluster's Service, one EndpointSlice and Pod per workload (each serves on its own
+   * port), and network-2's east-west gateway Service.
+   */
+  static void write(Path cluster1, Path cluster2, Map<String, Integer> ports, int gatewayPort) throws IOException {
+    writeCluster(cluster1, "cluster1", "network-1", ports);
+    writeCluster(cluster2, "cluster2", "network-2", ports);
+    Files.writeString(cluster2.resolve("eastwest-gateway.yaml"), """
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: istio-eastwestgateway
+          namespace: istio-system
+          labels: {topology.istio.io/network: network-2, networking.istio.io/gatewayPort: "%d", istio: eastwestgateway}
+        spec:
+          externalIPs: [%s]
+          ports: [{name: tls, port: 15443}]
+        """.formatted(gatewayPort, GATEWAY_ADDRESS));
+    Files.writeString(cluster1.resolve("eastwest-gateway.yaml"), """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: cross-network-gateway, namespace: istio-system}
+        spec:
+          selector: {istio: eastwestgateway}
+          servers:
+          - port: {number: 15443, name: tls, protocol: TLS}
+            tls: {mode: AUTO_PASSTHROUGH}
+            hosts: ["*.local"]
+        """);
   }
 
-  private static void writeCluster(Path dir, String cluster, int targetPort) throws IOException {
+  private static void writeCluster(Path dir, String cluster, String network, Map<String, Integer> ports)
+      throws IOException {
     StringBuilder y = new StringBuilder("""
         apiVersion: v1
         kind: Service
@@ -40,45 +70,39 @@ final class DemoMesh {
           - name: grpc
             port: %d
             targetPort: %d
-        ---
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata:
-          name: echo-%s
-          namespace: default
-          labels: {kubernetes.io/service-name: echo}
-        addressType: IPv4
-        ports:
-        - name: grpc
-          port: %d
-        endpoints:
-        """.formatted(SERVICE_PORT, targetPort, cluster, targetPort));
+        """.formatted(SERVICE_PORT, SERVICE_PORT));
     for (String[] w : WORKLOADS) {
       if (!w[4].equals(cluster)) continue;
       y.append("""
-          - addresses: ["%s"]
+          ---
+          apiVersion: discovery.k8s.io/v1
+          kind: EndpointSlice
+          metadata:
+            name: %s
+            namespace: default
+            labels: {kubernetes.io/service-name: echo}
+          addressType: IPv4
+          ports: [{name: grpc, port: %d}]
+          endpoints:
+          - addresses: ["127.0.0.1"]
             conditions: {ready: true}
             targetRef: {kind: Pod, name: %s, namespace: default}
-          """.formatted(w[1], w[0]));
-    }
-    for (String[] w : WORKLOADS) {
-      if (!w[4].equals(cluster)) continue;
-      y.append("""
           ---
           apiVersion: v1
           kind: Pod
           metadata:
             name: %s
             namespace: default
-            labels: {app: echo, version: %s, istio-locality: %s}
+            labels: {app: echo, version: %s, istio-locality: %s, topology.istio.io/network: %s,
+                     security.istio.io/tlsMode: istio}
           spec:
             serviceAccountName: echo
           status:
-            podIP: %s
+            podIP: 127.0.0.1
             phase: Running
             conditions:
             - {type: Ready, status: "True"}
-          """.formatted(w[0], w[2], w[3], w[1]));
+          """.formatted(w[0], ports.get(w[0]), w[0], w[0], w[2], w[3], network));
     }
     Files.writeString(dir.resolve("echo.yaml"), y.toString());
   }

@@ -49,7 +49,11 @@ class NetworksViewTest {
       """;
 
   ClusterLoadAssignment endpoints(String network, boolean proxyless) throws Exception {
-    Proxy p = new Proxy("sidecar~198.18.0.9~c.default~default.svc.cluster.local", "sidecar", "198.18.0.9", "c",
+    return endpoints(network, proxyless, "sidecar");
+  }
+
+  ClusterLoadAssignment endpoints(String network, boolean proxyless, String kind) throws Exception {
+    Proxy p = new Proxy(kind + "~198.18.0.9~c.default~default.svc.cluster.local", kind, "198.18.0.9", "c",
         "default", "cluster1", network, Map.of(), "", Locality.UNKNOWN, proxyless, "");
     String name = "outbound|9080||reviews.default.svc.cluster.local";
     return new Generators().generate(TypeUrls.ENDPOINT, new ProxyView(mesh.registry.current(), p), List.of(name))
@@ -71,6 +75,8 @@ class NetworksViewTest {
     assertThat(addresses(endpoints("network-1", false))).containsExactly("198.18.1.10:9080", "198.19.2.100:15443");
     // network-1 has no gateway: its endpoint is sent as directly reachable (and flagged).
     assertThat(addresses(endpoints("network-2", false))).containsExactly("198.18.1.10:9080", "198.18.1.10:9080");
+    // network-2's east-west gateway forwards only to its own network, never on to another.
+    assertThat(addresses(endpoints("network-2", false, "router"))).containsExactly("198.18.1.10:9080");
     // A proxyless client with mTLS to the service (auto mTLS: the workloads take it) crosses too.
     assertThat(addresses(endpoints("network-1", true))).containsExactly("198.18.1.10:9080", "198.19.2.100:15443");
   }

@@ -87,16 +87,20 @@ public final class Assignments {
     Map<String, String> proxyLabels = topologyLabels(proxy);
     // A proxyless client with mTLS to this cluster can cross networks through their gateways, with
     // mTLS end to end (the SNI names the cluster); without mTLS it keeps to its own network.
-    boolean crossNetwork = rule == NetworkRule.SPLIT_HORIZON
+    // An east-west gateway (a router with a network) forwards only to its own network's endpoints,
+    // as Istio's do: it must never bounce a connection on to yet another network.
+    boolean gatewayOfNetwork = proxy.kind().equals("router") && !proxy.network().isEmpty();
+    boolean crossNetwork = !gatewayOfNetwork && (rule == NetworkRule.SPLIT_HORIZON
         || (!view.snapshot().gateways().isEmpty()
-            && UpstreamTls.decide(view, service, cn.port(), cn.subset(), dr, name) != null);
+            && UpstreamTls.decide(view, service, cn.port(), cn.subset(), dr, name) != null));
+    boolean ownNetworkOnly = gatewayOfNetwork || (rule == NetworkRule.OWN_NETWORK_ONLY && !crossNetwork);
     String onlyCluster = view.clusterLocal(cn.host()) ? proxy.clusterId() : null;
     String network = proxy.network();
     Map<String, List<NetworkGateway>> gateways = view.snapshot().gateways();
     // Everything the assignment depends on besides the service and the rule: the cache key.
     StringBuilder variant = new StringBuilder(name).append('|').append(network).append('|').append(onlyCluster)
         .append('|').append(rule).append('|').append(failoverAllowed).append('|').append(gateways.hashCode())
-        .append('|').append(crossNetwork);
+        .append('|').append(crossNetwork).append('|').append(ownNetworkOnly);
     if (setting != null) {
       variant.append('|').append(proxy.locality());
       for (String label : setting.failoverPriority()) variant.append('|').append(proxyLabels.get(label));
@@ -104,7 +108,7 @@ public final class Assignments {
     LocalityLbSetting s = setting;
     EndpointCache.Generated g = cache.get(cn.host(), service, dr, variant.toString(),
         () -> build(name, cn, service, subset, network, onlyCluster, s, proxy.locality(), proxyLabels, failoverAllowed,
-            rule, crossNetwork, gateways));
+            rule, crossNetwork, ownNetworkOnly, gateways));
     if (g.dropped() != null) view.drop(name, g.dropped());
     return g.resource();
   }
@@ -133,7 +137,7 @@ public final class Assignments {
   private static EndpointCache.Generated build(String name, ClusterName cn, ServiceView service,
       DestinationRule.Subset subset, String network, String onlyCluster, LocalityLbSetting setting,
       Locality proxyLocality, Map<String, String> proxyLabels, boolean failoverAllowed, NetworkRule rule,
-      boolean crossNetwork, Map<String, List<NetworkGateway>> gateways) {
+      boolean crossNetwork, boolean ownNetworkOnly, Map<String, List<NetworkGateway>> gateways) {
     boolean proxyless = rule == NetworkRule.OWN_NETWORK_ONLY;
     List<WorkloadEndpoint> selected = new ArrayList<>();
     int otherNetwork = 0;
@@ -141,7 +145,7 @@ public final class Assignments {
       if (e.servicePort() != cn.port()) continue;
       if (onlyCluster != null && !onlyCluster.equals(e.clusterId())) continue;
       if (!cn.subset().isEmpty() && (subset == null || !Labels.matches(subset.labels(), e.labels()))) continue;
-      if (proxyless && !crossNetwork && !network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
+      if (ownNetworkOnly && !network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
         otherNetwork++;
         continue;
       }
@@ -172,7 +176,9 @@ public final class Assignments {
       cla.addEndpoints(l);
     }
     if (otherNetwork > 0) {
-      notes.add(otherNetwork + " endpoint(s) in other networks left out: proxyless clients reach only their own network");
+      notes.add(otherNetwork + " endpoint(s) in other networks left out: "
+          + (proxyless ? "without mTLS a proxyless client reaches only its own network"
+              : "an east-west gateway forwards only to its own network"));
     }
     String dropped = notes.isEmpty() ? null : String.join("; ", notes);
     return new EndpointCache.Generated(Any.pack(cla.build()), dropped);
