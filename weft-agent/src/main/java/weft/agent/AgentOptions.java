@@ -174,10 +174,7 @@ public final class AgentOptions {
 
     /** Share of a certificate's life after which it is replaced; default 0.5. */
     public Builder rotationFraction(double fraction) {
-      if (!(fraction > 0 && fraction < 1)) {
-        throw new IllegalArgumentException("rotation fraction must be between 0 and 1 (exclusive), got " + fraction);
-      }
-      this.rotationFraction = fraction;
+      this.rotationFraction = weft.agent.cert.CertificateManager.checkRotationFraction(fraction);
       return this;
     }
 

@@ -84,6 +84,14 @@ public final class CertificateManager implements AutoCloseable {
     this.onInstalled = b.onInstalled;
   }
 
+  /** The one rule for a rotation fraction, shared with the agent's options. */
+  public static double checkRotationFraction(double fraction) {
+    if (!(fraction > 0 && fraction < 1)) {
+      throw new IllegalArgumentException("rotation fraction must be between 0 and 1 (exclusive), got " + fraction);
+    }
+    return fraction;
+  }
+
   public static Builder builder(SpiffeId id, CertificateSigner signer, TrustRoots roots, CertificateFiles files) {
     return new Builder(id, signer, roots, files);
   }
@@ -252,10 +260,7 @@ public final class CertificateManager implements AutoCloseable {
 
     /** Share of the certificate's life after which a new one is requested, in (0, 1). */
     public Builder rotationFraction(double fraction) {
-      if (!(fraction > 0 && fraction < 1)) {
-        throw new IllegalArgumentException("rotation fraction must be between 0 and 1 (exclusive), got " + fraction);
-      }
-      this.rotationFraction = fraction;
+      this.rotationFraction = checkRotationFraction(fraction);
       return this;
     }
 
