@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import weft.agent.WorkloadIdentity;
 import weft.agent.bootstrap.XdsBootstrap;
@@ -82,19 +83,11 @@ public final class NetworkWorkload {
       ManagedChannel channel = Grpc.newChannelBuilder("xds-ns:///reviews.default.svc.cluster.local:" + port,
           XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
       System.out.println("READY " + name);
-      Thread watcher = new Thread(() -> {
-        try {
-          while (stdin.readLine() != null) {
-            // until closed
-          }
-        } catch (Exception ignored) {
-          // closed
-        }
-        System.exit(0);
-      });
-      watcher.setDaemon(true);
-      watcher.start();
-      while (true) {
+      System.out.flush();
+      // One call at a time with a short rest between them, from a scheduler: a steady stream of
+      // lines for the test to read, without spinning a core.
+      ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
+      pacer.scheduleWithFixedDelay(() -> {
         try {
           String who = ClientCalls.blockingUnaryCall(channel, weft.demo.EchoService.WHO,
               CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS), StringValue.of("hi"))
@@ -104,8 +97,11 @@ public final class NetworkWorkload {
           System.out.println("FAIL " + e.getStatus());
         }
         System.out.flush();
-        Thread.sleep(20);
+      }, 0, 20, TimeUnit.MILLISECONDS);
+      while (stdin.readLine() != null) {
+        // runs until the test closes our input
       }
+      System.exit(0);
     }
   }
 }

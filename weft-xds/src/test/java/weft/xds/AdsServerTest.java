@@ -7,6 +7,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,8 +41,10 @@ class AdsServerTest {
       assertThat(r.getResourcesCount()).isEqualTo(1);
       assertThat(r.getResources(0).unpack(Cluster.class).getName()).isEqualTo(REVIEWS);
       client.ack(r, List.of(REVIEWS));
-      assertThat(client.poll(300)).isNull();
-      assertThat(mesh.ads.proxyStatus().get(0).toString()).contains("acked=true");
+      // The stream answers in order: a resend caused by the ACK would come before this later answer.
+      client.request(TypeUrls.ENDPOINT, List.of(REVIEWS));
+      assertThat(client.next().getTypeUrl()).as("the first response after the ACK").isEqualTo(TypeUrls.ENDPOINT);
+      assertThat(cds(mesh.ads.proxyStatus().get(0))).containsEntry("acked", true);
     }
   }
 
@@ -51,7 +54,9 @@ class AdsServerTest {
       client.request(TypeUrls.CLUSTER, List.of(REVIEWS));
       DiscoveryResponse r = client.next();
       client.nack(r, "", List.of(REVIEWS), "cluster rejected: unsupported field");
-      assertThat(client.poll(300)).isNull();
+      // The stream answers in order: a resend caused by the NACK would come before this later answer.
+      client.request(TypeUrls.ENDPOINT, List.of(REVIEWS));
+      assertThat(client.next().getTypeUrl()).as("the first response after the NACK").isEqualTo(TypeUrls.ENDPOINT);
       assertThat(mesh.meters.counter("weft_xds_nacks_total", "type", "CDS").count()).isEqualTo(1.0);
       assertThat(mesh.ads.proxyStatus().get(0).toString()).contains("cluster rejected: unsupported field");
     }
@@ -95,9 +100,25 @@ class AdsServerTest {
       ClusterLoadAssignment cla = push.getResources(0).unpack(ClusterLoadAssignment.class);
       assertThat(cla.getClusterName()).isEqualTo(REVIEWS);
       assertThat(cla.getEndpoints(0).getLbEndpointsCount()).isEqualTo(3);
-      assertThat(reviewsWatcher.poll(300)).as("no other type is pushed").isNull();
-      assertThat(ratingsWatcher.poll(300)).as("a proxy not watching reviews hears nothing").isNull();
+      reviewsWatcher.ack(push, both);
+
+      // A later change that both watch: each stream sends in order, so anything the first change
+      // caused besides the push above would arrive before this one's push.
+      mesh.apply(TestMesh.service("ratings", "default", 9080, "10.2.0.1", "10.2.0.2"), false);
+      for (AdsTestClient watcher : List.of(reviewsWatcher, ratingsWatcher)) {
+        DiscoveryResponse next = watcher.next();
+        assertThat(next.getTypeUrl()).isEqualTo(TypeUrls.ENDPOINT);
+        assertThat(next.getResourcesList()).extracting(a -> a.unpack(ClusterLoadAssignment.class).getClusterName())
+            .as("the first thing after the reviews change is the ratings change").containsExactly(RATINGS);
+        assertThat(next.getResources(0).unpack(ClusterLoadAssignment.class).getEndpoints(0).getLbEndpointsCount())
+            .isEqualTo(2);
+      }
     }
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> cds(Map<String, Object> proxyStatus) {
+    return (Map<String, Object>) ((Map<String, Object>) proxyStatus.get("xds")).get("CDS");
   }
 
   @Test
@@ -105,7 +126,7 @@ class AdsServerTest {
     var node = AdsTestClient.proxyless("a", "default").toBuilder().setId("not-an-istio-id").build();
     try (AdsTestClient client = new AdsTestClient(mesh.port(), node)) {
       client.request(TypeUrls.CLUSTER, List.of(REVIEWS));
-      Throwable error = client.errors.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      Throwable error = client.errors.poll(60, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
       assertThat(Status.fromThrowable(error).getDescription()).contains("not-an-istio-id").contains("sidecar~");
     }

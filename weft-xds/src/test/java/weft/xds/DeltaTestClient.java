@@ -65,13 +65,9 @@ final class DeltaTestClient implements AutoCloseable {
   }
 
   DeltaDiscoveryResponse next() throws InterruptedException {
-    DeltaDiscoveryResponse r = responses.poll(10, TimeUnit.SECONDS);
-    if (r == null) throw new AssertionError("no Delta xDS response within 10 s");
+    DeltaDiscoveryResponse r = responses.poll(60, TimeUnit.SECONDS);
+    if (r == null) throw new AssertionError("no Delta xDS response within 60 s");
     return r;
-  }
-
-  DeltaDiscoveryResponse poll(long millis) throws InterruptedException {
-    return responses.poll(millis, TimeUnit.MILLISECONDS);
   }
 
   @Override

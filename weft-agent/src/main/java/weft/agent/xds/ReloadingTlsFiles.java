@@ -6,13 +6,14 @@ import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -29,6 +30,10 @@ import weft.security.ca.Pem;
  * the control plane's roots, and (for mutual TLS) the workload's certificate and key. A certificate and
  * key are taken only as a pair that belongs together; a pair read across a rotation is left for the
  * next look.
+ *
+ * <p>A change is told by the files' bytes, not their modification times: a file rewritten within one
+ * tick of the file system's clock (4 ms on some, whole seconds on others) keeps its time, and a
+ * rotation written that way would go unseen until the next one.
  */
 final class ReloadingTlsFiles {
   private static final System.Logger LOG = System.getLogger(ReloadingTlsFiles.class.getName());
@@ -52,9 +57,10 @@ final class ReloadingTlsFiles {
   private final Duration refresh;
   private final AdvancedTlsX509TrustManager trust;
   private final AdvancedTlsX509KeyManager identity;
-  private FileTime caTime;
-  private FileTime certTime;
-  private FileTime keyTime;
+  // What was last taken, byte for byte; guarded by this.
+  private byte[] caBytes;
+  private byte[] certBytes;
+  private byte[] keyBytes;
 
   private ReloadingTlsFiles(Path caFile, Path certFile, Path keyFile, Duration refresh) {
     this.caFile = caFile;
@@ -128,16 +134,31 @@ final class ReloadingTlsFiles {
     }
   }
 
+  /** Looks at the files now, as the refresh timer does. */
+  void reloadNow() {
+    reloadQuietly();
+  }
+
+  /** The workload certificate the channel presents now, or null. */
+  synchronized X509Certificate currentCertificate() {
+    if (identity == null) {
+      return null;
+    }
+    String alias = identity.chooseClientAlias(new String[] {"EC", "RSA"}, null, null);
+    X509Certificate[] chain = alias == null ? null : identity.getCertificateChain(alias);
+    return chain == null || chain.length == 0 ? null : chain[0];
+  }
+
   /** @return why the roots could not be read, or null */
   private String reloadRoots() {
     try {
-      FileTime t = Files.getLastModifiedTime(caFile);
-      if (t.equals(caTime)) {
+      byte[] bytes = Files.readAllBytes(caFile);
+      if (Arrays.equals(bytes, caBytes)) {
         return null;
       }
-      List<X509Certificate> roots = Pem.readCertificates(caFile);
+      List<X509Certificate> roots = Pem.parseCertificates(new String(bytes, StandardCharsets.US_ASCII), caFile);
       trust.updateTrustCredentials(roots.toArray(X509Certificate[]::new));
-      caTime = t;
+      caBytes = bytes;
       return null;
     } catch (IOException | GeneralSecurityException | CaException e) {
       return caFile + ": cannot read the xDS server's roots: " + e.getMessage();
@@ -147,20 +168,20 @@ final class ReloadingTlsFiles {
   /** @return why the certificate could not be read, or null; a torn pair is not a problem, only a retry */
   private String reloadIdentity() {
     try {
-      FileTime ct = Files.getLastModifiedTime(certFile);
-      FileTime kt = Files.getLastModifiedTime(keyFile);
-      if (ct.equals(certTime) && kt.equals(keyTime)) {
+      byte[] chainPem = Files.readAllBytes(certFile);
+      byte[] keyPem = Files.readAllBytes(keyFile);
+      if (Arrays.equals(chainPem, certBytes) && Arrays.equals(keyPem, keyBytes)) {
         return null;
       }
-      List<X509Certificate> chain = Pem.readCertificates(certFile);
-      PrivateKey key = Pem.readPrivateKey(keyFile);
+      List<X509Certificate> chain = Pem.parseCertificates(new String(chainPem, StandardCharsets.US_ASCII), certFile);
+      PrivateKey key = Pem.parsePrivateKey(new String(keyPem, StandardCharsets.US_ASCII), keyFile);
       if (!IssuedCertificate.keyMatches(key, chain.get(0))) {
         // Read across a rotation: the next look finds the new pair complete.
-        return certTime == null ? keyFile + " does not hold the key of " + certFile : null;
+        return certBytes == null ? keyFile + " does not hold the key of " + certFile : null;
       }
       identity.updateIdentityCredentials(chain.toArray(X509Certificate[]::new), key);
-      certTime = ct;
-      keyTime = kt;
+      certBytes = chainPem;
+      keyBytes = keyPem;
       return null;
     } catch (IOException | CaException e) {
       return certFile + ", " + keyFile + ": cannot read the workload certificate: " + e.getMessage();

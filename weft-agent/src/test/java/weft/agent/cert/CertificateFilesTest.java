@@ -102,6 +102,39 @@ class CertificateFilesTest {
   }
 
   @Test
+  void aReaderThatStraddlesASwapAtAnyStepDiscardsThePairOrTakesAMatchingOne() throws Exception {
+    CertificateFiles files = new CertificateFiles(tmp.resolve("certs"));
+    Path dir = tmp.resolve("certs");
+    Path cert = dir.resolve(CertificateFiles.CERT_CHAIN);
+    Path key = dir.resolve(CertificateFiles.PRIVATE_KEY);
+    List<IssuedCertificate> certs = issue(1 + 3 * PairReader.Step.values().length);
+    files.install(certs.get(0));
+    // grpc-java's reader takes six steps; a swap (or two) lands between any two of them. Each
+    // install here may fall in one file-clock tick: nothing may depend on the clock moving.
+    int next = 1;
+    for (PairReader.Step at : PairReader.Step.values()) {
+      for (int swaps = 1; swaps <= 2; swaps++) {
+        int swapsLeft = swaps;
+        int from = next;
+        PairReader.Attempt attempt = PairReader.attempt(cert, key, null, null, step -> {
+          if (step == at) {
+            for (int i = 0; i < swapsLeft; i++) files.install(certs.get(from + i));
+          }
+        });
+        next += swaps;
+        if (at == PairReader.Step.AFTER_SECOND_KEY_TIME) {
+          // The read was over before the swap: the pair is whole and taken.
+          assertThat(attempt.taken()).isNotNull();
+          assertThat(IssuedCertificate.keyMatches(attempt.takenKey(), attempt.taken())).isTrue();
+        } else {
+          // The swap fell inside the read: the changed times give it away, whatever was read.
+          assertThat(attempt.taken()).as("pair read across %d swap(s) after %s", swaps, at).isNull();
+        }
+      }
+    }
+  }
+
+  @Test
   void readersNeverTakeAKeyWithAnotherCertificateWhileFilesSwap() throws Exception {
     CertificateFiles files = new CertificateFiles(tmp.resolve("certs"));
     Path dir = tmp.resolve("certs");
@@ -139,26 +172,38 @@ class CertificateFilesTest {
     threads.forEach(Thread::start);
     try {
       for (IssuedCertificate c : certs.subList(1, certs.size())) {
+        // Pace the swaps by the readers, not by the clock: each reader starts at least one more
+        // read before the next swap, so reads and swaps keep overlapping however busy the machine.
+        List<Integer> before = readers.stream().map(r -> r.rounds.get()).toList();
+        int generationBefore = generationReads.get();
         files.install(c);
-        Thread.sleep(2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+          for (int i = 0; i < readers.size(); i++) {
+            if (readers.get(i).rounds.get() <= before.get(i) && readers.get(i).failure.get() == null) return false;
+          }
+          return generationReads.get() > generationBefore || generationFailure.get() != null;
+        });
       }
-      Thread.sleep(50);
+      // With the swaps over, every reader ends on the last pair: it must see that both files changed.
+      IssuedCertificate last = certs.get(certs.size() - 1);
+      await().atMost(Duration.ofSeconds(60)).until(() -> readers.stream()
+          .allMatch(r -> r.failure.get() != null || last.leaf().equals(r.last)));
     } finally {
       readers.forEach(PairReader::stop);
       stop.set(true);
       for (Thread t : threads) {
-        t.join(10_000);
+        t.join(60_000);
       }
     }
     for (PairReader r : readers) {
       assertThat(r.failure.get()).isNull();
       assertThat(r.mismatched.get()).as("pairs taken with a key of another certificate").isZero();
-      assertThat(r.accepted.get()).isGreaterThan(10);
+      assertThat(r.accepted.get()).isPositive();
       assertThat(r.last).isEqualTo(certs.get(certs.size() - 1).leaf());
     }
     assertThat(generationFailure.get()).isNull();
     assertThat(generationMismatches.get()).isZero();
-    assertThat(generationReads.get()).isGreaterThan(10);
+    assertThat(generationReads.get()).isGreaterThanOrEqualTo(certs.size() - 1);
   }
 
   @Test

@@ -24,12 +24,34 @@ import weft.agent.cert.IssuedCertificate;
  * and any taken pair whose key is not the certificate's.
  */
 public final class PairReader implements Runnable {
+  /** The points between the reader's steps where a swap can land. */
+  public enum Step {
+    AFTER_FIRST_CERT_TIME, AFTER_FIRST_KEY_TIME, AFTER_CERT_READ, AFTER_KEY_READ, AFTER_SECOND_CERT_TIME,
+    AFTER_SECOND_KEY_TIME
+  }
+
+  /** Called at each step, so a test can put a swap exactly there. */
+  @FunctionalInterface
+  public interface StepHook {
+    void reached(Step step) throws Exception;
+  }
+
+  /**
+   * One look at the files.
+   *
+   * @param taken the certificate taken, or null when the files looked unchanged or changed during the read
+   */
+  public record Attempt(X509Certificate taken, PrivateKey takenKey, FileTime certTime, FileTime keyTime,
+      boolean discarded) {}
+
   private final Path cert;
   private final Path key;
   private final AtomicBoolean stop = new AtomicBoolean();
   public final AtomicInteger accepted = new AtomicInteger();
   public final AtomicInteger discarded = new AtomicInteger();
   public final AtomicInteger mismatched = new AtomicInteger();
+  /** Looks started, whatever they found: lets a test pace a writer by the reader's progress. */
+  public final AtomicInteger rounds = new AtomicInteger();
   public final AtomicReference<Throwable> failure = new AtomicReference<>();
   public volatile X509Certificate last;
   private FileTime lastCert;
@@ -47,8 +69,20 @@ public final class PairReader implements Runnable {
   @Override
   public void run() {
     while (!stop.get()) {
+      rounds.incrementAndGet();
       try {
-        readOnce();
+        Attempt a = attempt(cert, key, lastCert, lastKey, step -> { });
+        if (a.discarded()) {
+          discarded.incrementAndGet();
+        } else if (a.taken() != null) {
+          if (!IssuedCertificate.keyMatches(a.takenKey(), a.taken())) {
+            mismatched.incrementAndGet();
+          }
+          accepted.incrementAndGet();
+          last = a.taken();
+          lastCert = a.certTime();
+          lastKey = a.keyTime();
+        }
       } catch (NoSuchFileException e) {
         // before the first install
       } catch (Throwable t) {
@@ -58,30 +92,31 @@ public final class PairReader implements Runnable {
     }
   }
 
-  private void readOnce() throws Exception {
+  /** grpc-java's reload check, step by step, given the times of the pair it holds (null: none). */
+  public static Attempt attempt(Path cert, Path key, FileTime lastCert, FileTime lastKey, StepHook hook)
+      throws Exception {
     FileTime c1 = Files.getLastModifiedTime(cert);
+    hook.reached(Step.AFTER_FIRST_CERT_TIME);
     FileTime k1 = Files.getLastModifiedTime(key);
+    hook.reached(Step.AFTER_FIRST_KEY_TIME);
     if (c1.equals(lastCert) || k1.equals(lastKey)) {
-      return; // grpc-java reloads only when both files look new
+      return new Attempt(null, null, c1, k1, false); // grpc-java reloads only when both files look new
     }
     byte[] certBytes = Files.readAllBytes(cert);
+    hook.reached(Step.AFTER_CERT_READ);
     byte[] keyBytes = Files.readAllBytes(key);
+    hook.reached(Step.AFTER_KEY_READ);
     FileTime c2 = Files.getLastModifiedTime(cert);
+    hook.reached(Step.AFTER_SECOND_CERT_TIME);
     FileTime k2 = Files.getLastModifiedTime(key);
+    hook.reached(Step.AFTER_SECOND_KEY_TIME);
     if (!c1.equals(c2) || !k1.equals(k2)) {
-      discarded.incrementAndGet();
-      return;
+      return new Attempt(null, null, c1, k1, true);
     }
     X509Certificate leaf = (X509Certificate) CertificateFactory.getInstance("X.509")
         .generateCertificates(new ByteArrayInputStream(certBytes)).iterator().next();
     PrivateKey pk = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8(keyBytes)));
-    if (!IssuedCertificate.keyMatches(pk, leaf)) {
-      mismatched.incrementAndGet();
-    }
-    accepted.incrementAndGet();
-    last = leaf;
-    lastCert = c1;
-    lastKey = k1;
+    return new Attempt(leaf, pk, c1, k1, false);
   }
 
   static byte[] pkcs8(byte[] pem) {

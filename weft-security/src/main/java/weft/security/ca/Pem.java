@@ -58,7 +58,11 @@ public final class Pem {
 
   /** The one private key in a PEM file: PKCS#8, PKCS#1 (RSA) or SEC1 (EC), unencrypted. */
   public static PrivateKey readPrivateKey(Path file) {
-    String pem = read(file);
+    return parsePrivateKey(read(file), file);
+  }
+
+  /** The one private key in PEM text; {@code file} names it in errors (may be null). */
+  public static PrivateKey parsePrivateKey(String pem, Path file) {
     try (PEMParser parser = new PEMParser(new StringReader(pem))) {
       Object o = parser.readObject();
       if (o == null) {
