@@ -25,4 +25,11 @@ final class ControlPlaneAddress {
     }
     return new ObjectMapper().readTree(response.body());
   }
+
+  /** GET of a path (with its query) on the monitoring port, whatever the status code. */
+  HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    return client.send(HttpRequest.newBuilder(URI.create(url + pathAndQuery)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
 }

@@ -141,6 +141,7 @@ public final class ControlPlane implements AutoCloseable {
         .start();
     if (options.ca() != null) startSecurePort(configCluster, remotes);
     monitoring = new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status);
+    monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()

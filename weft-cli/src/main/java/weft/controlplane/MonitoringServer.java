@@ -34,6 +34,11 @@ final class MonitoringServer implements AutoCloseable {
     server.start();
   }
 
+  /** Serves another path on this port (debug endpoints that live elsewhere). */
+  void serve(String path, com.sun.net.httpserver.HttpHandler handler) {
+    server.createContext(path, handler);
+  }
+
   int port() {
     return server.getAddress().getPort();
   }

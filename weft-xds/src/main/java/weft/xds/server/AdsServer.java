@@ -176,6 +176,27 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
     return out;
   }
 
+  /** The node ids of the connected proxies, sorted (one id may have several streams). */
+  public List<String> proxyIds() {
+    return connections.stream().map(ProxyConnection::proxy).filter(java.util.Objects::nonNull)
+        .map(weft.xds.proxy.Proxy::id).distinct().sorted().toList();
+  }
+
+  /**
+   * What the proxy with node id {@code id} was last sent per type, from its newest stream; empty
+   * when it is not connected. Waits at most {@code wait} for the stream's executor.
+   */
+  public java.util.Optional<List<weft.xds.dump.SentResources>> lastSent(String id, java.time.Duration wait)
+      throws java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException, InterruptedException {
+    ProxyConnection newest = null;
+    for (ProxyConnection c : connections) {
+      if (c.proxy() == null || !c.proxy().id().equals(id)) continue;
+      if (newest == null || c.connectedAt() > newest.connectedAt()) newest = c;
+    }
+    if (newest == null) return java.util.Optional.empty();
+    return java.util.Optional.of(newest.sentAsync().get(wait.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
   @Override
   public void close() {
     pool.shutdownNow();

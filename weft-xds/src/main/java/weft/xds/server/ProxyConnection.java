@@ -215,6 +215,27 @@ abstract class ProxyConnection {
     server.metrics().pushed(w.typeUrl, resources, System.nanoTime() - startNanos);
   }
 
+  /**
+   * What this stream last sent per type (the client holds it unless it NACKed), copied on the
+   * stream's own executor so that a push in progress is never seen half done.
+   */
+  CompletableFuture<List<weft.xds.dump.SentResources>> sentAsync() {
+    return CompletableFuture.supplyAsync(() -> {
+      List<weft.xds.dump.SentResources> out = new java.util.ArrayList<>();
+      boolean delta = protocol().equals("delta");
+      for (WatchState w : watches.values()) {
+        Map<String, String> versions = new TreeMap<>();
+        if (delta) w.sent.forEach((name, bytes) -> versions.put(name, WatchState.resourceVersion(bytes)));
+        out.add(new weft.xds.dump.SentResources(w.typeUrl, w.sentVersion, new TreeMap<>(w.sent), versions));
+      }
+      return out;
+    }, serial);
+  }
+
+  long connectedAt() {
+    return connectedAt;
+  }
+
   /** A consistent copy for /debug/status, taken on the stream's own executor. */
   CompletableFuture<Map<String, Object>> statusAsync() {
     return CompletableFuture.supplyAsync(this::status, serial);

@@ -1,0 +1,82 @@
+package weft.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "proxy-config", mixinStandardHelpOptions = true,
+    description = {"Print what a connected proxy was last sent, as Envoy's config dump JSON "
+        + "(like istioctl proxy-config ... -o json). Private keys and other secrets are always redacted.",
+        "TYPE: all, clusters, endpoints, listeners, routes or secrets.",
+        "PROXY: the node id, POD.NAMESPACE, a pod name, or a prefix only one proxy has (see weft proxy-status)."})
+final class ProxyConfigCommand implements Callable<Integer> {
+  static final List<String> TYPES = List.of("all", "clusters", "endpoints", "listeners", "routes", "secrets");
+
+  @picocli.CommandLine.Mixin
+  ControlPlaneAddress address;
+
+  @Parameters(index = "0", paramLabel = "TYPE", description = "all|clusters|endpoints|listeners|routes|secrets")
+  String type;
+
+  @Parameters(index = "1", paramLabel = "PROXY", description = "Node id, POD.NAMESPACE, pod name or unique prefix.")
+  String proxy;
+
+  @Option(names = {"-o", "--output"}, defaultValue = "json",
+      description = "Output format: json (default ${DEFAULT-VALUE}; the table views come later).")
+  String output;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (!TYPES.contains(type)) {
+      err.println("weft proxy-config: unknown type \"" + type + "\"; use one of " + String.join(", ", TYPES));
+      return 2;
+    }
+    if (!output.equals("json")) {
+      err.println("weft proxy-config: -o " + output + " is not supported yet; use -o json");
+      return 2;
+    }
+    String path = "/debug/config_dump?proxy=" + URLEncoder.encode(proxy, StandardCharsets.UTF_8) + "&types=" + type;
+    HttpResponse<String> response;
+    try {
+      response = address.get(path);
+    } catch (IOException e) {
+      err.println("weft proxy-config: cannot reach the control plane at " + address.url + " (" + e.getMessage()
+          + "); is it running? Point --control-plane at its monitoring port");
+      return 1;
+    }
+    if (response.statusCode() == 200) {
+      out.println(response.body());
+      out.flush();
+      return 0;
+    }
+    String message = "answered " + response.statusCode();
+    JsonNode matches = null;
+    try {
+      JsonNode body = new ObjectMapper().readTree(response.body());
+      if (body.hasNonNull("error")) message = body.get("error").asText();
+      matches = body.get("matches");
+    } catch (IOException e) {
+      // not our JSON (an older control plane, or something else on that port): keep the status code
+    }
+    err.println("weft proxy-config: " + message);
+    if (matches != null) for (JsonNode m : matches) err.println("  " + m.asText());
+    err.flush();
+    return 1;
+  }
+}
