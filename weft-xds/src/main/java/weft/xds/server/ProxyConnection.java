@@ -13,6 +13,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import weft.model.text.ClientText;
+import weft.model.text.LogBudget;
 import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
 import weft.xds.ClusterName;
@@ -30,6 +32,9 @@ import weft.xds.view.ProxyView;
  */
 abstract class ProxyConnection {
   private static final System.Logger LOG = System.getLogger(ProxyConnection.class.getName());
+  // Kinds of client-caused log lines, each with its own per-stream budget.
+  private static final String NACK = "nack";
+  private static final String UNSUPPORTED_TYPE = "unsupported type";
 
   final AdsServer server;
   final SerialExecutor serial;
@@ -42,6 +47,8 @@ abstract class ProxyConnection {
   private Map<String, String> dropped = new TreeMap<>();
   /** Hosts the proxy's own workload served at the last push (an endpoint removal must still reach it). */
   private Set<String> ownHosts = Set.of();
+  /** What this stream's client may make us log: NACK details and type URLs are its own text. */
+  private final LogBudget logBudget = new LogBudget();
   // Pending push: merged while the stream is busy, so a burst costs one push and a lone change none extra.
   private final Object pendingLock = new Object();
   private ChangeEvent pendingChange;
@@ -100,10 +107,12 @@ abstract class ProxyConnection {
     try {
       proxy = ProxyParser.parse(node, server.defaultClusterId());
     } catch (ProxyParser.InvalidNodeException e) {
-      LOG.log(System.Logger.Level.WARNING, "refusing xDS stream from " + peer + ": " + e.getMessage());
+      // The message quotes the node id, which is the client's own text.
+      String reason = ClientText.forLog(e.getMessage(), 1024);
+      server.logRefusal("refusing xDS stream from " + peer + ": " + reason);
       server.metrics().rejectedStream();
       closed = true;
-      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      fail(Status.INVALID_ARGUMENT.withDescription(reason));
       server.remove(this);
       return false;
     }
@@ -117,14 +126,30 @@ abstract class ProxyConnection {
     return true;
   }
 
-  /** Records a NACK: logged with the proxy and reason, counted, shown in /debug/status. */
+  /**
+   * Records a NACK: counted always, shown in /debug/status, logged with the proxy and reason within
+   * the stream's log budget. The reason is the client's text: escaped and cut before it is kept.
+   */
   void nacked(WatchState w, String version, String nonce, String reason) {
-    w.lastNack = reason;
+    String shown = ClientText.forLog(reason);
+    w.lastNack = shown;
     w.lastNackMillis = System.currentTimeMillis();
     w.nacks++;
     server.metrics().nack(w.typeUrl);
-    LOG.log(System.Logger.Level.WARNING, "proxy " + proxy.id() + " rejected " + TypeUrls.shortName(w.typeUrl)
-        + " version " + version + " (nonce " + nonce + "): " + reason + "; it keeps its previous configuration");
+    String suppressed = logBudget.admit(NACK);
+    if (suppressed == null) return;
+    LOG.log(System.Logger.Level.WARNING, "proxy " + ClientText.forLog(proxy.id()) + " rejected "
+        + TypeUrls.shortName(w.typeUrl) + " version " + ClientText.forLog(version, 64) + " (nonce "
+        + ClientText.forLog(nonce, 64) + "): " + shown + "; it keeps its previous configuration" + suppressed);
+  }
+
+  /** A request for a type Weft does not serve: ignored, counted, and logged within the stream's budget. */
+  void unsupportedType(String typeUrl) {
+    server.metrics().unsupportedType();
+    String suppressed = logBudget.admit(UNSUPPORTED_TYPE);
+    if (suppressed == null) return;
+    LOG.log(System.Logger.Level.WARNING, "proxy " + ClientText.forLog(proxy.id()) + " asked for unsupported type "
+        + ClientText.forLog(typeUrl) + "; ignored" + suppressed);
   }
 
   private void pushPending() {
