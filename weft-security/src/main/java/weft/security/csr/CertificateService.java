@@ -18,7 +18,6 @@ import java.net.SocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import weft.model.text.ClientText;
 import weft.model.text.LogBudget;
@@ -73,7 +72,7 @@ public final class CertificateService implements BindableService {
     String clusterId = headers.get(CaHeaders.CLUSTER_ID);
     Identity identity;
     try {
-      identity = authenticator.authenticate(bearerToken(headers), clusterId);
+      identity = authenticator.authenticate(CaHeaders.bearerToken(headers), clusterId);
     } catch (AuthenticationException e) {
       throw e.unavailable()
           ? new Refusal(Status.Code.UNAVAILABLE, "auth_unavailable", "cannot authenticate now: " + e.getMessage())
@@ -108,18 +107,6 @@ public final class CertificateService implements BindableService {
       LOG.log(System.Logger.Level.ERROR, "CA cannot sign for " + self + ": " + e.getMessage(), e);
       throw new Refusal(Status.Code.INTERNAL, "ca_error", "the CA cannot sign now: " + e.getMessage());
     }
-  }
-
-  private static String bearerToken(Metadata headers) throws AuthenticationException {
-    String value = headers.get(CaHeaders.AUTHORIZATION);
-    if (value == null) {
-      throw new AuthenticationException("no 'authorization: Bearer TOKEN' header");
-    }
-    String prefix = CaHeaders.BEARER.toLowerCase(Locale.ROOT);
-    if (!value.toLowerCase(Locale.ROOT).startsWith(prefix) || value.length() == prefix.length()) {
-      throw new AuthenticationException("the 'authorization' header is not 'Bearer TOKEN'");
-    }
-    return value.substring(prefix.length()).trim();
   }
 
   private final class Impl extends IstioCertificateServiceGrpc.IstioCertificateServiceImplBase {

@@ -17,9 +17,12 @@ import weft.model.text.ClientText;
 import weft.model.text.LogBudget;
 import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
+import weft.security.auth.CallerAuthentication;
+import weft.security.auth.VerifiedCaller;
 import weft.xds.ClusterName;
 import weft.xds.Generators;
 import weft.xds.TypeUrls;
+import weft.xds.proxy.NodeClaims;
 import weft.xds.proxy.Proxy;
 import weft.xds.proxy.ProxyParser;
 import weft.xds.view.ProxyView;
@@ -39,6 +42,8 @@ abstract class ProxyConnection {
   final AdsServer server;
   final SerialExecutor serial;
   private final String peer;
+  /** Who the client proved to be on the secure port; null on the plaintext port or with --xds-auth none. */
+  private final VerifiedCaller caller;
   private final long connectedAt = System.currentTimeMillis();
   final Map<String, WatchState> watches = new LinkedHashMap<>();
   private volatile Proxy proxy;
@@ -59,6 +64,8 @@ abstract class ProxyConnection {
     this.serial = new SerialExecutor(pool);
     this.peer = peer;
     this.latest = initial;
+    // Streams are opened inside the call's context, where the secure port's interceptor put the identity.
+    this.caller = CallerAuthentication.CALLER.get();
   }
 
   /** Sends the resources of one type that the client lacks; returns whether anything was sent. */
@@ -104,8 +111,9 @@ abstract class ProxyConnection {
    */
   boolean identify(Node node) {
     if (proxy != null) return true;
+    Proxy parsed;
     try {
-      proxy = ProxyParser.parse(node, server.defaultClusterId());
+      parsed = ProxyParser.parse(node, server.defaultClusterId());
     } catch (ProxyParser.InvalidNodeException e) {
       // The message quotes the node id, which is the client's own text.
       String reason = ClientText.forLog(e.getMessage(), 1024);
@@ -116,6 +124,8 @@ abstract class ProxyConnection {
       server.remove(this);
       return false;
     }
+    if (caller != null && !claimsOnlyItsOwnIdentity(parsed)) return false;
+    proxy = parsed;
     server.registerProxy(this);
     synchronized (pendingLock) {
       // A snapshot published before registration never reached this stream: start from the newest.
@@ -124,6 +134,25 @@ abstract class ProxyConnection {
       ownHosts = ownHosts(latest);
     }
     return true;
+  }
+
+  /**
+   * A node may claim no other namespace, service account or cluster than its caller proved; if it
+   * does, the stream ends with PERMISSION_DENIED and the log names both identities.
+   */
+  private boolean claimsOnlyItsOwnIdentity(Proxy node) {
+    var mesh = snapshot().meshConfig();
+    List<String> wrong = NodeClaims.mismatches(node, caller, mesh.trustDomain(), mesh.trustDomainAliases());
+    if (wrong.isEmpty()) return true;
+    String claims = ClientText.forLog(String.join(", ", wrong), 1024);
+    server.logRefusal("refusing xDS stream from " + peer + ": node " + ClientText.forLog(node.id()) + " claims "
+        + claims + " but the client proved " + caller);
+    server.metrics().rejectedStream();
+    closed = true;
+    fail(Status.PERMISSION_DENIED.withDescription("node " + ClientText.forLog(node.id()) + " claims " + claims
+        + " but the client is " + caller + "; a proxy may only ask for its own identity's configuration"));
+    server.remove(this);
+    return false;
   }
 
   /**
@@ -252,6 +281,7 @@ abstract class ProxyConnection {
     out.put("peer", peer);
     out.put("protocol", protocol());
     out.put("connectedAt", connectedAt);
+    if (caller != null) out.put("verifiedIdentity", caller.toString());
     if (p != null) {
       out.put("clusterId", p.clusterId());
       out.put("network", p.network());
