@@ -37,7 +37,7 @@ public final class NodeClaims {
     if (!proxy.namespace().equals(id.namespace())) {
       out.add("namespace '" + proxy.namespace() + "'");
     }
-    idNamespace(proxy).filter(ns -> !ns.equals(id.namespace()))
+    idNamespace(proxy).filter(ns -> !ns.equals(id.namespace()) && !ns.equals(proxy.namespace()))
         .ifPresent(ns -> out.add("namespace '" + ns + "' in its node id"));
     String sa = proxy.serviceAccount();
     if (!sa.isEmpty() && !sa.equals(id.serviceAccount())) {
