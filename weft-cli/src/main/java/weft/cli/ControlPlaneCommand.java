@@ -53,6 +53,11 @@ final class ControlPlaneCommand implements Callable<Integer> {
       + "to ask for certificates (otherwise tokens are checked by TokenReview on the caller's cluster).")
   Path caTokens;
 
+  @Option(names = "--xds-auth", paramLabel = "MODE", description = "What the secure port requires of an xDS client: "
+      + "certificate (a workload certificate from the mesh CA), token (a bearer token, checked as the CSR API checks "
+      + "it), any (either; the default) or none (no check: node metadata is trusted).")
+  String xdsAuth;
+
   @Option(names = "--secure-port", defaultValue = "15012", description = "xDS and CA over TLS (default ${DEFAULT-VALUE}).")
   int securePort;
 
@@ -73,10 +78,22 @@ final class ControlPlaneCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "give exactly one of --config-dir (a folder of YAML files) or --kubeconfig (a Kubernetes API server)");
     }
+    weft.security.auth.XdsAuthMode auth = weft.security.auth.XdsAuthMode.ANY;
+    if (xdsAuth != null) {
+      try {
+        auth = weft.security.auth.XdsAuthMode.parse(xdsAuth);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+      }
+      if (caDir == null) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--xds-auth sets what the secure port requires, and only --ca-dir turns the secure port on");
+      }
+    }
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
         failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
-        caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort)));
+        caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth)));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

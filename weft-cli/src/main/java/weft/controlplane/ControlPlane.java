@@ -28,6 +28,8 @@ import java.nio.file.Files;
 import java.time.Clock;
 import weft.security.SpiffeId;
 import weft.security.auth.Authenticator;
+import weft.security.auth.CallerAuthentication;
+import weft.security.auth.XdsAuthMode;
 import weft.security.auth.FileTokenAuthenticator;
 import weft.security.auth.KubernetesTokenAuthenticator;
 import weft.security.ca.CaStore;
@@ -168,12 +170,21 @@ public final class ControlPlane implements AutoCloseable {
           + "(TokenReview on each caller's cluster)");
     }
     String ns = options.systemNamespace();
+    // xDS on this port serves only clients that prove who they are; the CSR API checks its own callers
+    // (a workload without a certificate must still be able to get its first).
+    CertificateAuthority issuing = ca;
+    CallerAuthentication xdsCallers = new CallerAuthentication(caOptions.xdsAuth(), authenticator, issuing::roots,
+        () -> trustDomain, Clock.systemUTC(), metrics);
+    if (caOptions.xdsAuth() == XdsAuthMode.NONE) {
+      LOG.log(System.Logger.Level.WARNING, "--xds-auth none: the secure port serves xDS to any client, and node "
+          + "metadata decides which namespace's configuration it gets");
+    }
     secure = CaServer.builder(ca)
         .port(caOptions.securePort())
         .dnsNames(List.of("istiod." + ns + ".svc", "istiod." + ns + ".svc.cluster.local", "localhost"))
         .identity(new SpiffeId(trustDomain, ns, "istiod"))
         .addService(new CertificateService(ca, trustDomain, authenticator, metrics))
-        .addService(ads.definition())
+        .addService(io.grpc.ServerInterceptors.intercept(ads.definition(), xdsCallers))
         .start();
     closeables.add(0, secure);
   }

@@ -19,9 +19,23 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
 
   /**
    * The CA and the TLS port (xDS and CSR API). {@code tokens} is file mode's list of allowed
-   * tokens; without it, callers are checked by TokenReview on their own cluster.
+   * tokens; without it, callers are checked by TokenReview on their own cluster. {@code xdsAuth}
+   * is what an xDS client on the secure port must prove ({@code --xds-auth}).
    */
-  public record Ca(Path dir, Path tokens, int securePort) {}
+  public record Ca(Path dir, Path tokens, int securePort, weft.security.auth.XdsAuthMode xdsAuth) {
+    public Ca {
+      java.util.Objects.requireNonNull(xdsAuth, "xdsAuth");
+    }
+
+    /** The default: a client certificate or a token. */
+    public Ca(Path dir, Path tokens, int securePort) {
+      this(dir, tokens, securePort, weft.security.auth.XdsAuthMode.ANY);
+    }
+
+    public Ca withXdsAuth(weft.security.auth.XdsAuthMode mode) {
+      return new Ca(dir, tokens, securePort, mode);
+    }
+  }
 
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,

@@ -24,8 +24,13 @@ final class AdsTestClient implements AutoCloseable {
   private final Node node;
 
   AdsTestClient(int port, Node node) {
+    this(NettyChannelBuilder.forAddress("localhost", port).usePlaintext().build(), node);
+  }
+
+  /** Over a channel of the test's making (TLS, call credentials); closing the client shuts it down. */
+  AdsTestClient(ManagedChannel channel, Node node) {
     this.node = node;
-    channel = NettyChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+    this.channel = channel;
     requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
       @Override
       public void onNext(DiscoveryResponse value) {

@@ -74,6 +74,6 @@ public final class KubernetesTokenAuthenticator implements Authenticator {
       throw new AuthenticationException("TokenReview in cluster '" + cluster + "': cannot read namespace and "
           + "service account from user '" + user + "'");
     }
-    return new Identity(parts[0], parts[1], "TokenReview in cluster " + cluster);
+    return new Identity(parts[0], parts[1], "TokenReview in cluster " + cluster, cluster);
   }
 }

@@ -1,6 +1,8 @@
 package weft.security.csr;
 
 import io.grpc.Metadata;
+import java.util.Locale;
+import weft.security.auth.AuthenticationException;
 
 /** The request headers of Istio's CSR API, as Istio's agent sends them. */
 public final class CaHeaders {
@@ -16,4 +18,17 @@ public final class CaHeaders {
   public static final String BEARER = "Bearer ";
 
   private CaHeaders() {}
+
+  /** The token of the {@code authorization: Bearer TOKEN} header; why not, when it is missing or malformed. */
+  public static String bearerToken(Metadata headers) throws AuthenticationException {
+    String value = headers.get(AUTHORIZATION);
+    if (value == null) {
+      throw new AuthenticationException("no 'authorization: Bearer TOKEN' header");
+    }
+    String prefix = BEARER.toLowerCase(Locale.ROOT);
+    if (!value.toLowerCase(Locale.ROOT).startsWith(prefix) || value.length() == prefix.length()) {
+      throw new AuthenticationException("the 'authorization' header is not 'Bearer TOKEN'");
+    }
+    return value.substring(prefix.length()).trim();
+  }
 }

@@ -18,8 +18,9 @@ import java.net.SocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
+import weft.model.text.ClientText;
+import weft.model.text.LogBudget;
 import weft.security.SpiffeId;
 import weft.security.api.IstioCertificateRequest;
 import weft.security.api.IstioCertificateResponse;
@@ -50,6 +51,8 @@ public final class CertificateService implements BindableService {
   private final String trustDomain;
   private final Authenticator authenticator;
   private final CaMetrics metrics;
+  // Each refusal is one call, and a client may call in a loop: refusals are logged a few per reason per minute.
+  private final LogBudget refusalLog = new LogBudget(10, java.time.Duration.ofMinutes(1), System::nanoTime);
 
   public CertificateService(CertificateAuthority ca, String trustDomain, Authenticator authenticator,
       MeterRegistry registry) {
@@ -69,7 +72,7 @@ public final class CertificateService implements BindableService {
     String clusterId = headers.get(CaHeaders.CLUSTER_ID);
     Identity identity;
     try {
-      identity = authenticator.authenticate(bearerToken(headers), clusterId);
+      identity = authenticator.authenticate(CaHeaders.bearerToken(headers), clusterId);
     } catch (AuthenticationException e) {
       throw e.unavailable()
           ? new Refusal(Status.Code.UNAVAILABLE, "auth_unavailable", "cannot authenticate now: " + e.getMessage())
@@ -106,18 +109,6 @@ public final class CertificateService implements BindableService {
     }
   }
 
-  private static String bearerToken(Metadata headers) throws AuthenticationException {
-    String value = headers.get(CaHeaders.AUTHORIZATION);
-    if (value == null) {
-      throw new AuthenticationException("no 'authorization: Bearer TOKEN' header");
-    }
-    String prefix = CaHeaders.BEARER.toLowerCase(Locale.ROOT);
-    if (!value.toLowerCase(Locale.ROOT).startsWith(prefix) || value.length() == prefix.length()) {
-      throw new AuthenticationException("the 'authorization' header is not 'Bearer TOKEN'");
-    }
-    return value.substring(prefix.length()).trim();
-  }
-
   private final class Impl extends IstioCertificateServiceGrpc.IstioCertificateServiceImplBase {
     @Override
     public void createCertificate(IstioCertificateRequest request,
@@ -135,8 +126,13 @@ public final class CertificateService implements BindableService {
         responseObserver.onCompleted();
       } catch (Refusal r) {
         metrics.refused(r.reason());
-        LOG.log(System.Logger.Level.WARNING, "CSR refused (" + r.status().getCode() + ", " + r.reason() + ") for "
-            + caller + (r.identity().isEmpty() ? "" : " identity " + r.identity()) + ": " + r.getMessage());
+        String suppressed = refusalLog.admit(r.reason());
+        if (suppressed != null) {
+          // The message may quote the CSR's names or an impersonation request: the caller's own text.
+          LOG.log(System.Logger.Level.WARNING, "CSR refused (" + r.status().getCode() + ", " + r.reason() + ") for "
+              + caller + (r.identity().isEmpty() ? "" : " identity " + r.identity()) + ": "
+              + ClientText.forLog(r.getMessage(), 1024) + suppressed);
+        }
         responseObserver.onError(r.status().asRuntimeException());
       }
     }
@@ -146,7 +142,7 @@ public final class CertificateService implements BindableService {
     SocketAddress peer = PEER.get();
     String cluster = headers.get(CaHeaders.CLUSTER_ID);
     return "caller " + (peer == null ? "(unknown address)" : peer) + " cluster "
-        + (cluster == null || cluster.isEmpty() ? "(none given)" : cluster);
+        + (cluster == null || cluster.isEmpty() ? "(none given)" : ClientText.forLog(cluster, 64));
   }
 
   private static String subject(X509Certificate leaf) {

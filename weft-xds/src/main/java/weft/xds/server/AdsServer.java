@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import weft.model.text.LogBudget;
 import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
 import weft.registry.Registry;
@@ -37,6 +38,7 @@ import weft.xds.Generators;
  */
 public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
     implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(AdsServer.class.getName());
   /** The remote address of the current call, for logs and /debug/status. */
   private static final Context.Key<Object> PEER = Context.key("weft-peer");
 
@@ -46,6 +48,8 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   private final XdsMetrics metrics;
   private final Set<ProxyConnection> connections = ConcurrentHashMap.newKeySet();
   private final ExecutorService pool;
+  /** Refused streams are logged server-wide: each refusal ends its stream, so a per-stream budget cannot bound them. */
+  private final LogBudget refusals = new LogBudget(10, java.time.Duration.ofMinutes(1), System::nanoTime);
 
   public AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics) {
     this(registry, defaultClusterId, metrics, new Generators());
@@ -147,6 +151,12 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   /** A connection joins the push fan-out only once its node is known. */
   void registerProxy(ProxyConnection c) {
     connections.add(c);
+  }
+
+  /** Logs why a stream was refused, within the server's budget for such lines. */
+  void logRefusal(String line) {
+    String suppressed = refusals.admit("refused stream");
+    if (suppressed != null) LOG.log(System.Logger.Level.WARNING, line + suppressed);
   }
 
   void remove(ProxyConnection c) {

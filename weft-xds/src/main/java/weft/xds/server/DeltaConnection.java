@@ -23,7 +23,6 @@ import weft.xds.view.ProxyView;
  * reconnecting client says what it holds so that only what changed is sent again.
  */
 final class DeltaConnection extends ProxyConnection {
-  private static final System.Logger LOG = System.getLogger(DeltaConnection.class.getName());
   private final StreamObserver<DeltaDiscoveryResponse> responses;
 
   DeltaConnection(AdsServer server, StreamObserver<DeltaDiscoveryResponse> responses, Executor pool, String peer,
@@ -50,7 +49,7 @@ final class DeltaConnection extends ProxyConnection {
     if (closed || !identify(request.getNode())) return;
     String type = request.getTypeUrl();
     if (!TypeUrls.PUSH_ORDER.contains(type)) {
-      LOG.log(System.Logger.Level.WARNING, proxy().id() + " asked for unsupported type " + type + "; ignored");
+      unsupportedType(type);
       return;
     }
     boolean first = !watches.containsKey(type);

@@ -13,11 +13,16 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import weft.model.text.ClientText;
+import weft.model.text.LogBudget;
 import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
+import weft.security.auth.CallerAuthentication;
+import weft.security.auth.VerifiedCaller;
 import weft.xds.ClusterName;
 import weft.xds.Generators;
 import weft.xds.TypeUrls;
+import weft.xds.proxy.NodeClaims;
 import weft.xds.proxy.Proxy;
 import weft.xds.proxy.ProxyParser;
 import weft.xds.view.ProxyView;
@@ -30,10 +35,15 @@ import weft.xds.view.ProxyView;
  */
 abstract class ProxyConnection {
   private static final System.Logger LOG = System.getLogger(ProxyConnection.class.getName());
+  // Kinds of client-caused log lines, each with its own per-stream budget.
+  private static final String NACK = "nack";
+  private static final String UNSUPPORTED_TYPE = "unsupported type";
 
   final AdsServer server;
   final SerialExecutor serial;
   private final String peer;
+  /** Who the client proved to be on the secure port; null on the plaintext port or with --xds-auth none. */
+  private final VerifiedCaller caller;
   private final long connectedAt = System.currentTimeMillis();
   final Map<String, WatchState> watches = new LinkedHashMap<>();
   private volatile Proxy proxy;
@@ -42,6 +52,8 @@ abstract class ProxyConnection {
   private Map<String, String> dropped = new TreeMap<>();
   /** Hosts the proxy's own workload served at the last push (an endpoint removal must still reach it). */
   private Set<String> ownHosts = Set.of();
+  /** What this stream's client may make us log: NACK details and type URLs are its own text. */
+  private final LogBudget logBudget = new LogBudget();
   // Pending push: merged while the stream is busy, so a burst costs one push and a lone change none extra.
   private final Object pendingLock = new Object();
   private ChangeEvent pendingChange;
@@ -52,6 +64,8 @@ abstract class ProxyConnection {
     this.serial = new SerialExecutor(pool);
     this.peer = peer;
     this.latest = initial;
+    // Streams are opened inside the call's context, where the secure port's interceptor put the identity.
+    this.caller = CallerAuthentication.CALLER.get();
   }
 
   /** Sends the resources of one type that the client lacks; returns whether anything was sent. */
@@ -97,16 +111,21 @@ abstract class ProxyConnection {
    */
   boolean identify(Node node) {
     if (proxy != null) return true;
+    Proxy parsed;
     try {
-      proxy = ProxyParser.parse(node, server.defaultClusterId());
+      parsed = ProxyParser.parse(node, server.defaultClusterId());
     } catch (ProxyParser.InvalidNodeException e) {
-      LOG.log(System.Logger.Level.WARNING, "refusing xDS stream from " + peer + ": " + e.getMessage());
+      // The message quotes the node id, which is the client's own text.
+      String reason = ClientText.forLog(e.getMessage(), 1024);
+      server.logRefusal("refusing xDS stream from " + peer + ": " + reason);
       server.metrics().rejectedStream();
       closed = true;
-      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      fail(Status.INVALID_ARGUMENT.withDescription(reason));
       server.remove(this);
       return false;
     }
+    if (caller != null && !claimsOnlyItsOwnIdentity(parsed)) return false;
+    proxy = parsed;
     server.registerProxy(this);
     synchronized (pendingLock) {
       // A snapshot published before registration never reached this stream: start from the newest.
@@ -117,14 +136,49 @@ abstract class ProxyConnection {
     return true;
   }
 
-  /** Records a NACK: logged with the proxy and reason, counted, shown in /debug/status. */
+  /**
+   * A node may claim no other namespace, service account or cluster than its caller proved; if it
+   * does, the stream ends with PERMISSION_DENIED and the log names both identities.
+   */
+  private boolean claimsOnlyItsOwnIdentity(Proxy node) {
+    var mesh = snapshot().meshConfig();
+    List<String> wrong = NodeClaims.mismatches(node, caller, mesh.trustDomain(), mesh.trustDomainAliases());
+    if (wrong.isEmpty()) return true;
+    String claims = ClientText.forLog(String.join(", ", wrong), 1024);
+    server.logRefusal("refusing xDS stream from " + peer + ": node " + ClientText.forLog(node.id()) + " claims "
+        + claims + " but the client proved " + caller);
+    server.metrics().rejectedStream();
+    closed = true;
+    fail(Status.PERMISSION_DENIED.withDescription("node " + ClientText.forLog(node.id()) + " claims " + claims
+        + " but the client is " + caller + "; a proxy may only ask for its own identity's configuration"));
+    server.remove(this);
+    return false;
+  }
+
+  /**
+   * Records a NACK: counted always, shown in /debug/status, logged with the proxy and reason within
+   * the stream's log budget. The reason is the client's text: escaped and cut before it is kept.
+   */
   void nacked(WatchState w, String version, String nonce, String reason) {
-    w.lastNack = reason;
+    String shown = ClientText.forLog(reason);
+    w.lastNack = shown;
     w.lastNackMillis = System.currentTimeMillis();
     w.nacks++;
     server.metrics().nack(w.typeUrl);
-    LOG.log(System.Logger.Level.WARNING, "proxy " + proxy.id() + " rejected " + TypeUrls.shortName(w.typeUrl)
-        + " version " + version + " (nonce " + nonce + "): " + reason + "; it keeps its previous configuration");
+    String suppressed = logBudget.admit(NACK);
+    if (suppressed == null) return;
+    LOG.log(System.Logger.Level.WARNING, "proxy " + ClientText.forLog(proxy.id()) + " rejected "
+        + TypeUrls.shortName(w.typeUrl) + " version " + ClientText.forLog(version, 64) + " (nonce "
+        + ClientText.forLog(nonce, 64) + "): " + shown + "; it keeps its previous configuration" + suppressed);
+  }
+
+  /** A request for a type Weft does not serve: ignored, counted, and logged within the stream's budget. */
+  void unsupportedType(String typeUrl) {
+    server.metrics().unsupportedType();
+    String suppressed = logBudget.admit(UNSUPPORTED_TYPE);
+    if (suppressed == null) return;
+    LOG.log(System.Logger.Level.WARNING, "proxy " + ClientText.forLog(proxy.id()) + " asked for unsupported type "
+        + ClientText.forLog(typeUrl) + "; ignored" + suppressed);
   }
 
   private void pushPending() {
@@ -248,6 +302,7 @@ abstract class ProxyConnection {
     out.put("peer", peer);
     out.put("protocol", protocol());
     out.put("connectedAt", connectedAt);
+    if (caller != null) out.put("verifiedIdentity", caller.toString());
     if (p != null) {
       out.put("clusterId", p.clusterId());
       out.put("network", p.network());

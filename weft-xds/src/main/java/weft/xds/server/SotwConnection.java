@@ -19,7 +19,6 @@ import weft.xds.view.ProxyView;
 
 /** A State-of-the-World ADS stream (what grpc-java speaks, and Envoy by default). */
 final class SotwConnection extends ProxyConnection {
-  private static final System.Logger LOG = System.getLogger(SotwConnection.class.getName());
   private final StreamObserver<DiscoveryResponse> responses;
 
   SotwConnection(AdsServer server, StreamObserver<DiscoveryResponse> responses, Executor pool, String peer,
@@ -46,7 +45,7 @@ final class SotwConnection extends ProxyConnection {
     if (closed || !identify(request.getNode())) return;
     String type = request.getTypeUrl();
     if (!TypeUrls.PUSH_ORDER.contains(type)) {
-      LOG.log(System.Logger.Level.WARNING, proxy().id() + " asked for unsupported type " + type + "; ignored");
+      unsupportedType(type);
       return;
     }
     WatchState w = watches.computeIfAbsent(type, WatchState::new);

@@ -15,12 +15,15 @@ public final class XdsMetrics {
   private final Map<String, Counter> nacks = new ConcurrentHashMap<>();
   private final Map<String, Timer> pushTimes = new ConcurrentHashMap<>();
   private final Counter rejected;
+  private final Counter unsupportedTypes;
   private final Timer convergence;
 
   public XdsMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.rejected = Counter.builder("weft_xds_rejected_streams_total")
         .description("xDS streams refused because the node identity was invalid").register(registry);
+    this.unsupportedTypes = Counter.builder("weft_xds_unsupported_type_requests_total")
+        .description("xDS requests for a type Weft does not serve (ignored)").register(registry);
     this.convergence = Timer.builder("weft_xds_convergence_seconds")
         .description("from a snapshot's publication to a proxy being sent what changed for it")
         .publishPercentiles(0.5, 0.9, 0.99)
@@ -56,5 +59,9 @@ public final class XdsMetrics {
 
   void rejectedStream() {
     rejected.increment();
+  }
+
+  void unsupportedType() {
+    unsupportedTypes.increment();
   }
 }
