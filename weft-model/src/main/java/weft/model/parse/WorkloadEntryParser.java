@@ -70,6 +70,11 @@ final class WorkloadEntryParser {
         report.error(where, where + " \"" + address + "\" must name an absolute socket path, e.g. unix:///var/run/app.sock");
       }
       if (!noPorts) report.error(f.at("ports"), "a unix socket endpoint must not list ports; remove ports");
+      if (servicePorts != null && servicePorts.size() != 1) {
+        // Istio's rule: a socket has no port, so the entry's one port is the only one it can serve.
+        report.error(where, where + " is a unix socket, which needs exactly one port in the ServiceEntry (it has "
+            + servicePorts.size() + "); split the entry or keep one port");
+      }
       return;
     }
     if (Checks.isIp(address)) return;
