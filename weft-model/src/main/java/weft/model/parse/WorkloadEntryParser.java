@@ -47,13 +47,13 @@ final class WorkloadEntryParser {
     Integer weight = f.int32("weight", 0, Integer.MAX_VALUE, "use a positive weight, or leave it out");
     String serviceAccount = f.string("serviceAccount");
     f.rejectUnknown("WorkloadEntry");
-    checkAddress(f, address, network, allowHostname, ports.isEmpty());
+    checkAddress(f, address, network, allowHostname, ports.isEmpty(), servicePorts);
     return new WorkloadEntry.Spec(address == null || address.isEmpty() ? null : address, ports, labels, network,
         locality, weight == null ? 0 : weight, serviceAccount);
   }
 
   private static void checkAddress(Fields f, String address, String network, boolean allowHostname,
-      boolean noPorts) {
+      boolean noPorts, Set<String> servicePorts) {
     Report report = f.report();
     String where = f.at("address");
     if (address == null || address.isEmpty()) {
