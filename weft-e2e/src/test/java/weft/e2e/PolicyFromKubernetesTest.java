@@ -123,7 +123,7 @@ class PolicyFromKubernetesTest {
 
     // The caller's SPIFFE id at the server means mTLS, which only the PeerAuthentication asks for
     // (the pod has no tlsMode label): the API server's security config is in force.
-    await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
         .until(() -> IdentityAndTrustTest.call(frontend).equals("spiffe://cluster.local/ns/default/sa/frontend"));
 
     create("AuthorizationPolicy", "authorizationpolicies", """
@@ -137,11 +137,11 @@ class PolicyFromKubernetesTest {
           - from:
             - source: {principals: ["cluster.local/ns/default/sa/frontend"]}
         """);
-    await().atMost(Duration.ofSeconds(30)).until(() -> outcome(frontend) == Status.Code.PERMISSION_DENIED);
+    await().atMost(Duration.ofSeconds(60)).until(() -> outcome(frontend) == Status.Code.PERMISSION_DENIED);
     assertThat(cp.registry().current().config().authorizationPolicies()).hasSize(1);
 
     cluster.client.genericKubernetesResources(security("AuthorizationPolicy", "authorizationpolicies"))
         .inNamespace("default").withName("deny-frontend").delete();
-    await().atMost(Duration.ofSeconds(30)).until(() -> outcome(frontend) == Status.Code.OK);
+    await().atMost(Duration.ofSeconds(60)).until(() -> outcome(frontend) == Status.Code.OK);
   }
 }
