@@ -16,8 +16,16 @@ public record WorkloadEndpoint(String address, int servicePort, int port, Map<St
   /** Mirrors Envoy's health statuses that a control plane may send. */
   public enum Health { HEALTHY, UNHEALTHY, DRAINING }
 
+  /** Istio's prefix for an endpoint that is a Unix domain socket (ServiceEntry and WorkloadEntry accept them). */
+  public static final String UNIX_PREFIX = "unix://";
+
   public WorkloadEndpoint {
     labels = Map.copyOf(labels);
+  }
+
+  /** The socket path of a {@code unix://} endpoint (e.g. {@code /var/run/app.sock}, or {@code @name}), else null. */
+  public String unixSocketPath() {
+    return address.startsWith(UNIX_PREFIX) ? address.substring(UNIX_PREFIX.length()) : null;
   }
 
   @Override

@@ -44,7 +44,8 @@ final class TestMesh implements AutoCloseable {
   void apply(String cluster, String yaml, boolean initial) {
     registry.addCluster(new ClusterSettings(cluster, "", "istio-system"), cluster.equals("cluster1"));
     ParsedFile parsed = ResourceParser.parse("test.yaml", yaml);
-    if (parsed.problems().stream().anyMatch(p -> p.severity() == weft.model.ConfigProblem.Severity.ERROR)) {
+    if (parsed.problems().stream().anyMatch(p -> p.severity() == weft.model.ConfigProblem.Severity.ERROR
+        && parsed.resources().stream().noneMatch(r -> r.id().equals(p.resource())))) {
       throw new AssertionError("bad test YAML: " + parsed.problems());
     }
     Map<ResourceId, Resource> changes = new HashMap<>();

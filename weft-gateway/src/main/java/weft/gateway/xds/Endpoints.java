@@ -30,6 +30,9 @@ final class Endpoints {
           throw new InvalidResourceException("cluster " + cla.getClusterName()
               + " has an lb_endpoint without an endpoint (named endpoints are not supported)");
         }
+        // A Unix socket (Istio's unix:// endpoints) is on some workload's host, never reachable from
+        // here: skipped, so the rest of the cluster keeps serving.
+        if (e.getEndpoint().getAddress().hasPipe()) continue;
         SocketAddress a = e.getEndpoint().getAddress().getSocketAddress();
         if (a.getAddress().isEmpty() || a.getPortValue() == 0) {
           throw new InvalidResourceException("cluster " + cla.getClusterName()

@@ -129,7 +129,7 @@ final class AuthorizationPolicyParser {
   // ---- where the policy applies ----
 
   /** {@code targetRefs} and the older {@code targetRef}, as Kind/name; at most one of them and selector. */
-  private static List<String> targetRefs(Fields spec, boolean selectorSet) {
+  static List<String> targetRefs(Fields spec, boolean selectorSet) {
     Report report = spec.report();
     List<String> refs = new ArrayList<>();
     boolean singleSet = spec.has("targetRef");

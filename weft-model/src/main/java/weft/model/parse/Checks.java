@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * checked textually: nothing here ever resolves a name.
  */
 final class Checks {
-  private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final Pattern DNS_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   private static final Pattern WILDCARD_LABEL = Pattern.compile("\\*|(\\*|\\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
   private static final Pattern IPV4 =
@@ -30,7 +31,17 @@ final class Checks {
   private Checks() {}
 
   static boolean isDnsLabel(String s) {
-    return s != null && s.length() <= 63 && DNS_LABEL.matcher(s).matches();
+    return weft.model.Names.isDnsLabel(s);
+  }
+
+  /** A DNS-1123 subdomain, Kubernetes' rule for most object names: dot-separated labels, at most 253 characters. */
+  static boolean isDnsSubdomain(String s) {
+    return s != null && s.length() <= 253 && DNS_SUBDOMAIN.matcher(s).matches();
+  }
+
+  /** User text quoted for a message, escaped and cut ({@link weft.model.Names#quote}). */
+  static String quote(String s) {
+    return weft.model.Names.quote(s);
   }
 
   static String dnsLabel(String s, String what) {
@@ -84,7 +95,12 @@ final class Checks {
     return s != null && (IPV4.matcher(s).matches() || isIpv6(s));
   }
 
-  private static boolean isIpv6(String s) {
+  static boolean isIpv4(String s) {
+    return s != null && IPV4.matcher(s).matches();
+  }
+
+  static boolean isIpv6(String s) {
+    if (s == null) return false;
     // The character check keeps InetAddress from ever treating the text as a host name to look up.
     // InetAddress parses a literal without a lookup when it starts with a hex digit or ':' and has a ':'.
     if (s.indexOf(':') < 0 || !IPV6_CHARS.matcher(s).matches() || s.charAt(0) == '.') return false;

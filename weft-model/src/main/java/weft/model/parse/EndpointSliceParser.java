@@ -56,12 +56,18 @@ final class EndpointSliceParser {
       e.report().error(e.at("addresses"), e.at("addresses") + " is empty; an endpoint needs at least one address");
     }
     if ("IPv4".equals(addressType) || "IPv6".equals(addressType)) {
+      boolean v4 = "IPv4".equals(addressType);
       for (int i = 0; i < addresses.size(); i++) {
-        if (!Checks.isIp(addresses.get(i))) {
-          String where = e.at("addresses") + "[" + i + "]";
-          e.report().error(where, where + " \"" + addresses.get(i) + "\" is not an IP address, but addressType is "
-              + addressType);
-        }
+        String a = addresses.get(i);
+        String where = e.at("addresses") + "[" + i + "]";
+        // Kubernetes keeps each family in its own slices; a mixed slice is a broken producer.
+        if (v4 ? Checks.isIpv4(a) : Checks.isIpv6(a)) continue;
+        String other = v4 ? "IPv6" : "IPv4";
+        String what = (v4 ? Checks.isIpv6(a) : Checks.isIpv4(a)) ? "an " + other + " address"
+            : "not an IP address";
+        e.report().error(where, where + " " + Checks.quote(a) + " is " + what + ", but addressType is " + addressType
+            + "; put " + (what.startsWith("an") ? other + " addresses in a slice with addressType " + other
+            : "only " + addressType + " addresses in this slice"));
       }
     }
     Fields conditions = e.object("conditions");

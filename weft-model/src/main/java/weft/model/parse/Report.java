@@ -30,6 +30,15 @@ final class Report {
     sink.add(ConfigProblem.error(file, resource, field, message));
   }
 
+  /**
+   * An error-level problem in a resource that is still accepted: Istio accepts it, so rejecting it
+   * would break the "valid Istio YAML is accepted" rule, but Weft cannot serve all it asks for and
+   * serves less instead (fails closed). It is an error because traffic fails until someone acts.
+   */
+  void failClosed(String field, String message) {
+    sink.add(ConfigProblem.error(file, resource, field, message));
+  }
+
   void warn(String field, String message) {
     sink.add(ConfigProblem.warning(file, resource, field, message));
   }

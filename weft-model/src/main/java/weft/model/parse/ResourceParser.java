@@ -41,7 +41,9 @@ public final class ResourceParser {
       kind(ISTIO_GROUP, "Sidecar", ISTIO_VERSIONS, true, true, SidecarParser::parse),
       kind(ISTIO_GROUP, "Gateway", ISTIO_VERSIONS, true, true, GatewayParser::parse),
       kind(SECURITY_GROUP, "PeerAuthentication", SECURITY_VERSIONS, true, true, PeerAuthenticationParser::parse),
-      kind(SECURITY_GROUP, "AuthorizationPolicy", SECURITY_VERSIONS, true, true, AuthorizationPolicyParser::parse));
+      kind(SECURITY_GROUP, "AuthorizationPolicy", SECURITY_VERSIONS, true, true, AuthorizationPolicyParser::parse),
+      kind(SECURITY_GROUP, "RequestAuthentication", SECURITY_VERSIONS, true, true,
+          RequestAuthenticationParser::parse));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {
@@ -162,6 +164,7 @@ public final class ResourceParser {
             ? nsNode.textValue() : "default";
       }
       ResourceId id = new ResourceId(kind, namespace, nameNode.textValue());
+      if (refusedName(id, handler.namespaced() && nsNode != null && nsNode.isTextual(), fileReport)) return;
       Report report = fileReport.forResource(id);
       if (nsNode != null && !nsNode.isNull() && !nsNode.isTextual()) {
         report.error("metadata.namespace", "metadata.namespace must be a string, got " + Fields.describe(nsNode));
@@ -184,6 +187,38 @@ public final class ResourceParser {
       }
       if (!report.hasErrors() && resource != null) resources.add(resource);
     }
+  }
+
+  /**
+   * Kubernetes' name rules, which its API server enforces and Istio relies on: a namespace is a
+   * DNS-1123 label; a Namespace's and a Service's name too (a Service name becomes a DNS label of its
+   * host); every other name a DNS-1123 subdomain. A name is the resource's identity, so a bad one
+   * is refused before anything else is read, reported under an escaped id (the raw one could carry
+   * escape codes or newlines into logs and terminals). True when refused.
+   */
+  private static boolean refusedName(ResourceId id, boolean namespaceWritten, Report fileReport) {
+    boolean labelName = id.kind().equals("Service") || id.kind().equals("Namespace");
+    boolean nameOk = labelName ? Checks.isDnsLabel(id.name()) : Checks.isDnsSubdomain(id.name());
+    boolean namespaceOk = !namespaceWritten || Checks.isDnsLabel(id.namespace());
+    if (nameOk && namespaceOk) return false;
+    Report report = fileReport.forResource(new ResourceId(id.kind(), printable(id.namespace()), printable(id.name())));
+    if (!namespaceOk) {
+      report.error("metadata.namespace", "metadata.namespace " + Checks.quote(id.namespace()) + " is not a valid "
+          + "namespace name: a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending "
+          + "with a letter or digit); fix the namespace");
+    }
+    if (!nameOk) {
+      report.error("metadata.name", "metadata.name " + Checks.quote(id.name()) + " is not a valid " + id.kind()
+          + " name: " + (labelName ? "a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting "
+          + "and ending with a letter or digit)" : "a DNS-1123 subdomain (at most 253 lower-case letters, digits, "
+          + "'-' and '.', each part starting and ending with a letter or digit)") + "; rename the resource");
+    }
+    return true;
+  }
+
+  private static String printable(String s) {
+    String quoted = Checks.quote(s);
+    return quoted.substring(1, quoted.length() - 1);
   }
 
   private static boolean known(String kind) {

@@ -176,6 +176,14 @@ final class TrafficPolicyParser {
       t.report().error(t.path(), "tls mode MUTUAL needs clientCertificate and privateKey (or credentialName); add "
           + "them or use ISTIO_MUTUAL");
     }
+    if ("SIMPLE".equals(mode) || "MUTUAL".equals(mode)) {
+      // Never plaintext in place of TLS: the generators leave these clusters out of every proxy's
+      // config, so calls fail (Envoy 503, gRPC UNAVAILABLE) instead of going out unencrypted.
+      t.report().failClosed(t.at("mode"), t.at("mode") + " " + mode + " (TLS origination to a server outside the "
+          + "mesh) is not implemented by Weft yet, so the clusters it applies to are left out of every proxy's "
+          + "config and calls to them fail rather than go out in plaintext; use ISTIO_MUTUAL for mesh workloads, "
+          + "let the application originate TLS with mode DISABLE, or remove the tls setting");
+    }
     t.notImplemented("clientCertificate", "privateKey", "caCertificates", "credentialName", "insecureSkipVerify",
         "caCrl");
     t.rejectUnknown("ClientTLSSettings");

@@ -47,13 +47,13 @@ final class WorkloadEntryParser {
     Integer weight = f.int32("weight", 0, Integer.MAX_VALUE, "use a positive weight, or leave it out");
     String serviceAccount = f.string("serviceAccount");
     f.rejectUnknown("WorkloadEntry");
-    checkAddress(f, address, network, allowHostname, ports.isEmpty());
+    checkAddress(f, address, network, allowHostname, ports.isEmpty(), servicePorts);
     return new WorkloadEntry.Spec(address == null || address.isEmpty() ? null : address, ports, labels, network,
         locality, weight == null ? 0 : weight, serviceAccount);
   }
 
   private static void checkAddress(Fields f, String address, String network, boolean allowHostname,
-      boolean noPorts) {
+      boolean noPorts, Set<String> servicePorts) {
     Report report = f.report();
     String where = f.at("address");
     if (address == null || address.isEmpty()) {
@@ -70,6 +70,11 @@ final class WorkloadEntryParser {
         report.error(where, where + " \"" + address + "\" must name an absolute socket path, e.g. unix:///var/run/app.sock");
       }
       if (!noPorts) report.error(f.at("ports"), "a unix socket endpoint must not list ports; remove ports");
+      if (servicePorts != null && servicePorts.size() != 1) {
+        // Istio's rule: a socket has no port, so the entry's one port is the only one it can serve.
+        report.error(where, where + " is a unix socket, which needs exactly one port in the ServiceEntry (it has "
+            + servicePorts.size() + "); split the entry or keep one port");
+      }
       return;
     }
     if (Checks.isIp(address)) return;

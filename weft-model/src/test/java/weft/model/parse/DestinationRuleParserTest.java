@@ -171,7 +171,7 @@ class DestinationRuleParserTest {
           trafficPolicy:
             proxyProtocol: {version: V2}
             tls:
-              mode: SIMPLE
+              mode: DISABLE
               credentialName: client-secret
         """);
     assertThat(errors(f)).isEmpty();

@@ -74,7 +74,7 @@ class MutationTest {
             tcp: {maxConnections: 1, connectTimeout: 1s}
             http: {http1MaxPendingRequests: 1, http2MaxRequests: 1, maxRequestsPerConnection: 1, maxRetries: 1}
           outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 1s, maxEjectionPercent: 1}
-          tls: {mode: SIMPLE, sni: a, subjectAltNames: [a]}
+          tls: {mode: ISTIO_MUTUAL, sni: a, subjectAltNames: [a]}
           portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: RANDOM}}]
         subsets:
         - name: v1

@@ -33,8 +33,8 @@ import weft.registry.kube.StateStore.Stored;
 
 /**
  * One cluster's Kubernetes API state, kept in the registry by fabric8 informers: Services,
- * EndpointSlices, Pods, Nodes and Namespaces, plus Istio's networking config when the cluster is the
- * control plane's config cluster. The caller adds the cluster to the registry first.
+ * EndpointSlices, Pods, Nodes and Namespaces, plus Istio's networking and security config when the
+ * cluster is the control plane's config cluster. The caller adds the cluster to the registry first.
  *
  * <p>A connection is an <em>attempt</em>: a set of informers that list everything, then watch. When
  * an attempt has listed, its listing replaces the cluster's whole state in the registry
@@ -92,7 +92,8 @@ public final class KubeClusterSource implements AutoCloseable {
 
   /**
    * @param configCluster also read Istio config (ServiceEntry, WorkloadEntry, DestinationRule,
-   *     VirtualService, Sidecar, Gateway); only the control plane's own config cluster is
+   *     VirtualService, Sidecar, Gateway, PeerAuthentication, AuthorizationPolicy,
+   *     RequestAuthentication); only the control plane's own config cluster is
    * @param state where this cluster's last known state is kept, or null to keep none
    */
   /** The client this source reads with (the CA checks this cluster's tokens through it). */

@@ -92,7 +92,8 @@ public final class StateStore {
       if (!line.startsWith("{")) continue;
       ParsedFile parsed = ResourceParser.parse(name, line);
       for (ConfigProblem p : parsed.problems()) {
-        if (p.severity() == ConfigProblem.Severity.ERROR) {
+        // An error in a kept resource (a TLS mode served fail-closed) does not leave it out.
+        if (p.severity() == ConfigProblem.Severity.ERROR && parsed.resources().isEmpty()) {
           LOG.log(System.Logger.Level.WARNING, p.describe() + " (left out of the restored state)");
         }
       }

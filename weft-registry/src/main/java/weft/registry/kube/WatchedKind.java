@@ -15,6 +15,7 @@ import weft.model.ResourceId;
  */
 record WatchedKind(String group, String version, String kind, String plural, boolean namespaced, boolean istio) {
   private static final String ISTIO = "networking.istio.io";
+  private static final String SECURITY = "security.istio.io";
 
   /** What every cluster contributes: services, their endpoints, and where workloads run. */
   static final List<WatchedKind> CLUSTER = List.of(
@@ -31,7 +32,11 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(ISTIO, "v1", "DestinationRule", "destinationrules", true, true),
       new WatchedKind(ISTIO, "v1", "VirtualService", "virtualservices", true, true),
       new WatchedKind(ISTIO, "v1", "Sidecar", "sidecars", true, true),
-      new WatchedKind(ISTIO, "v1", "Gateway", "gateways", true, true));
+      new WatchedKind(ISTIO, "v1", "Gateway", "gateways", true, true),
+      new WatchedKind(SECURITY, "v1", "PeerAuthentication", "peerauthentications", true, true),
+      new WatchedKind(SECURITY, "v1", "AuthorizationPolicy", "authorizationpolicies", true, true),
+      // Kept but not enforced yet (the parser warns); watched now so that nothing is silently unread.
+      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true));
 
   static List<WatchedKind> forCluster(boolean configCluster) {
     if (!configCluster) return CLUSTER;

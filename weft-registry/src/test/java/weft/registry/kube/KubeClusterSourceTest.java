@@ -131,6 +131,38 @@ class KubeClusterSourceTest {
   }
 
   @Test
+  void securityPoliciesFromTheConfigClusterAppearAndRequestAuthenticationIsKeptWithAWarning() throws Exception {
+    start(true);
+    cluster.apply("""
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: istio-system}
+        spec: {mtls: {mode: STRICT}}
+        """);
+    cluster.apply("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: deny-all, namespace: default}
+        spec: {}
+        """);
+    cluster.apply("""
+        apiVersion: security.istio.io/v1
+        kind: RequestAuthentication
+        metadata: {name: jwt, namespace: default}
+        spec:
+          jwtRules: [{issuer: "https://accounts.example.com"}]
+        """);
+    await().atMost(WAIT).until(() -> snapshot().config().peerAuthentications().size() == 1
+        && snapshot().config().authorizationPolicies().size() == 1);
+    assertThat(snapshot().config().peerAuthentications().get(0).mode()).isEqualTo("STRICT");
+    await().atMost(WAIT).until(() -> snapshot().problems().stream().anyMatch(p ->
+        p.resource() != null && p.resource().kind().equals("RequestAuthentication")
+            && p.severity() == weft.model.ConfigProblem.Severity.WARNING && p.message().contains("not enforced")));
+    cluster.delete("security.istio.io/v1", "AuthorizationPolicy", "default", "deny-all");
+    await().atMost(WAIT).until(() -> snapshot().config().authorizationPolicies().isEmpty());
+  }
+
+  @Test
   void remoteClusterIstioConfigIsNotRead() throws Exception {
     cluster.apply(virtualService("reviews", 100));
     cluster.apply(MockCluster.service("web", 9080));

@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.core.v3.Pipe;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
@@ -141,10 +142,17 @@ public final class Assignments {
     boolean proxyless = rule == NetworkRule.OWN_NETWORK_ONLY;
     List<WorkloadEndpoint> selected = new ArrayList<>();
     int otherNetwork = 0;
+    int unixSockets = 0;
     for (WorkloadEndpoint e : service.endpoints()) {
       if (e.servicePort() != cn.port()) continue;
       if (onlyCluster != null && !onlyCluster.equals(e.clusterId())) continue;
       if (!cn.subset().isEmpty() && (subset == null || !Labels.matches(subset.labels(), e.labels()))) continue;
+      if (proxyless && e.unixSocketPath() != null) {
+        // grpc-java's EDS takes socket addresses only: a pipe address would make it reject the
+        // whole assignment, so the socket is left out and the rest of the service still serves.
+        unixSockets++;
+        continue;
+      }
       if (ownNetworkOnly && !network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
         otherNetwork++;
         continue;
@@ -180,6 +188,10 @@ public final class Assignments {
           + (proxyless ? "without mTLS a proxyless client reaches only its own network"
               : "an east-west gateway forwards only to its own network"));
     }
+    if (unixSockets > 0) {
+      notes.add(unixSockets + " unix:// endpoint(s) left out: a proxyless gRPC client takes only IP addresses; "
+          + "Envoy proxies get them as pipe addresses");
+    }
     String dropped = notes.isEmpty() ? null : String.join("; ", notes);
     return new EndpointCache.Generated(Any.pack(cla.build()), dropped);
   }
@@ -192,9 +204,13 @@ public final class Assignments {
           "envoy.transport_socket_match", com.google.protobuf.Struct.newBuilder().putFields("tlsMode",
               com.google.protobuf.Value.newBuilder().setStringValue("istio").build()).build()));
     }
+    String pipe = e.unixSocketPath();
+    Address address = pipe != null
+        ? Address.newBuilder().setPipe(Pipe.newBuilder().setPath(pipe)).build()
+        : Address.newBuilder().setSocketAddress(SocketAddress.newBuilder().setAddress(e.address())
+            .setPortValue(e.port())).build();
     return b
-        .setEndpoint(Endpoint.newBuilder().setAddress(Address.newBuilder().setSocketAddress(
-            SocketAddress.newBuilder().setAddress(e.address()).setPortValue(e.port()))))
+        .setEndpoint(Endpoint.newBuilder().setAddress(address))
         .setHealthStatus(switch (e.health()) {
           case HEALTHY -> HealthStatus.HEALTHY;
           case UNHEALTHY -> HealthStatus.UNHEALTHY;

@@ -69,6 +69,12 @@ final class OutboundClusters {
     MeshService s = sv.service();
     String subsetName = subset == null ? "" : subset.name();
     String name = ClusterName.outbound(port.number(), subsetName, s.hostname()).toString();
+    // A passthrough cluster carries the client's own TLS, whatever the DestinationRule asks for.
+    String refusal = mtlsAllowed ? UpstreamTls.refusal(view, dr, port.number(), subsetName) : null;
+    if (refusal != null) {
+      view.drop(name, refusal);
+      return null;
+    }
     DestinationRule.LoadBalancer lb = TrafficPolicies.pick(dr, port.number(), subsetName,
         DestinationRule.TrafficPolicy::loadBalancer);
     // loadBalancer PASSTHROUGH turns any cluster into an original-destination one (Istio's applyLoadBalancer).
@@ -118,6 +124,14 @@ final class OutboundClusters {
     if (endpoints.isEmpty() && sv.endpoints().isEmpty() && subset == null && !s.hostname().startsWith("*")) {
       endpoints.add(new WorkloadEndpoint(s.hostname(), port.number(), port.number(), Map.of(), "", "",
           Locality.UNKNOWN, "", WorkloadEndpoint.Health.HEALTHY, 0, ""));
+    }
+    int sockets = endpoints.size();
+    // Envoy resolves every host of a DNS cluster; a pipe address there would make it reject the cluster.
+    endpoints.removeIf(e -> e.unixSocketPath() != null);
+    sockets -= endpoints.size();
+    if (sockets > 0) {
+      view.drop(name, sockets + " unix:// endpoint(s) left out: a " + type + " cluster takes host names and IP "
+          + "addresses only; use resolution STATIC for unix sockets");
     }
     if (endpoints.isEmpty()) {
       view.drop(name, type + " cluster without endpoints left out");

@@ -45,6 +45,11 @@ public final class GrpcClusters {
       view.drop(name, "no DestinationRule for " + cn.host() + " defines subset " + cn.subset());
       return null;
     }
+    String refusal = UpstreamTls.refusal(view, dr, cn.port(), cn.subset());
+    if (refusal != null) {
+      view.drop(name, refusal);
+      return null;
+    }
     Cluster.Builder c = Cluster.newBuilder()
         .setName(name)
         .setType(Cluster.DiscoveryType.EDS)

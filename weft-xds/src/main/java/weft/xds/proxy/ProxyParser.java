@@ -5,6 +5,7 @@ import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import java.util.Map;
 import java.util.TreeMap;
+import weft.model.Names;
 import weft.registry.Locality;
 
 /**
@@ -46,6 +47,12 @@ public final class ProxyParser {
     }
     if (namespace.isEmpty()) {
       throw new InvalidNodeException("node '" + id + "' names no namespace: set metadata NAMESPACE or use POD.NS in the id");
+    }
+    if (!Names.isDnsLabel(namespace)) {
+      // The namespace picks which config the proxy sees and is logged and shown: never take junk.
+      throw new InvalidNodeException("node namespace " + Names.quote(namespace) + " (metadata NAMESPACE, else "
+          + "POD.NAMESPACE in the node id) is not a valid namespace name: a DNS-1123 label of at most 63 lower-case "
+          + "letters, digits and '-'; fix the proxy's bootstrap");
     }
     String clusterId = string(md, "CLUSTER_ID");
     Map<String, String> labels = new TreeMap<>();

@@ -17,8 +17,9 @@ import weft.xds.view.ProxyView;
  * which identities it accepts from the server.
  *
  * <p>The DestinationRule's {@code tls} (subset port-level, subset, rule port-level, rule) decides
- * when set: ISTIO_MUTUAL originates mTLS, DISABLE does not, SIMPLE and MUTUAL are not implemented
- * (recorded; the cluster stays plaintext). Without one, auto mTLS decides as Istio's does, sending
+ * when set: ISTIO_MUTUAL originates mTLS, DISABLE does not, SIMPLE and MUTUAL are not implemented,
+ * and a cluster they apply to is left out of the proxy's config ({@link #refusal}), never sent as
+ * plaintext. Without one, auto mTLS decides as Istio's does, sending
  * mTLS exactly when the servers will take it. Per endpoint (its namespace, labels and target port):
  * STRICT takes only mTLS; DISABLE only plaintext; PERMISSIVE takes mTLS when the workload is in the
  * mesh ({@code security.istio.io/tlsMode: istio}), since an Envoy sidecar accepts both and a
@@ -60,8 +61,8 @@ public final class UpstreamTls {
           return null;
         }
         default -> {
-          view.drop(clusterName, "DestinationRule " + dr.id().namespace() + "/" + dr.id().name() + " tls mode "
-              + tls.mode() + " is not implemented yet; the cluster is plaintext");
+          // Generators never get here: they ask refusal() first and leave such a cluster out. The
+          // other caller (which network's endpoints EDS may hold) is safest assuming no mTLS.
           return null;
         }
       }
@@ -94,6 +95,51 @@ public final class UpstreamTls {
       return null;
     }
     return new Mtls(Identities.of(mesh, s.namespace(), sv.endpoints()), "");
+  }
+
+  /**
+   * Why the cluster {@code outbound|port|subset|…} must be left out for this proxy rather than sent
+   * without the TLS its DestinationRule asks for, or null when Weft can produce that TLS. Today
+   * neither Envoy nor proxyless clients get SIMPLE or MUTUAL origination from Weft.
+   */
+  public static String refusal(ProxyView view, DestinationRule dr, int port, String subset) {
+    Chosen chosen = chosen(dr, port, subset);
+    if (chosen == null || chosen.tls().mode() == null) return null;
+    String mode = chosen.tls().mode();
+    if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL")) return null;
+    String client = view.proxy().proxyless() ? "proxyless gRPC clients" : "Envoy";
+    return "DestinationRule " + dr.id().namespace() + "/" + dr.id().name() + " sets " + chosen.path() + " " + mode
+        + ", which Weft cannot originate for " + client + " yet; the cluster is left out so calls fail instead of "
+        + "going out in plaintext. Use ISTIO_MUTUAL for mesh workloads, or DISABLE if the application originates TLS";
+  }
+
+  /** A tls setting and the path of its mode field in the DestinationRule. */
+  private record Chosen(DestinationRule.Tls tls, String path) {}
+
+  /** The tls setting that applies, by {@link #tls}'s precedence, with where it is written. */
+  private static Chosen chosen(DestinationRule dr, int port, String subset) {
+    if (dr == null) return null;
+    if (subset != null && !subset.isEmpty()) {
+      for (int i = 0; i < dr.subsets().size(); i++) {
+        DestinationRule.Subset s = dr.subsets().get(i);
+        if (!s.name().equals(subset)) continue;
+        Chosen c = chosen(s.trafficPolicy(), port, "spec.subsets[" + i + "].trafficPolicy");
+        if (c != null) return c;
+        break;
+      }
+    }
+    return chosen(dr.trafficPolicy(), port, "spec.trafficPolicy");
+  }
+
+  private static Chosen chosen(DestinationRule.TrafficPolicy policy, int port, String path) {
+    if (policy == null) return null;
+    List<DestinationRule.TrafficPolicy> ports = policy.portLevelSettings();
+    for (int i = 0; i < ports.size(); i++) {
+      if (ports.get(i).port() == port && ports.get(i).tls() != null) {
+        return new Chosen(ports.get(i).tls(), path + ".portLevelSettings[" + i + "].tls.mode");
+      }
+    }
+    return policy.tls() == null ? null : new Chosen(policy.tls(), path + ".tls.mode");
   }
 
   /** Istio's precedence for the tls component: subset port-level, subset, rule port-level, rule. */

@@ -12,12 +12,14 @@ import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateProvid
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
+import weft.xds.grpcgen.GrpcClusters;
 import weft.xds.view.ProxyView;
 
 /** PeerAuthentication and DestinationRule in, the proxyless server listener's and client cluster's TLS out. */
@@ -216,11 +218,15 @@ class ProxylessMtlsTest {
   }
 
   @Test
-  void simpleAndMutualAreRecordedAsNotImplemented() {
-    try (SecureMesh mesh = new SecureMesh(SecureMesh.greeter(PLAIN, PLAIN) + rule("{mode: SIMPLE}"))) {
-      ProxyView client = mesh.client();
-      assertThat(SecureMesh.clientTls(SecureMesh.cluster(client, CLUSTER))).isNull();
-      assertThat(client.dropped().get(CLUSTER)).contains("tls mode SIMPLE is not implemented");
+  void simpleAndMutualLeaveTheClusterOutInsteadOfSendingItPlaintext() {
+    for (String mode : List.of("SIMPLE", "MUTUAL")) {
+      String tls = mode.equals("MUTUAL") ? "{mode: MUTUAL, credentialName: client-cert}" : "{mode: SIMPLE}";
+      try (SecureMesh mesh = new SecureMesh(SecureMesh.greeter(PLAIN, PLAIN) + rule(tls))) {
+        ProxyView client = mesh.client();
+        assertThat(GrpcClusters.generate(client, CLUSTER)).as(mode).isNull();
+        assertThat(client.dropped().get(CLUSTER)).contains("spec.trafficPolicy.tls.mode " + mode)
+            .contains("cannot originate").contains("ISTIO_MUTUAL");
+      }
     }
   }
 

@@ -1,0 +1,190 @@
+package weft.model.parse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static weft.model.parse.Yamls.errors;
+import static weft.model.parse.Yamls.ids;
+import static weft.model.parse.Yamls.parse;
+import static weft.model.parse.Yamls.warnings;
+
+import org.junit.jupiter.api.Test;
+import weft.model.ConfigProblem;
+import weft.model.RequestAuthentication;
+import weft.model.ResourceId;
+
+/** Names, namespaces and endpoint addresses are refused alone with the field named; fail-closed TLS is an error. */
+class NamesAddressesAndTlsTest {
+  static final String GOOD = """
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: VirtualService
+      metadata: {name: good.one, namespace: default}
+      spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
+      """;
+
+  @Test
+  void aNamespaceWithEscapeCodesIsRefusedAloneEscapedAndNamed() {
+    ParsedFile f = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: vs, namespace: "prod\\e[31m\\nFAKE LOG LINE"}
+        spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}
+        """ + GOOD);
+    assertThat(ids(f)).containsExactly(new ResourceId("VirtualService", "default", "good.one"));
+    ConfigProblem p = errors(f).get(0);
+    assertThat(errors(f)).hasSize(1);
+    assertThat(p.field()).isEqualTo("metadata.namespace");
+    assertThat(p.describe()).doesNotContain("\n").doesNotContain("\u001b").contains("\\u001b[31m\\u000aFAKE LOG LINE")
+        .contains("DNS-1123 label");
+  }
+
+  @Test
+  void resourceNamesFollowTheirKindsRule() {
+    ParsedFile f = parse("""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: reviews.v1, namespace: default}
+        spec: {ports: [{name: http, port: 9080}]}
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: Bookinfo}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: "reviews_rule", namespace: default}
+        spec: {host: reviews}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: reviews-v1.abc, namespace: default}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: reviews, namespace: default}
+        spec: {ports: [{name: http, port: 9080}]}
+        """ + GOOD);
+    assertThat(ids(f)).containsExactly(new ResourceId("Pod", "default", "reviews-v1.abc"),
+        new ResourceId("Service", "default", "reviews"), new ResourceId("VirtualService", "default", "good.one"));
+    assertThat(errors(f)).extracting(p -> p.resource().kind() + " " + p.field()).containsExactly(
+        "Service metadata.name", "Namespace metadata.name", "DestinationRule metadata.name");
+    assertThat(errors(f).get(0).message()).contains("DNS-1123 label");
+    assertThat(errors(f).get(2).message()).contains("DNS-1123 subdomain");
+  }
+
+  static String slice(String addressType, String address) {
+    return """
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: reviews-1, namespace: default, labels: {kubernetes.io/service-name: reviews}}
+        addressType: %s
+        ports: [{name: http, port: 9080}]
+        endpoints:
+        - addresses: ["10.1.0.1"]
+        - addresses: ["%s"]
+        """.formatted(addressType, address);
+  }
+
+  @Test
+  void anEndpointSliceAddressOfTheOtherFamilyOrNoFamilyIsRefusedWithTheField() {
+    ParsedFile v6InV4 = parse(slice("IPv4", "fd00::1"));
+    assertThat(v6InV4.resources()).isEmpty();
+    assertThat(errors(v6InV4)).singleElement().satisfies(p -> {
+      assertThat(p.field()).isEqualTo("endpoints[1].addresses[0]");
+      assertThat(p.message()).contains("an IPv6 address, but addressType is IPv4");
+    });
+    ParsedFile v4InV6 = parse(slice("IPv6", "10.1.0.2").replace("10.1.0.1", "fd00::2"));
+    assertThat(errors(v4InV6)).singleElement().satisfies(p -> {
+      assertThat(p.field()).isEqualTo("endpoints[1].addresses[0]");
+      assertThat(p.message()).contains("an IPv4 address, but addressType is IPv6");
+    });
+    ParsedFile neither = parse(slice("IPv4", "unix:///var/run/x.sock"));
+    assertThat(errors(neither)).singleElement().satisfies(p -> assertThat(p.message()).contains("not an IP address"));
+    assertThat(parse(slice("IPv4", "10.1.0.2")).problems()).isEmpty();
+  }
+
+  @Test
+  void aUnixSocketEndpointNeedsAServiceEntryWithOnePort() {
+    String entry = """
+        apiVersion: networking.istio.io/v1
+        kind: ServiceEntry
+        metadata: {name: db, namespace: default}
+        spec:
+          hosts: [db.local]
+          ports: [{number: 5432, name: tcp-db, protocol: TCP}%s]
+          resolution: STATIC
+          endpoints: [{address: "unix:///var/run/db.sock"}]
+        """;
+    assertThat(parse(entry.formatted("")).problems()).isEmpty();
+    ParsedFile two = parse(entry.formatted(", {number: 5433, name: tcp-other, protocol: TCP}"));
+    assertThat(two.resources()).isEmpty();
+    assertThat(errors(two)).singleElement().satisfies(p -> {
+      assertThat(p.field()).isEqualTo("spec.endpoints[0].address");
+      assertThat(p.message()).contains("exactly one port");
+    });
+  }
+
+  @Test
+  void simpleOrMutualTlsIsAnErrorThatKeepsTheRuleSoItsClustersFailClosed() {
+    ParsedFile f = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: external, namespace: default}
+        spec:
+          host: api.example.com
+          trafficPolicy:
+            portLevelSettings:
+            - port: {number: 443}
+              tls: {mode: SIMPLE}
+          subsets:
+          - name: v1
+            labels: {version: v1}
+            trafficPolicy:
+              tls: {mode: MUTUAL, credentialName: client-cert}
+        """);
+    assertThat(ids(f)).containsExactly(new ResourceId("DestinationRule", "default", "external"));
+    assertThat(errors(f)).extracting(ConfigProblem::field).containsExactly(
+        "spec.trafficPolicy.portLevelSettings[0].tls.mode", "spec.subsets[0].trafficPolicy.tls.mode");
+    assertThat(errors(f).get(0).message()).contains("not implemented by Weft yet").contains("rather than go out in "
+        + "plaintext").contains("ISTIO_MUTUAL");
+  }
+
+  @Test
+  void requestAuthenticationIsKeptWithAWarningThatItIsNotEnforced() {
+    ParsedFile f = parse("""
+        apiVersion: security.istio.io/v1
+        kind: RequestAuthentication
+        metadata: {name: jwt, namespace: default}
+        spec:
+          selector: {matchLabels: {app: reviews}}
+          jwtRules:
+          - issuer: https://accounts.example.com
+            jwksUri: https://accounts.example.com/.well-known/jwks.json
+            audiences: [reviews]
+            fromHeaders: [{name: x-jwt, prefix: "Bearer "}]
+            forwardOriginalToken: true
+            outputClaimToHeaders: [{header: x-sub, claim: sub}]
+            timeout: 5s
+        """);
+    assertThat(errors(f)).isEmpty();
+    assertThat(f.resources()).singleElement().isEqualTo(new RequestAuthentication(
+        new ResourceId("RequestAuthentication", "default", "jwt"), java.util.Map.of("app", "reviews"),
+        java.util.List.of(), java.util.List.of("https://accounts.example.com")));
+    assertThat(warnings(f)).singleElement().satisfies(p -> assertThat(p.message()).contains("not enforced by Weft"));
+  }
+
+  @Test
+  void requestAuthenticationBreakingTheSchemaIsRefusedWithTheField() {
+    ParsedFile f = parse("""
+        apiVersion: security.istio.io/v1
+        kind: RequestAuthentication
+        metadata: {name: jwt, namespace: default}
+        spec:
+          jwtRules:
+          - jwksUri: "file:///etc/passwd"
+            issuerr: typo
+        """);
+    assertThat(f.resources()).isEmpty();
+    assertThat(errors(f)).extracting(ConfigProblem::field).containsExactlyInAnyOrder("spec.jwtRules[0].issuer",
+        "spec.jwtRules[0].jwksUri", "spec.jwtRules[0].issuerr");
+  }
+}
