@@ -137,7 +137,11 @@ final class KubeconfigReader {
 
   private static Kubeconfig readTree(Object root, String requested) throws Refused {
     Map<String, Object> top = mapping(root, "");
-    checkFields(top, "", TOP_FIELDS, Map.of(), "top-level");
+    // Top-level keys other than these are never read (client-go ignores them too); anything they
+    // hold that an alias brings into users or clusters is checked there.
+    Map<String, Object> known = new LinkedHashMap<>(top);
+    known.keySet().retainAll(TOP_FIELDS.keySet());
+    checkFields(known, "", TOP_FIELDS, Map.of(), "top-level");
     Map<String, Map<String, Object>> clusters = entries(top, "clusters", "cluster", CLUSTER_FIELDS,
         REFUSED_CLUSTER_FIELDS);
     Map<String, Map<String, Object>> users = entries(top, "users", "user", USER_FIELDS, REFUSED_USER_FIELDS);
