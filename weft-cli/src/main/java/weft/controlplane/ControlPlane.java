@@ -18,13 +18,14 @@ import weft.registry.ClusterSettings;
 import weft.registry.MeshSnapshot;
 import weft.registry.Registry;
 import weft.registry.file.FileClusterSource;
+import weft.model.ClusterIds;
+import weft.registry.kube.InvalidKubeconfigException;
 import weft.registry.kube.KubeClusterSource;
+import weft.registry.kube.KubeConfigs;
 import weft.registry.kube.RemoteSecretController;
 import weft.registry.kube.StateStore;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import java.nio.file.Files;
 import java.time.Clock;
 import weft.security.SpiffeId;
 import weft.security.auth.Authenticator;
@@ -74,6 +75,7 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   private void startAll() throws IOException {
+    checkClusterIds();
     if (options.meshConfig() != null) {
       MeshFileSource<?> src = new MeshFileSource<>(options.meshConfig(), MeshConfigParser::parseMeshConfig,
           registry::setMeshConfig, registry);
@@ -94,8 +96,16 @@ public final class ControlPlane implements AutoCloseable {
       files.start();
       closeables.add(files);
     } else if (options.kubeconfig() != null) {
-      configCluster = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(null,
-          Files.readString(options.kubeconfig()), options.kubeconfig().toString())).build();
+      KubeConfigs.Checked kubeconfig;
+      try {
+        // The same strict reader as remote secrets: no exec, no files, nothing from the environment.
+        kubeconfig = KubeConfigs.readFile(options.kubeconfig(), options.clusterId(), null);
+      } catch (InvalidKubeconfigException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+      kubeconfig.warnings().forEach((field, message) -> LOG.log(System.Logger.Level.WARNING, "--kubeconfig "
+          + options.kubeconfig() + ": field " + field + ": " + message));
+      configCluster = new KubernetesClientBuilder().withConfig(kubeconfig.config()).build();
       closeables.add(configCluster);
       StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
       KubeClusterSource local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
@@ -148,6 +158,20 @@ public final class ControlPlane implements AutoCloseable {
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
         + " services)");
+  }
+
+  /** Every cluster id this control plane is given follows {@link ClusterIds}; one clear line if not. */
+  private void checkClusterIds() {
+    String problem = ClusterIds.problem(options.clusterId());
+    if (problem != null) {
+      throw new IllegalArgumentException("--cluster-id: " + problem);
+    }
+    for (String id : options.remoteConfigDirs().keySet()) {
+      problem = ClusterIds.problem(id);
+      if (problem != null) {
+        throw new IllegalArgumentException("--remote-config-dir " + ClusterIds.quote(id) + "=...: " + problem);
+      }
+    }
   }
 
   /**

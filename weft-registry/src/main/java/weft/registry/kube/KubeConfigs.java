@@ -1,129 +1,130 @@
 package weft.registry.kube;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.client.Config;
-import java.util.Iterator;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * Turns the kubeconfig in a remote secret into a client {@link Config}, refusing anything that
- * would make the control plane read its own files or run a command.
+ * The one way Weft turns a kubeconfig into a fabric8 client {@link Config}: remote secrets, the
+ * secrets folder and {@code --kubeconfig} all come through here.
  *
- * <p>A remote secret comes from whoever may write Secrets in the system namespace (or drop a file in
- * the secrets folder). A kubeconfig with {@code exec}, an {@code auth-provider}, a {@code tokenFile}
- * or a certificate given as a file path would let that person run programs on, or read files from,
- * the control plane's host (Istio restricts these fields for the same reason). Only inline credentials are
- * allowed: {@code token}, {@code client-certificate-data}, {@code client-key-data},
- * {@code certificate-authority-data}, basic auth. Every user and cluster entry is checked, not only
- * the ones the current context names, and a field Weft does not know is refused too: a new
- * kubeconfig feature must be looked at before it is trusted.
+ * <p>A kubeconfig is read by {@link KubeconfigReader} (strict, whitelisted fields only) and the
+ * client is built from those fields on {@code new ConfigBuilder(Config.empty())} with
+ * auto-configuration off. fabric8 never sees the text: {@code Config.fromKubeconfig} would run
+ * {@code exec} plugins and read files while parsing, and auto-configuration reads
+ * {@code ~/.kube/config}, {@code KUBECONFIG}, {@code kubernetes.*} system properties and the
+ * pod's service-account token. In fabric8 7.5.2, {@code Config.empty()} carries
+ * {@code autoConfigure=false} and {@code ConfigBuilder.build()} runs auto-configuration only when
+ * that flag is true (or unset and not disabled by property), so setting it false explicitly keeps
+ * the environment out even if the copy from {@code empty()} ever changed; a {@code Config} without
+ * a file and with auto-configuration off also refreshes to itself on a 401, reading nothing.
  */
 public final class KubeConfigs {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  /**
+   * The largest kubeconfig or Secret read: Kubernetes' own limit for a Secret's data (1 MiB), so
+   * nothing a real API server would store is refused, and nothing bigger is parsed.
+   */
+  public static final int MAX_BYTES = 1024 * 1024;
 
-  /** Fields that read local files or run commands, with what to do instead. */
-  private static final Map<String, String> REFUSED_USER_FIELDS = Map.of(
-      "exec", "runs a command on the control plane's host; put an inline token or client-certificate-data and "
-          + "client-key-data in the secret instead",
-      "auth-provider", "runs a cloud credential helper on the control plane's host; put an inline token in the "
-          + "secret instead",
-      "tokenFile", "reads a file on the control plane's host; put the token itself in the field token",
-      "client-certificate", "reads a file on the control plane's host; put the PEM itself (base64) in "
-          + "client-certificate-data",
-      "client-key", "reads a file on the control plane's host; put the PEM itself (base64) in client-key-data");
-  private static final Map<String, String> REFUSED_CLUSTER_FIELDS = Map.of(
-      "certificate-authority", "reads a file on the control plane's host; put the PEM itself (base64) in "
-          + "certificate-authority-data");
-  private static final Set<String> USER_FIELDS = Set.of("token", "client-certificate-data", "client-key-data",
-      "username", "password", "as", "as-uid", "as-groups", "as-user-extra", "extensions");
-  private static final Set<String> CLUSTER_FIELDS = Set.of("server", "certificate-authority-data",
-      "insecure-skip-tls-verify", "tls-server-name", "proxy-url", "disable-compression", "extensions");
+  /** A client configuration and what was accepted with a warning (field path → message). */
+  public record Checked(Config config, Map<String, String> warnings) {
+    public Checked {
+      warnings = Map.copyOf(warnings);
+    }
+  }
 
   private KubeConfigs() {}
 
   /**
-   * Checks and reads a kubeconfig. {@code secretRef} and {@code clusterId} only name the input in
-   * errors. The result uses the kubeconfig's current context and nothing from the environment.
+   * Checks and reads a remote secret's kubeconfig, using its current context. {@code secretRef} and
+   * {@code clusterId} only name the input in errors.
    */
-  public static Config parse(String secretRef, String clusterId, String kubeconfigYaml)
+  public static Checked parse(String secretRef, String clusterId, String kubeconfigYaml)
       throws InvalidKubeconfigException {
-    JsonNode root;
-    try {
-      root = kubeconfigYaml == null || kubeconfigYaml.isBlank() ? null : YAML.readTree(kubeconfigYaml);
-    } catch (Exception e) {
-      String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-      throw new InvalidKubeconfigException(secretRef, clusterId, "", "is not valid YAML (" + why + ")");
+    if (kubeconfigYaml != null && kubeconfigYaml.length() > MAX_BYTES) {
+      throw new InvalidKubeconfigException(secretRef, clusterId, "", "is " + kubeconfigYaml.length()
+          + " characters long; at most " + MAX_BYTES + " (1 MiB, Kubernetes' limit for a Secret) are read");
     }
-    if (root == null || !root.isObject()) {
-      throw new InvalidKubeconfigException(secretRef, clusterId, "",
-          "is empty or not a mapping; the secret's value must be a whole kubeconfig");
-    }
-    check(secretRef, clusterId, root, "users", "user", REFUSED_USER_FIELDS, USER_FIELDS);
-    check(secretRef, clusterId, root, "clusters", "cluster", REFUSED_CLUSTER_FIELDS, CLUSTER_FIELDS);
-    requireServer(secretRef, clusterId, root);
     try {
-      return Config.fromKubeconfig(kubeconfigYaml);
+      Kubeconfig k = KubeconfigReader.read(kubeconfigYaml, null);
+      return new Checked(config(k), k.warnings());
+    } catch (KubeconfigReader.Refused e) {
+      throw new InvalidKubeconfigException(secretRef, clusterId, e.field, e.problem);
     } catch (RuntimeException e) {
-      throw new InvalidKubeconfigException(secretRef, clusterId, "", "cannot be read (" + e.getMessage() + ")");
+      throw new InvalidKubeconfigException(secretRef, clusterId, "", "cannot be used ("
+          + KubeconfigReader.clean(String.valueOf(e)) + ")");
     }
   }
 
-  private static void check(String secretRef, String clusterId, JsonNode root, String list, String entry,
-      Map<String, String> refused, Set<String> allowed) throws InvalidKubeconfigException {
-    JsonNode items = root.path(list);
-    for (int i = 0; i < items.size(); i++) {
-      JsonNode body = items.get(i).path(entry);
-      String name = items.get(i).path("name").asText("");
-      String where = list + "[" + i + "]." + entry;
-      String named = name.isEmpty() ? "" : " (" + entry + " " + name + ")";
-      for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
-        String field = it.next();
-        if (refused.containsKey(field)) {
-          throw new InvalidKubeconfigException(secretRef, clusterId, where + "." + field,
-              field + named + " " + refused.get(field));
-        }
-        if (!allowed.contains(field)) {
-          throw new InvalidKubeconfigException(secretRef, clusterId, where + "." + field, field + named
-              + " is not allowed in a remote secret; allowed " + entry + " fields are " + sorted(allowed));
-        }
+  /**
+   * Reads a kubeconfig file of the control plane's own cluster ({@code --kubeconfig}) by the same
+   * rules, at most {@link #MAX_BYTES}. {@code context} null means its current context.
+   */
+  public static Checked readFile(Path file, String clusterId, String context) throws InvalidKubeconfigException {
+    String ref = "--kubeconfig " + file;
+    String advice = "; write one with only the control plane's context and everything inline, for example with "
+        + "kubectl config view --minify --flatten --context NAME";
+    if (!Files.isRegularFile(file)) {
+      throw new InvalidKubeconfigException(ref, clusterId, "", Files.exists(file) ? "is not a regular file"
+          : "does not exist");
+    }
+    String text;
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+      if (bytes.length > MAX_BYTES) {
+        throw new InvalidKubeconfigException(ref, clusterId, "", "is larger than " + MAX_BYTES + " bytes (1 MiB)"
+            + advice);
+      }
+      text = new String(bytes, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new InvalidKubeconfigException(ref, clusterId, "", "cannot be read (" + e.getMessage() + ")");
+    }
+    try {
+      Kubeconfig k = KubeconfigReader.read(text, context);
+      return new Checked(config(k), k.warnings());
+    } catch (KubeconfigReader.Refused e) {
+      throw new InvalidKubeconfigException(ref, clusterId, e.field, e.problem + advice);
+    } catch (RuntimeException e) {
+      throw new InvalidKubeconfigException(ref, clusterId, "", "cannot be used ("
+          + KubeconfigReader.clean(String.valueOf(e)) + ")");
+    }
+  }
+
+  /** The client configuration of checked fields, and nothing from the environment. */
+  static Config config(Kubeconfig k) {
+    ConfigBuilder b = new ConfigBuilder(Config.empty())
+        .withAutoConfigure(false)
+        .withMasterUrl(k.server())
+        .withTrustCerts(k.skipTlsVerify())
+        .withDisableHostnameVerification(k.skipTlsVerify())
+        .withCaCertData(k.caData())
+        .withOauthToken(k.token())
+        .withClientCertData(k.clientCertData())
+        .withClientKeyData(k.clientKeyData())
+        .withUsername(k.username())
+        .withPassword(k.password())
+        .withImpersonateUsername(k.impersonateUser());
+    if (k.clientKeyAlgorithm() != null) b.withClientKeyAlgo(k.clientKeyAlgorithm());
+    if (!k.impersonateGroups().isEmpty()) b.withImpersonateGroups(k.impersonateGroups().toArray(String[]::new));
+    if (!k.impersonateExtra().isEmpty()) b.withImpersonateExtras(k.impersonateExtra());
+    if (k.proxyUrl() != null) {
+      URI proxy = URI.create(k.proxyUrl());
+      String withoutUser = proxy.getScheme() + "://" + proxy.getHost() + (proxy.getPort() < 0 ? "" : ":"
+          + proxy.getPort());
+      b.withHttpProxy(withoutUser).withHttpsProxy(withoutUser);
+      if (proxy.getRawUserInfo() != null) {
+        String[] userPassword = proxy.getRawUserInfo().split(":", 2);
+        b.withProxyUsername(URLDecoder.decode(userPassword[0], StandardCharsets.UTF_8));
+        if (userPassword.length > 1) b.withProxyPassword(URLDecoder.decode(userPassword[1], StandardCharsets.UTF_8));
       }
     }
-  }
-
-  /** Without a server, fabric8 would fall back to the in-cluster address: the wrong cluster, silently. */
-  private static void requireServer(String secretRef, String clusterId, JsonNode root)
-      throws InvalidKubeconfigException {
-    String current = root.path("current-context").asText("");
-    if (current.isEmpty()) {
-      throw new InvalidKubeconfigException(secretRef, clusterId, "current-context",
-          "current-context is not set; name the context to use");
-    }
-    JsonNode context = named(root.path("contexts"), current).path("context");
-    if (context.isMissingNode()) {
-      throw new InvalidKubeconfigException(secretRef, clusterId, "current-context",
-          "current-context names \"" + current + "\", but contexts has no entry with that name");
-    }
-    String clusterName = context.path("cluster").asText("");
-    JsonNode cluster = named(root.path("clusters"), clusterName).path("cluster");
-    if (cluster.path("server").asText("").isEmpty()) {
-      throw new InvalidKubeconfigException(secretRef, clusterId, "clusters",
-          "context \"" + current + "\" names cluster \"" + clusterName + "\", which has no server URL");
-    }
-  }
-
-  private static JsonNode named(JsonNode list, String name) {
-    for (JsonNode item : list) {
-      if (name.equals(item.path("name").asText(null))) return item;
-    }
-    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
-  }
-
-  private static String sorted(Set<String> fields) {
-    return String.join(", ", new java.util.TreeSet<>(fields));
+    return b.build();
   }
 }

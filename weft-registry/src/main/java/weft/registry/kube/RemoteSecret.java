@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import weft.model.ClusterIds;
 import weft.model.ConfigProblem;
 import weft.model.ResourceId;
 
@@ -25,9 +26,10 @@ import weft.model.ResourceId;
  * @param kubeconfigs cluster id → kubeconfig YAML
  * @param fields cluster id → where its kubeconfig is in the secret ({@code data.ID} or {@code stringData.ID})
  * @param problems what was wrong with the secret itself (not with its kubeconfigs)
+ * @param unreadable the secret as a whole was refused (too large): its last good version, if any, stays
  */
 record RemoteSecret(String ref, String source, ResourceId id, Map<String, String> kubeconfigs,
-    Map<String, String> fields, List<ConfigProblem> problems) {
+    Map<String, String> fields, List<ConfigProblem> problems, boolean unreadable) {
   static final String LABEL = "istio/multiCluster";
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
@@ -37,6 +39,11 @@ record RemoteSecret(String ref, String source, ResourceId id, Map<String, String
     kubeconfigs = Map.copyOf(kubeconfigs);
     fields = Map.copyOf(fields);
     problems = List.copyOf(problems);
+  }
+
+  /** This secret's clusters with another version's problems: a refused update keeps the last good one. */
+  RemoteSecret withProblems(List<ConfigProblem> newer) {
+    return new RemoteSecret(ref, source, id, kubeconfigs, fields, newer, false);
   }
 
   /** A Secret from the config cluster's API (already selected by label). */
@@ -112,6 +119,8 @@ record RemoteSecret(String ref, String source, ResourceId id, Map<String, String
     final Map<String, String> kubeconfigs = new TreeMap<>();
     final Map<String, String> fields = new TreeMap<>();
     final List<ConfigProblem> problems = new ArrayList<>();
+    /** Characters of kubeconfig taken in so far, against Kubernetes' limit for a whole Secret. */
+    long size;
 
     Reader(String source, ResourceId id) {
       this.source = source;
@@ -138,9 +147,14 @@ record RemoteSecret(String ref, String source, ResourceId id, Map<String, String
     }
 
     void base64(String clusterId, String value) {
+      if (!validId("data", clusterId)) return;
+      // Base64 is 4 characters for 3 bytes: anything longer than this decodes past the limit anyway.
+      if (value.length() > KubeConfigs.MAX_BYTES / 3 * 4 + 8) {
+        size += value.length() / 4 * 3;
+        return;
+      }
       try {
-        kubeconfigs.put(clusterId, new String(Base64.getMimeDecoder().decode(value), StandardCharsets.UTF_8));
-        fields.put(clusterId, "data." + clusterId);
+        put(clusterId, new String(Base64.getMimeDecoder().decode(value), StandardCharsets.UTF_8), "data.");
       } catch (IllegalArgumentException e) {
         problems.add(ConfigProblem.error(source, id, "data." + clusterId, "data." + clusterId
             + " is not base64 (" + e.getMessage() + "); put the kubeconfig under stringData to write it as text"));
@@ -148,12 +162,32 @@ record RemoteSecret(String ref, String source, ResourceId id, Map<String, String
     }
 
     void plain(String clusterId, String value) {
-      kubeconfigs.put(clusterId, value);
-      fields.put(clusterId, "stringData." + clusterId);
+      if (validId("stringData", clusterId)) put(clusterId, value, "stringData.");
+    }
+
+    private void put(String clusterId, String kubeconfig, String section) {
+      size += kubeconfig.length();
+      kubeconfigs.put(clusterId, kubeconfig);
+      fields.put(clusterId, section + clusterId);
+    }
+
+    /** A key is a cluster id; a bad one is refused alone, named safely (it may hold a newline). */
+    private boolean validId(String section, String clusterId) {
+      String problem = ClusterIds.problem(clusterId);
+      if (problem == null) return true;
+      problems.add(ConfigProblem.error(source, id, section, "key " + ClusterIds.quote(clusterId) + " of " + section
+          + " is not a valid cluster id: " + problem + "; that key is ignored"));
+      return false;
     }
 
     RemoteSecret done() {
-      return new RemoteSecret(ref(source, id), source, id, kubeconfigs, fields, problems);
+      if (size > KubeConfigs.MAX_BYTES) {
+        problems.add(ConfigProblem.error(source, id, "data", "the secret's kubeconfigs add up to about " + size
+            + " bytes; at most " + KubeConfigs.MAX_BYTES + " (1 MiB, Kubernetes' limit for a Secret) are read, so "
+            + "the secret is refused" + " and the clusters it added stay as they were"));
+        return new RemoteSecret(ref(source, id), source, id, Map.of(), Map.of(), problems, true);
+      }
+      return new RemoteSecret(ref(source, id), source, id, kubeconfigs, fields, problems, false);
     }
   }
 }

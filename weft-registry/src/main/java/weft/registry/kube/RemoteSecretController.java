@@ -223,7 +223,10 @@ public final class RemoteSecretController implements AutoCloseable {
       try {
         List<RemoteSecret> secrets = RemoteSecret.read(name, Files.readString(file, StandardCharsets.UTF_8), problems);
         // Unreadable YAML: the secrets it held before stay, as a broken file must not drop clusters.
-        if (secrets != null) secretsByOrigin.put(origin, secrets);
+        if (secrets != null) {
+          List<RemoteSecret> before = secretsByOrigin.getOrDefault(origin, List.of());
+          secretsByOrigin.put(origin, secrets.stream().map(s -> lastGood(s, before)).toList());
+        }
       } catch (IOException e) {
         problems.add(ConfigProblem.error(name, null, "", "cannot read the file (" + e.getMessage()
             + "); the clusters it added stay as they were"));
@@ -255,14 +258,33 @@ public final class RemoteSecretController implements AutoCloseable {
 
   private void changed(RemoteSecret secret, boolean deleted) {
     String origin = "kube:" + secret.id().namespace() + "/" + secret.id().name();
-    if (deleted) secretsByOrigin.remove(origin); else secretsByOrigin.put(origin, List.of(secret));
+    if (deleted) {
+      secretsByOrigin.remove(origin);
+    } else {
+      secretsByOrigin.put(origin, List.of(lastGood(secret, secretsByOrigin.getOrDefault(origin, List.of()))));
+    }
     if (kubeListed) reconcile(); // the initial listing is taken whole, in name order
+  }
+
+  /** A secret refused as a whole keeps its previous version's clusters, with the new problems. */
+  private static RemoteSecret lastGood(RemoteSecret secret, List<RemoteSecret> before) {
+    if (!secret.unreadable()) return secret;
+    return before.stream().filter(b -> b.ref().equals(secret.ref())).findFirst()
+        .map(b -> b.withProblems(secret.problems())).orElse(secret);
   }
 
   // ---- deciding which secret serves which cluster
 
-  /** A secret's claim on a cluster id; {@code config} is set when a (new) connection must be made. */
-  private record Claim(RemoteSecret secret, String kubeconfig, Config config) {}
+  /**
+   * A secret's claim on a cluster id; {@code checked} is set when a (new) connection must be made,
+   * {@code warnings} are those of the kubeconfig in use.
+   */
+  private record Claim(RemoteSecret secret, String kubeconfig, KubeConfigs.Checked checked,
+      Map<String, String> warnings) {
+    Config config() {
+      return checked.config();
+    }
+  }
 
   private void reconcile() {
     if (closed) return;
@@ -284,15 +306,16 @@ public final class RemoteSecretController implements AutoCloseable {
       String kubeconfig = owner == null ? null : owner.kubeconfigs().get(c.id);
       if (kubeconfig == null) continue;
       if (kubeconfig.equals(c.kubeconfig)) {
-        desired.put(c.id, new Claim(owner, kubeconfig, null));
+        desired.put(c.id, new Claim(owner, kubeconfig, null, c.warnings));
         continue;
       }
       try {
-        desired.put(c.id, new Claim(owner, kubeconfig, KubeConfigs.parse(owner.ref(), c.id, kubeconfig)));
+        KubeConfigs.Checked checked = KubeConfigs.parse(owner.ref(), c.id, kubeconfig);
+        desired.put(c.id, new Claim(owner, kubeconfig, checked, checked.warnings()));
       } catch (InvalidKubeconfigException e) {
         problems.get(owner.ref()).add(kubeconfigProblem(owner, c.id, e,
             "; the cluster keeps its current connection"));
-        desired.put(c.id, new Claim(owner, c.kubeconfig, null));
+        desired.put(c.id, new Claim(owner, c.kubeconfig, null, c.warnings));
       }
     }
     for (RemoteSecret s : secrets) {
@@ -311,7 +334,8 @@ public final class RemoteSecretController implements AutoCloseable {
               + "remote secret only, so this one is ignored while the other names it"));
         } else {
           try {
-            desired.put(id, new Claim(s, e.getValue(), KubeConfigs.parse(s.ref(), id, e.getValue())));
+            KubeConfigs.Checked checked = KubeConfigs.parse(s.ref(), id, e.getValue());
+            desired.put(id, new Claim(s, e.getValue(), checked, checked.warnings()));
           } catch (InvalidKubeconfigException x) {
             problems.get(s.ref()).add(kubeconfigProblem(s, id, x, "; the cluster is not added"));
           }
@@ -323,12 +347,26 @@ public final class RemoteSecretController implements AutoCloseable {
     }
     desired.forEach((id, claim) -> {
       RemoteCluster c = clusters.get(id);
-      if (c == null) {
-        add(id, claim);
-      } else {
-        if (claim.config() != null) rotate(c, claim);
-        c.owner = claim.secret().ref();
+      try {
+        if (c == null) {
+          add(id, claim);
+        } else {
+          if (claim.checked() != null) rotate(c, claim);
+          c.owner = claim.secret().ref();
+        }
+      } catch (RuntimeException x) {
+        // A client fabric8 cannot build (say, key material it rejects) refuses this secret's
+        // cluster alone; the others are reconciled all the same.
+        problems.get(claim.secret().ref()).add(ConfigProblem.error(claim.secret().source(), claim.secret().id(),
+            claim.secret().fields().get(id), "kubeconfig for cluster " + id + " cannot be used ("
+            + KubeconfigReader.clean(String.valueOf(x)) + ")" + (c == null ? "; the cluster is not added"
+            : "; the cluster keeps its current connection")));
+        return;
       }
+      String field = claim.secret().fields().get(id);
+      claim.warnings().forEach((path, message) -> problems.get(claim.secret().ref()).add(ConfigProblem.warning(
+          claim.secret().source(), claim.secret().id(), field + "." + path, "kubeconfig for cluster " + id
+          + ", field " + path + ": " + message)));
     });
     for (String key : List.copyOf(reported.keySet())) {
       if (key.startsWith("remote-secret:") && !problems.containsKey(key.substring("remote-secret:".length()))) {
@@ -352,21 +390,24 @@ public final class RemoteSecretController implements AutoCloseable {
     final String id;
     String owner;
     String kubeconfig;
+    Map<String, String> warnings;
     /** The newest source; while it has not listed, it holds its predecessor, which serves. */
     KubeClusterSource source;
 
-    RemoteCluster(String id, String owner, String kubeconfig, KubeClusterSource source) {
+    RemoteCluster(String id, String owner, String kubeconfig, Map<String, String> warnings,
+        KubeClusterSource source) {
       this.id = id;
       this.owner = owner;
       this.kubeconfig = kubeconfig;
+      this.warnings = warnings;
       this.source = source;
     }
   }
 
   private void add(String id, Claim claim) {
-    registry.addCluster(settings.apply(id), false);
     KubeClusterSource source = newSource(id, claim.config());
-    clusters.put(id, new RemoteCluster(id, claim.secret().ref(), claim.kubeconfig(), source));
+    registry.addCluster(settings.apply(id), false);
+    clusters.put(id, new RemoteCluster(id, claim.secret().ref(), claim.kubeconfig(), claim.warnings(), source));
     source.start();
     LOG.log(System.Logger.Level.INFO, "remote cluster " + id + " added from " + claim.secret().ref() + " (API server "
         + claim.config().getMasterUrl() + ")");
@@ -378,6 +419,7 @@ public final class RemoteSecretController implements AutoCloseable {
     next.start();
     c.source = next;
     c.kubeconfig = claim.kubeconfig();
+    c.warnings = claim.warnings();
     LOG.log(System.Logger.Level.INFO, "remote cluster " + c.id + ": " + claim.secret().ref() + " changed; connecting to "
         + claim.config().getMasterUrl() + " with the new kubeconfig, the current connection serves until it has synced");
   }

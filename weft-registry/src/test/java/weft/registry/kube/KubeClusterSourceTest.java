@@ -44,7 +44,7 @@ class KubeClusterSourceTest {
   void start(boolean configCluster) throws Exception {
     registry.addCluster(new ClusterSettings("c2", "net2", "istio-system"), configCluster);
     KubernetesClient client = new KubernetesClientBuilder()
-        .withConfig(KubeConfigs.parse("test", "c2", cluster.kubeconfig("t0"))).build();
+        .withConfig(KubeConfigs.parse("test", "c2", cluster.kubeconfig("t0")).config()).build();
     source = new KubeClusterSource("c2", client, configCluster, registry, null, MockCluster.FAST, true);
     source.start();
     assertThat(source.awaitSynced(WAIT)).isTrue();

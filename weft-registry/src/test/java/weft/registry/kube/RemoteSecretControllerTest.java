@@ -304,4 +304,97 @@ class RemoteSecretControllerTest {
     await().atMost(WAIT).until(() -> !snapshot().clusters().containsKey("c2"));
     assertThat(snapshot().service(WEB)).isNull();
   }
+
+  /** The probe's kubeconfigs: exec hidden behind an alias, as one user or as the whole users list. */
+  static String execBehindAlias(String server, Path marker, boolean wholeList) {
+    String exec = "{apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, 'touch " + marker + "']}";
+    String head = """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: remote
+          cluster: {server: "%s"}
+        contexts:
+        - name: remote
+          context: {cluster: remote, user: weft}
+        current-context: remote
+        """.formatted(server);
+    return wholeList
+        ? "x: &list [{name: weft, user: {exec: " + exec + "}}]\n" + head + "users: *list\n"
+        : "x: &ex {exec: " + exec + "}\n" + head + "users:\n- name: weft\n  user: *ex\n";
+  }
+
+  @Test
+  void execBehindAnAliasNeverRunsItsCommand(@TempDir Path tmp) throws Exception {
+    Path marker = tmp.resolve("exec-ran");
+    startControlPlane(null);
+    putSecret("alias-user", Map.of("c3", execBehindAlias(c2.proxy.url(), marker, false)));
+    putSecret("alias-list", Map.of("c4", execBehindAlias(c2.proxy.url(), marker, true)));
+    // Secrets are handled one at a time, in order: once this later one has been applied, the two
+    // above have been read (and, before the strict reader, fabric8 had run their command).
+    putSecret("z-good", Map.of("c2", c2.kubeconfig("token-1")));
+    await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1")));
+    await().atMost(WAIT).until(() -> !problemsOf("alias-user").isEmpty() && !problemsOf("alias-list").isEmpty());
+    assertThat(marker).doesNotExist();
+    assertThat(problemsOf("alias-user").get(0).field()).isEqualTo("data.c3.users[0].user.exec");
+    assertThat(problemsOf("alias-list").get(0).field()).isEqualTo("data.c4.users[0].user.exec");
+    assertThat(problemsOf("alias-user").get(0).describe()).contains("runs a command", "the cluster is not added");
+    assertThat(controller.clusters()).containsExactly("c2");
+  }
+
+  static String usersAsAMapping(String server) {
+    return MockCluster.kubeconfig(server, "t").replace("users:\n- name: weft\n  user: {token: \"t\"}",
+        "users:\n  weft: {token: \"t\"}");
+  }
+
+  @Test
+  void malformedKubeconfigAtStartUpIsRefusedAloneAndTheOtherSecretsServe() throws Exception {
+    putSecret("a-bad", Map.of("c3", usersAsAMapping(c2.proxy.url())));
+    putSecret("b-good", Map.of("c2", c2.kubeconfig("token-1")));
+    startControlPlane(null);
+    assertThat(controller.awaitInitialSync(WAIT)).isEmpty();
+    await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1")) && !problemsOf("a-bad").isEmpty());
+    ConfigProblem p = problemsOf("a-bad").get(0);
+    assertThat(p.field()).isEqualTo("data.c3.users");
+    assertThat(p.describe()).contains("Secret istio-system/a-bad", "cluster c3", "must be a list, found a mapping");
+    assertThat(controller.clusters()).containsExactly("c2");
+  }
+
+  @Test
+  void malformedKubeconfigAtRunTimeIsRefusedAloneAndLaterChangesStillApply() throws Exception {
+    startControlPlane(null);
+    putSecret("a-bad", Map.of("c3", usersAsAMapping(c2.proxy.url())));
+    await().atMost(WAIT).until(() -> !problemsOf("a-bad").isEmpty());
+    putSecret("b-good", Map.of("c2", c2.kubeconfig("token-1")));
+    await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1")));
+    c2.apply(MockCluster.slice("web", "10.2.0.1", "10.2.0.7"));
+    await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1", "10.2.0.7")));
+    deleteSecret("b-good");
+    await().atMost(WAIT).until(() -> !snapshot().clusters().containsKey("c2"));
+    assertThat(problemsOf("a-bad")).hasSize(1);
+  }
+
+  @Test
+  void invalidClusterIdKeysAreRefusedAloneNamedSafely() throws Exception {
+    startControlPlane(null);
+    putSecret("mixed", Map.of("c2", c2.kubeconfig("token-1"), "evil\nWARNING forged", c2.kubeconfig("t")));
+    await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1")) && !problemsOf("mixed").isEmpty());
+    ConfigProblem p = problemsOf("mixed").get(0);
+    assertThat(p.describe()).contains("\"evil\\u000aWARNING forged\"", "not a valid cluster id", "control character")
+        .doesNotContain("\n");
+    assertThat(controller.clusters()).containsExactly("c2");
+  }
+
+  @Test
+  void secretLargerThanKubernetesAllowsIsRefusedAndItsClusterKeepsItsLastGoodConnection() throws Exception {
+    startControlPlane(null);
+    putSecret("istio-remote-secret-c2", Map.of("c2", c2.kubeconfig("token-1")));
+    await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1")));
+    putSecret("istio-remote-secret-c2", Map.of("c2", c2.kubeconfig("token-1") + "#" + "x".repeat(KubeConfigs.MAX_BYTES)));
+    await().atMost(WAIT).until(() -> !problemsOf("istio-remote-secret-c2").isEmpty());
+    assertThat(problemsOf("istio-remote-secret-c2").get(0).describe()).contains("1 MiB", "stay as they were");
+    c2.apply(MockCluster.slice("web", "10.2.0.1", "10.2.0.8"));
+    await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1", "10.2.0.8")));
+    assertThat(controller.clusters()).containsExactly("c2");
+  }
 }

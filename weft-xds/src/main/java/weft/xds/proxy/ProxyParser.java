@@ -5,6 +5,7 @@ import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import java.util.Map;
 import java.util.TreeMap;
+import weft.model.ClusterIds;
 import weft.model.Names;
 import weft.registry.Locality;
 
@@ -55,6 +56,12 @@ public final class ProxyParser {
           + "letters, digits and '-'; fix the proxy's bootstrap");
     }
     String clusterId = string(md, "CLUSTER_ID");
+    if (!clusterId.isEmpty() && ClusterIds.problem(clusterId) != null) {
+      // The id names the proxy's cluster in logs, metrics and config: no newline may forge a line.
+      // An empty one means "not set", as before and as in Istio.
+      throw new InvalidNodeException("node metadata CLUSTER_ID: " + ClusterIds.problem(clusterId)
+          + "; fix the proxy's bootstrap (or leave CLUSTER_ID out to mean this control plane's cluster)");
+    }
     Map<String, String> labels = new TreeMap<>();
     Value l = md.getFieldsMap().get("LABELS");
     if (l != null) {
