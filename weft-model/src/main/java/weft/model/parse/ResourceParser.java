@@ -22,6 +22,16 @@ public final class ResourceParser {
   private static final String ISTIO_GROUP = "networking.istio.io";
   private static final Set<String> SECURITY_VERSIONS = Set.of("v1", "v1beta1");
   private static final String SECURITY_GROUP = "security.istio.io";
+  /** The API groups Weft reads kinds from ("" is Kubernetes' core group). */
+  private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP);
+  /**
+   * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
+   * warning, never taken for a typo of a kind Weft reads.
+   */
+  private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "Secret", "ServiceAccount", "Endpoints",
+      "Event", "LimitRange", "ResourceQuota", "PersistentVolume", "PersistentVolumeClaim", "ReplicationController",
+      "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "EnvoyFilter", "ProxyConfig",
+      "RequestAuthentication");
 
   /** How to read one kind: its accepted versions, whether it lives in a namespace, and its Istio-ness. */
   private record Kind(String group, Set<String> versions, boolean namespaced, boolean istio,
@@ -74,11 +84,12 @@ public final class ResourceParser {
       } catch (RuntimeException e) {
         // Last line of defence: one broken document must not take its siblings down.
         problems.add(ConfigProblem.error(file, null, "", where + " could not be read (" + e + "); it was skipped"));
+        state.rejected.add(new RejectedDocument(where, null, null, null));
       }
     }
     state.skipped.forEach((kind, count) -> problems.add(ConfigProblem.warning(file, null, "kind",
         "kind " + kind + " is not used by Weft yet; skipped" + (count > 1 ? " (" + count + " documents)" : ""))));
-    return new ParsedFile(file, state.resources, problems, false);
+    return new ParsedFile(file, state.resources, problems, false, state.positions, state.rejected);
   }
 
   /** What one file has produced so far. */
@@ -86,6 +97,8 @@ public final class ResourceParser {
     private final String file;
     private final List<ConfigProblem> problems;
     private final List<Resource> resources = new ArrayList<>();
+    private final Map<ResourceId, String> positions = new LinkedHashMap<>();
+    private final List<RejectedDocument> rejected = new ArrayList<>();
     private final Map<String, Integer> skipped = new LinkedHashMap<>();
 
     FileState(String file, List<ConfigProblem> problems) {
@@ -98,11 +111,13 @@ public final class ResourceParser {
       if (!doc.isObject()) {
         fileReport.error("", where + " is " + Fields.describe(doc) + ", not a mapping; each document must be a "
             + "Kubernetes-style object with apiVersion, kind and metadata");
+        rejected.add(new RejectedDocument(where, null, null, null));
         return;
       }
       JsonNode kindNode = doc.get("kind");
       if (kindNode == null || !kindNode.isTextual() || kindNode.textValue().isEmpty()) {
         fileReport.error("kind", where + " has no kind; add one, e.g. kind: VirtualService");
+        reject(doc, where, null);
         return;
       }
       String kind = kindNode.textValue();
@@ -119,18 +134,54 @@ public final class ResourceParser {
       if (apiVersion.isEmpty() && known(kind)) {
         fileReport.error("apiVersion", where + " (kind " + kind + ") has no apiVersion; add one, e.g. apiVersion: "
             + suggestedApiVersion(kind));
+        reject(doc, where, kind);
         return;
       }
       if (handler == null) {
+        String meant = misspelt(kind, group);
+        if (meant != null) {
+          fileReport.error("kind", where + ": kind " + kind + " is not a " + (group.isEmpty() ? "core" : group)
+              + " kind; did you mean " + meant + "?");
+          reject(doc, where, meant);
+          return;
+        }
+        if (known(kind) && GROUPS.contains(group)) {
+          // A kind Weft reads, under another of our groups: a mistyped apiVersion, not another API.
+          fileReport.error("apiVersion", where + ": apiVersion " + apiVersion + " is not supported for kind " + kind
+              + "; use " + suggestedApiVersion(kind));
+          reject(doc, where, kind);
+          return;
+        }
         skipped.merge(apiVersion.isEmpty() ? kind : kind + " (" + apiVersion + ")", 1, Integer::sum);
         return;
       }
       if (!handler.versions().contains(version)) {
         fileReport.error("apiVersion", where + ": apiVersion " + apiVersion + " is not supported for kind " + kind
             + "; use " + suggestedApiVersion(kind));
+        reject(doc, where, kind);
         return;
       }
       read(doc, where, kind, handler, fileReport);
+    }
+
+    /** Records a rejected document with the identity it still claims (see {@link RejectedDocument}). */
+    private void reject(JsonNode doc, String where, String kind) {
+      JsonNode meta = doc.get("metadata");
+      String name = null;
+      String namespace = null;
+      if (meta != null && meta.isObject()) {
+        JsonNode nameNode = meta.get("name");
+        if (nameNode != null && nameNode.isValueNode() && !nameNode.isNull() && !nameNode.asText().isEmpty()) {
+          name = nameNode.asText();
+        }
+        JsonNode nsNode = meta.get("namespace");
+        if (nsNode == null || nsNode.isNull() || (nsNode.isTextual() && nsNode.textValue().isEmpty())) {
+          namespace = kind == null ? null : namespaced(kind) ? "default" : "";
+        } else if (nsNode.isTextual()) {
+          namespace = kind != null && !namespaced(kind) ? "" : nsNode.textValue();
+        }
+      }
+      rejected.add(new RejectedDocument(where, kind, namespace, name));
     }
 
     private void list(JsonNode doc, String where, Report fileReport) {
@@ -150,11 +201,15 @@ public final class ResourceParser {
       if (meta == null || !meta.isObject()) {
         fileReport.error("metadata.name", where + " (kind " + kind + ") has no metadata.name; add metadata with a "
             + "name");
+        reject(doc, where, kind);
         return;
       }
       JsonNode nameNode = meta.get("name");
       if (nameNode == null || !nameNode.isTextual() || nameNode.textValue().isEmpty()) {
-        fileReport.error("metadata.name", where + " (kind " + kind + ") has no metadata.name; add a name");
+        fileReport.error("metadata.name", where + " (kind " + kind + ") "
+            + (nameNode == null || nameNode.isNull() ? "has no metadata.name; add a name"
+                : "has metadata.name " + Fields.describe(nameNode) + ", not a string; quote it"));
+        reject(doc, where, kind);
         return;
       }
       JsonNode nsNode = meta.get("namespace");
@@ -185,7 +240,13 @@ public final class ResourceParser {
         // A reader bug must not take the whole file down: this resource alone is rejected.
         report.error("", "could not read " + id + " (" + e + "); the resource was skipped");
       }
-      if (!report.hasErrors() && resource != null) resources.add(resource);
+      if (!report.hasErrors() && resource != null) {
+        resources.add(resource);
+        positions.put(id, where);
+      } else {
+        boolean namespaceRead = !handler.namespaced() || nsNode == null || nsNode.isNull() || nsNode.isTextual();
+        rejected.add(new RejectedDocument(where, kind, namespaceRead ? namespace : null, id.name()));
+      }
     }
   }
 
@@ -219,6 +280,23 @@ public final class ResourceParser {
   private static String printable(String s) {
     String quoted = Checks.quote(s);
     return quoted.substring(1, quoted.length() - 1);
+  }
+
+  /**
+   * The kind Weft reads that {@code kind} is a typo of, or null. Only under Weft's own API groups
+   * (a kind of another API is that API's business), never for kinds Istio or Kubernetes define that
+   * Weft does not read, and at most one edit for names under eight letters ({@code Role} is not a
+   * misspelt {@code Node}).
+   */
+  static String misspelt(String kind, String group) {
+    if (!GROUPS.contains(group) || known(kind) || VALID_UNREAD_KINDS.contains(kind)) return null;
+    List<String> names = KINDS.keySet().stream().map(k -> k.substring(k.indexOf('/') + 1)).toList();
+    return Spelling.closest(kind, names, kind.length() < 8 ? 1 : 2);
+  }
+
+  private static boolean namespaced(String kind) {
+    return KINDS.entrySet().stream().filter(e -> e.getKey().endsWith("/" + kind)).findFirst()
+        .map(e -> e.getValue().namespaced()).orElse(true);
   }
 
   private static boolean known(String kind) {

@@ -12,8 +12,13 @@ final class Spelling {
 
   /** The candidate closest to {@code word}, or null when none is within two edits. */
   static String closest(String word, Collection<String> candidates) {
+    return closest(word, candidates, MAX_EDITS);
+  }
+
+  /** The candidate closest to {@code word}, or null when none is within {@code maxEdits}. */
+  static String closest(String word, Collection<String> candidates, int maxEdits) {
     String best = null;
-    int bestDistance = MAX_EDITS + 1;
+    int bestDistance = Math.min(maxEdits, MAX_EDITS) + 1;
     String w = word.toLowerCase(Locale.ROOT);
     for (String c : candidates) {
       int d = distance(c.toLowerCase(Locale.ROOT), w);

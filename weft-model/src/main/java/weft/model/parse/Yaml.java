@@ -7,14 +7,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads YAML streams into trees. Duplicate keys are refused, as Kubernetes refuses them. */
+/**
+ * Reads YAML streams into trees. Duplicate keys are refused, as Kubernetes refuses them. Input
+ * over {@link InputLimits#MAX_FILE_BYTES} is refused before parsing; below it, parsing time grows
+ * linearly with the size ({@link LinearYamlFactory}).
+ */
 final class Yaml {
-  private static final ObjectReader READER = new ObjectMapper(new YAMLFactory())
+  private static final ObjectReader READER = new ObjectMapper(new LinearYamlFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .readerFor(JsonNode.class);
 
@@ -33,6 +36,11 @@ final class Yaml {
   static List<JsonNode> documents(String content) throws Unreadable {
     List<JsonNode> docs = new ArrayList<>();
     if (content == null || content.isBlank()) return docs;
+    if (content.length() > InputLimits.MAX_FILE_BYTES) {
+      // Characters never outnumber UTF-8 bytes, so this refuses only input that is over the limit.
+      throw new Unreadable("larger than " + InputLimits.describe() + ", the limit for one file or object ("
+          + content.length() + " characters); split it into smaller files");
+    }
     try (MappingIterator<JsonNode> it = READER.readValues(content)) {
       while (it.hasNextValue()) {
         JsonNode doc = it.nextValue();
