@@ -19,14 +19,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * One simulated proxyless client: subscribes to clusters and endpoints of a few services, ACKs
  * everything, and notes when the hot cluster's endpoints first contain an expected address.
  */
-final class BenchStream {
+final class BenchStream implements ChangeRounds.Watcher {
   private final StreamObserver<DiscoveryRequest> requests;
   private final Node node;
   private final List<String> clusters;
   private final String hotCluster;
   final CountDownLatch synced = new CountDownLatch(2);
   private final AtomicReference<String> awaited = new AtomicReference<>();
-  final AtomicLong arrivedNanos = new AtomicLong();
+  private final AtomicLong arrived = new AtomicLong();
   volatile Throwable error;
 
   BenchStream(ManagedChannel channel, int index, List<String> clusters, String hotCluster) {
@@ -56,15 +56,21 @@ final class BenchStream {
   }
 
   void subscribe() {
-    send(io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.newBuilder()
+    send(DiscoveryRequest.newBuilder()
         .setTypeUrl(BenchTypes.CLUSTER).addAllResourceNames(clusters));
     send(DiscoveryRequest.newBuilder().setTypeUrl(BenchTypes.ENDPOINT).addAllResourceNames(clusters));
   }
 
   /** From now on, note the first time the hot cluster lists {@code address}. */
-  void await(String address) {
-    arrivedNanos.set(0);
+  @Override
+  public void await(String address) {
+    arrived.set(0);
     awaited.set(address);
+  }
+
+  @Override
+  public long arrivedNanos() {
+    return arrived.get();
   }
 
   private synchronized void onResponse(DiscoveryResponse r) {
@@ -81,7 +87,7 @@ final class BenchStream {
         for (var locality : cla.getEndpointsList()) {
           for (var e : locality.getLbEndpointsList()) {
             if (e.getEndpoint().getAddress().getSocketAddress().getAddress().equals(address)) {
-              arrivedNanos.compareAndSet(0, now);
+              arrived.compareAndSet(0, now);
             }
           }
         }

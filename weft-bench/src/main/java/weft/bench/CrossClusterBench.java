@@ -97,8 +97,8 @@ public final class CrossClusterBench {
       long begin = System.nanoTime();
       cluster3.discovery().v1().endpointSlices().inNamespace("bench").resource(slice(changed, 0, i)).update();
       long deadline = begin + TimeUnit.SECONDS.toNanos(10);
-      while (stream.arrivedNanos.get() == 0 && System.nanoTime() < deadline) Thread.sleep(1);
-      if (i >= warmup && stream.arrivedNanos.get() != 0) latencies.add(stream.arrivedNanos.get() - begin);
+      while (stream.arrivedNanos() == 0 && System.nanoTime() < deadline) Thread.sleep(1);
+      if (i >= warmup && stream.arrivedNanos() != 0) latencies.add(stream.arrivedNanos() - begin);
       Thread.sleep(50);
     }
     long[] sorted = latencies.stream().mapToLong(Long::longValue).toArray();

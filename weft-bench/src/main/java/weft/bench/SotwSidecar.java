@@ -1,0 +1,93 @@
+package weft.bench;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The State-of-the-World wire for {@link EnvoySidecar}. Every request of a type carries what
+ * Envoy's xDS mux keeps per type: the subscribed names (none for a wildcard), the version_info of
+ * the last accepted response and the nonce of the last response received. An ACK is therefore the
+ * same names with the response's version_info and nonce.
+ */
+final class SotwSidecar extends EnvoySidecar {
+  private final StreamObserver<DiscoveryRequest> requests;
+  /** Per type: names (null = wildcard), last accepted version_info, last nonce. */
+  private final Map<String, DiscoveryRequest.Builder> perType = new HashMap<>();
+  private boolean nodeSent;
+
+  SotwSidecar(ManagedChannel channel, Node node, String hotEds) {
+    super(node, hotEds);
+    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
+      @Override
+      public void onNext(DiscoveryResponse r) {
+        onResponse(r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        error = t;
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+  }
+
+  @Override
+  void start() {
+    subscribe(BenchTypes.CLUSTER, null, Set.of());
+  }
+
+  private void onResponse(DiscoveryResponse r) {
+    String type = r.getTypeUrl();
+    Map<String, ByteString> changed = new HashMap<>();
+    for (Any any : r.getResourcesList()) changed.put(Peek.name(any.getValue()), any.getValue());
+    synchronized (this) {
+      DiscoveryRequest.Builder state = perType.get(type);
+      if (state == null) {
+        error = new IllegalStateException("response of a type never asked for: " + type);
+        return;
+      }
+      state.setVersionInfo(r.getVersionInfo()).setResponseNonce(r.getNonce());
+    }
+    boolean fullState = type.equals(BenchTypes.CLUSTER) || type.equals(BenchTypes.LISTENER);
+    onResources(type, changed, List.of(), fullState);
+  }
+
+  @Override
+  synchronized void subscribe(String typeUrl, Set<String> names, Set<String> before) {
+    DiscoveryRequest.Builder state = perType.computeIfAbsent(typeUrl,
+        t -> DiscoveryRequest.newBuilder().setTypeUrl(t));
+    state.clearResourceNames();
+    if (names != null) state.addAllResourceNames(names);
+    send(state);
+  }
+
+  @Override
+  synchronized void ack(String typeUrl) {
+    send(perType.get(typeUrl));
+  }
+
+  /** Like Envoy with Istio's bootstrap ({@code set_node_on_first_message_only}), the node goes only in the first request. */
+  private void send(DiscoveryRequest.Builder state) {
+    DiscoveryRequest.Builder request = state.clone();
+    if (!nodeSent) request.setNode(node);
+    nodeSent = true;
+    requests.onNext(request.build());
+  }
+
+  @Override
+  synchronized void close() {
+    requests.onCompleted();
+  }
+}
