@@ -134,7 +134,7 @@ class ExamplesTest {
     ControlPlane cp = ControlPlane.start(ControlPlaneOptions.forConfigDir(EXAMPLES.resolve("two-clusters/cluster1"))
         .withPorts(0, 0).withRemoteSecrets(secrets, null, Duration.ofSeconds(20)));
     closeables.add(cp);
-    await().atMost(Duration.ofSeconds(20)).until(() -> cp.registry().current().clusters().containsKey("cluster2")
+    await().atMost(Duration.ofSeconds(60)).until(() -> cp.registry().current().clusters().containsKey("cluster2")
         && cp.registry().current().service("ratings.default.svc.cluster.local") != null);
     assertThat(cp.registry().current().problems()).isEmpty();
     assertCrossClusterEndpoints(cp);
@@ -302,7 +302,7 @@ class ExamplesTest {
         InsecureChannelCredentials.create()).build();
     closeables.add(channel::shutdownNow);
     channel.getState(true);
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       Map<String, Object> status = cp.ads().proxyStatus().stream()
           .filter(p -> String.valueOf(p.get("id")).contains("~" + pod + ".")).findFirst()
           .orElseThrow(() -> new AssertionError("grpc-java client " + pod + " has not connected"));
