@@ -95,6 +95,8 @@ class ExamplesTest {
     assertThat(weights).containsExactlyEntriesOf(new TreeMap<>(Map.of(
         "outbound|9080|v1|" + REVIEWS, 90, "outbound|9080|v2|" + REVIEWS, 10)));
     assertThat(routes.get(1).getRoute().getRetryPolicy().getNumRetries().getValue()).isEqualTo(2);
+    assertThat(routes.get(1).getRoute().getRetryPolicy().getRetryOn()).isEqualTo("unavailable");
+    assertThat(routes.get(1).getRoute().getMaxStreamDuration().getMaxStreamDuration().getSeconds()).isEqualTo(5);
 
     client.request(TypeUrls.ENDPOINT, "outbound|9080|v1|" + REVIEWS, "outbound|9080|v2|" + REVIEWS);
     assertThat(addresses(client.await(TypeUrls.ENDPOINT, "outbound|9080|v1|" + REVIEWS, ClusterLoadAssignment.class)))
