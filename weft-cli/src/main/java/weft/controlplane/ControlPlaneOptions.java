@@ -21,7 +21,15 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
    * The CA and the TLS port (xDS and CSR API). {@code tokens} is file mode's list of allowed
    * tokens; without it, callers are checked by TokenReview on their own cluster.
    */
-  public record Ca(Path dir, Path tokens, int securePort) {}
+  /**
+   * @param selfSignedRoot sign with a self-signed root in {@code dir} that the control plane did not
+   *     make itself ({@code --ca-self-signed-root}); otherwise such a directory is refused
+   */
+  public record Ca(Path dir, Path tokens, int securePort, boolean selfSignedRoot) {
+    public Ca(Path dir, Path tokens, int securePort) {
+      this(dir, tokens, securePort, false);
+    }
+  }
 
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
