@@ -20,8 +20,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   /**
    * The CA and the TLS port (xDS and CSR API). {@code tokens} is file mode's list of allowed
    * tokens; without it, callers are checked by TokenReview on their own cluster.
-   */
-  /**
+   *
    * @param selfSignedRoot sign with a self-signed root in {@code dir} that the control plane did not
    *     make itself ({@code --ca-self-signed-root}); otherwise such a directory is refused
    */
