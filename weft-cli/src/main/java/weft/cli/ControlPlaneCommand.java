@@ -49,6 +49,11 @@ final class ControlPlaneCommand implements Callable<Integer> {
       + "once and kept. Turns on the CA and the secure port.")
   Path caDir;
 
+  @Option(names = "--ca-self-signed-root", description = "Sign workload certificates with a self-signed root in "
+      + "--ca-dir that this control plane did not make (for example one from weft ca init-root). Refused without "
+      + "it: give each cluster an intermediate (weft ca intermediate) and keep the root offline.")
+  boolean caSelfSignedRoot;
+
   @Option(names = "--ca-tokens", description = "File mode: YAML list of {token, namespace, serviceAccount} allowed "
       + "to ask for certificates (otherwise tokens are checked by TokenReview on the caller's cluster).")
   Path caTokens;
@@ -93,7 +98,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
         failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
-        caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth)));
+        caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot)));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

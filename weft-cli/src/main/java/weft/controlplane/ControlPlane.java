@@ -181,7 +181,7 @@ public final class ControlPlane implements AutoCloseable {
   private void startSecurePort(KubernetesClient configCluster, RemoteSecretController remotes) throws IOException {
     ControlPlaneOptions.Ca caOptions = options.ca();
     String trustDomain = registry.current().meshConfig().trustDomain();
-    ca = CaStore.loadOrCreate(caOptions.dir(), trustDomain, Clock.systemUTC());
+    ca = CaStore.loadOrCreate(caOptions.dir(), trustDomain, Clock.systemUTC(), caOptions.selfSignedRoot());
     Authenticator authenticator;
     if (caOptions.tokens() != null) {
       authenticator = FileTokenAuthenticator.load(caOptions.tokens(), Clock.systemUTC());

@@ -21,19 +21,27 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
    * The CA and the TLS port (xDS and CSR API). {@code tokens} is file mode's list of allowed
    * tokens; without it, callers are checked by TokenReview on their own cluster. {@code xdsAuth}
    * is what an xDS client on the secure port must prove ({@code --xds-auth}).
+   *
+   * @param selfSignedRoot sign with a self-signed root in {@code dir} that the control plane did not
+   *     make itself ({@code --ca-self-signed-root}); otherwise such a directory is refused
    */
-  public record Ca(Path dir, Path tokens, int securePort, weft.security.auth.XdsAuthMode xdsAuth) {
+  public record Ca(Path dir, Path tokens, int securePort, weft.security.auth.XdsAuthMode xdsAuth,
+      boolean selfSignedRoot) {
     public Ca {
       java.util.Objects.requireNonNull(xdsAuth, "xdsAuth");
     }
 
     /** The default: a client certificate or a token. */
     public Ca(Path dir, Path tokens, int securePort) {
-      this(dir, tokens, securePort, weft.security.auth.XdsAuthMode.ANY);
+      this(dir, tokens, securePort, weft.security.auth.XdsAuthMode.ANY, false);
     }
 
     public Ca withXdsAuth(weft.security.auth.XdsAuthMode mode) {
-      return new Ca(dir, tokens, securePort, mode);
+      return new Ca(dir, tokens, securePort, mode, selfSignedRoot);
+    }
+
+    public Ca withSelfSignedRoot(boolean allowed) {
+      return new Ca(dir, tokens, securePort, xdsAuth, allowed);
     }
   }
 

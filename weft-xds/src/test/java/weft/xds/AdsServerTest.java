@@ -133,6 +133,20 @@ class AdsServerTest {
   }
 
   @Test
+  void clusterIdWithANewlineInNodeMetadataIsRefusedNamingTheField() throws Exception {
+    var base = AdsTestClient.proxyless("a", "default");
+    var node = base.toBuilder().setMetadata(base.getMetadata().toBuilder().putFields("CLUSTER_ID",
+        com.google.protobuf.Value.newBuilder().setStringValue("cluster1\nWARNING forged").build())).build();
+    try (AdsTestClient client = new AdsTestClient(mesh.port(), node)) {
+      client.request(TypeUrls.CLUSTER, List.of(REVIEWS));
+      Throwable error = client.errors.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(Status.fromThrowable(error).getDescription()).contains("CLUSTER_ID", "control character")
+          .doesNotContain("\n");
+    }
+  }
+
+  @Test
   void twoControlPlanesWithTheSameInputsSendByteIdenticalResources() throws Exception {
     String yaml = TestMesh.service("reviews", "default", 9080, "10.1.0.2", "10.1.0.1")
         + TestMesh.service("ratings", "default", 9080, "10.2.0.1");

@@ -4,8 +4,10 @@
  * <p>{@link weft.registry.kube.KubeClusterSource} turns one cluster's API state into registry
  * updates through fabric8 informers. {@link weft.registry.kube.RemoteSecretController} reads Istio's
  * remote secrets (from the config cluster and from a folder) and owns one source per remote cluster.
- * {@link weft.registry.kube.KubeConfigs} refuses kubeconfigs that would read local files or run
- * commands. {@link weft.registry.kube.StateStore} keeps each cluster's last known state on disk.
+ * {@link weft.registry.kube.KubeConfigs} is the only way a kubeconfig becomes a client: a strict
+ * reader takes whitelisted fields (refusing any that would read local files or run commands) and
+ * the client is built from them alone, never by fabric8 parsing the text.
+ * {@link weft.registry.kube.StateStore} keeps each cluster's last known state on disk.
  *
  * <p>Rules that hold throughout:
  * <ul>

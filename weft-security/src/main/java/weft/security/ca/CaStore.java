@@ -26,6 +26,13 @@ import org.bouncycastle.asn1.x500.style.BCStyle;
  * Loading only reads. Files that do not fit together (a key that is not the certificate's, a chain
  * that does not reach the root, half a pair) are an error naming the file, never a reason to make
  * new ones: a new root would silently cut every workload off from the rest of the mesh.
+ *
+ * <p>A signing certificate that is self-signed is the mesh root itself. Signing workloads with the
+ * root's key keeps that key online on every control plane, where one stolen copy forges any
+ * identity in every cluster, for ten years; the shared-root model exists to keep it offline (Istio's
+ * plug-in CA guide makes one intermediate per cluster for this reason). So a self-signed signing
+ * certificate is refused unless this store made it itself ({@link CaFiles#SELF_SIGNED_MARKER}, which
+ * names the root's fingerprint) or the operator says so ({@code --ca-self-signed-root}).
  */
 public final class CaStore {
   private static final System.Logger LOG = System.getLogger(CaStore.class.getName());
@@ -35,16 +42,30 @@ public final class CaStore {
   private CaStore() {}
 
   public static CertificateAuthority loadOrCreate(Path caDir, String trustDomain, Clock clock) {
+    return loadOrCreate(caDir, trustDomain, clock, false);
+  }
+
+  /**
+   * @param selfSignedRootAllowed sign with a self-signed root this store did not make
+   *     ({@code --ca-self-signed-root}); otherwise such a directory is refused, naming
+   *     {@code weft ca intermediate}
+   */
+  public static CertificateAuthority loadOrCreate(Path caDir, String trustDomain, Clock clock,
+      boolean selfSignedRootAllowed) {
     if (Files.exists(caDir) && !Files.isDirectory(caDir)) {
       throw new CaException(caDir, "is not a directory; --ca-dir names the directory that holds the CA files");
     }
     if (anyExists(caDir, CaFiles.CA_CERT, CaFiles.CA_KEY, CaFiles.CERT_CHAIN)) {
       CertificateAuthority ca = loadPluggedIn(caDir, clock);
+      refuseForeignRoot(caDir, caDir.resolve(CaFiles.CA_CERT), ca.signingCertificate(), selfSignedRootAllowed);
+      warnIfReadableByOthers(caDir.resolve(CaFiles.CA_KEY));
       LOG.log(System.Logger.Level.INFO, ca.origin());
       return ca;
     }
     if (anyExists(caDir, CaFiles.ROOT_CERT, CaFiles.ROOT_KEY)) {
       CertificateAuthority ca = loadOwnRoot(caDir, clock);
+      refuseForeignRoot(caDir, caDir.resolve(CaFiles.ROOT_CERT), ca.signingCertificate(), selfSignedRootAllowed);
+      warnIfReadableByOthers(caDir.resolve(CaFiles.ROOT_KEY));
       LOG.log(System.Logger.Level.INFO, ca.origin());
       return ca;
     }
@@ -108,10 +129,37 @@ public final class CaStore {
             + root.getSerialNumber().toString(16) + ")");
   }
 
+  /** A self-signed signing certificate that this store did not make, without the operator's word, is refused. */
+  private static void refuseForeignRoot(Path dir, Path certFile, X509Certificate signing, boolean allowed) {
+    if (allowed || !Certificates.isSelfSigned(signing) || CaFiles.markerNames(dir, signing)) return;
+    throw new CaException(certFile, "is a self-signed root (" + signing.getSubjectX500Principal() + "), so the "
+        + "control plane would sign workload certificates with the mesh root's key; keep the root offline and give "
+        + "each cluster an intermediate: weft ca intermediate --root " + dir + " --cluster CLUSTER_ID --out DIR, "
+        + "then --ca-dir DIR (or start with --ca-self-signed-root to sign with this root anyway)");
+  }
+
+  private static void warnIfReadableByOthers(Path key) {
+    try {
+      if (Files.getFileStore(key).supportsFileAttributeView("posix")) {
+        var mode = Files.getPosixFilePermissions(key);
+        if (mode.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
+            || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+          LOG.log(System.Logger.Level.WARNING, key + ": the CA's private key is readable by other users (mode "
+              + java.nio.file.attribute.PosixFilePermissions.toString(mode) + "); chmod 600 it");
+        }
+      }
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      // the mode is advice only; loading already read the file
+    }
+  }
+
   static CertificateAuthority createRoot(Path dir, String trustDomain, Clock clock) {
     KeyPair keys = Certificates.newKeyPair();
     Instant now = clock.instant();
     X509Certificate root = Certificates.root(keys, rootSubject(trustDomain), now, now.plus(ROOT_TTL));
+    // The marker first: a crash before the key leaves only it, and the next start makes the root
+    // (and the marker) again; after the key it names the root that is about to be written.
+    CaFiles.writeMarker(dir, root);
     // Key first: a crash between the two leaves a key without a certificate, which the next start
     // reports instead of silently replacing.
     CaFiles.writeNew(dir.resolve(CaFiles.ROOT_KEY), Pem.encodePrivateKey(keys.getPrivate()), true);

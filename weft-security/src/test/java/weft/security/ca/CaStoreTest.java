@@ -40,7 +40,8 @@ class CaStoreTest {
     assertThat(second.root().getPublicKey()).isEqualTo(first.root().getPublicKey());
     assertThat(second.origin()).contains("kept");
     assertThat(snapshot(dir)).isEqualTo(files);
-    assertThat(files).containsOnlyKeys(CaFiles.ROOT_CERT, CaFiles.ROOT_KEY);
+    assertThat(files).containsOnlyKeys(CaFiles.ROOT_CERT, CaFiles.ROOT_KEY, CaFiles.SELF_SIGNED_MARKER);
+    assertThat(CaFiles.markerNames(dir, first.root())).isTrue();
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(CaFiles.ROOT_KEY))))
         .isEqualTo("rw-------");
     X509Certificate root = first.root();
@@ -220,6 +221,77 @@ class CaStoreTest {
     X509Certificate leaf = ca.issueWorkload(Csrs.newKey().getPublic(), FRONTEND, Duration.ofHours(24)).get(0);
 
     assertThat(leaf.getNotAfter().toInstant()).isEqualTo(caEnd);
+  }
+
+  @Test
+  void theMeshRootFromInitRootIsRefusedAsASigningCaNamingWeftCaIntermediate() throws Exception {
+    Path root = dir.resolve("root");
+    CaTools.initRoot(root, "cluster.local", clock);
+    Map<String, String> files = snapshot(root);
+
+    assertThatThrownBy(() -> CaStore.loadOrCreate(root, "cluster.local", clock))
+        .isInstanceOf(CaException.class)
+        .hasMessageContaining(CaFiles.ROOT_CERT)
+        .hasMessageContaining("self-signed root")
+        .hasMessageContaining("weft ca intermediate --root " + root)
+        .hasMessageContaining("--ca-self-signed-root")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    assertThat(snapshot(root)).isEqualTo(files); // nothing written, no marker made
+
+    CertificateAuthority allowed = CaStore.loadOrCreate(root, "cluster.local", clock, true);
+    assertThat(allowed.signingCertificate()).isEqualTo(allowed.root());
+  }
+
+  @Test
+  void aSelfSignedCaCertInThePluggedInLayoutIsRefusedUnlessAllowed() throws Exception {
+    Path root = dir.resolve("root");
+    Path plugged = dir.resolve("plugged");
+    CaTools.initRoot(root, "cluster.local", clock);
+    Files.createDirectories(plugged);
+    Files.copy(root.resolve(CaFiles.ROOT_CERT), plugged.resolve(CaFiles.CA_CERT));
+    Files.copy(root.resolve(CaFiles.ROOT_KEY), plugged.resolve(CaFiles.CA_KEY));
+    Files.copy(root.resolve(CaFiles.ROOT_CERT), plugged.resolve(CaFiles.CERT_CHAIN));
+    Files.copy(root.resolve(CaFiles.ROOT_CERT), plugged.resolve(CaFiles.ROOT_CERT));
+
+    assertThatThrownBy(() -> CaStore.loadOrCreate(plugged, "cluster.local", clock))
+        .isInstanceOf(CaException.class)
+        .hasMessageContaining(CaFiles.CA_CERT)
+        .hasMessageContaining("weft ca intermediate");
+    assertThat(CaStore.loadOrCreate(plugged, "cluster.local", clock, true).root().getSubjectX500Principal())
+        .isEqualTo(CaStore.loadOrCreate(root, "cluster.local", clock, true).root().getSubjectX500Principal());
+  }
+
+  @Test
+  void aMarkerVouchesOnlyForTheRootItNames() throws Exception {
+    Path own = dir.resolve("own");
+    Path root = dir.resolve("root");
+    CaStore.loadOrCreate(own, "cluster.local", clock);
+    CaTools.initRoot(root, "cluster.local", clock);
+    Files.copy(own.resolve(CaFiles.SELF_SIGNED_MARKER), root.resolve(CaFiles.SELF_SIGNED_MARKER));
+
+    assertThatThrownBy(() -> CaStore.loadOrCreate(root, "cluster.local", clock))
+        .isInstanceOf(CaException.class).hasMessageContaining("weft ca intermediate");
+    // The self-signed mode's own directory keeps working across restarts.
+    assertThat(CaStore.loadOrCreate(own, "cluster.local", clock).origin()).contains("kept");
+  }
+
+  @Test
+  void caKeysAreWrittenOwnerOnlyInOwnerOnlyDirectories() throws Exception {
+    Path root = dir.resolve("new").resolve("root");
+    Path cluster1 = dir.resolve("new").resolve("cluster1");
+    Path own = dir.resolve("own");
+    CaTools.initRoot(root, "cluster.local", clock);
+    CaTools.intermediate(root, "cluster1", cluster1, clock);
+    CaStore.loadOrCreate(own, "cluster.local", clock);
+    for (Path key : List.of(root.resolve(CaFiles.ROOT_KEY), cluster1.resolve(CaFiles.CA_KEY),
+        own.resolve(CaFiles.ROOT_KEY))) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).as(key.toString())
+          .isEqualTo("rw-------");
+    }
+    for (Path made : List.of(root, cluster1, own, dir.resolve("new"))) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(made))).as(made.toString())
+          .isEqualTo("rwx------");
+    }
   }
 
   private static Map<String, String> snapshot(Path dir) throws IOException {
