@@ -90,7 +90,7 @@ final class RequestAuthenticationParser {
     } catch (URISyntaxException e) {
       // reported below
     }
-    return "\"" + text + "\" is not an http or https URL; give the URL of the issuer's JSON Web Key Set, e.g. "
+    return Checks.quote(text) + " is not an http or https URL; give the URL of the issuer's JSON Web Key Set, e.g. "
         + "https://accounts.example.com/.well-known/jwks.json";
   }
 }
