@@ -21,11 +21,10 @@ import weft.registry.file.FileClusterSource;
 import weft.registry.kube.KubeClusterSource;
 import weft.registry.kube.RemoteSecretController;
 import weft.registry.kube.StateStore;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
 import weft.security.SpiffeId;
 import weft.security.auth.Authenticator;
 import weft.security.auth.FileTokenAuthenticator;
@@ -39,6 +38,7 @@ import weft.security.trust.TrustBundles;
 import weft.xds.Generators;
 import weft.xds.server.AdsServer;
 import weft.xds.server.XdsMetrics;
+import weft.operator.KubeconfigFile;
 
 /** A running control plane: sources → registry → ADS server, plus the monitoring port. */
 public final class ControlPlane implements AutoCloseable {
@@ -72,54 +72,47 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   private void startAll() throws IOException {
+    // First, so that a busy port fails at once and /ready answers (503) during the initial sync.
+    monitoring = listen("--monitoring-port", options.monitoringPort(),
+        () -> new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status));
     if (options.meshConfig() != null) {
-      MeshFileSource<?> src = new MeshFileSource<>(options.meshConfig(), MeshConfigParser::parseMeshConfig,
-          registry::setMeshConfig, registry);
-      src.start();
-      closeables.add(src);
+      startMeshFile("--mesh-config", new MeshFileSource<>(options.meshConfig(), MeshConfigParser::parseMeshConfig,
+          registry::setMeshConfig, registry));
     }
     if (options.meshNetworks() != null) {
-      MeshFileSource<?> src = new MeshFileSource<>(options.meshNetworks(), MeshConfigParser::parseMeshNetworks,
-          registry::setMeshNetworks, registry);
-      src.start();
-      closeables.add(src);
+      startMeshFile("--mesh-networks", new MeshFileSource<>(options.meshNetworks(),
+          MeshConfigParser::parseMeshNetworks, registry::setMeshNetworks, registry));
     }
     registry.addCluster(new ClusterSettings(options.clusterId(), options.network(), options.systemNamespace()), true);
     KubernetesClient configCluster = null;
+    KubeClusterSource local = null;
     RemoteSecretController remotes = null;
     if (options.configDir() != null) {
-      FileClusterSource files = new FileClusterSource(options.configDir(), options.clusterId(), registry);
-      files.start();
-      closeables.add(files);
+      startFiles("--config-dir", new FileClusterSource(options.configDir(), options.clusterId(), registry));
     } else if (options.kubeconfig() != null) {
-      configCluster = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(null,
-          Files.readString(options.kubeconfig()), options.kubeconfig().toString())).build();
+      configCluster = new KubernetesClientBuilder().withConfig(kubeconfig(options.kubeconfig())).build();
       closeables.add(configCluster);
       StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
-      KubeClusterSource local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
+      local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
       local.start();
       closeables.add(0, local);
-      if (!local.awaitSynced(options.initialSyncWait())) {
-        LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " (" + options.kubeconfig()
-            + ") has not synced within " + options.initialSyncWait().toSeconds() + " s; serving what is known");
-      }
     }
     for (Map.Entry<String, java.nio.file.Path> remote : new java.util.TreeMap<>(options.remoteConfigDirs()).entrySet()) {
       registry.addCluster(new ClusterSettings(remote.getKey(), "", options.systemNamespace()), false);
-      FileClusterSource files = new FileClusterSource(remote.getValue(), remote.getKey(), registry);
-      files.start();
-      closeables.add(files);
+      startFiles("--remote-config-dir", new FileClusterSource(remote.getValue(), remote.getKey(), registry));
     }
     if (options.remoteSecretsDir() != null || configCluster != null) {
       remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
           configCluster, options.remoteSecretsDir(), registry, options.stateDir(),
           id -> new ClusterSettings(id, "", options.systemNamespace()));
-      remotes.start();
+      try {
+        remotes.start();
+      } catch (IOException e) {
+        throw new StartupException("--remote-secrets-dir: " + e.getMessage(), e);
+      }
       closeables.add(0, remotes);
-      // Readiness must not wait forever on a cluster that is down: its last known state (if any) serves.
-      remotes.awaitInitialSync(options.initialSyncWait()).forEach((id, reason) -> LOG.log(
-          System.Logger.Level.WARNING, "remote cluster " + id + " has not synced: " + reason + "; serving without it"));
     }
+    awaitInitialSync(configCluster, local, remotes);
     registry.flush();
     Gauge.builder("weft_config_errors", registry, r -> count(r.current(), ConfigProblem.Severity.ERROR))
         .description("configuration problems that rejected a file or resource").register(metrics);
@@ -127,7 +120,8 @@ public final class ControlPlane implements AutoCloseable {
         .description("configuration accepted with a warning").register(metrics);
     ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics),
         new Generators(options.localityFailoverWithoutOutlierDetection()));
-    grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsPort()))
+    grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
+        .forAddress(new InetSocketAddress(options.xdsPort()))
         .addService(ads.definition())
         // Stream callbacks only hand requests to each connection's own executor, so they can run on
         // the I/O thread: one thread hop less per request.
@@ -138,13 +132,85 @@ public final class ControlPlane implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .maxInboundMessageSize(16 * 1024 * 1024)
         .build()
-        .start();
+        .start());
     if (options.ca() != null) startSecurePort(configCluster, remotes);
-    monitoring = new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status);
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
         + " services)");
+  }
+
+  /**
+   * Waits for the clusters that connect in the background (this cluster's API server, the remote
+   * secrets and the clusters they name), all of them together at most one {@code --initial-sync-wait}:
+   * readiness must not wait forever on a cluster that is down, whose last known state (if any) serves.
+   */
+  private void awaitInitialSync(KubernetesClient configCluster, KubeClusterSource local,
+      RemoteSecretController remotes) {
+    if (local == null && remotes == null) return;
+    Duration wait = options.initialSyncWait();
+    long deadline = System.nanoTime() + wait.toNanos();
+    List<String> waitingFor = new ArrayList<>();
+    if (local != null) waitingFor.add(options.clusterId() + " (API server " + configCluster.getMasterUrl() + ")");
+    if (remotes != null) {
+      remotes.clusters().stream().sorted().forEach(id -> waitingFor.add(id + " (remote secret)"));
+      if (configCluster != null) {
+        waitingFor.add("the remote secrets in " + options.systemNamespace() + " of " + options.clusterId());
+      }
+    }
+    LOG.log(System.Logger.Level.INFO, "waiting up to " + wait.toSeconds() + " s (--initial-sync-wait) for "
+        + String.join(", ", waitingFor));
+    if (local != null && !local.awaitSynced(left(deadline))) {
+      LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " (" + options.kubeconfig()
+          + ") has not synced within " + wait.toSeconds() + " s (--initial-sync-wait); serving what is known");
+    }
+    if (remotes != null) {
+      remotes.awaitInitialSync(left(deadline)).forEach((id, reason) -> LOG.log(System.Logger.Level.WARNING,
+          "remote cluster " + id + " has not synced: " + reason + "; serving without it"));
+    }
+  }
+
+  private static Duration left(long deadlineNanos) {
+    return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+  }
+
+  private static io.fabric8.kubernetes.client.Config kubeconfig(java.nio.file.Path file) throws StartupException {
+    try {
+      return KubeconfigFile.read(file, null);
+    } catch (KubeconfigFile.Problem e) {
+      throw new StartupException("--kubeconfig " + e.getMessage(), e);
+    }
+  }
+
+  private void startMeshFile(String flag, MeshFileSource<?> source) throws StartupException {
+    try {
+      source.start();
+    } catch (IOException e) {
+      throw new StartupException(flag + " " + e.getMessage(), e);
+    }
+    closeables.add(source);
+  }
+
+  private void startFiles(String flag, FileClusterSource files) throws StartupException {
+    try {
+      files.start();
+    } catch (IOException e) {
+      throw new StartupException(flag + ": " + e.getMessage(), e);
+    }
+    closeables.add(files);
+  }
+
+  /** Something that binds a port. */
+  private interface Listener<T> {
+    T bind() throws IOException;
+  }
+
+  private static <T> T listen(String flag, int port, Listener<T> listener) throws StartupException {
+    try {
+      return listener.bind();
+    } catch (IOException e) {
+      throw StartupException.cannotListen(flag, port, e);
+    }
   }
 
   /**
@@ -163,17 +229,17 @@ public final class ControlPlane implements AutoCloseable {
       authenticator = new KubernetesTokenAuthenticator(options.clusterId(),
           id -> id.equals(options.clusterId()) ? local : remotes == null ? null : remotes.client(id), List.of());
     } else {
-      throw new IOException("--ca-dir needs a way to check callers: --ca-tokens (file mode) or --kubeconfig "
+      throw new StartupException("--ca-dir needs a way to check callers: --ca-tokens (file mode) or --kubeconfig "
           + "(TokenReview on each caller's cluster)");
     }
     String ns = options.systemNamespace();
-    secure = CaServer.builder(ca)
+    secure = listen("--secure-port", caOptions.securePort(), () -> CaServer.builder(ca)
         .port(caOptions.securePort())
         .dnsNames(List.of("istiod." + ns + ".svc", "istiod." + ns + ".svc.cluster.local", "localhost"))
         .identity(new SpiffeId(trustDomain, ns, "istiod"))
         .addService(new CertificateService(ca, trustDomain, authenticator, metrics))
         .addService(ads.definition())
-        .start();
+        .start());
     closeables.add(0, secure);
   }
 
