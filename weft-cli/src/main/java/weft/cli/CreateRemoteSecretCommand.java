@@ -33,7 +33,8 @@ final class CreateRemoteSecretCommand implements Callable<Integer> {
   Path kubeconfig;
 
   @Option(names = "--context", paramLabel = "NAME",
-      description = "Context in the kubeconfig. Default: the kubeconfig's current-context.")
+      description = {"Context in the kubeconfig; one it does not have is an error.",
+          "Default: the kubeconfig's current-context."})
   String context;
 
   @Option(names = "--name", required = true, paramLabel = "CLUSTER_ID",
