@@ -1,6 +1,7 @@
 package weft.controlplane;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -85,44 +86,27 @@ public final class ControlPlane implements AutoCloseable {
     }
     registry.addCluster(new ClusterSettings(options.clusterId(), options.network(), options.systemNamespace()), true);
     KubernetesClient configCluster = null;
-    KubeClusterSource local = null;
-    RemoteSecretController remotes = null;
-    if (options.configDir() != null) {
-      startFiles("--config-dir", new FileClusterSource(options.configDir(), options.clusterId(), registry));
-    } else if (options.kubeconfig() != null) {
+    if (options.kubeconfig() != null) {
       configCluster = new KubernetesClientBuilder().withConfig(kubeconfig(options.kubeconfig())).build();
       closeables.add(configCluster);
-      StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
-      local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
-      local.start();
-      closeables.add(0, local);
     }
-    for (Map.Entry<String, java.nio.file.Path> remote : new java.util.TreeMap<>(options.remoteConfigDirs()).entrySet()) {
-      registry.addCluster(new ClusterSettings(remote.getKey(), "", options.systemNamespace()), false);
-      startFiles("--remote-config-dir", new FileClusterSource(remote.getValue(), remote.getKey(), registry));
-    }
+    RemoteSecretController remotes = null;
     if (options.remoteSecretsDir() != null || configCluster != null) {
       remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
           configCluster, options.remoteSecretsDir(), registry, options.stateDir(),
           id -> new ClusterSettings(id, "", options.systemNamespace()));
-      try {
-        remotes.start();
-      } catch (IOException e) {
-        throw new StartupException("--remote-secrets-dir: " + e.getMessage(), e);
-      }
-      closeables.add(0, remotes);
     }
-    awaitInitialSync(configCluster, local, remotes);
-    registry.flush();
     Gauge.builder("weft_config_errors", registry, r -> count(r.current(), ConfigProblem.Severity.ERROR))
         .description("configuration problems that rejected a file or resource").register(metrics);
     Gauge.builder("weft_config_warnings", registry, r -> count(r.current(), ConfigProblem.Severity.WARNING))
         .description("configuration accepted with a warning").register(metrics);
+    // Every port is bound before anything is waited for, so a busy port fails at once; until the
+    // initial sync is done their calls are refused (UNAVAILABLE, as istiod does) and clients retry.
     ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics),
         new Generators(options.localityFailoverWithoutOutlierDetection()));
     grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
         .forAddress(new InetSocketAddress(options.xdsPort()))
-        .addService(ads.definition())
+        .addService(ServerInterceptors.intercept(ads.definition(), new RefuseUntilReady(() -> ready)))
         // Stream callbacks only hand requests to each connection's own executor, so they can run on
         // the I/O thread: one thread hop less per request.
         .directExecutor()
@@ -134,6 +118,30 @@ public final class ControlPlane implements AutoCloseable {
         .build()
         .start());
     if (options.ca() != null) startSecurePort(configCluster, remotes);
+
+    KubeClusterSource local = null;
+    if (options.configDir() != null) {
+      startFiles("--config-dir", new FileClusterSource(options.configDir(), options.clusterId(), registry));
+    } else if (configCluster != null) {
+      StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
+      local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
+      local.start();
+      closeables.add(0, local);
+    }
+    for (Map.Entry<String, java.nio.file.Path> remote : new java.util.TreeMap<>(options.remoteConfigDirs()).entrySet()) {
+      registry.addCluster(new ClusterSettings(remote.getKey(), "", options.systemNamespace()), false);
+      startFiles("--remote-config-dir", new FileClusterSource(remote.getValue(), remote.getKey(), registry));
+    }
+    if (remotes != null) {
+      try {
+        remotes.start();
+      } catch (IOException e) {
+        throw new StartupException("--remote-secrets-dir: " + e.getMessage(), e);
+      }
+      closeables.add(0, remotes);
+    }
+    awaitInitialSync(configCluster, local, remotes);
+    registry.flush();
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
@@ -237,8 +245,9 @@ public final class ControlPlane implements AutoCloseable {
         .port(caOptions.securePort())
         .dnsNames(List.of("istiod." + ns + ".svc", "istiod." + ns + ".svc.cluster.local", "localhost"))
         .identity(new SpiffeId(trustDomain, ns, "istiod"))
-        .addService(new CertificateService(ca, trustDomain, authenticator, metrics))
-        .addService(ads.definition())
+        .addService(ServerInterceptors.intercept(new CertificateService(ca, trustDomain, authenticator, metrics),
+            new RefuseUntilReady(() -> ready)))
+        .addService(ServerInterceptors.intercept(ads.definition(), new RefuseUntilReady(() -> ready)))
         .start());
     closeables.add(0, secure);
   }
