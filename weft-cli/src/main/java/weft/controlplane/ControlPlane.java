@@ -30,6 +30,7 @@ import weft.security.SpiffeId;
 import weft.security.auth.Authenticator;
 import weft.security.auth.FileTokenAuthenticator;
 import weft.security.auth.KubernetesTokenAuthenticator;
+import weft.security.ca.CaException;
 import weft.security.ca.CaStore;
 import weft.security.ca.CertificateAuthority;
 import weft.security.csr.CaServer;
@@ -228,10 +229,13 @@ public final class ControlPlane implements AutoCloseable {
   private void startSecurePort(KubernetesClient configCluster, RemoteSecretController remotes) throws IOException {
     ControlPlaneOptions.Ca caOptions = options.ca();
     String trustDomain = registry.current().meshConfig().trustDomain();
-    ca = CaStore.loadOrCreate(caOptions.dir(), trustDomain, Clock.systemUTC());
     Authenticator authenticator;
     if (caOptions.tokens() != null) {
-      authenticator = FileTokenAuthenticator.load(caOptions.tokens(), Clock.systemUTC());
+      try {
+        authenticator = FileTokenAuthenticator.load(caOptions.tokens(), Clock.systemUTC());
+      } catch (IllegalArgumentException e) {
+        throw new StartupException("--ca-tokens " + e.getMessage(), e);
+      }
     } else if (configCluster != null) {
       KubernetesClient local = configCluster;
       authenticator = new KubernetesTokenAuthenticator(options.clusterId(),
@@ -239,6 +243,12 @@ public final class ControlPlane implements AutoCloseable {
     } else {
       throw new StartupException("--ca-dir needs a way to check callers: --ca-tokens (file mode) or --kubeconfig "
           + "(TokenReview on each caller's cluster)");
+    }
+    // After the other checks: a first start makes a root here, which should not be left by a failed one.
+    try {
+      ca = CaStore.loadOrCreate(caOptions.dir(), trustDomain, Clock.systemUTC());
+    } catch (CaException e) {
+      throw new StartupException("--ca-dir " + e.getMessage(), e);
     }
     String ns = options.systemNamespace();
     secure = listen("--secure-port", caOptions.securePort(), () -> CaServer.builder(ca)

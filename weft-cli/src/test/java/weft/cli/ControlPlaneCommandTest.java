@@ -118,4 +118,25 @@ class ControlPlaneCommandTest {
     assertThat(wait.errLines()).containsExactly("weft control-plane: Invalid value for option "
         + "'--initial-sync-wait': '-3' must be 0 or more; see weft control-plane --help");
   }
+
+  @Test
+  void aBrokenCaFolderOrTokenFileIsNamedWithItsFlag() throws Exception {
+    Path ca = Files.createDirectories(dir.resolve("ca"));
+    Files.writeString(ca.resolve("ca-cert.pem"), "not a certificate");
+    Path config = Files.createDirectories(dir.resolve("config"));
+
+    Weft brokenCa = Weft.run("control-plane", "--config-dir", config.toString(), "--ca-dir", ca.toString(),
+        "--ca-tokens", Files.writeString(dir.resolve("tokens.yaml"), "[]").toString(), "--xds-port", "0",
+        "--monitoring-port", "0", "--secure-port", "0");
+    assertThat(brokenCa.exit()).isEqualTo(1);
+    assertThat(brokenCa.errLines()).singleElement().asString().startsWith("weft control-plane: --ca-dir " + ca);
+
+    Path tokens = Files.writeString(dir.resolve("bad-tokens.yaml"), "token: not-a-list\n");
+    Weft badTokens = Weft.run("control-plane", "--config-dir", config.toString(), "--ca-dir",
+        dir.resolve("new-ca").toString(), "--ca-tokens", tokens.toString(), "--xds-port", "0", "--monitoring-port",
+        "0", "--secure-port", "0");
+    assertThat(badTokens.exit()).isEqualTo(1);
+    assertThat(badTokens.errLines()).containsExactly("weft control-plane: --ca-tokens " + tokens + ": expected a "
+        + "YAML list of {token, namespace, serviceAccount}");
+  }
 }
