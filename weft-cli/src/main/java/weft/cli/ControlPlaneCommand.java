@@ -1,78 +1,110 @@
 package weft.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import weft.controlplane.ControlPlane;
 import weft.controlplane.ControlPlaneOptions;
 
-@Command(name = "control-plane", mixinStandardHelpOptions = true,
-    description = "Serve xDS for the mesh described by a config folder (the embedded default).")
+@Command(name = "control-plane", mixinStandardHelpOptions = true, showDefaultValues = true,
+    description = "Serve xDS for the mesh described by a config folder (the embedded default) or a Kubernetes "
+        + "API server.")
 final class ControlPlaneCommand implements Callable<Integer> {
-  @Option(names = "--config-dir", description = "This cluster's state as YAML files (the embedded default); watched.")
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--config-dir", paramLabel = "DIR", description = {
+      "This cluster's state as YAML files (the embedded default); watched.",
+      "Default: none; give this or --kubeconfig."})
   Path configDir;
 
-  @Option(names = "--kubeconfig", description = "Or: this cluster is a Kubernetes API server (its config cluster).")
+  @Option(names = "--kubeconfig", paramLabel = "FILE", description = {
+      "Or: this cluster is a Kubernetes API server (its config cluster); the kubeconfig's current context is used.",
+      "Default: none; give this or --config-dir."})
   Path kubeconfig;
 
-  @Option(names = "--remote-secrets-dir", description = "YAML files of Istio-format remote Secrets; watched.")
+  @Option(names = "--remote-secrets-dir", paramLabel = "DIR", description = {
+      "YAML files of Istio-format remote Secrets; watched.", "Default: none."})
   Path remoteSecretsDir;
 
-  @Option(names = "--remote-config-dir", paramLabel = "CLUSTER_ID=DIR",
-      description = "A further cluster given as a folder of YAML files (VMs, or state written by another tool); repeatable.")
-  java.util.Map<String, Path> remoteConfigDirs = new java.util.LinkedHashMap<>();
+  @Option(names = "--remote-config-dir", paramLabel = "CLUSTER_ID=DIR", description = {
+      "A further cluster given as a folder of YAML files (VMs, or state written by another tool); repeatable.",
+      "Default: none."})
+  Map<String, Path> remoteConfigDirs = new LinkedHashMap<>();
 
-  @Option(names = "--state-dir", description = "Last known state of each cluster, kept across restarts.")
+  @Option(names = "--state-dir", paramLabel = "DIR", description = {
+      "Last known state of each cluster, kept across restarts (made if missing).", "Default: none (nothing kept)."})
   Path stateDir;
 
-  @Option(names = "--initial-sync-wait", defaultValue = "30",
-      description = "Seconds start-up waits for remote clusters before serving without them (default ${DEFAULT-VALUE}).")
+  @Option(names = "--initial-sync-wait", paramLabel = "SECONDS", defaultValue = "30",
+      converter = OptionValues.NonNegative.class,
+      description = "How long start-up waits, in all, for its clusters to sync before serving without them "
+          + "(0: do not wait).")
   long initialSyncWaitSeconds;
 
-  @Option(names = "--cluster-id", defaultValue = "cluster1", description = "This cluster's id (default ${DEFAULT-VALUE}).")
+  @Option(names = "--cluster-id", paramLabel = "ID", defaultValue = "cluster1", description = "This cluster's id.")
   String clusterId;
 
-  @Option(names = "--network", defaultValue = "", description = "Network of this cluster's endpoints when nothing else names one.")
+  @Option(names = "--network", paramLabel = "ID", defaultValue = "",
+      description = "Network of this cluster's endpoints when nothing else names one (empty: none).")
   String network;
 
-  @Option(names = "--system-namespace", defaultValue = "istio-system", description = "Default ${DEFAULT-VALUE}.")
+  @Option(names = "--system-namespace", paramLabel = "NS", defaultValue = "istio-system",
+      description = "Where remote secrets, the network label and CA secrets live.")
   String systemNamespace;
 
-  @Option(names = "--mesh-config", description = "Istio MeshConfig YAML; watched.")
+  @Option(names = "--mesh-config", paramLabel = "FILE", description = {
+      "Istio MeshConfig YAML (or the istio ConfigMap); watched.", "Default: none (Istio's defaults)."})
   Path meshConfig;
 
-  @Option(names = "--mesh-networks", description = "Istio MeshNetworks YAML; watched.")
+  @Option(names = "--mesh-networks", paramLabel = "FILE", description = {
+      "Istio MeshNetworks YAML; watched.", "Default: none."})
   Path meshNetworks;
 
-  @Option(names = "--ca-dir", description = "Plugged-in CA files (Istio's names), or where a self-signed root is made "
-      + "once and kept. Turns on the CA and the secure port.")
+  @Option(names = "--ca-dir", paramLabel = "DIR", description = {
+      "Plugged-in CA files (Istio's names), or where a self-signed root is made once and kept. "
+          + "Turns on the CA and the secure port.", "Default: none (no CA, no secure port)."})
   Path caDir;
 
-  @Option(names = "--ca-self-signed-root", description = "Sign workload certificates with a self-signed root in "
-      + "--ca-dir that this control plane did not make (for example one from weft ca init-root). Refused without "
-      + "it: give each cluster an intermediate (weft ca intermediate) and keep the root offline.")
+  @Option(names = "--ca-self-signed-root", defaultValue = "false", description = "Sign workload certificates with "
+      + "a self-signed root in --ca-dir that this control plane did not make (for example one from weft ca "
+      + "init-root). Refused without it: give each cluster an intermediate (weft ca intermediate) and keep the root "
+      + "offline.")
   boolean caSelfSignedRoot;
 
-  @Option(names = "--ca-tokens", description = "File mode: YAML list of {token, namespace, serviceAccount} allowed "
-      + "to ask for certificates (otherwise tokens are checked by TokenReview on the caller's cluster).")
+  @Option(names = "--ca-tokens", paramLabel = "FILE", description = {
+      "File mode: YAML list of {token, namespace, serviceAccount} allowed to ask for certificates.",
+      "Default: none (tokens are checked by TokenReview on the caller's cluster)."})
   Path caTokens;
 
-  @Option(names = "--xds-auth", paramLabel = "MODE", description = "What the secure port requires of an xDS client: "
-      + "certificate (a workload certificate from the mesh CA), token (a bearer token, checked as the CSR API checks "
-      + "it), any (either; the default) or none (no check: node metadata is trusted).")
+  @Option(names = "--xds-auth", paramLabel = "MODE", defaultValue = "any", description = "What the secure port "
+      + "requires of an xDS client: certificate (a workload certificate from the mesh CA), token (a bearer token, "
+      + "checked as the CSR API checks it), any (either) or none (no check: node metadata is trusted).")
   String xdsAuth;
 
-  @Option(names = "--secure-port", defaultValue = "15012", description = "xDS and CA over TLS (default ${DEFAULT-VALUE}).")
+  @Option(names = "--secure-port", paramLabel = "PORT", defaultValue = "15012",
+      converter = OptionValues.PortOrAny.class, description = "xDS and CA over TLS (0: any free port, logged).")
   int securePort;
 
-  @Option(names = "--xds-port", defaultValue = "15010", description = "Plaintext xDS (default ${DEFAULT-VALUE}).")
+  @Option(names = "--xds-port", paramLabel = "PORT", defaultValue = "15010", converter = OptionValues.PortOrAny.class,
+      description = "Plaintext xDS (0: any free port, logged).")
   int xdsPort;
 
-  @Option(names = "--monitoring-port", defaultValue = "15014", description = "/ready, /metrics, /debug/status (default ${DEFAULT-VALUE}).")
+  @Option(names = "--monitoring-port", paramLabel = "PORT", defaultValue = "15014",
+      converter = OptionValues.PortOrAny.class,
+      description = "/ready, /healthz, /metrics, /debug/status (0: any free port, logged).")
   int monitoringPort;
 
-  @Option(names = "--locality-failover-without-outlier-detection",
+  @Option(names = "--locality-failover-without-outlier-detection", defaultValue = "false",
       description = "Apply locality failover priorities even where a DestinationRule sets no outlier detection "
           + "(Istio never does; clients then move on only when a whole locality fails).")
   boolean failoverWithoutOutlierDetection;
@@ -80,24 +112,45 @@ final class ControlPlaneCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if ((configDir == null) == (kubeconfig == null)) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+      throw new ParameterException(spec.commandLine(),
           "give exactly one of --config-dir (a folder of YAML files) or --kubeconfig (a Kubernetes API server)");
     }
-    weft.security.auth.XdsAuthMode auth = weft.security.auth.XdsAuthMode.ANY;
-    if (xdsAuth != null) {
+    if (caTokens != null && caDir == null) {
+      throw new ParameterException(spec.commandLine(), "--ca-tokens needs --ca-dir (it turns the CA on)");
+    }
+    weft.security.auth.XdsAuthMode auth;
+    try {
+      auth = weft.security.auth.XdsAuthMode.parse(xdsAuth);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (auth != weft.security.auth.XdsAuthMode.ANY && caDir == null) {
+      throw new ParameterException(spec.commandLine(),
+          "--xds-auth sets what the secure port requires, and only --ca-dir turns the secure port on");
+    }
+    if (caTokens != null && caDir == null) {
+      throw new ParameterException(spec.commandLine(), "--ca-tokens needs --ca-dir (it turns the CA on)");
+    }
+    Paths.requireFolder("--config-dir", configDir, "the folder of this cluster's YAML files");
+    Paths.requireFile("--kubeconfig", kubeconfig, "this cluster's kubeconfig");
+    Paths.requireFolder("--remote-secrets-dir", remoteSecretsDir, "the folder of remote Secret YAML files");
+    remoteConfigDirs.forEach((id, dir) -> Paths.requireFolder("--remote-config-dir " + id + "=", dir,
+        "the folder of that cluster's YAML files"));
+    Paths.requireFile("--mesh-config", meshConfig, "a MeshConfig YAML file");
+    Paths.requireFile("--mesh-networks", meshNetworks, "a MeshNetworks YAML file");
+    Paths.requireFile("--ca-tokens", caTokens, "the YAML list of allowed tokens");
+    Paths.requireFolderOrAbsent("--ca-dir", caDir);
+    if (stateDir != null) {
+      Paths.requireFolderOrAbsent("--state-dir", stateDir);
       try {
-        auth = weft.security.auth.XdsAuthMode.parse(xdsAuth);
-      } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
-      }
-      if (caDir == null) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-            "--xds-auth sets what the secure port requires, and only --ca-dir turns the secure port on");
+        Files.createDirectories(stateDir);
+      } catch (IOException e) {
+        throw new CommandFailure("--state-dir " + stateDir + ": cannot make the folder (" + e + ")", e);
       }
     }
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
-        failoverWithoutOutlierDetection, java.time.Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
+        failoverWithoutOutlierDetection, Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
         caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot)));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();

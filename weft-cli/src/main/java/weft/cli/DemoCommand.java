@@ -5,10 +5,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import weft.demo.Demo;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = "Run a control plane, three echo servers and a proxyless gRPC client; shift traffic live.")
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--duration", defaultValue = "28", description = "Seconds to run (default ${DEFAULT-VALUE}).")
+  @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "28", converter = OptionValues.Positive.class,
+      description = "How long to run.")
   long durationSeconds;
 
   @Override

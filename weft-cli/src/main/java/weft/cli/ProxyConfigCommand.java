@@ -52,14 +52,7 @@ final class ProxyConfigCommand implements Callable<Integer> {
       return 2;
     }
     String path = "/debug/config_dump?proxy=" + URLEncoder.encode(proxy, StandardCharsets.UTF_8) + "&types=" + type;
-    HttpResponse<String> response;
-    try {
-      response = address.get(path);
-    } catch (IOException e) {
-      err.println("weft proxy-config: cannot reach the control plane at " + address.url + " (" + e.getMessage()
-          + "); is it running? Point --control-plane at its monitoring port");
-      return 1;
-    }
+    HttpResponse<String> response = address.get(path);
     if (response.statusCode() == 200) {
       out.println(response.body());
       out.flush();

@@ -1,6 +1,7 @@
 package weft.controlplane;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -27,12 +28,14 @@ import weft.registry.kube.StateStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Clock;
+import java.time.Duration;
 import weft.security.SpiffeId;
 import weft.security.auth.Authenticator;
 import weft.security.auth.CallerAuthentication;
 import weft.security.auth.XdsAuthMode;
 import weft.security.auth.FileTokenAuthenticator;
 import weft.security.auth.KubernetesTokenAuthenticator;
+import weft.security.ca.CaException;
 import weft.security.ca.CaStore;
 import weft.security.ca.CertificateAuthority;
 import weft.security.csr.CaServer;
@@ -42,6 +45,7 @@ import weft.security.trust.TrustBundles;
 import weft.xds.Generators;
 import weft.xds.server.AdsServer;
 import weft.xds.server.XdsMetrics;
+import weft.operator.KubeconfigFile;
 
 /** A running control plane: sources → registry → ADS server, plus the monitoring port. */
 public final class ControlPlane implements AutoCloseable {
@@ -76,71 +80,41 @@ public final class ControlPlane implements AutoCloseable {
 
   private void startAll() throws IOException {
     checkClusterIds();
+    // First, so that a busy port fails at once and /ready answers (503) during the initial sync.
+    monitoring = listen("--monitoring-port", options.monitoringPort(),
+        () -> new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status));
     if (options.meshConfig() != null) {
-      MeshFileSource<?> src = new MeshFileSource<>(options.meshConfig(), MeshConfigParser::parseMeshConfig,
-          registry::setMeshConfig, registry);
-      src.start();
-      closeables.add(src);
+      startMeshFile("--mesh-config", new MeshFileSource<>(options.meshConfig(), MeshConfigParser::parseMeshConfig,
+          registry::setMeshConfig, registry));
     }
     if (options.meshNetworks() != null) {
-      MeshFileSource<?> src = new MeshFileSource<>(options.meshNetworks(), MeshConfigParser::parseMeshNetworks,
-          registry::setMeshNetworks, registry);
-      src.start();
-      closeables.add(src);
+      startMeshFile("--mesh-networks", new MeshFileSource<>(options.meshNetworks(),
+          MeshConfigParser::parseMeshNetworks, registry::setMeshNetworks, registry));
     }
     registry.addCluster(new ClusterSettings(options.clusterId(), options.network(), options.systemNamespace()), true);
     KubernetesClient configCluster = null;
-    RemoteSecretController remotes = null;
-    if (options.configDir() != null) {
-      FileClusterSource files = new FileClusterSource(options.configDir(), options.clusterId(), registry);
-      files.start();
-      closeables.add(files);
-    } else if (options.kubeconfig() != null) {
-      KubeConfigs.Checked kubeconfig;
-      try {
-        // The same strict reader as remote secrets: no exec, no files, nothing from the environment.
-        kubeconfig = KubeConfigs.readFile(options.kubeconfig(), options.clusterId(), null);
-      } catch (InvalidKubeconfigException e) {
-        throw new IOException(e.getMessage(), e);
-      }
-      kubeconfig.warnings().forEach((field, message) -> LOG.log(System.Logger.Level.WARNING, "--kubeconfig "
-          + options.kubeconfig() + ": field " + field + ": " + message));
-      configCluster = new KubernetesClientBuilder().withConfig(kubeconfig.config()).build();
+    if (options.kubeconfig() != null) {
+      configCluster = new KubernetesClientBuilder().withConfig(kubeconfig(options.kubeconfig())).build();
       closeables.add(configCluster);
-      StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
-      KubeClusterSource local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
-      local.start();
-      closeables.add(0, local);
-      if (!local.awaitSynced(options.initialSyncWait())) {
-        LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " (" + options.kubeconfig()
-            + ") has not synced within " + options.initialSyncWait().toSeconds() + " s; serving what is known");
-      }
     }
-    for (Map.Entry<String, java.nio.file.Path> remote : new java.util.TreeMap<>(options.remoteConfigDirs()).entrySet()) {
-      registry.addCluster(new ClusterSettings(remote.getKey(), "", options.systemNamespace()), false);
-      FileClusterSource files = new FileClusterSource(remote.getValue(), remote.getKey(), registry);
-      files.start();
-      closeables.add(files);
-    }
+    RemoteSecretController remotes = null;
     if (options.remoteSecretsDir() != null || configCluster != null) {
       remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
           configCluster, options.remoteSecretsDir(), registry, options.stateDir(),
           id -> new ClusterSettings(id, "", options.systemNamespace()));
-      remotes.start();
-      closeables.add(0, remotes);
-      // Readiness must not wait forever on a cluster that is down: its last known state (if any) serves.
-      remotes.awaitInitialSync(options.initialSyncWait()).forEach((id, reason) -> LOG.log(
-          System.Logger.Level.WARNING, "remote cluster " + id + " has not synced: " + reason + "; serving without it"));
     }
-    registry.flush();
     Gauge.builder("weft_config_errors", registry, r -> count(r.current(), ConfigProblem.Severity.ERROR))
         .description("configuration problems that rejected a file or resource").register(metrics);
     Gauge.builder("weft_config_warnings", registry, r -> count(r.current(), ConfigProblem.Severity.WARNING))
         .description("configuration accepted with a warning").register(metrics);
+    // Every port is bound before anything is waited for, so a busy port fails at once; until the
+    // initial sync is done their calls are refused (UNAVAILABLE, as istiod does) and clients retry.
     ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics),
         new Generators(options.localityFailoverWithoutOutlierDetection()));
-    grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsPort()))
-        .addService(ads.definition())
+    monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
+    grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
+        .forAddress(new InetSocketAddress(options.xdsPort()))
+        .addService(ServerInterceptors.intercept(ads.definition(), new RefuseUntilReady(() -> ready)))
         // Stream callbacks only hand requests to each connection's own executor, so they can run on
         // the I/O thread: one thread hop less per request.
         .directExecutor()
@@ -150,10 +124,32 @@ public final class ControlPlane implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .maxInboundMessageSize(16 * 1024 * 1024)
         .build()
-        .start();
+        .start());
     if (options.ca() != null) startSecurePort(configCluster, remotes);
-    monitoring = new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status);
-    monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
+
+    KubeClusterSource local = null;
+    if (options.configDir() != null) {
+      startFiles("--config-dir", new FileClusterSource(options.configDir(), options.clusterId(), registry));
+    } else if (configCluster != null) {
+      StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
+      local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
+      local.start();
+      closeables.add(0, local);
+    }
+    for (Map.Entry<String, java.nio.file.Path> remote : new java.util.TreeMap<>(options.remoteConfigDirs()).entrySet()) {
+      registry.addCluster(new ClusterSettings(remote.getKey(), "", options.systemNamespace()), false);
+      startFiles("--remote-config-dir", new FileClusterSource(remote.getValue(), remote.getKey(), registry));
+    }
+    if (remotes != null) {
+      try {
+        remotes.start();
+      } catch (IOException e) {
+        throw new StartupException("--remote-secrets-dir: " + e.getMessage(), e);
+      }
+      closeables.add(0, remotes);
+    }
+    awaitInitialSync(configCluster, local, remotes);
+    registry.flush();
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
@@ -175,23 +171,110 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
+   * Waits for the clusters that connect in the background (this cluster's API server, the remote
+   * secrets and the clusters they name), all of them together at most one {@code --initial-sync-wait}:
+   * readiness must not wait forever on a cluster that is down, whose last known state (if any) serves.
+   */
+  private void awaitInitialSync(KubernetesClient configCluster, KubeClusterSource local,
+      RemoteSecretController remotes) {
+    if (local == null && remotes == null) return;
+    Duration wait = options.initialSyncWait();
+    long deadline = System.nanoTime() + wait.toNanos();
+    List<String> waitingFor = new ArrayList<>();
+    if (local != null) waitingFor.add(options.clusterId() + " (API server " + configCluster.getMasterUrl() + ")");
+    if (remotes != null) {
+      remotes.clusters().stream().sorted().forEach(id -> waitingFor.add(id + " (remote secret)"));
+      if (configCluster != null) {
+        waitingFor.add("the remote secrets in " + options.systemNamespace() + " of " + options.clusterId());
+      }
+    }
+    LOG.log(System.Logger.Level.INFO, "waiting up to " + wait.toSeconds() + " s (--initial-sync-wait) for "
+        + String.join(", ", waitingFor));
+    if (local != null && !local.awaitSynced(left(deadline))) {
+      LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " (" + options.kubeconfig()
+          + ") has not synced within " + wait.toSeconds() + " s (--initial-sync-wait); serving what is known");
+    }
+    if (remotes != null) {
+      remotes.awaitInitialSync(left(deadline)).forEach((id, reason) -> LOG.log(System.Logger.Level.WARNING,
+          "remote cluster " + id + " has not synced: " + reason + "; serving without it"));
+    }
+  }
+
+  private static Duration left(long deadlineNanos) {
+    return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+  }
+
+  /** The same strict reader as remote secrets: no exec, no files, nothing from the environment. */
+  private io.fabric8.kubernetes.client.Config kubeconfig(java.nio.file.Path file) throws StartupException {
+    KubeConfigs.Checked kubeconfig;
+    try {
+      kubeconfig = KubeConfigs.readFile(file, options.clusterId(), null);
+    } catch (InvalidKubeconfigException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+    kubeconfig.warnings().forEach((field, message) -> LOG.log(System.Logger.Level.WARNING, "--kubeconfig "
+        + file + ": field " + field + ": " + message));
+    return kubeconfig.config();
+  }
+
+  private void startMeshFile(String flag, MeshFileSource<?> source) throws StartupException {
+    try {
+      source.start();
+    } catch (IOException e) {
+      throw new StartupException(flag + " " + e.getMessage(), e);
+    }
+    closeables.add(source);
+  }
+
+  private void startFiles(String flag, FileClusterSource files) throws StartupException {
+    try {
+      files.start();
+    } catch (IOException e) {
+      throw new StartupException(flag + ": " + e.getMessage(), e);
+    }
+    closeables.add(files);
+  }
+
+  /** Something that binds a port. */
+  private interface Listener<T> {
+    T bind() throws IOException;
+  }
+
+  private static <T> T listen(String flag, int port, Listener<T> listener) throws StartupException {
+    try {
+      return listener.bind();
+    } catch (IOException e) {
+      throw StartupException.cannotListen(flag, port, e);
+    }
+  }
+
+  /**
    * The TLS port: the CSR API and the same ADS service as the plaintext port, served with a
    * certificate from our own CA for the control plane's identity.
    */
   private void startSecurePort(KubernetesClient configCluster, RemoteSecretController remotes) throws IOException {
     ControlPlaneOptions.Ca caOptions = options.ca();
     String trustDomain = registry.current().meshConfig().trustDomain();
-    ca = CaStore.loadOrCreate(caOptions.dir(), trustDomain, Clock.systemUTC(), caOptions.selfSignedRoot());
     Authenticator authenticator;
     if (caOptions.tokens() != null) {
-      authenticator = FileTokenAuthenticator.load(caOptions.tokens(), Clock.systemUTC());
+      try {
+        authenticator = FileTokenAuthenticator.load(caOptions.tokens(), Clock.systemUTC());
+      } catch (IllegalArgumentException e) {
+        throw new StartupException("--ca-tokens " + e.getMessage(), e);
+      }
     } else if (configCluster != null) {
       KubernetesClient local = configCluster;
       authenticator = new KubernetesTokenAuthenticator(options.clusterId(),
           id -> id.equals(options.clusterId()) ? local : remotes == null ? null : remotes.client(id), List.of());
     } else {
-      throw new IOException("--ca-dir needs a way to check callers: --ca-tokens (file mode) or --kubeconfig "
+      throw new StartupException("--ca-dir needs a way to check callers: --ca-tokens (file mode) or --kubeconfig "
           + "(TokenReview on each caller's cluster)");
+    }
+    // After the other checks: a first start makes a root here, which should not be left by a failed one.
+    try {
+      ca = CaStore.loadOrCreate(caOptions.dir(), trustDomain, Clock.systemUTC(), caOptions.selfSignedRoot());
+    } catch (CaException e) {
+      throw new StartupException("--ca-dir " + e.getMessage(), e);
     }
     String ns = options.systemNamespace();
     // xDS on this port serves only clients that prove who they are; the CSR API checks its own callers
@@ -203,13 +286,15 @@ public final class ControlPlane implements AutoCloseable {
       LOG.log(System.Logger.Level.WARNING, "--xds-auth none: the secure port serves xDS to any client, and node "
           + "metadata decides which namespace's configuration it gets");
     }
-    secure = CaServer.builder(ca)
+    secure = listen("--secure-port", caOptions.securePort(), () -> CaServer.builder(ca)
         .port(caOptions.securePort())
         .dnsNames(List.of("istiod." + ns + ".svc", "istiod." + ns + ".svc.cluster.local", "localhost"))
         .identity(new SpiffeId(trustDomain, ns, "istiod"))
-        .addService(new CertificateService(ca, trustDomain, authenticator, metrics))
-        .addService(io.grpc.ServerInterceptors.intercept(ads.definition(), xdsCallers))
-        .start();
+        .addService(ServerInterceptors.intercept(new CertificateService(ca, trustDomain, authenticator, metrics),
+            new RefuseUntilReady(() -> ready)))
+        // Interceptors run last-added first: refuse until ready, then authenticate the caller.
+        .addService(ServerInterceptors.intercept(ads.definition(), xdsCallers, new RefuseUntilReady(() -> ready)))
+        .start());
     closeables.add(0, secure);
   }
 

@@ -27,8 +27,10 @@ public final class Gateway implements AutoCloseable {
     proxy = new SniProxy(table::get);
     SniProxy startedProxy = proxy;
     try {
-      proxyAddress = proxy.start(new InetSocketAddress(o.bindHost(), o.listenPort()));
-      health = new HealthServer(new InetSocketAddress(o.bindHost(), o.healthPort()), () -> ready, this::statsJson);
+      proxyAddress = listen(ListenException.Port.PASSTHROUGH, o.listenPort(),
+          () -> proxy.start(new InetSocketAddress(o.bindHost(), o.listenPort())));
+      health = listen(ListenException.Port.HEALTH, o.healthPort(),
+          () -> new HealthServer(new InetSocketAddress(o.bindHost(), o.healthPort()), () -> ready, this::statsJson));
     } catch (IOException | InterruptedException | RuntimeException e) {
       startedProxy.close();
       throw e;
@@ -41,6 +43,48 @@ public final class Gateway implements AutoCloseable {
           ready = true;
         });
     xds.start();
+  }
+
+  /** A port the gateway cannot listen on; says which of its two ports it is. */
+  public static final class ListenException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** The gateway's ports. */
+    public enum Port { PASSTHROUGH, HEALTH }
+
+    private final Port which;
+    private final int port;
+
+    ListenException(Port which, int port, Throwable cause) {
+      super("cannot listen on port " + port + " (" + which.name().toLowerCase(java.util.Locale.ROOT) + "): "
+          + cause.getMessage(), cause);
+      this.which = which;
+      this.port = port;
+    }
+
+    public Port which() {
+      return which;
+    }
+
+    public int port() {
+      return port;
+    }
+  }
+
+  private interface Bind<T> {
+    T bind() throws Exception;
+  }
+
+  private static <T> T listen(ListenException.Port which, int port, Bind<T> bind)
+      throws IOException, InterruptedException {
+    try {
+      return bind.bind();
+    } catch (InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      // Netty rethrows the socket's BindException from sync() although no signature declares it.
+      throw new ListenException(which, port, e);
+    }
   }
 
   /** Binds the proxy and health ports and starts following the control plane. */

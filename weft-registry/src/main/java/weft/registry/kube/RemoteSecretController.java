@@ -159,7 +159,7 @@ public final class RemoteSecretController implements AutoCloseable {
     try {
       if (!secretsListed.await(max.toNanos(), TimeUnit.NANOSECONDS)) {
         LOG.log(System.Logger.Level.WARNING, "remote secrets in " + systemNamespace + " of cluster " + localClusterId
-            + " were not listed within " + max + "; the clusters they name are added once they are");
+            + " were not listed before the initial sync wait ended; the clusters they name are added once they are");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -29,7 +29,7 @@ public final class CaTools {
 
   public static List<Path> initRoot(Path out, String trustDomain, Clock clock) {
     CaFiles.requireAbsent(out, List.of(CaFiles.ROOT_CERT, CaFiles.ROOT_KEY),
-        "a root is made once; use another --out directory for a new one");
+        "a root is never overwritten; use another --out folder for a new one");
     Instant now = clock.instant();
     KeyPair keys = Certificates.newKeyPair();
     X509Certificate root = Certificates.root(keys, CaStore.rootSubject(trustDomain), now, now.plus(CaStore.ROOT_TTL));

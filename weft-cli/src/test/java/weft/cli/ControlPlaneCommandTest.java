@@ -1,0 +1,142 @@
+package weft.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code weft control-plane}: what a person sees when it cannot start. */
+class ControlPlaneCommandTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aBusyXdsPortIsNamedWithTheFlagThatChangesIt() throws Exception {
+    try (ServerSocket busy = FreePort.occupied()) {
+      int port = busy.getLocalPort();
+
+      Weft run = Weft.run("control-plane", "--config-dir", dir.toString(), "--xds-port", String.valueOf(port),
+          "--monitoring-port", "0");
+
+      assertThat(run.exit()).isEqualTo(1);
+      assertThat(run.errLines()).containsExactly("weft control-plane: port " + port + " (--xds-port) is already in "
+          + "use; stop the process that holds it or choose another port with --xds-port");
+    }
+  }
+
+  @Test
+  void aBusyMonitoringPortIsNamedWithTheFlagThatChangesIt() throws Exception {
+    try (ServerSocket busy = FreePort.occupied()) {
+      int port = busy.getLocalPort();
+
+      Weft run = Weft.run("control-plane", "--config-dir", dir.toString(), "--xds-port", "0",
+          "--monitoring-port", String.valueOf(port));
+
+      assertThat(run.exit()).isEqualTo(1);
+      assertThat(run.errLines()).containsExactly("weft control-plane: port " + port + " (--monitoring-port) is "
+          + "already in use; stop the process that holds it or choose another port with --monitoring-port");
+    }
+  }
+
+  @Test
+  void aMissingConfigFolderIsNamedWithItsFlag() {
+    Path missing = dir.resolve("no-such-folder");
+
+    Weft run = Weft.run("control-plane", "--config-dir", missing.toString());
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.errLines()).containsExactly("weft control-plane: --config-dir " + missing + ": no such folder; "
+        + "create it or point --config-dir at the folder of this cluster's YAML files");
+  }
+
+  @Test
+  void missingFilesAndFoldersOfEveryPathOptionAreNamed() {
+    Path missing = dir.resolve("missing");
+    assertThat(Weft.run("control-plane", "--config-dir", dir.toString(), "--remote-secrets-dir", missing.toString())
+        .errLines()).containsExactly("weft control-plane: --remote-secrets-dir " + missing + ": no such folder; "
+        + "create it or point --remote-secrets-dir at the folder of remote Secret YAML files");
+    assertThat(Weft.run("control-plane", "--config-dir", dir.toString(), "--mesh-config", missing.toString())
+        .errLines()).containsExactly("weft control-plane: --mesh-config " + missing + ": no such file; point "
+        + "--mesh-config at a MeshConfig YAML file");
+    assertThat(Weft.run("control-plane", "--kubeconfig", dir.toString()).errLines()).containsExactly(
+        "weft control-plane: --kubeconfig " + dir + " is a folder, not a file; point --kubeconfig at this "
+            + "cluster's kubeconfig");
+  }
+
+  @Test
+  void anUnreadableKubeconfigIsOneLineNamingTheFile() throws Exception {
+    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), "clusters: [ {name: a\n");
+
+    Weft run = Weft.run("control-plane", "--kubeconfig", kubeconfig.toString(), "--xds-port", "0",
+        "--monitoring-port", "0");
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.errLines()).singleElement().asString()
+        .startsWith("weft control-plane: --kubeconfig " + kubeconfig + ": not valid YAML (");
+  }
+
+  @Test
+  void aKubeconfigThatRunsACommandIsRefusedNamingTheField() throws Exception {
+    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
+        apiVersion: v1
+        kind: Config
+        current-context: eks
+        contexts: [{name: eks, context: {cluster: eks, user: eks}}]
+        clusters: [{name: eks, cluster: {server: "https://127.0.0.1:6443"}}]
+        users: [{name: eks, user: {exec: {command: aws, apiVersion: client.authentication.k8s.io/v1beta1}}}]
+        """);
+
+    Weft run = Weft.run("control-plane", "--kubeconfig", kubeconfig.toString(), "--xds-port", "0",
+        "--monitoring-port", "0");
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.errLines()).containsExactly("weft control-plane: --kubeconfig " + kubeconfig + ": context eks: "
+        + "field users[0].user.exec: weft does not run credential plugins; use a context whose user has a token "
+        + "or a client certificate");
+  }
+
+  @Test
+  void neitherOrBothSourcesIsAUsageError() {
+    Weft neither = Weft.run("control-plane");
+    assertThat(neither.exit()).isEqualTo(2);
+    assertThat(neither.errLines()).containsExactly("weft control-plane: give exactly one of --config-dir (a folder "
+        + "of YAML files) or --kubeconfig (a Kubernetes API server); see weft control-plane --help");
+  }
+
+  @Test
+  void portsAndWaitsAreCheckedBeforeAnythingStarts() {
+    Weft port = Weft.run("control-plane", "--config-dir", dir.toString(), "--xds-port", "70000");
+    assertThat(port.exit()).isEqualTo(2);
+    assertThat(port.errLines()).containsExactly("weft control-plane: Invalid value for option '--xds-port': "
+        + "'70000' is not a port: give 1..65535, or 0 for any free port; see weft control-plane --help");
+
+    Weft wait = Weft.run("control-plane", "--config-dir", dir.toString(), "--initial-sync-wait", "-3");
+    assertThat(wait.exit()).isEqualTo(2);
+    assertThat(wait.errLines()).containsExactly("weft control-plane: Invalid value for option "
+        + "'--initial-sync-wait': '-3' must be 0 or more; see weft control-plane --help");
+  }
+
+  @Test
+  void aBrokenCaFolderOrTokenFileIsNamedWithItsFlag() throws Exception {
+    Path ca = Files.createDirectories(dir.resolve("ca"));
+    Files.writeString(ca.resolve("ca-cert.pem"), "not a certificate");
+    Path config = Files.createDirectories(dir.resolve("config"));
+
+    Weft brokenCa = Weft.run("control-plane", "--config-dir", config.toString(), "--ca-dir", ca.toString(),
+        "--ca-tokens", Files.writeString(dir.resolve("tokens.yaml"), "[]").toString(), "--xds-port", "0",
+        "--monitoring-port", "0", "--secure-port", "0");
+    assertThat(brokenCa.exit()).isEqualTo(1);
+    assertThat(brokenCa.errLines()).singleElement().asString().startsWith("weft control-plane: --ca-dir " + ca);
+
+    Path tokens = Files.writeString(dir.resolve("bad-tokens.yaml"), "token: not-a-list\n");
+    Weft badTokens = Weft.run("control-plane", "--config-dir", config.toString(), "--ca-dir",
+        dir.resolve("new-ca").toString(), "--ca-tokens", tokens.toString(), "--xds-port", "0", "--monitoring-port",
+        "0", "--secure-port", "0");
+    assertThat(badTokens.exit()).isEqualTo(1);
+    assertThat(badTokens.errLines()).containsExactly("weft control-plane: --ca-tokens " + tokens + ": expected a "
+        + "YAML list of {token, namespace, serviceAccount}");
+  }
+}
