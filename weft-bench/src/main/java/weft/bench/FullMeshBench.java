@@ -126,6 +126,10 @@ public final class FullMeshBench {
             + "%d ms per reading): mean %.1f ms, p50 %.0f ms, p99 %.0f ms; idle: %.1f ms per second%n",
             QUIET_MILLIS, cp.cpuResolutionMillis(), Stats.meanMs(r.cpu()), Stats.pct(r.cpu(), 50),
             Stats.pct(r.cpu(), 99), idleMsPerSecond);
+        // The windows are as long as the change takes to reach everyone; idle work over them is part of the reading.
+        double windowMs = Stats.meanMs(r.cpuWindows());
+        System.out.printf("  mean window %.0f ms, over which the idle rate alone would be %.1f ms%n", windowMs,
+            idleMsPerSecond * windowMs / 1000);
         cp.printConvergenceQuantiles();
         // Other work on the machine competes for the same cores: say how busy it was.
         System.out.println("load average at the end: " + loadAverage());
