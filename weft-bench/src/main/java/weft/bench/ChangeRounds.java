@@ -33,9 +33,10 @@ final class ChangeRounds {
    * @param perStream change → one stream has it, for every counted change and stream
    * @param allStreams change → the last stream has it, per counted change
    * @param cpu control-plane CPU per counted change (empty when not measured)
+   * @param cpuWindows how long each of those CPU readings spanned (wall clock)
    * @param missed stream updates that did not arrive within the timeout
    */
-  record Result(List<Long> perStream, List<Long> allStreams, List<Long> cpu, int missed) {
+  record Result(List<Long> perStream, List<Long> allStreams, List<Long> cpu, List<Long> cpuWindows, int missed) {
     void print(int warmup, int changes, int streams) {
       System.out.printf("(after %d warm-up changes) endpoint change on disk -> stream has it, over %d changes x %d streams:"
           + " p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", warmup, changes, streams, Stats.pct(perStream, 50),
@@ -75,6 +76,7 @@ final class ChangeRounds {
     List<Long> perStream = new ArrayList<>();
     List<Long> allStreams = new ArrayList<>();
     List<Long> cpuPerChange = new ArrayList<>();
+    List<Long> cpuWindows = new ArrayList<>();
     int missed = 0;
     for (int c = 0; c < warmup + changes; c++) {
       String marker = MeshFiles.marker(c);
@@ -88,7 +90,10 @@ final class ChangeRounds {
       }
       Thread.sleep(quietMillis);
       if (c < warmup) continue;
-      if (cpu != null) cpuPerChange.add(cpu.nanos() - cpuBefore);
+      if (cpu != null) {
+        cpuPerChange.add(cpu.nanos() - cpuBefore);
+        cpuWindows.add(System.nanoTime() - start);
+      }
       long worst = 0;
       for (Watcher s : streams) {
         long arrived = s.arrivedNanos();
@@ -101,6 +106,6 @@ final class ChangeRounds {
       }
       allStreams.add(worst);
     }
-    return new Result(perStream, allStreams, cpuPerChange, missed);
+    return new Result(perStream, allStreams, cpuPerChange, cpuWindows, missed);
   }
 }

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -73,13 +72,13 @@ public final class CrossClusterBench {
       }
     }
     System.out.printf("machine: %d cores; %d clusters x %d services created in %d ms%n",
-        Runtime.getRuntime().availableProcessors(), clusters, services, ms(System.nanoTime() - t0));
+        Runtime.getRuntime().availableProcessors(), clusters, services, Stats.ms(System.nanoTime() - t0));
     long start = System.nanoTime();
     ControlPlane cp = ControlPlane.start(ControlPlaneOptions.forKubeconfig(kubeconfig).withPorts(0, 0)
         .withRemoteSecrets(secrets, null, Duration.ofSeconds(120)));
     long synced = cp.registry().current().clusters().values().stream().filter(c -> c.synced() && !c.stale()).count();
     System.out.printf("control plane ready in %d ms with %d of %d clusters synced: %d services, %d endpoints%n",
-        ms(System.nanoTime() - start), synced, clusters, cp.registry().current().services().size(),
+        Stats.ms(System.nanoTime() - start), synced, clusters, cp.registry().current().services().size(),
         cp.registry().current().services().values().stream().mapToInt(v -> v.endpoints().size()).sum());
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort()).usePlaintext()
         .directExecutor().build();
@@ -101,11 +100,9 @@ public final class CrossClusterBench {
       if (i >= warmup && stream.arrivedNanos() != 0) latencies.add(stream.arrivedNanos() - begin);
       Thread.sleep(50);
     }
-    long[] sorted = latencies.stream().mapToLong(Long::longValue).toArray();
-    Arrays.sort(sorted);
     System.out.printf("(after %d warm-up changes) EndpointSlice change in cluster %d's API -> cluster 1 client has it,"
-        + " over %d changes: p50 %.1f ms, p99 %.1f ms%n", warmup, changed, sorted.length,
-        sorted[sorted.length / 2] / 1e6, sorted[Math.max(0, (int) Math.ceil(sorted.length * 0.99) - 1)] / 1e6);
+        + " over %d changes: p50 %.1f ms, p99 %.1f ms%n", warmup, changed, latencies.size(),
+        Stats.pct(latencies, 50), Stats.pct(latencies, 99));
     stream.close();
     channel.shutdownNow();
     cp.close();
@@ -137,7 +134,4 @@ public final class CrossClusterBench {
         """.formatted(cluster, url.replaceAll("/$", ""), cluster, cluster, cluster);
   }
 
-  private static long ms(long nanos) {
-    return TimeUnit.NANOSECONDS.toMillis(nanos);
-  }
 }

@@ -47,6 +47,8 @@ final class DeltaSidecar extends EnvoySidecar {
   private String lastNonce = "";
 
   private void onResponse(DeltaDiscoveryResponse r) {
+    trace("<- " + shortType(r.getTypeUrl()) + " system_version_info=" + r.getSystemVersionInfo() + " nonce="
+        + r.getNonce() + ", " + r.getResourcesCount() + " resources, " + r.getRemovedResourcesCount() + " removed");
     Map<String, com.google.protobuf.ByteString> changed = new HashMap<>();
     for (Resource res : r.getResourcesList()) changed.put(res.getName(), res.getResource().getValue());
     synchronized (this) {
@@ -76,6 +78,9 @@ final class DeltaSidecar extends EnvoySidecar {
   private void send(DeltaDiscoveryRequest.Builder request) {
     if (!nodeSent) request.setNode(node);
     nodeSent = true;
+    trace("-> " + shortType(request.getTypeUrl()) + (request.hasNode() ? " (with node)" : "") + " response_nonce="
+        + request.getResponseNonce() + ", subscribe " + request.getResourceNamesSubscribeCount() + ", unsubscribe "
+        + request.getResourceNamesUnsubscribeCount());
     requests.onNext(request.build());
   }
 

@@ -43,6 +43,9 @@ abstract class EnvoySidecar implements ChangeRounds.Watcher {
   private final AtomicReference<String> awaited = new AtomicReference<>();
   private final AtomicLong arrived = new AtomicLong();
   volatile Throwable error;
+  /** Prints this stream's requests and responses (--trace, stream 0 only), to check the exchange by eye. */
+  volatile boolean trace;
+  private final long created = System.nanoTime();
 
   /** cluster → the name it is fetched by over EDS, {@code ""} for other cluster types. */
   private final Map<String, String> clusters = new HashMap<>();
@@ -153,6 +156,20 @@ abstract class EnvoySidecar implements ChangeRounds.Watcher {
     } catch (InvalidProtocolBufferException e) {
       error = e;
     }
+  }
+
+  void trace(String line) {
+    if (trace) System.out.printf("  [stream 0, %6d ms] %s%n", Stats.ms(System.nanoTime() - created), line);
+  }
+
+  static String shortType(String typeUrl) {
+    return switch (typeUrl) {
+      case BenchTypes.CLUSTER -> "CDS";
+      case BenchTypes.ENDPOINT -> "EDS";
+      case BenchTypes.LISTENER -> "LDS";
+      case BenchTypes.ROUTE -> "RDS";
+      default -> typeUrl;
+    };
   }
 
   @Override

@@ -24,8 +24,9 @@ public final class FullMeshBench {
   private int warmup = 30;
   private int clusters = 1;
   private boolean delta;
+  private boolean trace;
   /** Everything must have synced by then, or the run stops. */
-  private int syncTimeoutSeconds = 300;
+  private int syncTimeoutSeconds = 600;
   /** A change that has not reached every stream by then is counted as missed. */
   private static final int CHANGE_TIMEOUT_SECONDS = 10;
   /** After each change reaches every stream: the control plane's follow-up work shows in its CPU. */
@@ -34,8 +35,9 @@ public final class FullMeshBench {
   public static void main(String[] args) throws Exception {
     FullMeshBench b = new FullMeshBench();
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--delta")) {
-        b.delta = true;
+      if (args[i].equals("--delta") || args[i].equals("--trace")) {
+        if (args[i].equals("--delta")) b.delta = true;
+        if (args[i].equals("--trace")) b.trace = true;
         continue;
       }
       if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
@@ -70,8 +72,9 @@ public final class FullMeshBench {
       int hot = clusters - 1;
       long t0 = System.nanoTime();
       try (ControlPlaneProcess cp = ControlPlaneProcess.start(mesh.controlPlaneArgs())) {
-        System.out.printf("machine: %d cores, %s, %s; control plane in its own JVM (pid %d)%n",
-            Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"), memory(), cp.pid());
+        System.out.printf("machine: %d cores, %s, %s, load average %s; control plane in its own JVM (pid %d)%n",
+            Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"), memory(), loadAverage(),
+            cp.pid());
         System.out.printf("full mesh (%s): %d services x %d endpoints in %d cluster(s), %d Envoy sidecar streams"
             + " without a Sidecar resource (CDS and LDS wildcard, EDS and RDS for everything named)%n",
             delta ? "Delta xDS" : "State of the World", services, endpoints, clusters, streams);
@@ -92,6 +95,7 @@ public final class FullMeshBench {
           channels.add(ch);
           EnvoySidecar sidecar = delta ? new DeltaSidecar(ch, node, MeshFiles.outboundCluster(hot))
               : new SotwSidecar(ch, node, MeshFiles.outboundCluster(hot));
+          sidecar.trace = trace && i == 0;
           sidecar.start();
           all.add(sidecar);
         }
@@ -122,7 +126,13 @@ public final class FullMeshBench {
             + "%d ms per reading): mean %.1f ms, p50 %.0f ms, p99 %.0f ms; idle: %.1f ms per second%n",
             QUIET_MILLIS, cp.cpuResolutionMillis(), Stats.meanMs(r.cpu()), Stats.pct(r.cpu(), 50),
             Stats.pct(r.cpu(), 99), idleMsPerSecond);
+        // The windows are as long as the change takes to reach everyone; idle work over them is part of the reading.
+        double windowMs = Stats.meanMs(r.cpuWindows());
+        System.out.printf("  mean window %.0f ms, over which the idle rate alone would be %.1f ms%n", windowMs,
+            idleMsPerSecond * windowMs / 1000);
         cp.printConvergenceQuantiles();
+        // Other work on the machine competes for the same cores: say how busy it was.
+        System.out.println("load average at the end: " + loadAverage());
         for (EnvoySidecar s : all) {
           if (s.error != null) System.out.println("WARNING: a stream failed: " + s.error);
         }
@@ -130,6 +140,16 @@ public final class FullMeshBench {
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
       }
+    }
+  }
+
+  /** The 1, 5 and 15 minute load averages, or "unknown" off Linux. */
+  private static String loadAverage() {
+    try {
+      String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (java.io.IOException | RuntimeException e) {
+      return "unknown";
     }
   }
 

@@ -50,6 +50,8 @@ final class SotwSidecar extends EnvoySidecar {
 
   private void onResponse(DiscoveryResponse r) {
     String type = r.getTypeUrl();
+    trace("<- " + shortType(type) + " version_info=" + r.getVersionInfo() + " nonce=" + r.getNonce() + ", "
+        + r.getResourcesCount() + " resources");
     Map<String, ByteString> changed = new HashMap<>();
     for (Any any : r.getResourcesList()) changed.put(Peek.name(any.getValue()), any.getValue());
     synchronized (this) {
@@ -83,6 +85,9 @@ final class SotwSidecar extends EnvoySidecar {
     DiscoveryRequest.Builder request = state.clone();
     if (!nodeSent) request.setNode(node);
     nodeSent = true;
+    trace("-> " + shortType(request.getTypeUrl()) + (request.hasNode() ? " (with node)" : "") + " version_info="
+        + request.getVersionInfo() + " response_nonce=" + request.getResponseNonce() + ", "
+        + (request.getResourceNamesCount() == 0 ? "wildcard" : request.getResourceNamesCount() + " names"));
     requests.onNext(request.build());
   }
 
