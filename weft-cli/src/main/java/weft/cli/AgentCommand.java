@@ -21,6 +21,11 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--xds-address", defaultValue = "localhost:15010", description = "Control plane xDS (default ${DEFAULT-VALUE}).")
   String xdsAddress;
 
+  @Option(names = "--xds-mtls", description = "Reach --xds-address over TLS (checked against --root-cert), presenting the "
+      + "workload's own certificate: what the secure port (15012) requires unless the control plane runs with "
+      + "--xds-auth none. Without it the bootstrap uses plaintext (the 15010 port).")
+  boolean xdsMtls;
+
   @Option(names = "--ca-address", defaultValue = "localhost:15012", description = "Control plane CA, TLS (default ${DEFAULT-VALUE}).")
   String caAddress;
 
@@ -72,7 +77,8 @@ final class AgentCommand implements Callable<Integer> {
         .serviceAccount(serviceAccount).podName(podName).ip(ip).clusterId(clusterId).network(network)
         .labels(labels).locality(locality).build();
     AgentOptions.Builder options = AgentOptions.builder().identity(identity)
-        .xdsServer(xdsAddress, weft.agent.bootstrap.XdsTransport.PLAINTEXT).caAddress(caAddress).caServerName(caServerName)
+        .xdsServer(xdsAddress, xdsMtls ? weft.agent.bootstrap.XdsTransport.MUTUAL_TLS
+            : weft.agent.bootstrap.XdsTransport.PLAINTEXT).caAddress(caAddress).caServerName(caServerName)
         .rootCertificateFile(rootCert).tokenFile(tokenFile).outputDir(out);
     if (certTtlSeconds != null) options.certTtl(Duration.ofSeconds(certTtlSeconds));
     WeftAgent.runStandalone(options.build());

@@ -58,6 +58,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
       + "it), any (either; the default) or none (no check: node metadata is trusted).")
   String xdsAuth;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--secure-port", defaultValue = "15012", description = "xDS and CA over TLS (default ${DEFAULT-VALUE}).")
   int securePort;
 
@@ -83,10 +86,10 @@ final class ControlPlaneCommand implements Callable<Integer> {
       try {
         auth = weft.security.auth.XdsAuthMode.parse(xdsAuth);
       } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
       if (caDir == null) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
             "--xds-auth sets what the secure port requires, and only --ca-dir turns the secure port on");
       }
     }
