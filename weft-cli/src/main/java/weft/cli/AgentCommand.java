@@ -23,6 +23,11 @@ final class AgentCommand implements Callable<Integer> {
       converter = OptionValues.HostPort.class, description = "Control plane's plaintext xDS, written to the bootstrap.")
   String xdsAddress;
 
+  @Option(names = "--xds-mtls", defaultValue = "false", description = "Reach --xds-address over TLS (checked against "
+      + "--root-cert), presenting the workload's own certificate: what the secure port (15012) requires unless the "
+      + "control plane runs with --xds-auth none. Without it the bootstrap uses plaintext (the 15010 port).")
+  boolean xdsMtls;
+
   @Option(names = "--ca-address", paramLabel = "HOST:PORT", defaultValue = "localhost:15012",
       converter = OptionValues.HostPort.class, description = "Control plane's CA (TLS).")
   String caAddress;
@@ -90,7 +95,7 @@ final class AgentCommand implements Callable<Integer> {
           .serviceAccount(serviceAccount).podName(podName).ip(ip).clusterId(clusterId).network(network)
           .labels(labels).locality(locality).build();
       AgentOptions.Builder builder = AgentOptions.builder().identity(identity)
-          .xdsServer(xdsAddress, XdsTransport.PLAINTEXT).caAddress(caAddress).caServerName(caServerName)
+          .xdsServer(xdsAddress, xdsMtls ? XdsTransport.MUTUAL_TLS : XdsTransport.PLAINTEXT).caAddress(caAddress).caServerName(caServerName)
           .rootCertificateFile(rootCert).tokenFile(tokenFile).outputDir(out);
       if (certTtlSeconds != null) builder.certTtl(Duration.ofSeconds(certTtlSeconds));
       options = builder.build();

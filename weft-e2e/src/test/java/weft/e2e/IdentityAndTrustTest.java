@@ -153,8 +153,21 @@ class IdentityAndTrustTest {
   }
 
   static Map<String, Object> bootstrap(ControlPlane cp, String serviceAccount, CertificateManager certs) {
+    return bootstrap("localhost:" + cp.xdsPort(), XdsTransport.PLAINTEXT, serviceAccount, certs);
+  }
+
+  /**
+   * What the agent writes for the secure port: TLS checked against the mesh root, the workload's own
+   * certificate as the client's ({@link XdsTransport#MUTUAL_TLS}).
+   */
+  static Map<String, Object> secureBootstrap(ControlPlane cp, String serviceAccount, CertificateManager certs) {
+    return bootstrap("localhost:" + cp.securePort(), XdsTransport.MUTUAL_TLS, serviceAccount, certs);
+  }
+
+  static Map<String, Object> bootstrap(String xds, XdsTransport transport, String serviceAccount,
+      CertificateManager certs) {
     CertificateFiles f = certs.files();
-    return XdsBootstrap.builder().xdsServer("localhost:" + cp.xdsPort(), XdsTransport.PLAINTEXT)
+    return XdsBootstrap.builder().xdsServer(xds, transport)
         .identity(identity(serviceAccount))
         .certificateFiles(f.certificateChainFile(), f.privateKeyFile(), f.rootCertificateFile())
         .refreshInterval(Duration.ofSeconds(1)).build().toMap();
@@ -162,21 +175,34 @@ class IdentityAndTrustTest {
 
   /** The reviews server: an xDS server whose answer names the caller's SPIFFE identity. */
   void reviewsServer(ControlPlane cp, CertificateManager certs) throws Exception {
+    reviewsServer(bootstrap(cp, "reviews", certs));
+  }
+
+  void reviewsServer(Map<String, Object> bootstrap) throws Exception {
     servers.add(XdsServerBuilder.forPort(port, XdsServerCredentials.create(InsecureServerCredentials.create()))
-        .overrideBootstrapForTest(bootstrap(cp, "reviews", certs))
+        .overrideBootstrapForTest(bootstrap)
         .addService(whoCalls())
         .build()
         .start());
   }
 
   ManagedChannel client(ControlPlane xds, String serviceAccount, CertificateManager certs) {
+    return client(bootstrap(xds, serviceAccount, certs));
+  }
+
+  ManagedChannel client(Map<String, Object> bootstrap) {
     String scheme = "xds-mtls-" + SCHEMES.incrementAndGet();
-    NameResolverRegistry.getDefaultRegistry().register(
-        XdsNameResolverProvider.createForTest(scheme, bootstrap(xds, serviceAccount, certs)));
+    NameResolverRegistry.getDefaultRegistry().register(XdsNameResolverProvider.createForTest(scheme, bootstrap));
     ManagedChannel ch = Grpc.newChannelBuilder(scheme + ":///" + HOST + ":9080",
         XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
     channels.add(ch);
     return ch;
+  }
+
+  static String http(ControlPlane cp, String path) throws Exception {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://localhost:" + cp.monitoringPort() + path)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
   }
 
   static String call(ManagedChannel ch) {
@@ -349,6 +375,33 @@ class IdentityAndTrustTest {
     ManagedChannel frontend = client(cp1, "frontend", certificates(cp2, "frontend", Duration.ofHours(1)));
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
         .until(() -> call(frontend).equals("spiffe://cluster.local/ns/default/sa/frontend"));
+  }
+
+  @Test
+  void workloadsGetTheirConfigOnTheSecurePortWithTheirOwnCertificate() throws Exception {
+    writeMesh();
+    ControlPlane cp = controlPlane(Files.createTempDirectory("weft-ca"));
+    CertificateManager reviews = certificates(cp, "reviews", Duration.ofHours(1));
+    reviewsServer(secureBootstrap(cp, "reviews", reviews));
+    ManagedChannel frontend = client(secureBootstrap(cp, "frontend", certificates(cp, "frontend", Duration.ofHours(1))));
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+        .until(() -> call(frontend).equals("spiffe://cluster.local/ns/default/sa/frontend"));
+    assertThat(http(cp, "/debug/status"))
+        .contains("spiffe://cluster.local/ns/default/sa/frontend (client certificate)")
+        .contains("spiffe://cluster.local/ns/default/sa/reviews (client certificate)");
+  }
+
+  @Test
+  void aWorkloadWhoseNodeClaimsAnotherServiceAccountGetsNoConfigOnTheSecurePort() throws Exception {
+    writeMesh();
+    ControlPlane cp = controlPlane(Files.createTempDirectory("weft-ca"));
+    reviewsServer(cp, certificates(cp, "reviews", Duration.ofHours(1)));
+    // The other workload's certificate, with a node that says it is frontend.
+    ManagedChannel impostor = client(secureBootstrap(cp, "frontend", certificates(cp, "other", Duration.ofHours(1))));
+    assertThatThrownBy(() -> call(impostor)).isInstanceOf(StatusRuntimeException.class);
+    await().atMost(Duration.ofSeconds(20)).until(() -> http(cp, "/metrics").lines()
+        .anyMatch(l -> l.startsWith("weft_xds_rejected_streams_total ") && !l.endsWith(" 0.0")));
+    assertThat(http(cp, "/debug/status")).doesNotContain("sa/other (client certificate)");
   }
 
   @Test

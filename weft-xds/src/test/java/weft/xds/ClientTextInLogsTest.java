@@ -107,6 +107,23 @@ class ClientTextInLogsTest {
       assertThat(linesAbout("nacker")).hasSizeBetween(LINES_PER_MINUTE, LINES_PER_MINUTE * (int) (minutes + 1));
       assertThat(linesAbout("nacker").get(0).getMessage()).contains("rejected #0");
     }
+    // Closing the stream is its last chance to say how many lines were left out.
+    await().atMost(Duration.ofSeconds(10)).until(() -> linesAbout("nacker").stream()
+        .anyMatch(l -> l.getMessage().contains("closed its stream")));
+    // Every NACK is either a line, or counted in a later line's suffix, or in the closing line.
+    long accounted = 0;
+    for (LogRecord l : linesAbout("nacker")) {
+      java.util.regex.Matcher later = java.util.regex.Pattern.compile("\\((\\d+) more like this not logged")
+          .matcher(l.getMessage());
+      java.util.regex.Matcher last = java.util.regex.Pattern.compile("since its last line: (\\d+) NACKs")
+          .matcher(l.getMessage());
+      if (last.find()) {
+        accounted += Long.parseLong(last.group(1));
+      } else {
+        accounted += 1 + (later.find() ? Long.parseLong(later.group(1)) : 0);
+      }
+    }
+    assertThat(accounted).isEqualTo(10_000);
   }
 
   @Test

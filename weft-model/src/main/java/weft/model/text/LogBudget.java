@@ -73,6 +73,18 @@ public final class LogBudget {
     return w == null ? 0 : w.suppressed;
   }
 
+  /**
+   * Lines of {@code kind} left out and not yet reported, which from now on count as reported: for
+   * the last line of a source that ends (a closed stream) before a later line could say it.
+   */
+  public synchronized long drainSuppressed(String kind) {
+    Window w = windows.get(kind);
+    if (w == null) return 0;
+    long n = w.suppressed;
+    w.suppressed = 0;
+    return n;
+  }
+
   private static String describe(long nanos) {
     Duration d = Duration.ofNanos(nanos);
     return d.toSeconds() % 60 == 0 && d.toMinutes() > 0 ? d.toMinutes() + " min" : d.toMillis() + " ms";

@@ -39,4 +39,12 @@ class LogBudgetTest {
     for (int i = 0; i < 5; i++) budget.admit("nack");
     assertThat(budget.admit("unknown-type")).isEmpty();
   }
+
+  @Test
+  void whatWasLeftOutCanBeReportedOnceWhenTheSourceEnds() {
+    for (int i = 0; i < 5; i++) budget.admit("nack");
+    assertThat(budget.drainSuppressed("nack")).isEqualTo(2);
+    assertThat(budget.drainSuppressed("nack")).isZero();
+    assertThat(budget.drainSuppressed("never seen")).isZero();
+  }
 }

@@ -82,6 +82,14 @@ abstract class ProxyConnection {
 
   void onClosed() {
     closed = true;
+    // The stream's last word on what it made us leave out of the log; drained, so a second close is silent.
+    long nacks = logBudget.drainSuppressed(NACK);
+    long types = logBudget.drainSuppressed(UNSUPPORTED_TYPE);
+    Proxy p = proxy;
+    if (p != null && (nacks > 0 || types > 0)) {
+      LOG.log(System.Logger.Level.WARNING, "proxy " + ClientText.forLog(p.id()) + " closed its stream; not logged "
+          + "since its last line: " + nacks + " NACKs, " + types + " requests for unsupported types");
+    }
   }
 
   /** Called for every new snapshot; merges with a push that has not started yet. */

@@ -21,7 +21,8 @@ public final class XdsMetrics {
   public XdsMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.rejected = Counter.builder("weft_xds_rejected_streams_total")
-        .description("xDS streams refused because the node identity was invalid").register(registry);
+        .description("xDS streams refused because the node identity was invalid or claimed more than the client proved")
+        .register(registry);
     this.unsupportedTypes = Counter.builder("weft_xds_unsupported_type_requests_total")
         .description("xDS requests for a type Weft does not serve (ignored)").register(registry);
     this.convergence = Timer.builder("weft_xds_convergence_seconds")
