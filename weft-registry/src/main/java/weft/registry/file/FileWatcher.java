@@ -149,8 +149,8 @@ public final class FileWatcher implements AutoCloseable {
       }
       if (folder.accepts(path) || stamps.containsKey(path)) {
         schedule(path);
-      } else if (entry.type() == WatchedFolder.Type.SKIPPED) {
-        rescanSoon(); // the listing reports it (once)
+      } else if (entry.type() == WatchedFolder.Type.SKIPPED || folder.skipped().containsKey(path)) {
+        rescanSoon(); // the listing reports it once, and forgets it once it is gone
       }
     }
     if (!key.reset()) {
