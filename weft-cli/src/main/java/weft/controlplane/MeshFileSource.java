@@ -41,7 +41,8 @@ final class MeshFileSource<T> implements AutoCloseable {
    * stays inside the folder.
    */
   void start() throws IOException {
-    folder = new WatchedFolder(file.getParent(), p -> p.equals(file), false, skipped -> { });
+    folder = new WatchedFolder(file.getParent(), p -> p.equals(file), false,
+        WatchedFolder.reportingTo(registry, file.getParent(), "skipped:" + file));
     if (!read(true)) {
       throw new IOException(file + " is not valid; see the errors above");
     }

@@ -52,7 +52,7 @@ public final class FileClusterSource implements AutoCloseable {
   /** Reads every file once, hands the registry one batch, then watches. */
   public synchronized void start() throws IOException {
     try {
-      folder = new WatchedFolder(root, FileClusterSource::isYaml, true, this::reportSkipped);
+      folder = new WatchedFolder(root, FileClusterSource::isYaml, true, WatchedFolder.reportingTo(registry, root));
     } catch (IOException e) {
       throw new IOException("config folder " + root + " does not exist or is not a folder", e);
     }
@@ -141,14 +141,6 @@ public final class FileClusterSource implements AutoCloseable {
 
   private String sourceKey(Path file) {
     return "file:" + file;
-  }
-
-  /** What the folder holds that is not read, as warnings under one key (each was logged once already). */
-  private void reportSkipped(Map<Path, String> skipped) {
-    List<ConfigProblem> warnings = new ArrayList<>();
-    new TreeMap<>(skipped).forEach((path, why) -> warnings.add(ConfigProblem.warning(
-        root.relativize(path).toString(), null, null, "skipped: " + why)));
-    registry.reportProblems("skipped:" + root, warnings);
   }
 
   /** The version of a resource that serves: from the last file (in path order) that declares it. */

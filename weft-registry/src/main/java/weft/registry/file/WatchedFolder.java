@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -29,7 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import weft.model.ConfigProblem;
 import weft.model.parse.InputLimits;
+import weft.registry.Registry;
 
 /**
  * One watched folder and the only way its files are read: regular files, and links that resolve to
@@ -110,6 +113,25 @@ public final class WatchedFolder {
     this.onSkippedChange = onSkippedChange;
   }
 
+  /**
+   * Reports a folder's skipped paths to the registry as warnings under one key (each was logged
+   * once already), so that they show in {@code /debug/status} and {@code weft status}.
+   */
+  public static Consumer<Map<Path, String>> reportingTo(Registry registry, Path root) {
+    return reportingTo(registry, root, "skipped:" + root.toAbsolutePath().normalize());
+  }
+
+  /** As {@link #reportingTo(Registry, Path)}, under the given key (several readers of one folder). */
+  public static Consumer<Map<Path, String>> reportingTo(Registry registry, Path root, String key) {
+    Path base = root.toAbsolutePath().normalize();
+    return skipped -> {
+      List<ConfigProblem> warnings = new ArrayList<>();
+      new TreeMap<>(skipped).forEach((path, why) -> warnings.add(ConfigProblem.warning(
+          base.relativize(path).toString(), null, null, "skipped: " + why)));
+      registry.reportProblems(key, warnings);
+    };
+  }
+
   public Path root() {
     return root;
   }
@@ -170,9 +192,12 @@ public final class WatchedFolder {
     }
   }
 
-  /** Accepted names, and links to folders or that cannot be resolved whatever their name (they are loops or leaks). */
+  /**
+   * Accepted names; in a folder read recursively also links to folders or that cannot be resolved,
+   * whatever their name (loops or leaks of the tree being read).
+   */
   private boolean reportable(Path path, Entry e) {
-    return accept.test(path) || e.why().startsWith("a link");
+    return accept.test(path) || (recursive && e.why().startsWith("a link"));
   }
 
   /** What {@code path} is, checked without following links; a link is resolved and must stay inside. */

@@ -118,7 +118,8 @@ public final class RemoteSecretController implements AutoCloseable {
         throw new IOException("remote secrets folder " + secretsDir + " does not exist or is not a folder");
       }
       // Watch before reading, so a file written meanwhile is not missed.
-      secretsFolder = new WatchedFolder(secretsDir, RemoteSecretController::isYaml, true, skipped -> { });
+      secretsFolder = new WatchedFolder(secretsDir, RemoteSecretController::isYaml, true,
+          WatchedFolder.reportingTo(registry, secretsDir));
       watcher = new FileWatcher(secretsFolder, path -> post(() -> {
             readFile(path);
             reconcile();
