@@ -149,6 +149,12 @@ public final class FileWatcher implements AutoCloseable {
       }
       if (folder.accepts(path) || stamps.containsKey(path)) {
         schedule(path);
+      } else if (entry.type() == WatchedFolder.Type.ABSENT && folder.recursive()) {
+        // A folder moved away in one rename: its files get no events of their own.
+        for (Path p : stamps.keySet()) {
+          if (p.startsWith(path)) schedule(p);
+        }
+        if (folder.skipped().containsKey(path)) rescanSoon();
       } else if (entry.type() == WatchedFolder.Type.SKIPPED || folder.skipped().containsKey(path)) {
         rescanSoon(); // the listing reports it once, and forgets it once it is gone
       }

@@ -219,6 +219,18 @@ class HostileFolderTest {
     }
   }
 
+  @Test
+  void folderMovedAwayInOneRenameWithdrawsItsResources(@TempDir Path elsewhere) throws Exception {
+    Files.createDirectory(dir.resolve("sub"));
+    Files.writeString(dir.resolve("sub/web.yaml"), FileClusterSourceTest.service(80));
+    start();
+    assertThat(port()).isEqualTo(80);
+
+    Files.move(dir.resolve("sub"), elsewhere.resolve("sub"), StandardCopyOption.ATOMIC_MOVE);
+
+    await().atMost(WAIT).until(() -> snapshot().service(HOST) == null);
+  }
+
   /** The watcher alone: a loop never makes it deliver paths through the link. */
   @Test
   void watcherNeverDeliversAPathThroughALink() throws Exception {
