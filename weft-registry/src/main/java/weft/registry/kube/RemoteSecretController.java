@@ -214,7 +214,8 @@ public final class RemoteSecretController implements AutoCloseable {
 
   private void readFile(Path file) {
     String origin = "file:" + file;
-    String name = secretsDir.getFileName() + "/" + secretsDir.relativize(file);
+    // The folder's paths are absolute; the flag's may not be.
+    String name = secretsDir.getFileName() + "/" + secretsFolder.root().relativize(file);
     List<ConfigProblem> problems = new ArrayList<>();
     // Read through the folder: regular files inside it only, bounded in size and time.
     WatchedFolder.Content content = secretsFolder.read(file);
