@@ -108,6 +108,11 @@ public final class FileClusterSource implements AutoCloseable {
     }
     if (content.refusal() != null) {
       boolean held = byFile.containsKey(file);
+      if (content.skipped() && !held) {
+        // Not a file Weft reads (a FIFO, a link out): warned about once already, nothing to keep.
+        registry.reportProblems(sourceKey(file), List.of());
+        return 0;
+      }
       ConfigProblem problem = ConfigProblem.error(name, null, null, content.refusal()
           + (held ? "; its previous content keeps serving" : ""));
       LOG.log(System.Logger.Level.ERROR, problem.describe());

@@ -71,18 +71,26 @@ public final class WatchedFolder {
   /** A path's type; {@code target} is the regular file to open (the resolved path for a link), {@code why} a skip's reason. */
   record Entry(Type type, Path target, String why) {}
 
-  /** The outcome of reading one file: its text, or absent, or refused with a reason that names the file. */
-  public record Content(String text, boolean absent, String refusal) {
+  /**
+   * The outcome of reading one file: its text, or absent, or refused with a reason that names the
+   * file. {@code skipped} marks a refusal for what the path is (a FIFO, a link out): already
+   * reported once as a warning, so a caller that held nothing from it has nothing to add.
+   */
+  public record Content(String text, boolean absent, String refusal, boolean skipped) {
     static Content text(String text) {
-      return new Content(text, false, null);
+      return new Content(text, false, null, false);
     }
 
     static Content absentFile() {
-      return new Content(null, true, null);
+      return new Content(null, true, null, false);
     }
 
     static Content refused(String why) {
-      return new Content(null, false, why);
+      return new Content(null, false, why, false);
+    }
+
+    static Content skippedPath(String why) {
+      return new Content(null, false, why, true);
     }
   }
 
@@ -288,7 +296,7 @@ public final class WatchedFolder {
       }
       case SKIPPED -> {
         if (reportable(path, e)) skip(path, e.why());
-        return Content.refused(path + " is skipped: " + e.why());
+        return Content.skippedPath(path + " is skipped: " + e.why());
       }
       case FILE -> {
         forget(path);

@@ -221,6 +221,8 @@ public final class RemoteSecretController implements AutoCloseable {
     WatchedFolder.Content content = secretsFolder.read(file);
     if (content.absent()) {
       secretsByOrigin.remove(origin);
+    } else if (content.skipped() && !secretsByOrigin.containsKey(origin)) {
+      // Not a file Weft reads (a FIFO, a link out): warned about once already, nothing to keep.
     } else if (content.refusal() != null) {
       problems.add(ConfigProblem.error(name, null, "", content.refusal() + "; the clusters it added stay as they were"));
     } else {

@@ -95,6 +95,8 @@ class HostileFolderTest {
     awaitPort(8080);
     await().atMost(WAIT).until(() -> skipWarning("pipe.yaml") != null);
     assertThat(skipWarning("pipe.yaml")).contains("FIFO", "not a regular file");
+    // One warning, nothing more: a FIFO held nothing, so there is no error to add.
+    assertThat(snapshot().problems()).filteredOn(p -> "pipe.yaml".equals(p.file())).hasSize(1);
 
     Files.writeString(dir.resolve("web.yaml"), FileClusterSourceTest.service(8081));
     awaitPort(8081);
