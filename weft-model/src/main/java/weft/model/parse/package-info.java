@@ -16,7 +16,12 @@
  *   <li>Values that Istio's own validation refuses are errors; anything Istio accepts is accepted
  *       (weights need not add up to 100, a destination host need not exist).
  *   <li>Kubernetes kinds are read for what Weft needs only; their other fields are not checked.
- *   <li>Kinds Weft does not use are skipped with one warning per kind and file.
+ *   <li>Kinds Weft does not use are skipped with one warning per kind and file; a kind close to one Weft
+ *       reads, under a group Weft reads, is an error that says "did you mean".
+ *   <li>A rejected document still reports the identity it claims ({@link weft.model.parse.RejectedDocument}),
+ *       so that a watched file's reader keeps that resource's last good version.
+ *   <li>Input over {@link weft.model.parse.InputLimits#MAX_FILE_BYTES} is refused before parsing; below it,
+ *       parsing time grows linearly with the size ({@link weft.model.parse.LinearYamlFactory}).
  * </ul>
  *
  * <p>Choices worth knowing when reading the model:

@@ -7,30 +7,42 @@ import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
- * Watches folders and reports changed paths, each once per short settle window.
+ * Watches one {@link WatchedFolder} and reports changed paths, each once per short settle window.
  *
  * <p>The window exists because an editor or {@code Files.write} truncates before it writes: reading
  * at the first event could see an empty file and withdraw every resource in it. A few
  * milliseconds let the write finish without holding back a lone change noticeably. A slow rescan
  * backs up the kernel's events (they can overflow, and some filesystems send none).
+ *
+ * <p>Only real folders are watched, never a folder reached through a link: a link such as
+ * {@code loop -> .} would register the folder a second time under another name, and the kernel
+ * would then report its changes under that name. Changes to {@code ..}-prefixed entries (a
+ * Kubernetes volume swapping {@code ..data}) trigger a rescan at once, since the files that link
+ * through them change without an event of their own.
+ *
+ * <p>Threads: one takes the kernel's events, one applies changes ({@code onChange}, one path at a
+ * time), one rescans; none of them ever waits on a file's content, and {@link #close} waits on none.
  */
 public final class FileWatcher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(FileWatcher.class.getName());
@@ -38,52 +50,52 @@ public final class FileWatcher implements AutoCloseable {
   static final long SETTLE_MILLIS = 8;
   static final long RESCAN_MILLIS = 5_000;
 
+  private final WatchedFolder folder;
   private final WatchService watchService;
   private final ScheduledExecutorService scheduler;
   private final Consumer<Path> onChange;
+  /** Watched real folders by key. Guarded by itself. */
   private final Map<WatchKey, Path> keys = new HashMap<>();
   private final Set<Path> pending = new HashSet<>();
-  private final Set<Path> roots;
-  private final Map<Path, String> stamps = new java.util.concurrent.ConcurrentHashMap<>();
+  /** path → size and time when last delivered or listed, to tell what a rescan must deliver. */
+  private final Map<Path, String> stamps = new ConcurrentHashMap<>();
   /** Rescans stat every file: kept off the thread that applies changes so they never wait behind it. */
   private final ScheduledExecutorService rescanner;
   private final Thread thread;
-  private final Predicate<Path> accept;
 
-  /** {@code onChange} runs on the watcher's own thread, one path at a time. */
-  public FileWatcher(Set<Path> folders, Consumer<Path> onChange) throws IOException {
-    this(folders, p -> true, onChange);
-  }
-
-  /** Watches only the paths {@code accept} takes (for example one file in a shared folder). */
-  public FileWatcher(Set<Path> folders, Predicate<Path> accept, Consumer<Path> onChange) throws IOException {
+  /** {@code onChange} runs on the watcher's own thread, one path at a time; it reads through {@code folder}. */
+  public FileWatcher(WatchedFolder folder, Consumer<Path> onChange) throws IOException {
+    this.folder = folder;
     this.watchService = FileSystems.getDefault().newWatchService();
     this.onChange = onChange;
-    this.accept = accept;
-    this.roots = Set.copyOf(folders);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "weft-file-watch-apply");
-      t.setDaemon(true);
-      return t;
-    });
-    this.rescanner = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "weft-file-rescan");
-      t.setDaemon(true);
-      return t;
-    });
-    for (Path folder : folders) registerTree(folder);
-    rescanner.execute(this::recordStamps);
-    rescanner.scheduleWithFixedDelay(this::rescan, RESCAN_MILLIS, RESCAN_MILLIS, TimeUnit.MILLISECONDS);
-    this.thread = new Thread(this::loop, "weft-file-watch");
-    thread.setDaemon(true);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-file-watch-apply"));
+    this.rescanner = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "weft-file-rescan"));
+    synchronized (keys) {
+      register(folder.root(), 0);
+    }
+    rescanner.execute(guarded("listing", this::recordStamps));
+    rescanner.scheduleWithFixedDelay(guarded("rescan", this::rescan), RESCAN_MILLIS, RESCAN_MILLIS,
+        TimeUnit.MILLISECONDS);
+    this.thread = daemon(this::loop, "weft-file-watch");
     thread.start();
   }
 
-  private void registerTree(Path folder) throws IOException {
-    if (!Files.isDirectory(folder)) return;
-    try (Stream<Path> dirs = Files.walk(folder)) {
-      for (Path dir : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
-        keys.put(dir.register(watchService, ENTRY_CREATE, ENTRY_MODIFY, ENTRY_DELETE), dir);
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** Registers a real folder and, when the folder is read recursively, its real subfolders. */
+  private void register(Path dir, int depth) throws IOException {
+    keys.put(dir.register(watchService, ENTRY_CREATE, ENTRY_MODIFY, ENTRY_DELETE), dir);
+    if (!folder.recursive() || depth >= 32) return;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        if (p.getFileName().toString().startsWith("..")) continue;
+        if (Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isDirectory()) {
+          register(p, depth + 1);
+        }
       }
     }
   }
@@ -96,64 +108,107 @@ public final class FileWatcher implements AutoCloseable {
       } catch (InterruptedException | ClosedWatchServiceException e) {
         return;
       }
-      Path dir;
-      synchronized (keys) {
-        dir = keys.get(key);
+      try {
+        handle(key);
+      } catch (ClosedWatchServiceException e) {
+        return;
+      } catch (Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, "watching " + folder.root() + ": handling an event failed", t);
       }
-      for (WatchEvent<?> event : key.pollEvents()) {
-        if (event.kind() == OVERFLOW || dir == null) {
-          rescanner.execute(this::rescan);
-          continue;
-        }
-        Path path = dir.resolve((Path) event.context());
-        if (event.kind() == ENTRY_CREATE && Files.isDirectory(path)) {
+    }
+  }
+
+  private void handle(WatchKey key) {
+    Path dir;
+    synchronized (keys) {
+      dir = keys.get(key);
+    }
+    for (WatchEvent<?> event : key.pollEvents()) {
+      if (event.kind() == OVERFLOW || dir == null) {
+        rescanSoon();
+        continue;
+      }
+      Path path = dir.resolve((Path) event.context());
+      if (path.getFileName().toString().startsWith("..")) {
+        rescanSoon(); // a Kubernetes volume swapped its data: files linking through it changed
+        continue;
+      }
+      WatchedFolder.Entry entry = folder.entry(path);
+      if (entry.type() == WatchedFolder.Type.FOLDER) {
+        if (event.kind() == ENTRY_CREATE && folder.recursive()) {
           try {
             synchronized (keys) {
-              registerTree(path);
+              register(path, 1);
             }
           } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot watch new folder " + path + ": " + e.getMessage());
           }
-          rescanner.execute(this::rescan);
-          continue;
+          rescanSoon();
         }
-        schedule(path);
+        continue;
       }
-      key.reset();
+      if (folder.accepts(path) || stamps.containsKey(path)) {
+        schedule(path);
+      } else if (entry.type() == WatchedFolder.Type.ABSENT && folder.recursive()) {
+        // A folder moved away in one rename: its files get no events of their own.
+        for (Path p : stamps.keySet()) {
+          if (p.startsWith(path)) schedule(p);
+        }
+        if (folder.skipped().containsKey(path)) rescanSoon();
+      } else if (entry.type() == WatchedFolder.Type.SKIPPED || folder.skipped().containsKey(path)) {
+        rescanSoon(); // the listing reports it once, and forgets it once it is gone
+      }
+    }
+    if (!key.reset()) {
+      synchronized (keys) {
+        keys.remove(key);
+      }
+    }
+  }
+
+  private void rescanSoon() {
+    try {
+      rescanner.execute(guarded("rescan", this::rescan));
+    } catch (RejectedExecutionException closed) {
+      // closing: nothing left to rescan for
     }
   }
 
   private void schedule(Path path) {
-    if (!accept.test(path)) return;
     synchronized (pending) {
       if (!pending.add(path)) return;
     }
-    scheduler.schedule(() -> {
-      synchronized (pending) {
-        pending.remove(path);
-      }
-      deliver(path);
-    }, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+    try {
+      scheduler.schedule(() -> {
+        synchronized (pending) {
+          pending.remove(path);
+        }
+        deliver(path);
+      }, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
+      // closing: the change is not applied any more
+    }
   }
 
   private void deliver(Path path) {
-    String stamp = stamp(path);
-    if (stamp.equals("absent")) stamps.remove(path); else stamps.put(path, stamp);
+    // Only readable files are stamped: a file replaced by a FIFO is delivered once, not on every rescan.
+    if (folder.entry(path).type() == WatchedFolder.Type.FILE) stamps.put(path, stamp(path)); else stamps.remove(path);
     try {
       onChange.accept(path);
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.ERROR, "handling a change of " + path + " failed", e);
+    } catch (Throwable t) {
+      // An Error too (OutOfMemoryError from whatever the handler did): logged, and the watcher carries on.
+      LOG.log(System.Logger.Level.ERROR, "handling a change of " + path + " failed", t);
     }
   }
 
   /** The state the caller has already read at start: later differences are changes. */
   private void recordStamps() {
-    for (Path p : listFiles()) stamps.putIfAbsent(p, stamp(p));
+    for (Path p : folder.files()) stamps.putIfAbsent(p, stamp(p));
   }
 
   /** Catches anything the kernel's events missed by comparing size and modification time. */
   private void rescan() {
-    Set<Path> seen = listFiles();
+    Set<Path> seen = new HashSet<>(folder.files());
     for (Path p : seen) {
       if (!stamp(p).equals(stamps.get(p))) schedule(p);
     }
@@ -162,22 +217,22 @@ public final class FileWatcher implements AutoCloseable {
     }
   }
 
-  private Set<Path> listFiles() {
-    Set<Path> seen = new HashSet<>();
-    for (Path root : roots) {
-      if (!Files.isDirectory(root)) continue;
-      try (Stream<Path> files = Files.walk(root)) {
-        files.filter(Files::isRegularFile).filter(accept).forEach(seen::add);
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "cannot list " + root + ": " + e.getMessage());
+  private Runnable guarded(String what, Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (Throwable t) {
+        // A periodic task that throws is never run again: log it and keep the schedule alive.
+        LOG.log(System.Logger.Level.ERROR, "watching " + folder.root() + ": " + what + " failed", t);
       }
-    }
-    return seen;
+    };
   }
 
+  /** Size and modification time of what the path leads to (never opening it), or "absent". */
   private static String stamp(Path p) {
     try {
-      return Files.size(p) + "@" + Files.getLastModifiedTime(p).toMillis();
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+      return a.size() + "@" + a.lastModifiedTime().toMillis() + "#" + a.fileKey();
     } catch (IOException e) {
       return "absent";
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -32,7 +31,8 @@ record RemoteSecret(String ref, String source, ResourceId id, Map<String, String
     Map<String, String> fields, List<ConfigProblem> problems, boolean unreadable) {
   static final String LABEL = "istio/multiCluster";
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+  /** Linear in the input's size: a large Secret value must not hold the secrets thread (see LinearYamlFactory). */
+  private static final ObjectMapper YAML = new ObjectMapper(new weft.model.parse.LinearYamlFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   RemoteSecret {

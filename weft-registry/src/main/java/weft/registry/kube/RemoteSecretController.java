@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,11 +25,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import weft.model.ConfigProblem;
 import weft.registry.ClusterSettings;
 import weft.registry.Registry;
 import weft.registry.file.FileWatcher;
+import weft.registry.file.WatchedFolder;
 
 /**
  * Adds, updates and removes remote clusters from Istio remote secrets, owning one
@@ -81,6 +80,7 @@ public final class RemoteSecretController implements AutoCloseable {
   private boolean kubeListed;
   private SharedIndexInformer<Secret> informer;
   private FileWatcher watcher;
+  private WatchedFolder secretsFolder;
   private boolean closed;
 
   /**
@@ -118,8 +118,9 @@ public final class RemoteSecretController implements AutoCloseable {
         throw new IOException("remote secrets folder " + secretsDir + " does not exist or is not a folder");
       }
       // Watch before reading, so a file written meanwhile is not missed.
-      watcher = new FileWatcher(Set.of(secretsDir), RemoteSecretController::isYaml,
-          path -> post(() -> {
+      secretsFolder = new WatchedFolder(secretsDir, RemoteSecretController::isYaml, true,
+          WatchedFolder.reportingTo(registry, secretsDir));
+      watcher = new FileWatcher(secretsFolder, path -> post(() -> {
             readFile(path);
             reconcile();
           }));
@@ -207,29 +208,29 @@ public final class RemoteSecretController implements AutoCloseable {
     return (n.endsWith(".yaml") || n.endsWith(".yml")) && !n.startsWith(".");
   }
 
-  private List<Path> yamlFiles() throws IOException {
-    try (Stream<Path> files = Files.walk(secretsDir)) {
-      return files.filter(Files::isRegularFile).filter(RemoteSecretController::isYaml).sorted().toList();
-    }
+  private List<Path> yamlFiles() {
+    return secretsFolder.files();
   }
 
   private void readFile(Path file) {
     String origin = "file:" + file;
-    String name = secretsDir.getFileName() + "/" + secretsDir.relativize(file);
+    // The folder's paths are absolute; the flag's may not be.
+    String name = secretsDir.getFileName() + "/" + secretsFolder.root().relativize(file);
     List<ConfigProblem> problems = new ArrayList<>();
-    if (!Files.exists(file)) {
+    // Read through the folder: regular files inside it only, bounded in size and time.
+    WatchedFolder.Content content = secretsFolder.read(file);
+    if (content.absent()) {
       secretsByOrigin.remove(origin);
+    } else if (content.skipped() && !secretsByOrigin.containsKey(origin)) {
+      // Not a file Weft reads (a FIFO, a link out): warned about once already, nothing to keep.
+    } else if (content.refusal() != null) {
+      problems.add(ConfigProblem.error(name, null, "", content.refusal() + "; the clusters it added stay as they were"));
     } else {
-      try {
-        List<RemoteSecret> secrets = RemoteSecret.read(name, Files.readString(file, StandardCharsets.UTF_8), problems);
-        // Unreadable YAML: the secrets it held before stay, as a broken file must not drop clusters.
-        if (secrets != null) {
-          List<RemoteSecret> before = secretsByOrigin.getOrDefault(origin, List.of());
-          secretsByOrigin.put(origin, secrets.stream().map(s -> lastGood(s, before)).toList());
-        }
-      } catch (IOException e) {
-        problems.add(ConfigProblem.error(name, null, "", "cannot read the file (" + e.getMessage()
-            + "); the clusters it added stay as they were"));
+      List<RemoteSecret> secrets = RemoteSecret.read(name, content.text(), problems);
+      // Unreadable YAML: the secrets it held before stay, as a broken file must not drop clusters.
+      if (secrets != null) {
+        List<RemoteSecret> before = secretsByOrigin.getOrDefault(origin, List.of());
+        secretsByOrigin.put(origin, secrets.stream().map(s -> lastGood(s, before)).toList());
       }
     }
     report("remote-secrets-file:" + file, problems);
