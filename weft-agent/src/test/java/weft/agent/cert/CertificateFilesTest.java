@@ -247,12 +247,12 @@ class CertificateFilesTest {
     Closeable handle = CertificateProviderStore.getInstance()
         .createOrGetProvider("weft-test-" + System.nanoTime(), info.pluginName(), info.config(), watcher, true);
     try {
-      await().atMost(Duration.ofSeconds(5)).until(() -> delivered.contains(certs.get(0).leaf()));
+      await().atMost(Duration.ofSeconds(60)).until(() -> delivered.contains(certs.get(0).leaf()));
       assertThat(rootsDelivered).isNotEmpty();
       assertThat(rootsDelivered.get(0)).containsExactlyElementsOf(certs.get(0).roots());
       for (IssuedCertificate c : certs.subList(1, certs.size())) {
         files.install(c);
-        await().atMost(Duration.ofSeconds(5)).until(() -> delivered.contains(c.leaf()));
+        await().atMost(Duration.ofSeconds(60)).until(() -> delivered.contains(c.leaf()));
       }
       assertThat(problems).isEmpty();
     } finally {
@@ -277,7 +277,7 @@ class CertificateFilesTest {
       List<java.math.BigInteger> serials = new CopyOnWriteArrayList<>();
       serials.add(first.leaf().getSerialNumber());
       try {
-        await().atMost(Duration.ofSeconds(20)).until(() -> {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
           m.current().ifPresent(c -> {
             if (!serials.contains(c.leaf().getSerialNumber())) {
               serials.add(c.leaf().getSerialNumber());
