@@ -177,7 +177,7 @@ class CertificateFilesTest {
         List<Integer> before = readers.stream().map(r -> r.rounds.get()).toList();
         int generationBefore = generationReads.get();
         files.install(c);
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
+        await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
           for (int i = 0; i < readers.size(); i++) {
             if (readers.get(i).rounds.get() <= before.get(i) && readers.get(i).failure.get() == null) return false;
           }
