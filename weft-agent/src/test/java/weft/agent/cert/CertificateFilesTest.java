@@ -270,7 +270,7 @@ class CertificateFilesTest {
       CertificateManager m = CertificateManager.builder(FRONTEND, client, TrustRoots.file(mesh.rootFile),
           new CertificateFiles(dir)).ttl(Duration.ofSeconds(2)).scheduler(scheduler).build();
       m.start();
-      IssuedCertificate first = m.awaitFirstCertificate(Duration.ofSeconds(20));
+      IssuedCertificate first = m.awaitFirstCertificate(Duration.ofSeconds(120));
       PairReader reader = new PairReader(dir);
       Thread t = new Thread(reader);
       t.start();
