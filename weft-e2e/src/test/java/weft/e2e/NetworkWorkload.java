@@ -95,12 +95,13 @@ public final class NetworkWorkload {
       System.out.println("READY " + name);
       System.out.flush();
       // One call at a time with a short rest between them, from a scheduler: a steady stream of
-      // lines for the test to read, without spinning a core.
+      // lines for the test to read, without spinning a core. A call waits (for the first xDS
+      // answers on a busy machine, say) rather than fail: a FAIL line is a real failure.
       ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
       pacer.scheduleWithFixedDelay(() -> {
         try {
           String who = ClientCalls.blockingUnaryCall(channel, weft.demo.EchoService.WHO,
-              CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS), StringValue.of("hi"))
+              CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(2, TimeUnit.MINUTES), StringValue.of("hi"))
               .getValue();
           System.out.println("OK " + who);
         } catch (StatusRuntimeException e) {
