@@ -2,9 +2,11 @@ package weft.demo;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -18,7 +20,7 @@ import java.util.Comparator;
 public final class DemoFolders implements AutoCloseable {
   private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
   private final Path root;
-  private boolean closed; // guarded by this
+  private boolean closed; // guarded by this; once set, no new folders
 
   private DemoFolders(Path root) {
     this.root = root;
@@ -45,16 +47,33 @@ public final class DemoFolders implements AutoCloseable {
     return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
   }
 
-  /** Deletes the folder and all in it; safe to call more than once and from a shutdown hook. */
+  /**
+   * Deletes the folder and all in it. Safe to call again (the shutdown hook after the demo's own
+   * close) and while a thread that has not stopped yet still writes into it: it goes over the tree
+   * again until nothing is left.
+   */
   @Override
   public synchronized void close() {
-    if (closed) return;
     closed = true;
-    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
-    try (var files = Files.walk(root)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException(root + ": could not delete the demo's files; remove the folder by hand", e);
+    IOException last = null;
+    for (int pass = 0; pass < 10 && Files.exists(root, LinkOption.NOFOLLOW_LINKS); pass++) {
+      try (var files = Files.walk(root)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          try {
+            Files.deleteIfExists(p);
+          } catch (DirectoryNotEmptyException e) {
+            last = e; // something was written meanwhile: the next pass takes it
+          }
+        }
+      } catch (NoSuchFileException e) {
+        // went while we walked
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      throw new UncheckedIOException(root + ": could not delete the demo's files; remove the folder by hand",
+          last == null ? new IOException("still there") : last);
     }
   }
 }

@@ -19,12 +19,15 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import weft.agent.WorkloadIdentity;
 import weft.agent.bootstrap.XdsBootstrap;
@@ -53,6 +56,7 @@ final class LiveMesh implements AutoCloseable {
   private final Map<String, Server> servers = new LinkedHashMap<>();
   private final Map<String, CertificateManager> certificates = new LinkedHashMap<>();
   private final Set<String> notReady = new TreeSet<>();
+  private final List<ScheduledExecutorService> schedulers = new ArrayList<>();
   private ControlPlane cp;
   private Gateway gateway;
   private ManagedChannel client;
@@ -187,13 +191,15 @@ final class LiveMesh implements AutoCloseable {
     WorkloadIdentity id = identity(serviceAccount, pod, cluster, network, "");
     CaClient ca = new CaClient("localhost:" + cp.securePort(), "istiod.istio-system.svc",
         TrustRoots.of(cp.ca().roots()), () -> serviceAccount.equals("echo") ? "demo-echo" : "demo-client", cluster);
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "weft-demo-certs");
+      t.setDaemon(true);
+      return t;
+    });
+    schedulers.add(scheduler);
     CertificateManager certs = CertificateManager.builder(id.spiffeId(), ca, TrustRoots.of(cp.ca().roots()),
         new CertificateFiles(folders.newFolder("certs-" + pod))).ttl(Duration.ofHours(1))
-        .scheduler(Executors.newSingleThreadScheduledExecutor(r -> {
-          Thread t = new Thread(r, "weft-demo-certs");
-          t.setDaemon(true);
-          return t;
-        })).build();
+        .scheduler(scheduler).build();
     certificates.put(pod, certs);
     certs.start();
     certs.awaitFirstCertificate(Duration.ofSeconds(60));
@@ -229,6 +235,9 @@ final class LiveMesh implements AutoCloseable {
     for (Server s : servers.values()) s.shutdownNow();
     servers.clear();
     for (CertificateManager c : certificates.values()) c.close();
+    // A certificate request still in flight would write its files after the folder is deleted.
+    for (ScheduledExecutorService s : schedulers) s.shutdownNow();
+    for (ScheduledExecutorService s : schedulers) s.awaitTermination(10, TimeUnit.SECONDS);
     if (gateway != null) gateway.close();
     if (cp != null) cp.close();
   }
