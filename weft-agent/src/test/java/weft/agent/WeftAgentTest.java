@@ -99,7 +99,7 @@ class WeftAgentTest {
         }
       });
       runner.start();
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
           .until(() -> Files.exists(out.resolve("grpc-bootstrap.json")));
       assertThat(runner.isAlive()).isTrue();
       runner.interrupt();

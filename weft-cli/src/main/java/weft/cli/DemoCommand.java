@@ -14,9 +14,23 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Thread main = Thread.currentThread();
-    Thread hook = new Thread(main::interrupt, "weft-demo-stop");
+    if (durationSeconds <= 0) {
+      System.err.println("weft demo: --duration must be a positive number of seconds, got " + durationSeconds
+          + " (for example --duration 28)");
+      return 2;
+    }
+    Demo demo = new Demo(System.out, durationSeconds);
+    // Ctrl-C: the hook stops the demo and deletes its files (keys included) before the JVM halts.
+    Thread hook = new Thread(demo.stopper(Thread.currentThread()), "weft-demo-stop");
     Runtime.getRuntime().addShutdownHook(hook);
-    return new Demo(System.out, durationSeconds).run();
+    try {
+      return demo.run();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is running now
+      }
+    }
   }
 }

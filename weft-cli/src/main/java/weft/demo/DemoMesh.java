@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The embedded default config the demo writes: one service, {@code echo}, in two clusters on two
@@ -29,8 +30,8 @@ final class DemoMesh {
    * port), and network-2's east-west gateway Service.
    */
   static void write(Path cluster1, Path cluster2, Map<String, Integer> ports, int gatewayPort) throws IOException {
-    writeCluster(cluster1, "cluster1", "network-1", ports);
-    writeCluster(cluster2, "cluster2", "network-2", ports);
+    writeWorkloads(cluster1, "cluster1", ports, Set.of());
+    writeWorkloads(cluster2, "cluster2", ports, Set.of());
     Files.writeString(cluster2.resolve("eastwest-gateway.yaml"), """
         apiVersion: v1
         kind: Service
@@ -55,8 +56,15 @@ final class DemoMesh {
         """);
   }
 
-  private static void writeCluster(Path dir, String cluster, String network, Map<String, Integer> ports)
+  /**
+   * Writes one cluster's Service, EndpointSlices and Pods; the workloads in {@code notReady} are
+   * marked not ready, as Kubernetes marks a pod whose server has stopped (and ready again once it
+   * serves). That is what lets clients come back to a restarted endpoint at once: without it they
+   * only retry it on their own reconnect backoff, which grows with every failed attempt.
+   */
+  static void writeWorkloads(Path dir, String cluster, Map<String, Integer> ports, Set<String> notReady)
       throws IOException {
+    String network = cluster.equals("cluster1") ? "network-1" : "network-2";
     StringBuilder y = new StringBuilder("""
         apiVersion: v1
         kind: Service
@@ -85,7 +93,7 @@ final class DemoMesh {
           ports: [{name: grpc, port: %d}]
           endpoints:
           - addresses: ["127.0.0.1"]
-            conditions: {ready: true}
+            conditions: {ready: %s}
             targetRef: {kind: Pod, name: %s, namespace: default}
           ---
           apiVersion: v1
@@ -101,10 +109,11 @@ final class DemoMesh {
             podIP: 127.0.0.1
             phase: Running
             conditions:
-            - {type: Ready, status: "True"}
-          """.formatted(w[0], ports.get(w[0]), w[0], w[0], w[2], w[3], network));
+            - {type: Ready, status: "%s"}
+          """.formatted(w[0], ports.get(w[0]), !notReady.contains(w[0]), w[0], w[0], w[2], w[3], network,
+              notReady.contains(w[0]) ? "False" : "True"));
     }
-    Files.writeString(dir.resolve("echo.yaml"), y.toString());
+    writeAtomically(dir, "echo.yaml", y.toString());
   }
 
   /** Subsets by version, and optionally outlier detection (which turns on locality failover). */

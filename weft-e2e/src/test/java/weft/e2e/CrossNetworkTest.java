@@ -88,7 +88,7 @@ class CrossNetworkTest {
         XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
     mtls.channels.add(client);
 
-    await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
         .until(() -> IdentityAndTrustTest.call(client).equals("spiffe://cluster.local/ns/default/sa/frontend"));
     for (int i = 0; i < 50; i++) {
       assertThat(IdentityAndTrustTest.call(client)).isEqualTo("spiffe://cluster.local/ns/default/sa/frontend");

@@ -82,10 +82,10 @@ class FailoverPriorityTest {
     ManagedChannel client = io.grpc.Grpc.newChannelBuilder(scheme + ":///reviews.default.svc.cluster.local:9080",
         io.grpc.InsecureChannelCredentials.create()).build();
     try {
-      await().atMost(Duration.ofSeconds(20))
+      await().atMost(Duration.ofSeconds(60))
           .until(() -> LocalityFailoverTest.spread(client, 60).keySet().equals(Set.of("local")));
       local.shutdownNow().awaitTermination();
-      await().atMost(Duration.ofSeconds(20))
+      await().atMost(Duration.ofSeconds(60))
           .until(() -> LocalityFailoverTest.spread(client, 30).keySet().equals(Set.of("same-network")));
     } finally {
       client.shutdownNow();

@@ -118,7 +118,7 @@ final class Mesh implements AutoCloseable {
     headers.forEach((k, v) -> md.put(Metadata.Key.of(k, Metadata.ASCII_STRING_MARSHALLER), v));
     io.grpc.Channel ch = io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(md));
     return ClientCalls.blockingUnaryCall(ch, EchoService.WHO,
-        CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), StringValue.of("hi")).getValue();
+        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), StringValue.of("hi")).getValue();
   }
 
   /** Calls {@code n} times and counts the answers per server. */

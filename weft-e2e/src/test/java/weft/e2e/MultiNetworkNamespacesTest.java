@@ -37,6 +37,7 @@ class MultiNetworkNamespacesTest {
   final String n2 = "weft-n2-" + ProcessHandle.current().pid();
   final List<Process> children = new ArrayList<>();
   final Map<String, List<String>> output = new ConcurrentHashMap<>();
+  final Map<String, Process> processes = new ConcurrentHashMap<>();
   ControlPlane cp;
 
   @AfterEach
@@ -127,6 +128,7 @@ class MultiNetworkNamespacesTest {
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     children.add(p);
+    processes.put(name, p);
     List<String> lines = new CopyOnWriteArrayList<>();
     output.put(name, lines);
     Thread reader = new Thread(() -> {
@@ -142,8 +144,18 @@ class MultiNetworkNamespacesTest {
   }
 
   void awaitLine(String name, String prefix) {
-    await().atMost(Duration.ofSeconds(60))
-        .until(() -> output.get(name).stream().anyMatch(l -> l.startsWith(prefix)));
+    // Child JVMs that start, get certificates and serve: minutes on a busy machine. One that dies
+    // first ends the wait at once, and either way the failure shows what it printed.
+    Process p = processes.get(name);
+    try {
+      await().atMost(Duration.ofMinutes(4)).until(() -> output.get(name).stream().anyMatch(l -> l.startsWith(prefix))
+          || !p.isAlive());
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(name + " printed no " + prefix + " line; its output: " + output.get(name), e);
+    }
+    if (output.get(name).stream().noneMatch(l -> l.startsWith(prefix))) {
+      throw new AssertionError(name + " ended before printing " + prefix + "; its output: " + output.get(name));
+    }
   }
 
   @Test
@@ -207,7 +219,7 @@ class MultiNetworkNamespacesTest {
     child(n1, "client", w, "client", "frontend-1", "198.18.1.20", "network-1", "frontend",
         "198.19.0.1:" + cp.xdsPort(), "198.19.0.1:" + cp.securePort(), root.toString(), "t-frontend", "9080");
 
-    await().atMost(Duration.ofSeconds(90)).until(() -> output.get("client").containsAll(List.of(
+    await().atMost(Duration.ofMinutes(4)).until(() -> output.get("client").containsAll(List.of(
         "OK reviews-net1|" + SPIFFE_FRONTEND, "OK reviews-net2|" + SPIFFE_FRONTEND)));
 
     // Without network-2's gateway the client has only its own network left, and no call fails.
@@ -216,13 +228,13 @@ class MultiNetworkNamespacesTest {
     // The client has taken the change once fifty calls in a row stay home: with the gateway it
     // alternates between the networks, so a run of fifty cannot happen before.
     String home = "OK reviews-net1|" + SPIFFE_FRONTEND;
-    await().atMost(Duration.ofSeconds(90)).until(() -> {
+    await().atMost(Duration.ofMinutes(3)).until(() -> {
       List<String> lines = output.get("client");
       return lines.size() >= 50 && lines.subList(lines.size() - 50, lines.size()).stream().allMatch(home::equals);
     });
     // From then on every call stays home: watch the next hundred.
     int from = output.get("client").size();
-    await().atMost(Duration.ofSeconds(90)).until(() -> output.get("client").size() >= from + 100);
+    await().atMost(Duration.ofMinutes(3)).until(() -> output.get("client").size() >= from + 100);
     List<String> after = List.copyOf(output.get("client").subList(from, from + 100));
     assertThat(after).allMatch(home::equals);
     assertThat(output.get("client")).noneMatch(l -> l.startsWith("FAIL"));

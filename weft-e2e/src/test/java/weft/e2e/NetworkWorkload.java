@@ -43,6 +43,16 @@ public final class NetworkWorkload {
   private NetworkWorkload() {}
 
   public static void main(String[] a) throws Exception {
+    try {
+      run(a);
+    } catch (Throwable t) {
+      // The certificate scheduler's thread would keep the JVM alive: end it, so the test sees it.
+      t.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  private static void run(String[] a) throws Exception {
     String mode = a[0];
     String name = a[1];
     String ip = a[2];
@@ -62,7 +72,7 @@ public final class NetworkWorkload {
         new CertificateFiles(Files.createTempDirectory("weft-" + name))).ttl(Duration.ofHours(1))
         .scheduler(Executors.newSingleThreadScheduledExecutor()).build();
     certs.start();
-    certs.awaitFirstCertificate(Duration.ofSeconds(30));
+    certs.awaitFirstCertificate(Duration.ofMinutes(3)); // the CA may be slow on a busy machine
     CertificateFiles f = certs.files();
     Map<String, Object> bootstrap = XdsBootstrap.builder().xdsServer(xds, XdsTransport.PLAINTEXT).identity(id)
         .certificateFiles(f.certificateChainFile(), f.privateKeyFile(), f.rootCertificateFile()).build().toMap();
@@ -85,12 +95,13 @@ public final class NetworkWorkload {
       System.out.println("READY " + name);
       System.out.flush();
       // One call at a time with a short rest between them, from a scheduler: a steady stream of
-      // lines for the test to read, without spinning a core.
+      // lines for the test to read, without spinning a core. A call waits (for the first xDS
+      // answers on a busy machine, say) rather than fail: a FAIL line is a real failure.
       ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor();
       pacer.scheduleWithFixedDelay(() -> {
         try {
           String who = ClientCalls.blockingUnaryCall(channel, weft.demo.EchoService.WHO,
-              CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(10, TimeUnit.SECONDS), StringValue.of("hi"))
+              CallOptions.DEFAULT.withWaitForReady().withDeadlineAfter(2, TimeUnit.MINUTES), StringValue.of("hi"))
               .getValue();
           System.out.println("OK " + who);
         } catch (StatusRuntimeException e) {

@@ -32,7 +32,7 @@ class ProxylessServerAndNackTest {
             new String[] {"reviews-v2", "127.0.0.2", "v2"}));
     mesh.write("reviews-dr.yaml", Yamls.subsets("reviews", "default"));
     mesh.controlPlane.registry().flush();
-    await().atMost(Duration.ofSeconds(10)).until(() ->
+    await().atMost(Duration.ofSeconds(60)).until(() ->
         mesh.controlPlane.registry().current().config().destinationRules().size() == 1);
   }
 
@@ -83,7 +83,7 @@ class ProxylessServerAndNackTest {
     // Java's regex engine accepts a lookahead, Envoy's and gRPC's RE2 does not: Istio YAML that only
     // the data plane can refuse.
     mesh.write("reviews-vs.yaml", vs("regex: \"/(?=weft).*\""));
-    await().atMost(Duration.ofSeconds(10)).until(() -> mesh.metrics().contains("weft_xds_nacks_total{type=\"RDS\"}"));
+    await().atMost(Duration.ofSeconds(60)).until(() -> mesh.metrics().contains("weft_xds_nacks_total{type=\"RDS\"}"));
     assertThat(mesh.debugStatus()).contains("lastNack");
     assertThat(Mesh.spread(client, 50, Map.of())).containsOnlyKeys("reviews-v2");
   }

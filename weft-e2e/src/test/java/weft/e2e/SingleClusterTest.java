@@ -40,7 +40,7 @@ class SingleClusterTest {
         + Yamls.endpoints("reviews", "default", mesh.port, V1A, V1B, V2));
     mesh.write("reviews-dr.yaml", Yamls.subsets("reviews", "default"));
     mesh.controlPlane.registry().flush();
-    await().atMost(Duration.ofSeconds(10)).until(() -> mesh.controlPlane.registry().current()
+    await().atMost(Duration.ofSeconds(60)).until(() -> mesh.controlPlane.registry().current()
         .service(HOST) != null && mesh.controlPlane.registry().current().config().destinationRules().size() == 1);
   }
 
@@ -63,7 +63,7 @@ class SingleClusterTest {
     mesh.write("reviews-vs.yaml", Yamls.split("reviews", 80, 20));
     ManagedChannel client = mesh.client("default", HOST, SERVICE_PORT);
     awaitOnly(client, Map.of(), V1A[0], V1B[0], V2[0]);
-    await().atMost(Duration.ofSeconds(10)).until(() -> share(Mesh.spread(client, 200, Map.of()), V2[0]) < 0.35);
+    await().atMost(Duration.ofSeconds(60)).until(() -> share(Mesh.spread(client, 200, Map.of()), V2[0]) < 0.35);
     Map<String, Integer> counts = Mesh.spread(client, 2000, Map.of());
     double v2 = share(counts, V2[0]);
     assertThat(v2).isBetween(0.15, 0.25);
@@ -117,7 +117,7 @@ class SingleClusterTest {
       });
       int from = answers.size();
       await().atMost(Duration.ofSeconds(60)).until(() -> answers.size() >= from + 100);
-      assertThat(answers.subList(from, from + 100)).containsOnly(V1A[0], V1B[0]).contains(V1A[0], V1B[0]);
+      assertThat(List.copyOf(answers).subList(from, from + 100)).containsOnly(V1A[0], V1B[0]);
     } finally {
       running.set(false);
       caller.join();
@@ -136,7 +136,7 @@ class SingleClusterTest {
     mesh.write("secret.yaml", Yamls.service("secret", "other", SERVICE_PORT, mesh.port, ".")
         + Yamls.endpoints("secret", "other", mesh.port, new String[] {"secret-1", "127.0.0.4", "v1"}));
     mesh.controlPlane.registry().flush();
-    await().atMost(Duration.ofSeconds(10))
+    await().atMost(Duration.ofSeconds(60))
         .until(() -> mesh.controlPlane.registry().current().service("secret.other.svc.cluster.local") != null);
     ManagedChannel outsider = mesh.client("default", "secret.other.svc.cluster.local", SERVICE_PORT);
     assertThatThrownBy(() -> Mesh.call(outsider)).isInstanceOf(StatusRuntimeException.class);
@@ -155,7 +155,7 @@ class SingleClusterTest {
       mesh.write("broken.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: [unclosed\n");
       // A bad edit of a file that was serving: the VirtualService keeps its last good version.
       mesh.write("reviews-vs.yaml", Yamls.split("reviews", -5, 0));
-      await().atMost(Duration.ofSeconds(10)).until(() -> log.contains("broken.yaml") && log.contains("reviews-vs.yaml"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> log.contains("broken.yaml") && log.contains("reviews-vs.yaml"));
       assertThat(mesh.debugStatus()).contains("broken.yaml").contains("reviews-vs.yaml");
       assertThat(Mesh.spread(client, 100, Map.of())).containsOnlyKeys(V1A[0], V1B[0]);
     } finally {
@@ -165,7 +165,7 @@ class SingleClusterTest {
 
   /** Waits until 60 calls in a row land only on {@code names} (config has reached the client). */
   static void awaitOnly(ManagedChannel client, Map<String, String> headers, String... names) {
-    await().atMost(Duration.ofSeconds(15)).ignoreExceptions()
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
         .until(() -> Mesh.spread(client, 60, headers).keySet().equals(java.util.Set.of(names)));
   }
 

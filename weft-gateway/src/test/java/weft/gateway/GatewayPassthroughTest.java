@@ -86,7 +86,7 @@ class GatewayPassthroughTest {
 
   void startAndAwaitTable() throws Exception {
     gateway = startGateway(cp.port());
-    await().atMost(Duration.ofSeconds(20)).until(() -> gateway.ready());
+    await().atMost(Duration.ofSeconds(60)).until(() -> gateway.ready());
   }
 
   TlsClient client(String sni) throws Exception {
@@ -125,8 +125,8 @@ class GatewayPassthroughTest {
     try (TlsClient c = client(null)) {
       assertThatThrownBy(c::handshake).isInstanceOf(IOException.class);
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> gateway.stats().refusedCount() == 2);
-    await().atMost(Duration.ofSeconds(5)).until(() -> gateway.stats().active() == 0);
+    await().atMost(Duration.ofSeconds(60)).until(() -> gateway.stats().refusedCount() == 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> gateway.stats().active() == 0);
   }
 
   @Test
@@ -143,7 +143,7 @@ class GatewayPassthroughTest {
       assertThat(onTwo).as("round robin reaches backend-2").isNotNull();
 
       cp.apply(reviews(one.port(), "127.0.0.1"), false);
-      await().atMost(Duration.ofSeconds(10))
+      await().atMost(Duration.ofSeconds(60))
           .until(() -> gateway.table().route(SNI).endpoints().size() == 1);
 
       for (int i = 0; i < 4; i++) {
@@ -199,13 +199,13 @@ class GatewayPassthroughTest {
     startAndAwaitTable();
     int xdsPort = cp.port();
     cp.stopServing();
-    await().atMost(Duration.ofSeconds(10)).until(() -> !gateway.xds().connected());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !gateway.xds().connected());
     try (TlsClient c = client(SNI)) {
       assertThat(c.handshake()).isIn("backend-1", "backend-2");
     }
     cp.apply(reviews(one.port(), "127.0.0.2"), false);
     cp.serve(xdsPort);
-    await().atMost(Duration.ofSeconds(20)).until(() -> gateway.table().route(SNI).endpoints()
+    await().atMost(Duration.ofSeconds(60)).until(() -> gateway.table().route(SNI).endpoints()
         .equals(List.of(InetSocketAddress.createUnresolved("127.0.0.2", one.port()))));
     try (TlsClient c = client(SNI)) {
       assertThat(c.handshake()).isEqualTo("backend-2");

@@ -177,7 +177,7 @@ class CertificateFilesTest {
         List<Integer> before = readers.stream().map(r -> r.rounds.get()).toList();
         int generationBefore = generationReads.get();
         files.install(c);
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
+        await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
           for (int i = 0; i < readers.size(); i++) {
             if (readers.get(i).rounds.get() <= before.get(i) && readers.get(i).failure.get() == null) return false;
           }
@@ -247,12 +247,12 @@ class CertificateFilesTest {
     Closeable handle = CertificateProviderStore.getInstance()
         .createOrGetProvider("weft-test-" + System.nanoTime(), info.pluginName(), info.config(), watcher, true);
     try {
-      await().atMost(Duration.ofSeconds(5)).until(() -> delivered.contains(certs.get(0).leaf()));
+      await().atMost(Duration.ofSeconds(60)).until(() -> delivered.contains(certs.get(0).leaf()));
       assertThat(rootsDelivered).isNotEmpty();
       assertThat(rootsDelivered.get(0)).containsExactlyElementsOf(certs.get(0).roots());
       for (IssuedCertificate c : certs.subList(1, certs.size())) {
         files.install(c);
-        await().atMost(Duration.ofSeconds(5)).until(() -> delivered.contains(c.leaf()));
+        await().atMost(Duration.ofSeconds(60)).until(() -> delivered.contains(c.leaf()));
       }
       assertThat(problems).isEmpty();
     } finally {
@@ -270,14 +270,14 @@ class CertificateFilesTest {
       CertificateManager m = CertificateManager.builder(FRONTEND, client, TrustRoots.file(mesh.rootFile),
           new CertificateFiles(dir)).ttl(Duration.ofSeconds(2)).scheduler(scheduler).build();
       m.start();
-      IssuedCertificate first = m.awaitFirstCertificate(Duration.ofSeconds(20));
+      IssuedCertificate first = m.awaitFirstCertificate(Duration.ofSeconds(120));
       PairReader reader = new PairReader(dir);
       Thread t = new Thread(reader);
       t.start();
       List<java.math.BigInteger> serials = new CopyOnWriteArrayList<>();
       serials.add(first.leaf().getSerialNumber());
       try {
-        await().atMost(Duration.ofSeconds(20)).until(() -> {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
           m.current().ifPresent(c -> {
             if (!serials.contains(c.leaf().getSerialNumber())) {
               serials.add(c.leaf().getSerialNumber());
