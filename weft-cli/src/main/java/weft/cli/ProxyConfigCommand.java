@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "proxy-config", mixinStandardHelpOptions = true,
+@Command(name = "proxy-config", mixinStandardHelpOptions = true, showDefaultValues = true,
     description = {"Print what a connected proxy was last sent, as Envoy's config dump JSON "
         + "(like istioctl proxy-config ... -o json). Private keys and other secrets are always redacted.",
         "TYPE: all, clusters, endpoints, listeners, routes or secrets.",
@@ -33,7 +33,7 @@ final class ProxyConfigCommand implements Callable<Integer> {
   String proxy;
 
   @Option(names = {"-o", "--output"}, defaultValue = "json",
-      description = "Output format: json (default ${DEFAULT-VALUE}; the table views come later).")
+      description = "Output format: json (the table views come later).")
   String output;
 
   @Spec

@@ -179,7 +179,6 @@ public final class ControlPlane implements AutoCloseable {
       RemoteSecretController remotes) {
     if (local == null && remotes == null) return;
     Duration wait = options.initialSyncWait();
-    long deadline = System.nanoTime() + wait.toNanos();
     List<String> waitingFor = new ArrayList<>();
     if (local != null) waitingFor.add(options.clusterId() + " (API server " + configCluster.getMasterUrl() + ")");
     if (remotes != null) {
@@ -190,6 +189,8 @@ public final class ControlPlane implements AutoCloseable {
     }
     LOG.log(System.Logger.Level.INFO, "waiting up to " + wait.toSeconds() + " s (--initial-sync-wait) for "
         + String.join(", ", waitingFor));
+    // The wait starts once it is announced, so the log shows exactly how long start-up waited.
+    long deadline = System.nanoTime() + wait.toNanos();
     if (local != null && !local.awaitSynced(left(deadline))) {
       LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " (" + options.kubeconfig()
           + ") has not synced within " + wait.toSeconds() + " s (--initial-sync-wait); serving what is known");
