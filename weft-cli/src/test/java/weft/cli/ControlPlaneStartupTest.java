@@ -97,8 +97,8 @@ class ControlPlaneStartupTest {
     });
 
     URI ready = URI.create("http://localhost:" + monitoring + "/ready");
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> status(ready) == 503);
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> status(ready) == 200);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> status(ready) == 503);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> status(ready) == 200);
 
     LogRecord waiting = only("waiting up to ");
     assertThat(waiting.getMessage()).isEqualTo("waiting up to 4 s (--initial-sync-wait) for cluster1 (API server "

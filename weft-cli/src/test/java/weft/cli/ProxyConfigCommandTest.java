@@ -123,7 +123,7 @@ class ProxyConfigCommandTest {
   void allPrintsTheListenerRouteClusterAndEndpointsAGrpcJavaClientWasSent() throws Exception {
     grpcClient("frontend-1");
     // grpc-java asks for EDS last, once it holds the cluster: wait for the endpoints to be sent.
-    await().atMost(Duration.ofSeconds(20)).until(() -> run("proxy-config", "endpoints", "frontend-1").out()
+    await().atMost(Duration.ofSeconds(60)).until(() -> run("proxy-config", "endpoints", "frontend-1").out()
         .contains("10.1.0.11"));
 
     Run r = run("proxy-config", "all", "frontend-1.default", "-o", "json");
@@ -168,7 +168,7 @@ class ProxyConfigCommandTest {
         });
     requests.onNext(DiscoveryRequest.newBuilder().setNode(router)
         .setTypeUrl("type.googleapis.com/envoy.config.listener.v3.Listener").build());
-    await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !received.isEmpty());
     assertThat(received.values().iterator().next().toString()).as("the gateway was sent its key's path")
         .contains(KEY_FILE);
 
@@ -184,7 +184,7 @@ class ProxyConfigCommandTest {
   void anUnknownProxyAndAnAmbiguousOneAreOneLineErrorsThatSayWhatToDo() {
     grpcClient("reviews-a");
     grpcClient("reviews-b");
-    await().atMost(Duration.ofSeconds(20)).until(() -> cp.ads().proxyIds().size() == 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> cp.ads().proxyIds().size() == 2);
 
     Run unknown = run("proxy-config", "all", "ratings-1");
     assertThat(unknown.exit()).isEqualTo(1);

@@ -57,7 +57,7 @@ class MeshFileSourceTest {
     Files.move(dir.resolve("..data_tmp"), dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
 
-    await().atMost(Duration.ofSeconds(30))
+    await().atMost(Duration.ofSeconds(60))
         .until(() -> registry.current().meshConfig().trustDomain().equals("two.example"));
   }
 

@@ -92,7 +92,7 @@ final class AdsStream implements AutoCloseable {
 
   /** The resource of this type and name once it has arrived, decoded. */
   <T extends Message> T await(String typeUrl, String name, Class<T> type) {
-    Any any = Awaitility.await().atMost(Duration.ofSeconds(30))
+    Any any = Awaitility.await().atMost(Duration.ofSeconds(60))
         .until(() -> latest.getOrDefault(typeUrl, Map.of()).get(name), a -> a != null);
     try {
       return any.unpack(type);

@@ -33,7 +33,7 @@ class BadInputTest {
         + Yamls.endpoints("reviews", "default", mesh.port, V1A, V1B, V2);
     mesh.write("reviews.yaml", reviews);
     mesh.write("reviews-dr.yaml", Yamls.subsets("reviews", "default"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> mesh.controlPlane.registry().current()
+    await().atMost(Duration.ofSeconds(60)).until(() -> mesh.controlPlane.registry().current()
         .service(HOST) != null && mesh.controlPlane.registry().current().config().destinationRules().size() == 1);
   }
 
@@ -49,7 +49,7 @@ class BadInputTest {
 
     mesh.write("reviews.yaml", reviews.replace("apiVersion: discovery.k8s.io/v1\n",
         "apiVersion: discovery.k8s.io/v1beta1\n"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> mesh.controlPlane.registry().current().problems().stream()
+    await().atMost(Duration.ofSeconds(60)).until(() -> mesh.controlPlane.registry().current().problems().stream()
         .anyMatch(p -> p.severity() == ConfigProblem.Severity.ERROR && "apiVersion".equals(p.field())
             && "reviews.yaml".equals(p.file())));
 

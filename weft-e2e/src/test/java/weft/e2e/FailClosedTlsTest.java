@@ -57,16 +57,16 @@ class FailClosedTlsTest {
   @Test
   void simpleTlsFailsTheCallUnavailableInsteadOfSendingItInPlaintext() throws Exception {
     ManagedChannel client = mesh.client("default", HOST, 9080);
-    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> Mesh.call(client).equals("reviews-1"));
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> Mesh.call(client).equals("reviews-1"));
 
     mesh.write("reviews-dr.yaml", tls("SIMPLE"));
-    await().atMost(Duration.ofSeconds(20)).until(() -> outcome(client) == Status.Code.UNAVAILABLE);
+    await().atMost(Duration.ofSeconds(60)).until(() -> outcome(client) == Status.Code.UNAVAILABLE);
     String status = mesh.debugStatus();
     assertThat(status).contains("spec.trafficPolicy.tls.mode").contains("reviews-tls")
         .contains("rather than go out in plaintext").contains("cannot originate for proxyless gRPC clients");
 
     mesh.write("reviews-dr.yaml", tls("DISABLE"));
-    await().atMost(Duration.ofSeconds(20)).until(() -> outcome(client) == Status.Code.OK);
+    await().atMost(Duration.ofSeconds(60)).until(() -> outcome(client) == Status.Code.OK);
     assertThat(Mesh.call(client)).isEqualTo("reviews-1");
   }
 }

@@ -386,7 +386,7 @@ class IdentityAndTrustTest {
     CertificateManager reviews = certificates(cp, "reviews", Duration.ofHours(1));
     reviewsServer(secureBootstrap(cp, "reviews", reviews));
     ManagedChannel frontend = client(secureBootstrap(cp, "frontend", certificates(cp, "frontend", Duration.ofHours(1))));
-    await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
         .until(() -> call(frontend).equals("spiffe://cluster.local/ns/default/sa/frontend"));
     assertThat(http(cp, "/debug/status"))
         .contains("spiffe://cluster.local/ns/default/sa/frontend (client certificate)")
@@ -401,7 +401,7 @@ class IdentityAndTrustTest {
     // The other workload's certificate, with a node that says it is frontend.
     ManagedChannel impostor = client(secureBootstrap(cp, "frontend", certificates(cp, "other", Duration.ofHours(1))));
     assertThatThrownBy(() -> call(impostor)).isInstanceOf(StatusRuntimeException.class);
-    await().atMost(Duration.ofSeconds(20)).until(() -> http(cp, "/metrics").lines()
+    await().atMost(Duration.ofSeconds(60)).until(() -> http(cp, "/metrics").lines()
         .anyMatch(l -> l.startsWith("weft_xds_rejected_streams_total ") && !l.endsWith(" 0.0")));
     assertThat(http(cp, "/debug/status")).doesNotContain("sa/other (client certificate)");
   }

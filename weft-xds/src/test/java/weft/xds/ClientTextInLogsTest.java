@@ -74,7 +74,7 @@ class ClientTextInLogsTest {
       DiscoveryResponse r = client.next();
       client.nack(r, "", List.of(REVIEWS), detail);
 
-      await().atMost(Duration.ofSeconds(30)).until(() -> !linesAbout("forger").isEmpty());
+      await().atMost(Duration.ofSeconds(60)).until(() -> !linesAbout("forger").isEmpty());
       List<LogRecord> lines = linesAbout("forger");
       assertThat(lines).hasSize(1);
       String line = lines.get(0).getMessage();
@@ -108,7 +108,7 @@ class ClientTextInLogsTest {
       assertThat(linesAbout("nacker").get(0).getMessage()).contains("rejected #0");
     }
     // Closing the stream is its last chance to say how many lines were left out.
-    await().atMost(Duration.ofSeconds(10)).until(() -> linesAbout("nacker").stream()
+    await().atMost(Duration.ofSeconds(60)).until(() -> linesAbout("nacker").stream()
         .anyMatch(l -> l.getMessage().contains("closed its stream")));
     // Every NACK is either a line, or counted in a later line's suffix, or in the closing line.
     long accounted = 0;
@@ -155,7 +155,7 @@ class ClientTextInLogsTest {
         client.request(TypeUrls.CLUSTER, List.of(REVIEWS));
         Throwable error = client.errors.poll(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(io.grpc.Status.fromThrowable(error).getDescription()).contains("evil\\n\\u001b[31mINFO all good");
-        await().atMost(Duration.ofSeconds(10)).until(() -> !linesAbout("INFO all good").isEmpty());
+        await().atMost(Duration.ofSeconds(60)).until(() -> !linesAbout("INFO all good").isEmpty());
         assertThat(linesAbout("INFO all good")).singleElement()
             .satisfies(l -> assertThat(l.getMessage()).doesNotContain("\n", "\u001b"));
       }

@@ -155,7 +155,7 @@ class SecurePortAuthenticationTest {
       assertThat(refusal(client)).isEqualTo(Status.Code.PERMISSION_DENIED);
       assertThat(client.responses).isEmpty();
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> refusals.stream().anyMatch(l -> l.contains("bookinfo")));
+    await().atMost(Duration.ofSeconds(60)).until(() -> refusals.stream().anyMatch(l -> l.contains("bookinfo")));
     assertThat(refusals).anySatisfy(l -> assertThat(l).contains("namespace 'bookinfo'")
         .contains("spiffe://cluster.local/ns/default/sa/frontend (client certificate)"));
     assertThat(mesh.ads.connectedProxies()).isZero();
@@ -169,7 +169,7 @@ class SecurePortAuthenticationTest {
       client.request(TypeUrls.CLUSTER, List.of(RATINGS));
       assertThat(refusal(client)).isEqualTo(Status.Code.PERMISSION_DENIED);
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> refusals.stream().anyMatch(l -> l.contains("(token)")));
+    await().atMost(Duration.ofSeconds(60)).until(() -> refusals.stream().anyMatch(l -> l.contains("(token)")));
   }
 
   @Test

@@ -57,26 +57,26 @@ class FileClusterSourceTest {
   void editsApplyLiveAndDeletingTheFileRemovesItsResources() throws Exception {
     assertThat(snapshot().service(HOST).service().ports().get(0).number()).isEqualTo(80);
     Files.writeString(dir.resolve("web.yaml"), service(8080));
-    await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().service(HOST).service().ports().get(0).number() == 8080);
+    await().atMost(Duration.ofSeconds(60)).until(() -> snapshot().service(HOST).service().ports().get(0).number() == 8080);
     Files.delete(dir.resolve("web.yaml"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().service(HOST) == null);
+    await().atMost(Duration.ofSeconds(60)).until(() -> snapshot().service(HOST) == null);
   }
 
   @Test
   void malformedFileIsReportedAndItsLastGoodContentKeepsServing() throws Exception {
     Files.writeString(dir.resolve("web.yaml"), "kind: Service\nmetadata: {name: [\n");
-    await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().problems().stream()
+    await().atMost(Duration.ofSeconds(60)).until(() -> snapshot().problems().stream()
         .anyMatch(p -> p.file().equals("web.yaml") && p.severity() == ConfigProblem.Severity.ERROR));
     assertThat(snapshot().service(HOST)).isNotNull();
     Files.writeString(dir.resolve("web.yaml"), service(81));
-    await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().problems().isEmpty()
+    await().atMost(Duration.ofSeconds(60)).until(() -> snapshot().problems().isEmpty()
         && snapshot().service(HOST).service().ports().get(0).number() == 81);
   }
 
   @Test
   void rejectedEditKeepsTheResourcesLastAcceptedVersionAndOthersStillApply() throws Exception {
     Files.writeString(dir.resolve("web.yaml"), service(70000) + "---\n" + service(80).replace("name: web", "name: api"));
-    await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().service("api.default.svc.cluster.local") != null);
+    await().atMost(Duration.ofSeconds(60)).until(() -> snapshot().service("api.default.svc.cluster.local") != null);
     assertThat(snapshot().service(HOST).service().ports().get(0).number()).isEqualTo(80);
     assertThat(snapshot().problems()).anySatisfy(p -> {
       assertThat(p.file()).isEqualTo("web.yaml");

@@ -22,7 +22,7 @@ import weft.registry.WorkloadEndpoint;
 class KubeClusterSourceTest {
   static final String WEB = "web.default.svc.cluster.local";
   static final String API = "api.default.svc.cluster.local";
-  static final Duration WAIT = Duration.ofSeconds(15);
+  static final Duration WAIT = Duration.ofSeconds(60);
 
   MockCluster cluster;
   Registry registry;

@@ -2,6 +2,7 @@ package weft.registry.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -34,7 +35,7 @@ class RemoteSecretControllerTest {
   static final String NS = "istio-system";
   static final String WEB = "web.default.svc.cluster.local";
   static final String API = "api.default.svc.cluster.local";
-  static final Duration WAIT = Duration.ofSeconds(15);
+  static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir
   Path stateDir;
@@ -169,10 +170,11 @@ class RemoteSecretControllerTest {
 
     c2.proxy.cut();
     c2.delete("v1", "Service", "default", "api"); // happens while nobody can see it
-    long started = System.nanoTime();
-    startControlPlane(null);
-    Map<String, String> notSynced = controller.awaitInitialSync(Duration.ofSeconds(2));
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    // A cut API server must not hold start-up: the bound only catches a hang, never a slow machine.
+    Map<String, String> notSynced = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      startControlPlane(null);
+      return controller.awaitInitialSync(Duration.ofSeconds(2));
+    });
     assertThat(notSynced).containsOnlyKeys("c2");
     assertThat(notSynced.get("c2")).contains(c2.proxy.url());
 
@@ -224,12 +226,13 @@ class RemoteSecretControllerTest {
       putSecret("istio-remote-secret-c2", Map.of("c2", c2.kubeconfig("t2")));
       putSecret("istio-remote-secret-c3", Map.of("c3", c3.kubeconfig("t3")));
       await().atMost(WAIT).until(() -> controller.clusters().size() == 2);
+      // c2 serves while c3 hangs; then the bounded wait names c3 alone.
+      await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1")));
       Map<String, String> notSynced = controller.awaitInitialSync(Duration.ofSeconds(2));
       assertThat(notSynced).containsOnlyKeys("c3");
       assertThat(notSynced.get("c3")).contains("no complete listing", c3.proxy.url());
-      assertThat(addresses(WEB)).containsExactly("10.2.0.1");
       c2.apply(MockCluster.slice("web", "10.2.0.1", "10.2.0.6"));
-      await().atMost(Duration.ofSeconds(5)).until(() -> addresses(WEB).equals(List.of("10.2.0.1", "10.2.0.6")));
+      await().atMost(WAIT).until(() -> addresses(WEB).equals(List.of("10.2.0.1", "10.2.0.6")));
     }
   }
 
