@@ -26,13 +26,20 @@ import weft.security.ca.Pem;
  * The seed's "Multiple networks" in Linux network namespaces: network-1 and network-2 each hold a
  * workload at the same data address (198.18.1.10); each is reached from the other only through
  * network-2's east-west gateway on a shared transit link (198.18.100.0/24); each namespace has a
- * management link to the control plane in the root namespace (198.19.0.0/24). A proxyless client
+ * management link to the control plane in the root namespace (a /30 pair in 198.19.0.0/16). A proxyless client
  * in network-1 gets answers from both workloads, network-2's through weft-gateway with mTLS end to
  * end; removing the gateway from config keeps it in network-1 with no failed RPC.
  */
 class MultiNetworkNamespacesTest {
   static final String DATA_IP = "198.18.1.10";
   static final String SPIFFE_FRONTEND = "spiffe://cluster.local/ns/default/sa/frontend";
+  /**
+   * Management links sit in the root namespace, shared by every run on the machine: each run takes
+   * its own block of 8 addresses in 198.19.0.0/16 (two /30s), so two runs side by side do not clash.
+   */
+  final int mgmtBase = (int) (ProcessHandle.current().pid() % 8192) * 8;
+  final String mgmt1 = address(mgmtBase + 1);
+  final String mgmt2 = address(mgmtBase + 5);
   final String n1 = "weft-n1-" + ProcessHandle.current().pid();
   final String n2 = "weft-n2-" + ProcessHandle.current().pid();
   final List<Process> children = new ArrayList<>();
@@ -100,7 +107,7 @@ class MultiNetworkNamespacesTest {
     if (probe.exitValue() != 0) throw new IOException("ip netns add " + n1 + " failed: " + refused);
     ip(true, "netns", "add", n2);
     String tag = String.valueOf(ProcessHandle.current().pid() % 10000);
-    String[][] mgmt = {{n1, "wm1" + tag, "198.19.0.1/30", "198.19.0.2/30"}, {n2, "wm2" + tag, "198.19.0.5/30", "198.19.0.6/30"}};
+    String[][] mgmt = {{n1, "wm1" + tag, mgmt1 + "/30", address(mgmtBase + 2) + "/30"}, {n2, "wm2" + tag, mgmt2 + "/30", address(mgmtBase + 6) + "/30"}};
     for (String[] m : mgmt) {
       ip(true, "link", "add", m[1] + "a", "type", "veth", "peer", "name", m[1] + "b");
       ip(true, "link", "set", m[1] + "b", "netns", m[0]);
@@ -118,6 +125,10 @@ class MultiNetworkNamespacesTest {
     ip(true, "-n", n2, "addr", "add", "198.18.100.2/24", "dev", "wt2" + tag);
     ip(true, "-n", n1, "link", "set", "wt1" + tag, "up");
     ip(true, "-n", n2, "link", "set", "wt2" + tag, "up");
+  }
+
+  private static String address(int offsetIn198dot19) {
+    return "198.19." + (offsetIn198dot19 / 256) + "." + (offsetIn198dot19 % 256);
   }
 
   /** A child JVM in a namespace; its output lines are collected under {@code name}. */
@@ -207,17 +218,17 @@ class MultiNetworkNamespacesTest {
     Files.writeString(root, Pem.encode(cp.ca().roots()));
 
     String w = NetworkWorkload.class.getName();
-    child(n1, "server1", w, "server", "reviews-net1", DATA_IP, "network-1", "reviews", "198.19.0.1:" + cp.xdsPort(),
-        "198.19.0.1:" + cp.securePort(), root.toString(), "t-reviews", String.valueOf(port));
-    child(n2, "server2", w, "server", "reviews-net2", DATA_IP, "network-2", "reviews", "198.19.0.5:" + cp.xdsPort(),
-        "198.19.0.5:" + cp.securePort(), root.toString(), "t-reviews", String.valueOf(port));
+    child(n1, "server1", w, "server", "reviews-net1", DATA_IP, "network-1", "reviews", mgmt1 + ":" + cp.xdsPort(),
+        mgmt1 + ":" + cp.securePort(), root.toString(), "t-reviews", String.valueOf(port));
+    child(n2, "server2", w, "server", "reviews-net2", DATA_IP, "network-2", "reviews", mgmt2 + ":" + cp.xdsPort(),
+        mgmt2 + ":" + cp.securePort(), root.toString(), "t-reviews", String.valueOf(port));
     child(n2, "gateway", "weft.cli.Main", "gateway", "--ip", "198.18.100.2", "--xds-address",
-        "198.19.0.5:" + cp.xdsPort(), "--cluster-id", "cluster2", "--network", "network-2",
+        mgmt2 + ":" + cp.xdsPort(), "--cluster-id", "cluster2", "--network", "network-2",
         "--port", String.valueOf(gatewayPort), "--health-port", "0");
     awaitLine("server1", "READY");
     awaitLine("server2", "READY");
     child(n1, "client", w, "client", "frontend-1", "198.18.1.20", "network-1", "frontend",
-        "198.19.0.1:" + cp.xdsPort(), "198.19.0.1:" + cp.securePort(), root.toString(), "t-frontend", "9080");
+        mgmt1 + ":" + cp.xdsPort(), mgmt1 + ":" + cp.securePort(), root.toString(), "t-frontend", "9080");
 
     await().atMost(Duration.ofMinutes(4)).until(() -> output.get("client").containsAll(List.of(
         "OK reviews-net1|" + SPIFFE_FRONTEND, "OK reviews-net2|" + SPIFFE_FRONTEND)));
