@@ -139,7 +139,7 @@ class AdsServerTest {
         com.google.protobuf.Value.newBuilder().setStringValue("cluster1\nWARNING forged").build())).build();
     try (AdsTestClient client = new AdsTestClient(mesh.port(), node)) {
       client.request(TypeUrls.CLUSTER, List.of(REVIEWS));
-      Throwable error = client.errors.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      Throwable error = client.errors.poll(60, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
       assertThat(Status.fromThrowable(error).getDescription()).contains("CLUSTER_ID", "control character")
           .doesNotContain("\n");

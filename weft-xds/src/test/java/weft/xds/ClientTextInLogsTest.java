@@ -153,7 +153,7 @@ class ClientTextInLogsTest {
       var node = AdsTestClient.proxyless("x", "default").toBuilder().setId("evil\n\u001b[31mINFO all good").build();
       try (AdsTestClient client = new AdsTestClient(mesh.port(), node)) {
         client.request(TypeUrls.CLUSTER, List.of(REVIEWS));
-        Throwable error = client.errors.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        Throwable error = client.errors.poll(60, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(io.grpc.Status.fromThrowable(error).getDescription()).contains("evil\\n\\u001b[31mINFO all good");
         await().atMost(Duration.ofSeconds(60)).until(() -> !linesAbout("INFO all good").isEmpty());
         assertThat(linesAbout("INFO all good")).singleElement()

@@ -126,7 +126,7 @@ class SecurePortAuthenticationTest {
   }
 
   private static Status.Code refusal(AdsTestClient client) throws InterruptedException {
-    Throwable error = client.errors.poll(20, TimeUnit.SECONDS);
+    Throwable error = client.errors.poll(60, TimeUnit.SECONDS);
     assertThat(error).as("the stream was refused").isNotNull();
     return Status.fromThrowable(error).getCode();
   }
@@ -205,7 +205,7 @@ class SecurePortAuthenticationTest {
           });
       requests.onNext(DeltaDiscoveryRequest.newBuilder().setNode(AdsTestClient.sidecar("a", "bookinfo", "10.0.0.9"))
           .setTypeUrl(TypeUrls.CLUSTER).build());
-      assertThat(Status.fromThrowable(errors.poll(20, TimeUnit.SECONDS)).getCode())
+      assertThat(Status.fromThrowable(errors.poll(60, TimeUnit.SECONDS)).getCode())
           .isEqualTo(Status.Code.PERMISSION_DENIED);
     } finally {
       channel.shutdownNow();
