@@ -12,8 +12,6 @@ package weft.model;
 public final class ClusterIds {
   /** Kubernetes' limit for a Secret data key (a DNS subdomain's length). */
   public static final int MAX_LENGTH = 253;
-  /** How much of a bad id a message repeats. */
-  private static final int SHOWN = 64;
 
   private ClusterIds() {}
 
@@ -38,24 +36,9 @@ public final class ClusterIds {
     return null;
   }
 
-  /** {@code text} in double quotes, with anything outside printable ASCII escaped and long text cut. */
+  /** {@code text} quoted for a message, escaped and cut as every name is ({@link Names#quote}). */
   public static String quote(String text) {
-    if (text == null) return "null";
-    StringBuilder b = new StringBuilder("\"");
-    int n = Math.min(text.length(), SHOWN);
-    for (int i = 0; i < n; i++) {
-      char c = text.charAt(i);
-      if (c == '"' || c == '\\') {
-        b.append('\\').append(c);
-      } else if (c < 0x20 || c >= 0x7f) {
-        b.append(String.format("\\u%04x", (int) c));
-      } else {
-        b.append(c);
-      }
-    }
-    b.append('"');
-    if (text.length() > n) b.append("…(").append(text.length()).append(" characters)");
-    return b.toString();
+    return text == null ? "null" : Names.quote(text);
   }
 
   private static String describe(char c) {
