@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import weft.controlplane.ControlPlane;
 import weft.controlplane.ControlPlaneOptions;
+import weft.controlplane.StartupException;
 import weft.security.ca.CaException;
 import weft.security.ca.CaTools;
 
@@ -76,7 +77,7 @@ class StartUpRefusalsTest {
     CaTools.initRoot(root, "cluster.local");
     Path tokens = Files.writeString(tmp.resolve("tokens.yaml"), "- {token: t, namespace: default, serviceAccount: a}\n");
     assertThatThrownBy(() -> ControlPlane.start(options().withCa(new ControlPlaneOptions.Ca(root, tokens, 0))))
-        .isInstanceOf(CaException.class)
+        .isInstanceOf(StartupException.class).hasCauseInstanceOf(CaException.class)
         .hasMessageContaining("self-signed root")
         .hasMessageContaining("weft ca intermediate")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
