@@ -140,9 +140,36 @@ final class Mesh implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString()).body();
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
+  /**
+   * A port for a server a test starts later (its number must go into config first). Taken below the
+   * kernel's ephemeral range, so no outgoing connection on the machine can take it in between (a
+   * port from {@code new ServerSocket(0)} can be, and was, by another build's connections), at
+   * random so that test runs side by side rarely try the same one, never twice in one JVM, and
+   * checked free on every address, as the servers bind.
+   */
+  static synchronized int freePort() throws IOException {
+    int low = 20000;
+    int high = Math.max(low + 1000, ephemeralLow());
+    for (int attempt = 0; attempt < 1000; attempt++) {
+      int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(low, high);
+      if (!HANDED_OUT.add(port)) continue;
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new java.net.InetSocketAddress(port));
+        return port;
+      } catch (IOException inUse) {
+        // taken: try another
+      }
+    }
+    throw new IOException("no free port in " + low + ".." + high);
+  }
+
+  private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
+
+  private static int ephemeralLow() {
+    try {
+      return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException notLinux) {
+      return 32768;
     }
   }
 
