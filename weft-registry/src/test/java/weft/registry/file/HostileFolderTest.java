@@ -3,7 +3,6 @@ package weft.registry.file;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,6 +18,7 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import weft.registry.testing.Fifos;
 import weft.model.ConfigProblem;
 import weft.model.parse.InputLimits;
 import weft.registry.ClusterSettings;
@@ -73,23 +73,12 @@ class HostileFolderTest {
         .map(ConfigProblem::message).findFirst().orElse(null);
   }
 
-  private static void mkfifo(Path path) throws Exception {
-    Process p;
-    try {
-      p = new ProcessBuilder("mkfifo", path.toString()).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      assumeTrue(false, "mkfifo is not available here: " + e.getMessage());
-      return;
-    }
-    assertThat(p.waitFor()).as("mkfifo exit code").isZero();
-  }
-
   @Test
   void fifoNamedYamlIsSkippedOnceAndLaterChangesStillApply() throws Exception {
     Files.writeString(dir.resolve("web.yaml"), FileClusterSourceTest.service(80));
     start();
 
-    mkfifo(dir.resolve("pipe.yaml"));
+    Fifos.make(dir.resolve("pipe.yaml"));
     Files.writeString(dir.resolve("web.yaml"), FileClusterSourceTest.service(8080));
 
     awaitPort(8080);
@@ -105,7 +94,7 @@ class HostileFolderTest {
   @Test
   void fifoPresentAtStartIsReportedAndCloseReturns() throws Exception {
     Files.writeString(dir.resolve("web.yaml"), FileClusterSourceTest.service(80));
-    mkfifo(dir.resolve("pipe.yaml"));
+    Fifos.make(dir.resolve("pipe.yaml"));
     start();
 
     assertThat(port()).isEqualTo(80);
@@ -138,7 +127,7 @@ class HostileFolderTest {
   @Test
   void linkToDevZeroIsALinkOutOfTheFolderAndNeverOpened() throws Exception {
     Path zero = Path.of("/dev/zero");
-    assumeTrue(Files.exists(zero), "no /dev/zero here");
+    assertThat(zero).as("/dev/zero").exists();
     Files.writeString(dir.resolve("web.yaml"), FileClusterSourceTest.service(80));
     start();
 

@@ -1,7 +1,6 @@
 package weft.registry.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +14,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import weft.registry.testing.Fifos;
 
 /** What a watched folder lists, reads and refuses, and that each refusal is logged once. */
 class WatchedFolderTest {
@@ -29,14 +29,7 @@ class WatchedFolderTest {
 
   @Test
   void fifoIsWarnedAboutOnceHoweverOftenTheFolderIsListed() throws Exception {
-    Process mkfifo;
-    try {
-      mkfifo = new ProcessBuilder("mkfifo", dir.resolve("pipe.yaml").toString()).start();
-    } catch (IOException e) {
-      assumeTrue(false, "mkfifo is not available here: " + e.getMessage());
-      return;
-    }
-    assertThat(mkfifo.waitFor()).isZero();
+    Fifos.make(dir.resolve("pipe.yaml"));
     List<String> warnings = new CopyOnWriteArrayList<>();
     Logger logger = Logger.getLogger(WatchedFolder.class.getName());
     Handler handler = new Handler() {

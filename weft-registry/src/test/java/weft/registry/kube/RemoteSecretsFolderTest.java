@@ -2,7 +2,6 @@ package weft.registry.kube;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import weft.registry.testing.Fifos;
 import weft.model.ConfigProblem;
 import weft.model.parse.InputLimits;
 import weft.registry.ClusterSettings;
@@ -66,14 +66,7 @@ class RemoteSecretsFolderTest {
 
   @Test
   void fifoAndOversizedFileAreReportedAndALaterSecretStillAddsItsCluster() throws Exception {
-    Process mkfifo;
-    try {
-      mkfifo = new ProcessBuilder("mkfifo", secretsDir.resolve("fifo.yaml").toString()).start();
-    } catch (IOException e) {
-      assumeTrue(false, "mkfifo is not available here: " + e.getMessage());
-      return;
-    }
-    assertThat(mkfifo.waitFor()).isZero();
+    Fifos.make(secretsDir.resolve("fifo.yaml"));
     // 10 MB of one base64-like value: the size refuses it before any parsing.
     Files.writeString(secretsDir.resolve("big.yaml"), secret("x".repeat(10 * 1024 * 1024)));
 
