@@ -23,25 +23,7 @@ final class DeltaSidecar extends EnvoySidecar {
 
   DeltaSidecar(ManagedChannel channel, Node node, String hotEds) {
     super(node, hotEds);
-    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(new StreamObserver<>() {
-      @Override
-      public void onNext(DeltaDiscoveryResponse r) {
-        onResponse(r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        error = t;
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
-  }
-
-  @Override
-  void start() {
-    subscribe(BenchTypes.CLUSTER, null, Set.of());
+    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(responses(this::onResponse));
   }
 
   private String lastNonce = "";

@@ -65,8 +65,28 @@ abstract class EnvoySidecar implements ChangeRounds.Watcher {
     this.hotEds = hotEds;
   }
 
-  /** Opens the stream: the wildcard request for clusters. */
-  abstract void start();
+  /** Opens the stream as Envoy does: the wildcard request for clusters. */
+  final void start() {
+    subscribe(BenchTypes.CLUSTER, null, Set.of());
+  }
+
+  /** The response side of a stream, either wire: each response to {@code handler}, an error kept. */
+  final <R> io.grpc.stub.StreamObserver<R> responses(java.util.function.Consumer<R> handler) {
+    return new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(R response) {
+        handler.accept(response);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        error = t;
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
 
   abstract void close();
 

@@ -27,25 +27,7 @@ final class SotwSidecar extends EnvoySidecar {
 
   SotwSidecar(ManagedChannel channel, Node node, String hotEds) {
     super(node, hotEds);
-    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
-      @Override
-      public void onNext(DiscoveryResponse r) {
-        onResponse(r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        error = t;
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
-  }
-
-  @Override
-  void start() {
-    subscribe(BenchTypes.CLUSTER, null, Set.of());
+    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses(this::onResponse));
   }
 
   private void onResponse(DiscoveryResponse r) {
