@@ -8,6 +8,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import weft.model.ResourceId;
 import weft.registry.ChangeEvent;
+import weft.registry.MeshSnapshot;
+import weft.xds.proxy.Proxy;
 import weft.xds.envoygen.EnvoyClusters;
 import weft.xds.envoygen.EnvoyEndpoints;
 import weft.xds.envoygen.EnvoyListeners;
@@ -38,39 +40,60 @@ public final class Generators {
     return endpointCache;
   }
 
-  /** Resources of one type for the requested names, sorted by name. */
-  public SortedMap<String, Any> generate(String typeUrl, ProxyView view, Collection<String> names) {
+  /** A view of the snapshot for one proxy, on which this generator's output for it depends. */
+  public ProxyView view(MeshSnapshot snapshot, Proxy proxy) {
+    return new ProxyView(snapshot, proxy);
+  }
+
+  /**
+   * Resources of one type for the requested names, sorted by name; a failure if any part of the
+   * generation threw (then nothing of this type may be sent to the proxy).
+   */
+  public Generation generate(String typeUrl, ProxyView view, Collection<String> names) {
+    try {
+      return Generation.ok(wrap(generateAny(typeUrl, view, names)));
+    } catch (RuntimeException e) {
+      return failed(typeUrl, view, e);
+    }
+  }
+
+  /** Everything of a type the proxy may see, for a wildcard subscription; a failure as above. */
+  public Generation generateAll(String typeUrl, ProxyView view) {
+    try {
+      return Generation.ok(wrap(generateAllAny(typeUrl, view)));
+    } catch (RuntimeException e) {
+      return failed(typeUrl, view, e);
+    }
+  }
+
+  private static SortedMap<String, Generated> wrap(SortedMap<String, Any> resources) {
+    SortedMap<String, Generated> out = new TreeMap<>();
+    resources.forEach((name, any) -> out.put(name, Generated.of(any)));
+    return out;
+  }
+
+  private SortedMap<String, Any> generateAny(String typeUrl, ProxyView view, Collection<String> names) {
     if (!view.proxy().proxyless() && TypeUrls.isFullState(typeUrl)) {
       // Envoy's listeners and clusters are generated as a whole (they depend on each other's set).
-      SortedMap<String, Any> all = generateAll(typeUrl, view);
+      SortedMap<String, Any> all = generateAllAny(typeUrl, view);
       all.keySet().retainAll(names);
       return all;
     }
     SortedMap<String, Any> out = new TreeMap<>();
     for (String name : names) {
-      try {
-        Any resource = generateOne(typeUrl, view, name);
-        if (resource != null) out.put(name, resource);
-      } catch (RuntimeException e) {
-        failed(typeUrl, view, name, e);
-      }
+      Any resource = generateOne(typeUrl, view, name);
+      if (resource != null) out.put(name, resource);
     }
     return out;
   }
 
-  /** Everything of a type the proxy may see, for a wildcard subscription. */
-  public SortedMap<String, Any> generateAll(String typeUrl, ProxyView view) {
+  private SortedMap<String, Any> generateAllAny(String typeUrl, ProxyView view) {
     if (!view.proxy().proxyless()) {
-      try {
-        return switch (typeUrl) {
-          case TypeUrls.LISTENER -> EnvoyListeners.all(view);
-          case TypeUrls.CLUSTER -> EnvoyClusters.all(view);
-          default -> new TreeMap<>();
-        };
-      } catch (RuntimeException e) {
-        failed(typeUrl, view, "*", e);
-        return new TreeMap<>();
-      }
+      return switch (typeUrl) {
+        case TypeUrls.LISTENER -> EnvoyListeners.all(view);
+        case TypeUrls.CLUSTER -> EnvoyClusters.all(view);
+        default -> new TreeMap<>();
+      };
     }
     // Proxyless clients name what they want; only clusters have a meaningful "all" for them.
     Set<String> names = new TreeSet<>();
@@ -81,14 +104,18 @@ public final class Generators {
         for (var p : service.service().ports()) names.add(ClusterName.outbound(p.number(), "", host).toString());
       }
     }
-    return generate(typeUrl, view, names);
+    return generateAny(typeUrl, view, names);
   }
 
-  /** One bad resource must not cost the proxy the others; the reason shows in /debug/status. */
-  private static void failed(String typeUrl, ProxyView view, String name, RuntimeException e) {
-    LOG.log(System.Logger.Level.ERROR, "generating " + TypeUrls.shortName(typeUrl) + " " + name + " for "
-        + view.proxy().id() + " failed", e);
-    view.drop(name, "internal error while generating: " + e);
+  /**
+   * A generator threw: nothing of this type goes to the proxy, which keeps what it has. Logged with
+   * the proxy; the connection records the reason per proxy and counts it.
+   */
+  private static Generation failed(String typeUrl, ProxyView view, RuntimeException e) {
+    String reason = "internal error while generating " + TypeUrls.shortName(typeUrl) + ": " + e;
+    LOG.log(System.Logger.Level.ERROR, "generating " + TypeUrls.shortName(typeUrl) + " for "
+        + weft.model.text.ClientText.forLog(view.proxy().id()) + " failed; nothing of this type is sent until a later change generates it cleanly", e);
+    return Generation.failed(reason);
   }
 
   private Any generateOne(String typeUrl, ProxyView view, String name) {

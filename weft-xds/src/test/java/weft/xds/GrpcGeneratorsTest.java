@@ -49,7 +49,7 @@ class GrpcGeneratorsTest {
     mesh = new TestMesh(yaml);
     Proxy proxy = new Proxy("sidecar~10.0.0.9~c.default~default.svc.cluster.local", "sidecar", "10.0.0.9", "c",
         "default", "cluster1", "", Map.of(), "", Locality.UNKNOWN, true, "default.svc.cluster.local");
-    return new Generators().generate(type, new ProxyView(mesh.registry.current(), proxy), List.of(names));
+    return new Generators().generate(type, new ProxyView(mesh.registry.current(), proxy), List.of(names)).anys();
   }
 
   private static <T extends com.google.protobuf.Message> T unpack(Any any, Class<T> type) {

@@ -14,6 +14,8 @@ import java.util.SortedMap;
 import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import weft.registry.MeshSnapshot;
+import weft.xds.Generated;
+import weft.xds.Generation;
 import weft.xds.TypeUrls;
 import weft.xds.view.ProxyView;
 
@@ -90,7 +92,7 @@ final class DeltaConnection extends ProxyConnection {
     }
     if (wildcardAdded) w.wildcard = true;
     if (!first && added.isEmpty() && !wildcardAdded) return;
-    ProxyView view = new ProxyView(snapshot(), proxy());
+    ProxyView view = view(snapshot());
     push(w, view, w.wildcard ? w.names : added, first, added);
     recordDropped(view, false);
   }
@@ -107,11 +109,13 @@ final class DeltaConnection extends ProxyConnection {
    */
   private boolean push(WatchState w, ProxyView view, Set<String> names, boolean force, Set<String> justSubscribed) {
     long start = System.nanoTime();
-    SortedMap<String, Any> resources = generate(w, view, names);
+    Generation generation = generate(w, view, names);
+    if (generation.failed()) return false;
+    SortedMap<String, Generated> resources = generation.resources();
     DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder().setTypeUrl(w.typeUrl);
     Map<String, ByteString> sentNow = new HashMap<>();
-    for (Map.Entry<String, Any> e : resources.entrySet()) {
-      ByteString bytes = e.getValue().getValue();
+    for (Map.Entry<String, Generated> e : resources.entrySet()) {
+      ByteString bytes = e.getValue().resource().getValue();
       String name = e.getKey();
       if (sameBytes(bytes, w.sent.get(name))) continue;
       String version = WatchState.resourceVersion(bytes);
@@ -120,7 +124,7 @@ final class DeltaConnection extends ProxyConnection {
         continue;
       }
       sentNow.put(name, bytes);
-      response.addResources(Resource.newBuilder().setName(name).setVersion(version).setResource(e.getValue()));
+      response.addResources(Resource.newBuilder().setName(name).setVersion(version).setResource(e.getValue().resource()));
     }
     Set<String> considered = w.wildcard ? new TreeSet<>(w.sent.keySet()) : new TreeSet<>(names);
     if (w.wildcard) considered.addAll(w.clientVersions.keySet());

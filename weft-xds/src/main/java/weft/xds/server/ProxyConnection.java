@@ -20,6 +20,7 @@ import weft.registry.MeshSnapshot;
 import weft.security.auth.CallerAuthentication;
 import weft.security.auth.VerifiedCaller;
 import weft.xds.ClusterName;
+import weft.xds.Generation;
 import weft.xds.Generators;
 import weft.xds.TypeUrls;
 import weft.xds.proxy.NodeClaims;
@@ -198,7 +199,7 @@ abstract class ProxyConnection {
       pendingChange = null;
     }
     if (change == null || closed || proxy == null) return;
-    ProxyView view = new ProxyView(snapshot, proxy);
+    ProxyView view = view(snapshot);
     boolean endpointsOnly = change.endpointsOnly();
     boolean envoyWhole = endpointsOnly && !proxy.proxyless() && touchesEnvoyWholeTypes(snapshot, change);
     boolean sent = false;
@@ -257,9 +258,22 @@ abstract class ProxyConnection {
   }
 
   /** The resources of a type for this proxy: every one it may see for a wildcard watch, else the named ones. */
-  SortedMap<String, Any> generate(WatchState w, ProxyView view, Set<String> names) {
-    return w.wildcard ? server.generators().generateAll(w.typeUrl, view)
+  Generation generate(WatchState w, ProxyView view, Set<String> names) {
+    Generation g = w.wildcard ? server.generators().generateAll(w.typeUrl, view)
         : server.generators().generate(w.typeUrl, view, names);
+    if (g.failed()) {
+      // Nothing is sent: the proxy keeps what it has, and the next change that touches the type retries.
+      w.lastError = g.failure();
+      w.lastErrorMillis = System.currentTimeMillis();
+      server.metrics().internalError(w.typeUrl);
+    } else {
+      w.lastError = null;
+    }
+    return g;
+  }
+
+  ProxyView view(MeshSnapshot snapshot) {
+    return server.generators().view(snapshot, proxy);
   }
 
   static boolean sameBytes(ByteString a, ByteString b) {
@@ -333,6 +347,7 @@ abstract class ProxyConnection {
       t.put("pushes", w.pushes);
       t.put("nacks", w.nacks);
       if (w.lastNack != null) t.put("lastNack", Map.of("reason", w.lastNack, "at", w.lastNackMillis));
+      if (w.lastError != null) t.put("lastError", Map.of("reason", w.lastError, "at", w.lastErrorMillis));
       types.put(TypeUrls.shortName(w.typeUrl), t);
     }
     out.put("xds", types);

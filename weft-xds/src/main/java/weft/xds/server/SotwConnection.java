@@ -14,6 +14,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import weft.registry.MeshSnapshot;
+import weft.xds.Generated;
+import weft.xds.Generation;
 import weft.xds.TypeUrls;
 import weft.xds.view.ProxyView;
 
@@ -77,7 +79,7 @@ final class SotwConnection extends ProxyConnection {
     w.wildcard = wildcard;
     // Forget what was sent for names no longer watched, so a later re-subscription is answered.
     if (!wildcard) w.sent.keySet().retainAll(requested);
-    ProxyView view = new ProxyView(snapshot(), proxy());
+    ProxyView view = view(snapshot());
     Set<String> names = TypeUrls.isFullState(type) || !isReply ? requested : added;
     if (names.isEmpty() && !wildcard && !TypeUrls.isFullState(type) && isReply) return;
     push(w, view, names, true);
@@ -99,10 +101,12 @@ final class SotwConnection extends ProxyConnection {
   boolean push(WatchState w, ProxyView view, Set<String> names, boolean force) {
     long start = System.nanoTime();
     boolean full = TypeUrls.isFullState(w.typeUrl);
-    SortedMap<String, Any> resources = generate(w, view, full ? w.names : names);
+    Generation generation = generate(w, view, full ? w.names : names);
+    if (generation.failed()) return false;
+    SortedMap<String, Generated> resources = generation.resources();
     Map<String, ByteString> changed = new HashMap<>();
-    for (Map.Entry<String, Any> e : resources.entrySet()) {
-      ByteString bytes = e.getValue().getValue();
+    for (Map.Entry<String, Generated> e : resources.entrySet()) {
+      ByteString bytes = e.getValue().resource().getValue();
       if (!sameBytes(bytes, w.sent.get(e.getKey()))) changed.put(e.getKey(), bytes);
     }
     boolean removed = full && !resources.keySet().containsAll(w.sent.keySet());
@@ -110,12 +114,14 @@ final class SotwConnection extends ProxyConnection {
     DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder().setTypeUrl(w.typeUrl);
     if (full) {
       w.sent = new TreeMap<>();
-      resources.forEach((n, any) -> w.sent.put(n, any.getValue()));
-      response.addAllResources(resources.values());
+      resources.forEach((n, g) -> {
+        w.sent.put(n, g.resource().getValue());
+        response.addResources(g.resource());
+      });
     } else {
       w.sent.putAll(changed);
-      for (Map.Entry<String, Any> e : resources.entrySet()) {
-        if (force || changed.containsKey(e.getKey())) response.addResources(e.getValue());
+      for (Map.Entry<String, Generated> e : resources.entrySet()) {
+        if (force || changed.containsKey(e.getKey())) response.addResources(e.getValue().resource());
       }
     }
     w.sent(nextNonce(), w.contentVersion());

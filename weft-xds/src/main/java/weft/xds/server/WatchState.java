@@ -20,6 +20,9 @@ final class WatchState {
   String lastNonce = "";
   String ackedVersion = "";
   String lastNack;
+  /** Why the last generation of this type failed (nothing was sent), or null. */
+  String lastError;
+  long lastErrorMillis;
   long lastNackMillis;
   long pushes;
   long nacks;

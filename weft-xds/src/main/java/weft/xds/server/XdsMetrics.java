@@ -13,6 +13,7 @@ public final class XdsMetrics {
   private final MeterRegistry registry;
   private final Map<String, Counter> pushes = new ConcurrentHashMap<>();
   private final Map<String, Counter> nacks = new ConcurrentHashMap<>();
+  private final Map<String, Counter> internalErrors = new ConcurrentHashMap<>();
   private final Map<String, Timer> pushTimes = new ConcurrentHashMap<>();
   private final Counter rejected;
   private final Counter unsupportedTypes;
@@ -51,6 +52,13 @@ public final class XdsMetrics {
         .description("xDS responses sent").register(registry)).increment();
     pushTimes.computeIfAbsent(type, t -> Timer.builder("weft_xds_push_generation_seconds").tag("type", t)
         .description("time to generate and send one response").register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A generator threw for a proxy: nothing of the type was sent to it. */
+  void internalError(String typeUrl) {
+    internalErrors.computeIfAbsent(TypeUrls.shortName(typeUrl), t -> Counter.builder("weft_xds_internal_errors")
+        .tag("type", t).description("generations that failed for a proxy; nothing of the type was sent to it")
+        .register(registry)).increment();
   }
 
   void nack(String typeUrl) {
