@@ -42,6 +42,12 @@ final class ClusterState {
   private final Map<String, Set<ResourceId>> slicesByAddress = new HashMap<>();
   /** namespace → Services and ServiceEntries there (selector owners). */
   private final Map<String, Set<ResourceId>> servicesByNamespace = new HashMap<>();
+  /** host → how many Services and ServiceEntries here declare it: the host count without a scan. */
+  private final Map<String, Integer> hostDeclarations = new HashMap<>();
+  /** Routing and security config by type, so that collecting it does not scan every endpoint. */
+  private final Map<Class<?>, Map<ResourceId, Resource>> configByType = new HashMap<>();
+  /** Services labelled with a network: this cluster's east-west gateway candidates, sorted. */
+  private final Set<ResourceId> networkLabelled = new TreeSet<>();
 
   ClusterState(String clusterId) {
     this.clusterId = clusterId;
@@ -80,28 +86,34 @@ final class ClusterState {
 
   /** Every host this cluster currently declares. */
   Set<String> hosts() {
-    Set<String> hosts = new HashSet<>(entriesByHost.keySet());
-    for (Set<ResourceId> ids : servicesByNamespace.values()) {
-      for (ResourceId id : ids) {
-        if (id.kind().equals("Service")) hosts.add(kubernetesHost(id.name(), id.namespace()));
-      }
-    }
-    return hosts;
+    return new HashSet<>(hostDeclarations.keySet());
   }
 
-  /** How many hosts this cluster declares, without building the set. */
+  /** How many distinct hosts this cluster declares, kept up to date rather than counted. */
   int hostCount() {
-    int n = entriesByHost.size();
-    for (Set<ResourceId> ids : servicesByNamespace.values()) {
-      for (ResourceId id : ids) if (id.kind().equals("Service")) n++;
-    }
-    return n;
+    return hostDeclarations.size();
   }
 
+  /** Every resource of one config type ({@link #isConfig}); unsorted. */
   <T extends Resource> List<T> all(Class<T> type) {
     List<T> out = new ArrayList<>();
-    for (Resource r : resources.values()) if (type.isInstance(r)) out.add(type.cast(r));
+    for (Resource r : configByType.getOrDefault(type, Map.of()).values()) out.add(type.cast(r));
     return out;
+  }
+
+  /** The Services labelled with a network, sorted by id. */
+  List<K8sService> networkLabelledServices() {
+    List<K8sService> out = new ArrayList<>();
+    for (ResourceId id : networkLabelled) out.add((K8sService) resources.get(id));
+    return out;
+  }
+
+  /** The Kubernetes Service behind {@code NAME.NAMESPACE.svc.cluster.local}, or null. */
+  K8sService kubernetesService(String host) {
+    if (!host.endsWith("." + DOMAIN_SUFFIX)) return null;
+    String[] parts = host.substring(0, host.length() - DOMAIN_SUFFIX.length() - 1).split("\\.");
+    if (parts.length != 2) return null;
+    return resources.get(new ResourceId("Service", parts[1], parts[0])) instanceof K8sService s ? s : null;
   }
 
   Set<ResourceId> entriesFor(String host) {
@@ -125,6 +137,7 @@ final class ClusterState {
   }
 
   private void index(Resource r) {
+    if (isConfig(r.id())) configByType.computeIfAbsent(r.getClass(), k -> new HashMap<>()).put(r.id(), r);
     if (r instanceof EndpointSlice s) {
       slicesByService.computeIfAbsent(key(s), k -> new TreeSet<>()).add(s.id());
       for (EndpointSlice.Endpoint e : s.endpoints()) {
@@ -132,8 +145,11 @@ final class ClusterState {
       }
     } else if (r instanceof K8sService s) {
       servicesByNamespace.computeIfAbsent(s.id().namespace(), k -> new TreeSet<>()).add(s.id());
+      hostDeclarations.merge(kubernetesHost(s.id().name(), s.id().namespace()), 1, Integer::sum);
+      if (NetworkGateways.networkOf(s) != null) networkLabelled.add(s.id());
     } else if (r instanceof ServiceEntry e) {
       e.hosts().forEach(h -> entriesByHost.computeIfAbsent(h, k -> new TreeSet<>()).add(e.id()));
+      Set.copyOf(e.hosts()).forEach(h -> hostDeclarations.merge(h, 1, Integer::sum));
       servicesByNamespace.computeIfAbsent(e.id().namespace(), k -> new TreeSet<>()).add(e.id());
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       workloadsByNamespace.computeIfAbsent(r.id().namespace(), k -> new TreeSet<>()).add(r.id());
@@ -142,13 +158,21 @@ final class ClusterState {
   }
 
   private void unindex(Resource r) {
+    Map<ResourceId, Resource> sameType = configByType.get(r.getClass());
+    if (sameType != null) {
+      sameType.remove(r.id());
+      if (sameType.isEmpty()) configByType.remove(r.getClass());
+    }
     if (r instanceof EndpointSlice s) {
       removeFrom(slicesByService, key(s), s.id());
       for (EndpointSlice.Endpoint e : s.endpoints()) e.addresses().forEach(a -> removeFrom(slicesByAddress, a, s.id()));
     } else if (r instanceof K8sService s) {
       removeFrom(servicesByNamespace, s.id().namespace(), s.id());
+      undeclare(kubernetesHost(s.id().name(), s.id().namespace()));
+      networkLabelled.remove(s.id());
     } else if (r instanceof ServiceEntry e) {
       e.hosts().forEach(h -> removeFrom(entriesByHost, h, e.id()));
+      Set.copyOf(e.hosts()).forEach(this::undeclare);
       removeFrom(servicesByNamespace, e.id().namespace(), e.id());
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       removeFrom(workloadsByNamespace, r.id().namespace(), r.id());
@@ -158,6 +182,10 @@ final class ClusterState {
 
   private static String key(EndpointSlice s) {
     return s.id().namespace() + "/" + s.serviceName();
+  }
+
+  private void undeclare(String host) {
+    hostDeclarations.computeIfPresent(host, (h, n) -> n == 1 ? null : n - 1);
   }
 
   private static void removeFrom(Map<String, Set<ResourceId>> index, String key, ResourceId id) {

@@ -33,31 +33,29 @@ final class HostBuilder {
   private final ClusterState state;
   private final ClusterSettings settings;
   private final MeshConfig mesh;
-  private final MeshNetworks meshNetworks;
+  /** MeshNetworks' networks by name: the order in which an endpoint's network is looked up. */
+  private final List<Map.Entry<String, MeshNetworks.Network>> networks;
 
+  /**
+   * Made once per cluster and mesh configuration (the registry keeps it), not per host: the sorted
+   * network list would otherwise be rebuilt for every endpoint.
+   */
   HostBuilder(ClusterState state, ClusterSettings settings, MeshConfig mesh, MeshNetworks meshNetworks) {
     this.state = state;
     this.settings = settings;
     this.mesh = mesh;
-    this.meshNetworks = meshNetworks;
+    this.networks = List.copyOf(new java.util.TreeMap<>(meshNetworks.networks()).entrySet());
   }
 
   /** The host's service and endpoints in this cluster, or null when this cluster does not declare it. */
   ServiceView build(String host) {
-    K8sService k8s = kubernetesService(host);
+    K8sService k8s = state.kubernetesService(host);
     if (k8s != null) return fromKubernetes(host, k8s);
     Set<ResourceId> entries = state.entriesFor(host);
     if (entries.isEmpty()) return null;
     // Several ServiceEntries may declare one host; the oldest name wins, as a stable rule.
     ServiceEntry entry = (ServiceEntry) state.get(entries.iterator().next());
     return fromServiceEntry(host, entry);
-  }
-
-  private K8sService kubernetesService(String host) {
-    if (!host.endsWith("." + ClusterState.DOMAIN_SUFFIX)) return null;
-    String[] parts = host.substring(0, host.length() - ClusterState.DOMAIN_SUFFIX.length() - 1).split("\\.");
-    if (parts.length != 2) return null;
-    return state.get(new ResourceId("Service", parts[1], parts[0])) instanceof K8sService s ? s : null;
   }
 
   private ServiceView fromKubernetes(String host, K8sService svc) {
@@ -180,7 +178,7 @@ final class HostBuilder {
       String n = ns.labels().get(NETWORK_LABEL);
       if (n != null && !n.isEmpty()) return n;
     }
-    for (Map.Entry<String, MeshNetworks.Network> e : new java.util.TreeMap<>(meshNetworks.networks()).entrySet()) {
+    for (Map.Entry<String, MeshNetworks.Network> e : networks) {
       for (MeshNetworks.EndpointSource source : e.getValue().endpoints()) {
         if (source.fromCidr() != null && address != null && Cidrs.contains(source.fromCidr(), address)) return e.getKey();
         if (settings.clusterId().equals(source.fromRegistry())) return e.getKey();

@@ -1,7 +1,6 @@
 package weft.registry;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +18,16 @@ import weft.model.VirtualService;
 /**
  * One immutable, versioned view of the whole mesh. Generators read only this and the proxy, so
  * their output is a pure function of the two.
+ *
+ * <p>Consecutive snapshots share structure: the service map and the by-address index are
+ * persistent trees, so a snapshot that changed one host shares every other host's nodes with the
+ * one before it, and an earlier snapshot never sees a later change.
  */
 public final class MeshSnapshot {
   private final long version;
+  private final PersistentSortedMap<String, ServiceView> serviceTree;
   private final SortedMap<String, ServiceView> services;
+  private final WorkloadIndex workloads;
   private final MeshConfiguration config;
   private final MeshConfig meshConfig;
   private final MeshNetworks meshNetworks;
@@ -30,13 +35,14 @@ public final class MeshSnapshot {
   private final Map<String, ClusterStatus> clusters;
   private final Map<String, List<NetworkGateway>> gateways;
   private final long createdNanos = System.nanoTime();
-  private volatile Map<String, List<WorkloadAt>> byAddress;
 
-  MeshSnapshot(long version, SortedMap<String, ServiceView> services, MeshConfiguration config,
-      MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
+  MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
+      MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
       Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways) {
     this.version = version;
-    this.services = Collections.unmodifiableSortedMap(services);
+    this.serviceTree = services;
+    this.services = services.asSortedMap();
+    this.workloads = workloads;
     this.config = config;
     this.meshConfig = meshConfig;
     this.meshNetworks = meshNetworks;
@@ -51,7 +57,8 @@ public final class MeshSnapshot {
   }
 
   public static MeshSnapshot empty() {
-    return new MeshSnapshot(0, new java.util.TreeMap<>(), MeshConfiguration.EMPTY, MeshConfig.defaults(),
+    return new MeshSnapshot(0, PersistentSortedMap.empty(), WorkloadIndex.EMPTY, MeshConfiguration.EMPTY,
+        MeshConfig.defaults(),
         MeshNetworks.empty(), List.of(), Map.of(), Map.of());
   }
 
@@ -64,7 +71,7 @@ public final class MeshSnapshot {
     return createdNanos;
   }
 
-  /** Every service by hostname, sorted. */
+  /** Every service by hostname, sorted; read-only, O(log n) per lookup. */
   public SortedMap<String, ServiceView> services() {
     return services;
   }
@@ -73,20 +80,23 @@ public final class MeshSnapshot {
     return services.get(host);
   }
 
-  /** A workload's own endpoints: every service port it serves, found by its address in its cluster. */
+  /**
+   * A workload's own endpoints: every service port it serves, found by its address in its cluster;
+   * in host order, then the host's endpoint order. The index is kept up to date by the registry per
+   * touched host, so asking costs O(log n) on every snapshot.
+   */
   public List<WorkloadAt> endpointsAt(String clusterId, String address) {
-    Map<String, List<WorkloadAt>> index = byAddress;
-    if (index == null) {
-      // Built once per snapshot on first use: only sidecars (inbound config) ask.
-      Map<String, List<WorkloadAt>> built = new HashMap<>();
-      for (ServiceView v : services.values()) {
-        for (WorkloadEndpoint e : v.endpoints()) {
-          built.computeIfAbsent(e.clusterId() + "/" + e.address(), k -> new ArrayList<>()).add(new WorkloadAt(v, e));
-        }
-      }
-      byAddress = index = built;
-    }
-    return index.getOrDefault(clusterId + "/" + address, List.of());
+    return workloads.at(clusterId, address);
+  }
+
+  /** The persistent service map, for the registry's next update. */
+  PersistentSortedMap<String, ServiceView> serviceTree() {
+    return serviceTree;
+  }
+
+  /** The persistent by-address index, for the registry's next update. */
+  WorkloadIndex workloads() {
+    return workloads;
   }
 
   /** One service port a workload serves. */

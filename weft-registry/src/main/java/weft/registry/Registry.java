@@ -1,6 +1,7 @@
 package weft.registry;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,8 +33,10 @@ import weft.model.VirtualService;
 /**
  * Merges every cluster's state into one {@link MeshSnapshot} and tells listeners what changed.
  *
- * <p>All state changes run on one serialising executor, so sources may call from any thread and
- * listeners see snapshots in order. Only hosts touched by an update are rebuilt.
+ * <p>All state below is owned by one serialising executor (the "weft-registry" thread): sources
+ * may call from any thread, listeners see snapshots in order, and only {@link #current} is read
+ * from other threads. An update costs in proportion to the hosts and clusters it touches (see
+ * {@link #publish}); status that no proxy can see is published with {@link ChangeEvent#NONE}.
  */
 public final class Registry implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Registry.class.getName());
@@ -53,6 +58,14 @@ public final class Registry implements AutoCloseable {
   private final List<BiConsumer<MeshSnapshot, ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
   /** cluster → endpoints it contributes, kept up to date per touched host rather than recounted. */
   private final Map<String, Integer> endpointCounts = new HashMap<>();
+  /** cluster → its host builder for the current settings, mesh config and MeshNetworks. */
+  private final Map<String, HostBuilder> builders = new HashMap<>();
+  /** cluster → the gateways its Services provide, redone only when a gateway Service there changes. */
+  private final Map<String, List<NetworkGateway>> gatewaysByCluster = new HashMap<>();
+  /** MeshNetworks gateways given by address (no cluster), redone when MeshNetworks changes. */
+  private List<NetworkGateway> addressGateways = List.of();
+  /** Every source's problems as one list, or null after one changed (rebuilt on the next publish). */
+  private List<ConfigProblem> problems = List.of();
   private MeshConfig meshConfig = MeshConfig.defaults();
   private MeshNetworks meshNetworks = MeshNetworks.empty();
   private volatile MeshSnapshot current = MeshSnapshot.empty();
@@ -70,6 +83,7 @@ public final class Registry implements AutoCloseable {
     run(() -> {
       clusters.putIfAbsent(cluster.clusterId(), new ClusterState(cluster.clusterId()));
       settings.put(cluster.clusterId(), cluster);
+      builders.remove(cluster.clusterId());
       synced.putIfAbsent(cluster.clusterId(), false);
       if (configSource) configClusters.add(cluster.clusterId());
     });
@@ -86,8 +100,11 @@ public final class Registry implements AutoCloseable {
       synced.remove(clusterId);
       lastSync.remove(clusterId);
       stale.remove(clusterId);
+      builders.remove(clusterId);
+      publish(new Update(hosts, hadConfig ? Set.of(new ResourceId("Cluster", "", clusterId)) : Set.of(),
+          Set.of(clusterId), false, true));
+      // Rebuilding its hosts took its endpoints off its count; the emptied entry goes last.
       endpointCounts.remove(clusterId);
-      publish(hosts, hadConfig ? Set.of(new ResourceId("Cluster", "", clusterId)) : Set.of(), false, true);
     });
   }
 
@@ -116,7 +133,7 @@ public final class Registry implements AutoCloseable {
       String before = stale.get(clusterId);
       if (java.util.Objects.equals(before, reason)) return;
       if (reason == null) stale.remove(clusterId); else stale.put(clusterId, reason);
-      publish(Set.of(), Set.of(), false, true);
+      publish(Update.STATUS);
     });
   }
 
@@ -139,15 +156,17 @@ public final class Registry implements AutoCloseable {
   private void applyChanges(String clusterId, ClusterState state, Map<ResourceId, Resource> changes, boolean sync) {
     Set<String> hosts = new HashSet<>();
     Set<ResourceId> configs = new HashSet<>();
+    boolean gateways = false;
     for (Map.Entry<ResourceId, Resource> e : changes.entrySet()) {
       Resource before = state.get(e.getKey());
       if (Objects.equals(before, e.getValue())) continue;
+      gateways |= NetworkGateways.canChange(before) || NetworkGateways.canChange(e.getValue());
       hosts.addAll(state.apply(e.getKey(), e.getValue()));
       if (state.isConfig(e.getKey()) && configClusters.contains(clusterId)) configs.add(e.getKey());
     }
     if (sync) synced.put(clusterId, true);
     lastSync.put(clusterId, System.currentTimeMillis());
-    publish(hosts, configs, false, sync);
+    publish(new Update(hosts, configs, gateways ? Set.of(clusterId) : Set.of(), false, sync));
   }
 
   /** Replaces the problems one source (a file, a cluster) reports; they show in every snapshot. */
@@ -157,21 +176,24 @@ public final class Registry implements AutoCloseable {
       List<ConfigProblem> before = problemsBySource.get(source);
       if (copy.equals(before == null ? List.of() : before)) return;
       if (copy.isEmpty()) problemsBySource.remove(source); else problemsBySource.put(source, copy);
-      publish(Set.of(), Set.of(), false, true);
+      this.problems = null;
+      publish(Update.STATUS);
     });
   }
 
   public void setMeshConfig(MeshConfig config) {
     run(() -> {
       meshConfig = config;
-      publish(Set.of(), Set.of(), true, false);
+      builders.clear();
+      publish(Update.MESH_WIDE);
     });
   }
 
   public void setMeshNetworks(MeshNetworks networks) {
     run(() -> {
       meshNetworks = networks;
-      publish(Set.of(), Set.of(), true, false);
+      builders.clear();
+      publish(Update.MESH_WIDE);
     });
   }
 
@@ -194,49 +216,180 @@ public final class Registry implements AutoCloseable {
     });
   }
 
-  private void publish(Set<String> touchedHosts, Set<ResourceId> configs, boolean full, boolean statusOnly) {
-    MeshSnapshot prev = current;
-    TreeMap<String, ServiceView> services;
-    Set<String> endpointHosts = new HashSet<>();
-    Set<String> serviceHosts = new HashSet<>();
-    if (full) {
-      services = new TreeMap<>();
-      endpointCounts.clear();
-      for (String host : allHosts()) {
-        ServiceView view = buildHost(host);
-        if (view != null) services.put(host, view);
-        count(view, 1);
+  /**
+   * What one registry task changed on its inputs, for {@link #publish} to carry into a snapshot.
+   *
+   * @param hosts hosts whose model may have changed (rebuilt one by one)
+   * @param configs routing and security config that changed
+   * @param gatewayClusters clusters whose gateways may have changed (redone one by one)
+   * @param meshWide mesh config or MeshNetworks changed: every host and gateway is redone
+   * @param statusChanged status that proxies never see changed (sync, staleness, problems, clusters):
+   *     a snapshot is published for /debug/status and /ready even when nothing else changed
+   */
+  private record Update(Set<String> hosts, Set<ResourceId> configs, Set<String> gatewayClusters, boolean meshWide,
+      boolean statusChanged) {
+    static final Update STATUS = new Update(Set.of(), Set.of(), Set.of(), false, true);
+    static final Update MESH_WIDE = new Update(Set.of(), Set.of(), Set.of(), true, false);
+  }
+
+  /** One host's model before and after a rebuild; null where the host does not exist. */
+  private record HostChange(String host, ServiceView before, ServiceView after) {
+    /**
+     * Who serves a host and whether they take mTLS: clients' SAN lists and auto-mTLS choices (in
+     * clusters, not endpoints) depend on it, so a change here is a service change, not endpoints only.
+     */
+    boolean endpointsOnly() {
+      return before != null && after != null && before.service().equals(after.service())
+          && identities(before).equals(identities(after));
+    }
+
+    private static Set<String> identities(ServiceView view) {
+      Set<String> out = new TreeSet<>();
+      for (WorkloadEndpoint e : view.endpoints()) {
+        out.add(e.serviceAccount() + "|" + e.labels().getOrDefault("security.istio.io/tlsMode", ""));
       }
-    } else {
-      services = new TreeMap<>(prev.services());
-      for (String host : touchedHosts) {
-        ServiceView before = prev.service(host);
-        ServiceView after = buildHost(host);
-        if (Objects.equals(before, after)) continue;
-        if (after == null) services.remove(host); else services.put(host, after);
-        reportAddressConflicts(host, after);
-        count(before, -1);
-        count(after, 1);
-        if (before != null && after != null && before.service().equals(after.service())
-            && identities(before).equals(identities(after))) {
-          endpointHosts.add(host);
-        } else {
-          serviceHosts.add(host);
-        }
+      return out;
+    }
+  }
+
+  /**
+   * Turns one update into the next snapshot, in steps whose cost follows what changed: only the
+   * touched hosts are rebuilt, re-indexed, recounted and checked for conflicts, only the touched
+   * clusters' gateways are redone, and the rest of the previous snapshot is shared. Only a
+   * mesh-wide change (mesh config, MeshNetworks) costs in proportion to the mesh.
+   */
+  private void publish(Update update) {
+    MeshSnapshot prev = current;
+    List<HostChange> hosts = rebuildHosts(prev.serviceTree(), update.meshWide() ? everyHost(prev) : update.hosts());
+    PersistentSortedMap<String, ServiceView> services = withHosts(prev.serviceTree(), hosts);
+    WorkloadIndex workloads = reindex(prev.workloads(), hosts);
+    countEndpoints(hosts);
+    reportAddressConflicts(hosts);
+    MeshSnapshot.MeshConfiguration config =
+        update.configs().isEmpty() && !update.meshWide() ? prev.config() : collectConfig();
+    Map<String, List<NetworkGateway>> gateways =
+        updateGateways(prev.gateways(), update.gatewayClusters(), update.meshWide());
+    ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide());
+    if (change.isEmpty() && !update.statusChanged()) return;
+    announce(new MeshSnapshot(prev.version() + 1, services, workloads, config, meshConfig, meshNetworks, problems(),
+        clusterStatuses(), gateways), change);
+  }
+
+  /** Rebuilds each host from every cluster's state; only hosts whose model changed are returned. */
+  private List<HostChange> rebuildHosts(PersistentSortedMap<String, ServiceView> services, Collection<String> hosts) {
+    List<HostChange> changed = new ArrayList<>();
+    for (String host : hosts) {
+      ServiceView before = services.get(host);
+      ServiceView after = buildHost(host);
+      if (!Objects.equals(before, after)) changed.add(new HostChange(host, before, after));
+    }
+    return changed;
+  }
+
+  /** The service map with the changed hosts replaced: O(log n) per host, the rest shared. */
+  private static PersistentSortedMap<String, ServiceView> withHosts(PersistentSortedMap<String, ServiceView> services,
+      List<HostChange> changes) {
+    for (HostChange c : changes) services = c.after() == null ? services.without(c.host()) : services.with(c.host(), c.after());
+    return services;
+  }
+
+  /** The by-address index with the changed hosts' entries replaced. */
+  private static WorkloadIndex reindex(WorkloadIndex index, List<HostChange> changes) {
+    for (HostChange c : changes) index = index.replace(c.host(), c.before(), c.after());
+    return index;
+  }
+
+  /** Keeps each cluster's endpoint count up to date from the changed hosts alone. */
+  private void countEndpoints(List<HostChange> changes) {
+    for (HostChange c : changes) {
+      count(c.before(), -1);
+      count(c.after(), 1);
+    }
+  }
+
+  private void count(ServiceView view, int sign) {
+    if (view == null) return;
+    for (WorkloadEndpoint e : view.endpoints()) endpointCounts.merge(e.clusterId(), sign, Integer::sum);
+  }
+
+  /**
+   * One address may be used in several networks (overlapping ranges), but twice in one network by
+   * different clusters it cannot be told apart: reported against the host, both kept. Only the
+   * changed hosts are checked; each keeps its own problem source.
+   */
+  private void reportAddressConflicts(List<HostChange> changes) {
+    for (HostChange c : changes) {
+      List<ConfigProblem> found = addressConflicts(c.host(), c.after());
+      String source = "conflict:" + c.host();
+      List<ConfigProblem> before = found.isEmpty() ? problemsBySource.remove(source) : problemsBySource.put(source, found);
+      if (Objects.equals(before, found.isEmpty() ? null : found)) continue;
+      problems = null;
+      if (!found.isEmpty()) found.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
+    }
+  }
+
+  private static List<ConfigProblem> addressConflicts(String host, ServiceView view) {
+    if (view == null) return List.of();
+    List<ConfigProblem> problems = new ArrayList<>();
+    Map<String, String> owner = new HashMap<>();
+    Set<String> reported = new HashSet<>();
+    for (WorkloadEndpoint e : view.endpoints()) {
+      String key = e.network() + "|" + e.address();
+      String first = owner.putIfAbsent(key, e.clusterId());
+      if (first != null && !first.equals(e.clusterId()) && reported.add(key)) {
+        problems.add(ConfigProblem.warning("clusters " + first + " and " + e.clusterId(), null, null,
+            "address " + e.address() + " of " + host + " is used by both clusters in network '" + e.network()
+                + "': clients cannot tell the two apart; give the clusters different networks or ranges"));
       }
     }
-    MeshSnapshot.MeshConfiguration config = configs.isEmpty() && !full ? prev.config() : collectConfig();
-    // Gateways follow Services (labels, external addresses) and MeshNetworks: recomputed when any
-    // host was touched, since those fields are not part of the service model.
-    Map<String, List<NetworkGateway>> gateways = full || !touchedHosts.isEmpty()
-        ? NetworkGateways.find(clusters.values(), meshNetworks) : prev.gateways();
-    ChangeEvent change = full || !gateways.equals(prev.gateways()) ? ChangeEvent.FULL
-        : new ChangeEvent(endpointHosts, serviceHosts, configs, false);
-    if (change.isEmpty() && !statusOnly) return;
-    List<ConfigProblem> problems = new ArrayList<>();
-    problemsBySource.values().forEach(problems::addAll);
-    MeshSnapshot next = new MeshSnapshot(prev.version() + 1, services, config, meshConfig, meshNetworks, problems,
-        clusterStatuses(), gateways);
+    return List.copyOf(problems);
+  }
+
+  /**
+   * Redoes the gateways of the clusters named (every cluster on a mesh-wide change) and merges the
+   * per-cluster parts; returns {@code prev} itself when nothing changed, so a caller can compare by
+   * identity.
+   */
+  private Map<String, List<NetworkGateway>> updateGateways(Map<String, List<NetworkGateway>> prev,
+      Set<String> redo, boolean meshWide) {
+    if (meshWide) {
+      gatewaysByCluster.keySet().retainAll(clusters.keySet());
+      addressGateways = NetworkGateways.byAddress(meshNetworks);
+      redo = clusters.keySet();
+    }
+    boolean changed = meshWide;
+    for (String clusterId : redo) {
+      ClusterState cluster = clusters.get(clusterId);
+      List<NetworkGateway> next = cluster == null ? List.of() : NetworkGateways.ofCluster(cluster, meshNetworks);
+      List<NetworkGateway> before = next.isEmpty() ? gatewaysByCluster.remove(clusterId)
+          : gatewaysByCluster.put(clusterId, next);
+      changed |= !next.equals(before == null ? List.of() : before);
+    }
+    if (!changed) return prev;
+    List<List<NetworkGateway>> parts = new ArrayList<>(gatewaysByCluster.values());
+    parts.add(addressGateways);
+    Map<String, List<NetworkGateway>> merged = NetworkGateways.merge(parts);
+    return merged.equals(prev) ? prev : merged;
+  }
+
+  /**
+   * What proxies must be told. A gateway change goes out as FULL: gateways are not per host, a
+   * proxy's endpoints of any host in another network are replaced by that network's gateways, so
+   * which hosts' assignments change depends on every host's endpoints; naming them would be the
+   * mesh-wide scan this registry avoids, and gateways change rarely (a load balancer's address).
+   * Status alone (sync, staleness, problems) is {@link ChangeEvent#NONE}: no proxy can see it.
+   */
+  private static ChangeEvent decideChange(List<HostChange> hosts, Set<ResourceId> configs, boolean gatewaysChanged,
+      boolean meshWide) {
+    if (meshWide || gatewaysChanged) return ChangeEvent.FULL;
+    if (hosts.isEmpty() && configs.isEmpty()) return ChangeEvent.NONE;
+    Set<String> endpointHosts = new HashSet<>();
+    Set<String> serviceHosts = new HashSet<>();
+    for (HostChange c : hosts) (c.endpointsOnly() ? endpointHosts : serviceHosts).add(c.host());
+    return new ChangeEvent(endpointHosts, serviceHosts, configs, false);
+  }
+
+  private void announce(MeshSnapshot next, ChangeEvent change) {
     current = next;
     for (BiConsumer<MeshSnapshot, ChangeEvent> l : listeners) {
       try {
@@ -247,44 +400,9 @@ public final class Registry implements AutoCloseable {
     }
   }
 
-  /**
-   * One address may be used in several networks (overlapping ranges), but twice in one network by
-   * different clusters it cannot be told apart: reported against the host, both kept.
-   */
-  private void reportAddressConflicts(String host, ServiceView view) {
-    List<ConfigProblem> problems = new ArrayList<>();
-    if (view != null) {
-      Map<String, String> owner = new HashMap<>();
-      Set<String> reported = new HashSet<>();
-      for (WorkloadEndpoint e : view.endpoints()) {
-        String key = e.network() + "|" + e.address();
-        String first = owner.putIfAbsent(key, e.clusterId());
-        if (first != null && !first.equals(e.clusterId()) && reported.add(key)) {
-          problems.add(ConfigProblem.warning("clusters " + first + " and " + e.clusterId(), null, null,
-              "address " + e.address() + " of " + host + " is used by both clusters in network '" + e.network()
-                  + "': clients cannot tell the two apart; give the clusters different networks or ranges"));
-        }
-      }
-    }
-    List<ConfigProblem> before = problemsBySource.get("conflict:" + host);
-    if (problems.isEmpty()) problemsBySource.remove("conflict:" + host); else problemsBySource.put("conflict:" + host, problems);
-    if (!problems.isEmpty() && !problems.equals(before)) problems.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
-  }
-
-  /**
-   * Who serves a host and whether they take mTLS: clients' SAN lists and auto-mTLS choices (in
-   * clusters, not endpoints) depend on it, so a change here is a service change, not endpoints only.
-   */
-  private static Set<String> identities(ServiceView view) {
-    Set<String> out = new java.util.TreeSet<>();
-    for (WorkloadEndpoint e : view.endpoints()) {
-      out.add(e.serviceAccount() + "|" + e.labels().getOrDefault("security.istio.io/tlsMode", ""));
-    }
-    return out;
-  }
-
-  private Set<String> allHosts() {
-    Set<String> hosts = new HashSet<>();
+  /** Every host any cluster declares, and every host the last snapshot had (a mesh-wide rebuild). */
+  private Set<String> everyHost(MeshSnapshot prev) {
+    Set<String> hosts = new HashSet<>(prev.services().keySet());
     clusters.values().forEach(c -> hosts.addAll(c.hosts()));
     return hosts;
   }
@@ -298,9 +416,9 @@ public final class Registry implements AutoCloseable {
     MeshService service = null;
     Map<String, String> addresses = new TreeMap<>();
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
-    java.util.SortedSet<String> declaredIn = new java.util.TreeSet<>();
+    SortedSet<String> declaredIn = new TreeSet<>();
     for (ClusterState cluster : clusters.values()) {
-      ServiceView view = new HostBuilder(cluster, settings.get(cluster.clusterId), meshConfig, meshNetworks).build(host);
+      ServiceView view = builder(cluster).build(host);
       if (view == null) continue;
       declaredIn.add(cluster.clusterId);
       if (service == null) service = view.service();
@@ -311,6 +429,11 @@ public final class Registry implements AutoCloseable {
     MeshService merged = new MeshService(service.hostname(), service.namespace(), service.name(), service.origin(),
         service.ports(), addresses, service.exportTo(), service.resolution(), service.meshExternal(), declaredIn);
     return new ServiceView(merged, endpoints);
+  }
+
+  private HostBuilder builder(ClusterState cluster) {
+    return builders.computeIfAbsent(cluster.clusterId,
+        id -> new HostBuilder(cluster, settings.get(id), meshConfig, meshNetworks));
   }
 
   private MeshSnapshot.MeshConfiguration collectConfig() {
@@ -339,9 +462,14 @@ public final class Registry implements AutoCloseable {
     return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap);
   }
 
-  private void count(ServiceView view, int sign) {
-    if (view == null) return;
-    for (WorkloadEndpoint e : view.endpoints()) endpointCounts.merge(e.clusterId(), sign, Integer::sum);
+  /** Every source's problems in source order; rebuilt only after a source's problems changed. */
+  private List<ConfigProblem> problems() {
+    if (problems == null) {
+      List<ConfigProblem> all = new ArrayList<>();
+      problemsBySource.values().forEach(all::addAll);
+      problems = List.copyOf(all);
+    }
+    return problems;
   }
 
   private Map<String, MeshSnapshot.ClusterStatus> clusterStatuses() {

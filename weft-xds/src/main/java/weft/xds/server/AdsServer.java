@@ -100,6 +100,8 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   }
 
   private void onSnapshot(MeshSnapshot snapshot, ChangeEvent change) {
+    // Status only (sync, staleness, problems): nothing a proxy is sent can differ, so no connection wakes.
+    if (change.isEmpty()) return;
     if (change.serviceHosts().size() > 0 || change.full()) {
       generators.endpointCache().retainHosts(snapshot.services().keySet());
     }
