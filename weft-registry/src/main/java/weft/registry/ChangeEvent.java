@@ -15,6 +15,10 @@ import weft.model.ResourceId;
  */
 public record ChangeEvent(Set<String> endpointHosts, Set<String> serviceHosts, Set<ResourceId> configs, boolean full) {
   public static final ChangeEvent FULL = new ChangeEvent(Set.of(), Set.of(), Set.of(), true);
+  /**
+   * Nothing a proxy can see changed: the snapshot differs only in status (sync, staleness,
+   * problems, per-cluster counts) that /debug/status and /ready read. Pushes skip it.
+   */
   public static final ChangeEvent NONE = new ChangeEvent(Set.of(), Set.of(), Set.of(), false);
 
   public ChangeEvent {

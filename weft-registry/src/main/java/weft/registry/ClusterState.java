@@ -40,8 +40,14 @@ final class ClusterState {
   private final Map<String, Set<ResourceId>> podsByIp = new HashMap<>();
   /** address → EndpointSlices listing it, so a Pod change reaches services without selectors too. */
   private final Map<String, Set<ResourceId>> slicesByAddress = new HashMap<>();
-  /** namespace → Services and ServiceEntries there (selector owners). */
-  private final Map<String, Set<ResourceId>> servicesByNamespace = new HashMap<>();
+  /**
+   * Services and ServiceEntries with a selector, each filed under one label pair of it (its least
+   * key): a workload can only be selected by owners filed under one of its own labels, so finding
+   * the hosts a Pod change touches costs its labels, not the namespace's services.
+   */
+  private final Map<SelectorPair, Set<ResourceId>> selectorsByPair = new HashMap<>();
+  /** namespace → ServiceEntries whose workloadSelector is empty: they select every workload there. */
+  private final Map<String, Set<ResourceId>> selectAll = new HashMap<>();
   /** host → how many Services and ServiceEntries here declare it: the host count without a scan. */
   private final Map<String, Integer> hostDeclarations = new HashMap<>();
   /** Routing and security config by type, so that collecting it does not scan every endpoint. */
@@ -144,13 +150,13 @@ final class ClusterState {
         e.addresses().forEach(a -> slicesByAddress.computeIfAbsent(a, k -> new TreeSet<>()).add(s.id()));
       }
     } else if (r instanceof K8sService s) {
-      servicesByNamespace.computeIfAbsent(s.id().namespace(), k -> new TreeSet<>()).add(s.id());
+      fileSelector(s.id(), s.selector().isEmpty() ? null : s.selector(), true);
       hostDeclarations.merge(kubernetesHost(s.id().name(), s.id().namespace()), 1, Integer::sum);
       if (NetworkGateways.networkOf(s) != null) networkLabelled.add(s.id());
     } else if (r instanceof ServiceEntry e) {
       e.hosts().forEach(h -> entriesByHost.computeIfAbsent(h, k -> new TreeSet<>()).add(e.id()));
       Set.copyOf(e.hosts()).forEach(h -> hostDeclarations.merge(h, 1, Integer::sum));
-      servicesByNamespace.computeIfAbsent(e.id().namespace(), k -> new TreeSet<>()).add(e.id());
+      fileSelector(e.id(), e.workloadSelector(), true);
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       workloadsByNamespace.computeIfAbsent(r.id().namespace(), k -> new TreeSet<>()).add(r.id());
       if (r instanceof Pod p && p.podIp() != null) podsByIp.computeIfAbsent(p.podIp(), k -> new TreeSet<>()).add(p.id());
@@ -167,13 +173,13 @@ final class ClusterState {
       removeFrom(slicesByService, key(s), s.id());
       for (EndpointSlice.Endpoint e : s.endpoints()) e.addresses().forEach(a -> removeFrom(slicesByAddress, a, s.id()));
     } else if (r instanceof K8sService s) {
-      removeFrom(servicesByNamespace, s.id().namespace(), s.id());
+      fileSelector(s.id(), s.selector().isEmpty() ? null : s.selector(), false);
       undeclare(kubernetesHost(s.id().name(), s.id().namespace()));
       networkLabelled.remove(s.id());
     } else if (r instanceof ServiceEntry e) {
       e.hosts().forEach(h -> removeFrom(entriesByHost, h, e.id()));
       Set.copyOf(e.hosts()).forEach(this::undeclare);
-      removeFrom(servicesByNamespace, e.id().namespace(), e.id());
+      fileSelector(e.id(), e.workloadSelector(), false);
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       removeFrom(workloadsByNamespace, r.id().namespace(), r.id());
       if (r instanceof Pod p && p.podIp() != null) removeFrom(podsByIp, p.podIp(), p.id());
@@ -184,11 +190,31 @@ final class ClusterState {
     return s.id().namespace() + "/" + s.serviceName();
   }
 
+  /** A selector's filing key: namespace and one label pair. */
+  private record SelectorPair(String namespace, String key, String value) {}
+
+  /** Files (or with {@code add} false, unfiles) a selector owner; a null selector selects nothing. */
+  private void fileSelector(ResourceId owner, Map<String, String> selector, boolean add) {
+    if (selector == null) return;
+    if (selector.isEmpty()) {
+      if (add) selectAll.computeIfAbsent(owner.namespace(), k -> new TreeSet<>()).add(owner);
+      else removeFrom(selectAll, owner.namespace(), owner);
+      return;
+    }
+    String key = java.util.Collections.min(selector.keySet());
+    SelectorPair pair = new SelectorPair(owner.namespace(), key, selector.get(key));
+    if (add) {
+      selectorsByPair.computeIfAbsent(pair, k -> new TreeSet<>()).add(owner);
+    } else {
+      removeFrom(selectorsByPair, pair, owner);
+    }
+  }
+
   private void undeclare(String host) {
     hostDeclarations.computeIfPresent(host, (h, n) -> n == 1 ? null : n - 1);
   }
 
-  private static void removeFrom(Map<String, Set<ResourceId>> index, String key, ResourceId id) {
+  private static <K> void removeFrom(Map<K, Set<ResourceId>> index, K key, ResourceId id) {
     Set<ResourceId> ids = index.get(key);
     if (ids == null) return;
     ids.remove(id);
@@ -216,7 +242,9 @@ final class ClusterState {
 
   private Set<String> hostsSelecting(String namespace, Map<String, String> labels) {
     Set<String> hosts = new HashSet<>();
-    for (ResourceId id : servicesByNamespace.getOrDefault(namespace, Set.of())) {
+    Set<ResourceId> candidates = new TreeSet<>(selectAll.getOrDefault(namespace, Set.of()));
+    labels.forEach((k, v) -> candidates.addAll(selectorsByPair.getOrDefault(new SelectorPair(namespace, k, v), Set.of())));
+    for (ResourceId id : candidates) {
       Resource r = resources.get(id);
       if (r instanceof K8sService s && !s.selector().isEmpty() && Labels.matches(s.selector(), labels)) {
         hosts.add(kubernetesHost(s.id().name(), namespace));

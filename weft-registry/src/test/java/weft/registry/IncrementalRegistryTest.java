@@ -320,7 +320,7 @@ class IncrementalRegistryTest {
     List<String> ips = new ArrayList<>();
     for (String a : ADDRESSES) if (random.nextInt(3) == 0) ips.add(a);
     String svc = "s" + random.nextInt(4);
-    String yaml = switch (random.nextInt(9)) {
+    String yaml = switch (random.nextInt(10)) {
       case 0, 1 -> service(svc, "default", "10.96.0." + random.nextInt(3), null, List.of());
       case 2, 3 -> slice(svc, ips, random.nextBoolean());
       case 4 -> pod(ADDRESSES.get(random.nextInt(ADDRESSES.size())), svc, "v" + random.nextInt(2),
@@ -330,6 +330,16 @@ class IncrementalRegistryTest {
       case 6 -> service("eastwest", "istio-system", "10.96.9.8", null,
           random.nextBoolean() ? List.of() : List.of("198.51.100." + random.nextInt(3)));
       case 7 -> systemNamespace(random.nextBoolean() ? null : "net" + (1 + random.nextInt(3)));
+      case 8 -> """
+          apiVersion: networking.istio.io/v1
+          kind: ServiceEntry
+          metadata: {name: se-%d, namespace: default}
+          spec:
+            hosts: [%s.example.com]
+            ports: [{number: 80, name: http, protocol: HTTP}]
+            resolution: STATIC
+            workloadSelector: {labels: {app: %s%s}}
+          """.formatted(random.nextInt(2), svc, svc, random.nextBoolean() ? "" : ", version: v1");
       default -> """
           apiVersion: networking.istio.io/v1
           kind: DestinationRule
