@@ -263,12 +263,14 @@ public final class Registry implements AutoCloseable {
     List<HostChange> hosts = rebuildHosts(prev.serviceTree(), update.meshWide() ? everyHost(prev) : update.hosts());
     PersistentSortedMap<String, ServiceView> services = withHosts(prev.serviceTree(), hosts);
     WorkloadIndex workloads = reindex(prev.workloads(), hosts);
-    countEndpoints(hosts);
-    reportAddressConflicts(hosts);
     MeshSnapshot.MeshConfiguration config =
         update.configs().isEmpty() && !update.meshWide() ? prev.config() : collectConfig();
-    Map<String, List<NetworkGateway>> gateways =
-        updateGateways(prev.gateways(), update.gatewayClusters(), update.meshWide());
+    Map<String, List<NetworkGateway>> redone = redoGateways(update.gatewayClusters(), update.meshWide());
+    // Up to here nothing changed the registry's own bookkeeping, so a step that throws leaves it
+    // agreeing with the last snapshot; from here on nothing is expected to throw.
+    countEndpoints(hosts);
+    reportAddressConflicts(hosts);
+    Map<String, List<NetworkGateway>> gateways = updateGateways(prev.gateways(), redone, update.meshWide());
     ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide());
     if (change.isEmpty() && !update.statusChanged()) return;
     announce(new MeshSnapshot(prev.version() + 1, services, workloads, config, meshConfig, meshNetworks, problems(),
@@ -345,25 +347,31 @@ public final class Registry implements AutoCloseable {
     return List.copyOf(problems);
   }
 
+  /** The gateways of the clusters named (of every cluster on a mesh-wide change), redone; empty for a gone cluster. */
+  private Map<String, List<NetworkGateway>> redoGateways(Set<String> clusterIds, boolean meshWide) {
+    Map<String, List<NetworkGateway>> redone = new HashMap<>();
+    for (String clusterId : meshWide ? clusters.keySet() : clusterIds) {
+      ClusterState cluster = clusters.get(clusterId);
+      redone.put(clusterId, cluster == null ? List.of() : NetworkGateways.ofCluster(cluster, meshNetworks));
+    }
+    return redone;
+  }
+
   /**
-   * Redoes the gateways of the clusters named (every cluster on a mesh-wide change) and merges the
-   * per-cluster parts; returns {@code prev} itself when nothing changed, so a caller can compare by
-   * identity.
+   * Keeps the redone clusters' gateways and merges every cluster's part; returns {@code prev}
+   * itself when nothing changed, so a caller can compare by identity.
    */
   private Map<String, List<NetworkGateway>> updateGateways(Map<String, List<NetworkGateway>> prev,
-      Set<String> redo, boolean meshWide) {
-    if (meshWide) {
-      gatewaysByCluster.keySet().retainAll(clusters.keySet());
-      addressGateways = NetworkGateways.byAddress(meshNetworks);
-      redo = clusters.keySet();
-    }
+      Map<String, List<NetworkGateway>> redone, boolean meshWide) {
     boolean changed = meshWide;
-    for (String clusterId : redo) {
-      ClusterState cluster = clusters.get(clusterId);
-      List<NetworkGateway> next = cluster == null ? List.of() : NetworkGateways.ofCluster(cluster, meshNetworks);
-      List<NetworkGateway> before = next.isEmpty() ? gatewaysByCluster.remove(clusterId)
-          : gatewaysByCluster.put(clusterId, next);
-      changed |= !next.equals(before == null ? List.of() : before);
+    if (meshWide) {
+      gatewaysByCluster.clear();
+      addressGateways = NetworkGateways.byAddress(meshNetworks);
+    }
+    for (Map.Entry<String, List<NetworkGateway>> e : redone.entrySet()) {
+      List<NetworkGateway> before = e.getValue().isEmpty() ? gatewaysByCluster.remove(e.getKey())
+          : gatewaysByCluster.put(e.getKey(), e.getValue());
+      changed |= !e.getValue().equals(before == null ? List.of() : before);
     }
     if (!changed) return prev;
     List<List<NetworkGateway>> parts = new ArrayList<>(gatewaysByCluster.values());
