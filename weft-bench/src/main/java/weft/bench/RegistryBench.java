@@ -29,8 +29,8 @@ public final class RegistryBench {
   private static final int UPDATES = 2_000;
   private static final int ROUNDS = 5;
 
-  record Result(int services, int endpointsTotal, int clusters, long syncMillis, double cpuMicros, double wallMicros,
-      double bytes) {}
+  record Result(int services, int endpointsTotal, int clusters, long syncMillis, long heapMb, double cpuMicros,
+      double wallMicros, double bytes) {}
 
   public static void main(String[] args) throws Exception {
     List<Integer> sizes = List.of(1_000, 10_000);
@@ -55,9 +55,9 @@ public final class RegistryBench {
     for (int services : sizes) {
       Result r = run(services, endpoints, clusters);
       results.add(r);
-      System.out.printf("%,d services x %d endpoints (%,d) in %d clusters: initial sync %,d ms; per update: "
-          + "registry CPU %.1f us, wall %.1f us, allocated %,.0f bytes%n", r.services(), endpoints,
-          r.endpointsTotal(), r.clusters(), r.syncMillis(), r.cpuMicros(), r.wallMicros(), r.bytes());
+      System.out.printf("%,d services x %d endpoints (%,d) in %d clusters: initial sync %,d ms, live heap %,d MB; "
+          + "per update: registry CPU %.1f us, wall %.1f us, allocated %,.0f bytes%n", r.services(), endpoints,
+          r.endpointsTotal(), r.clusters(), r.syncMillis(), r.heapMb(), r.cpuMicros(), r.wallMicros(), r.bytes());
     }
     if (results.size() == 2) {
       Result a = results.get(0);
@@ -86,6 +86,10 @@ public final class RegistryBench {
       registry.flush();
       long syncMillis = Stats.ms(System.nanoTime() - t0);
       initial.clear();
+      // The whole JVM's live heap after a full GC: the registry's state and one snapshot, plus the
+      // harness's own few MB. An approximation (System.gc is a request), but a steady one.
+      System.gc();
+      long heapMb = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20;
 
       Thread registryThread = registryThread();
       var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -115,7 +119,7 @@ public final class RegistryBench {
         bestBytes = Math.min(bestBytes, (double) bytes / UPDATES);
       }
       int total = registry.current().services().values().stream().mapToInt(v -> v.endpoints().size()).sum();
-      return new Result(services, total, clusters, syncMillis, bestCpu, bestWall, bestBytes);
+      return new Result(services, total, clusters, syncMillis, heapMb, bestCpu, bestWall, bestBytes);
     }
   }
 
