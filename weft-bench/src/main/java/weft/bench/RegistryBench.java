@@ -17,20 +17,46 @@ import weft.registry.Registry;
  * The registry alone, no xDS: N services × E endpoints spread over C clusters, then one-host
  * endpoint updates (one EndpointSlice replaced, one address changed), measured on the registry's
  * own thread: CPU time and bytes allocated per update, plus wall time per update including the
- * hand-off to that thread. CPU time and allocation of one thread are not disturbed by other work
- * on the machine, so the ratio between sizes holds under load; wall time is shown for reference.
+ * hand-off to that thread.
  *
- * <p>Without {@code --services} it runs at 1,000 and 10,000 services and prints the ratio, which
- * should be about 1: an update costs in proportion to the host it touches, not to the mesh.
+ * <p>Without {@code --services} it loads 1,000 and 10,000 services side by side and measures them
+ * in alternating rounds, so both sizes see the same machine (other builds, the JIT, GC), and
+ * prints the ratio of the medians, which should be about 1: an update costs in proportion to the
+ * host it touches, not to the mesh. Allocation is the steadiest figure; CPU time of one thread
+ * still varies with what else runs on the cores.
  */
 public final class RegistryBench {
   private static final String NAMESPACE = "bench";
-  /** Updates measured per round; the best of the rounds is reported (the least disturbed by the JIT and GC). */
+  /** Updates per round and rounds per size; the first round of each size warms the JIT up and is dropped. */
   private static final int UPDATES = 2_000;
-  private static final int ROUNDS = 5;
+  private static final int ROUNDS = 9;
 
-  record Result(int services, int endpointsTotal, int clusters, long syncMillis, long heapMb, double cpuMicros,
-      double wallMicros, double bytes) {}
+  /** One loaded registry and what its rounds measured (per update: microseconds and bytes). */
+  private static final class Loaded implements AutoCloseable {
+    final Registry registry = new Registry();
+    final int services;
+    final int endpoints;
+    final int clusters;
+    final Random random = new Random(42);
+    final List<Double> cpu = new ArrayList<>();
+    final List<Double> wall = new ArrayList<>();
+    final List<Double> bytes = new ArrayList<>();
+    Thread thread;
+    long syncMillis;
+    long heapMb;
+    int change;
+
+    Loaded(int services, int endpoints, int clusters) {
+      this.services = services;
+      this.endpoints = endpoints;
+      this.clusters = clusters;
+    }
+
+    @Override
+    public void close() {
+      registry.close();
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     List<Integer> sizes = List.of(1_000, 10_000);
@@ -45,89 +71,102 @@ public final class RegistryBench {
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    if (endpoints < 1 || endpoints > 250 || clusters < 1 || clusters > 250 || sizes.get(0) < 1) {
-      throw new IllegalArgumentException("sizes out of range: services >= 1, 1..250 endpoints, 1..250 clusters");
+    if (endpoints < 1 || endpoints > 250 || clusters < 1 || clusters > 250 || sizes.get(0) < 1
+        || sizes.get(0) > 60_000) {
+      throw new IllegalArgumentException("sizes out of range: 1..60000 services, 1..250 endpoints, 1..250 clusters");
     }
-    System.out.printf("machine: %d cores, %s, Java %s; registry alone, one-host endpoint updates, %d per round, "
-        + "best of %d rounds%n", Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"),
-        System.getProperty("java.version"), UPDATES, ROUNDS);
-    List<Result> results = new ArrayList<>();
-    for (int services : sizes) {
-      Result r = run(services, endpoints, clusters);
-      results.add(r);
-      System.out.printf("%,d services x %d endpoints (%,d) in %d clusters: initial sync %,d ms, live heap %,d MB; "
-          + "per update: registry CPU %.1f us, wall %.1f us, allocated %,.0f bytes%n", r.services(), endpoints,
-          r.endpointsTotal(), r.clusters(), r.syncMillis(), r.heapMb(), r.cpuMicros(), r.wallMicros(), r.bytes());
-    }
-    if (results.size() == 2) {
-      Result a = results.get(0);
-      Result b = results.get(1);
-      System.out.printf("ratio %,d / %,d services: registry CPU %.2f, wall %.2f, allocated %.2f%n", b.services(),
-          a.services(), b.cpuMicros() / a.cpuMicros(), b.wallMicros() / a.wallMicros(), b.bytes() / a.bytes());
+    System.out.printf("machine: %d cores, %s, Java %s, load average %.1f; registry alone, one-host endpoint "
+        + "updates, %d per round, %d rounds per size (first dropped), medians%n",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"), System.getProperty("java.version"),
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), UPDATES, ROUNDS);
+    List<Loaded> loaded = new ArrayList<>();
+    try {
+      for (int services : sizes) loaded.add(load(services, endpoints, clusters));
+      for (int round = 0; round < ROUNDS; round++) {
+        for (Loaded l : loaded) measureRound(l, round > 0);
+      }
+      for (Loaded l : loaded) {
+        int total = l.registry.current().services().values().stream().mapToInt(v -> v.endpoints().size()).sum();
+        System.out.printf("%,d services x %d endpoints (%,d) in %d clusters: initial sync %,d ms, live heap +%,d MB;"
+            + " per update: registry CPU %.1f us, wall %.1f us, allocated %,.0f bytes%n", l.services, endpoints,
+            total, clusters, l.syncMillis, l.heapMb, median(l.cpu), median(l.wall), median(l.bytes));
+      }
+      if (loaded.size() == 2) {
+        Loaded a = loaded.get(0);
+        Loaded b = loaded.get(1);
+        System.out.printf("ratio %,d / %,d services: registry CPU %.2f, wall %.2f, allocated %.2f%n", b.services,
+            a.services, median(b.cpu) / median(a.cpu), median(b.wall) / median(a.wall),
+            median(b.bytes) / median(a.bytes));
+      }
+    } finally {
+      loaded.forEach(Loaded::close);
     }
     System.exit(0);
   }
 
-  private static Result run(int services, int endpoints, int clusters) {
-    try (Registry registry = new Registry()) {
-      List<Map<ResourceId, Resource>> initial = new ArrayList<>();
-      for (int c = 0; c < clusters; c++) {
-        registry.addCluster(new ClusterSettings(cluster(c), "net" + c, "istio-system"), c == 0);
-        initial.add(new HashMap<>());
-      }
-      for (int s = 0; s < services; s++) {
-        K8sService svc = service(s);
-        EndpointSlice slice = slice(s, endpoints, -1);
-        initial.get(s % clusters).put(svc.id(), svc);
-        initial.get(s % clusters).put(slice.id(), slice);
-      }
-      long t0 = System.nanoTime();
-      for (int c = 0; c < clusters; c++) registry.update(cluster(c), initial.get(c), true);
-      registry.flush();
-      long syncMillis = Stats.ms(System.nanoTime() - t0);
-      initial.clear();
-      // The whole JVM's live heap after a full GC: the registry's state and one snapshot, plus the
-      // harness's own few MB. An approximation (System.gc is a request), but a steady one.
-      System.gc();
-      long heapMb = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20;
-
-      Thread registryThread = registryThread();
-      var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-      Random random = new Random(42);
-      int change = 0;
-      double bestCpu = Double.MAX_VALUE;
-      double bestWall = Double.MAX_VALUE;
-      double bestBytes = Double.MAX_VALUE;
-      // One round more than reported: the first warms the JIT up and is thrown away.
-      for (int round = 0; round <= ROUNDS; round++) {
-        List<EndpointSlice> updates = new ArrayList<>(UPDATES);
-        for (int i = 0; i < UPDATES; i++) updates.add(slice(random.nextInt(services), endpoints, change++));
-        long cpu0 = threads.getThreadCpuTime(registryThread.getId());
-        long bytes0 = threads.getThreadAllocatedBytes(registryThread.getId());
-        long wall0 = System.nanoTime();
-        for (EndpointSlice s : updates) {
-          int service = Integer.parseInt(s.serviceName().substring(4));
-          registry.update(cluster(service % clusters), Map.of(s.id(), s), false);
-        }
-        registry.flush();
-        long wall = System.nanoTime() - wall0;
-        long cpu = threads.getThreadCpuTime(registryThread.getId()) - cpu0;
-        long bytes = threads.getThreadAllocatedBytes(registryThread.getId()) - bytes0;
-        if (round == 0) continue;
-        bestCpu = Math.min(bestCpu, cpu / 1e3 / UPDATES);
-        bestWall = Math.min(bestWall, wall / 1e3 / UPDATES);
-        bestBytes = Math.min(bestBytes, (double) bytes / UPDATES);
-      }
-      int total = registry.current().services().values().stream().mapToInt(v -> v.endpoints().size()).sum();
-      return new Result(services, total, clusters, syncMillis, heapMb, bestCpu, bestWall, bestBytes);
+  private static Loaded load(int services, int endpoints, int clusters) {
+    long heapBefore = liveHeapMb();
+    Loaded l = new Loaded(services, endpoints, clusters);
+    List<Map<ResourceId, Resource>> initial = new ArrayList<>();
+    for (int c = 0; c < clusters; c++) {
+      l.registry.addCluster(new ClusterSettings(cluster(c), "net" + c, "istio-system"), c == 0);
+      initial.add(new HashMap<>());
     }
+    for (int s = 0; s < services; s++) {
+      K8sService svc = service(s);
+      EndpointSlice slice = slice(s, endpoints, -1);
+      initial.get(s % clusters).put(svc.id(), svc);
+      initial.get(s % clusters).put(slice.id(), slice);
+    }
+    long t0 = System.nanoTime();
+    for (int c = 0; c < clusters; c++) l.registry.update(cluster(c), initial.get(c), true);
+    l.registry.flush();
+    l.syncMillis = Stats.ms(System.nanoTime() - t0);
+    initial.clear();
+    l.heapMb = liveHeapMb() - heapBefore;
+    l.thread = registryThread();
+    return l;
+  }
+
+  /** One round of one-host updates on one registry; recorded when {@code keep}. */
+  private static void measureRound(Loaded l, boolean keep) {
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    List<EndpointSlice> updates = new ArrayList<>(UPDATES);
+    for (int i = 0; i < UPDATES; i++) updates.add(slice(l.random.nextInt(l.services), l.endpoints, l.change++));
+    long cpu0 = threads.getThreadCpuTime(l.thread.getId());
+    long bytes0 = threads.getThreadAllocatedBytes(l.thread.getId());
+    long wall0 = System.nanoTime();
+    for (EndpointSlice s : updates) {
+      int service = Integer.parseInt(s.serviceName().substring(4));
+      l.registry.update(cluster(service % l.clusters), Map.of(s.id(), s), false);
+    }
+    l.registry.flush();
+    long wall = System.nanoTime() - wall0;
+    long cpu = threads.getThreadCpuTime(l.thread.getId()) - cpu0;
+    long bytes = threads.getThreadAllocatedBytes(l.thread.getId()) - bytes0;
+    if (!keep) return;
+    l.cpu.add(cpu / 1e3 / UPDATES);
+    l.wall.add(wall / 1e3 / UPDATES);
+    l.bytes.add((double) bytes / UPDATES);
+  }
+
+  /** The JVM's used heap after a full GC, in MB: an approximation (System.gc is a request), but a steady one. */
+  private static long liveHeapMb() {
+    System.gc();
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20;
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() / 2);
   }
 
   private static String cluster(int c) {
     return "cluster" + (c + 1);
   }
 
-  /** Registry threads of runs before this one (they may not have ended yet). */
+  /** Registry threads already claimed by an earlier load (each registry has its own). */
   private static final java.util.Set<Thread> measured = new java.util.HashSet<>();
 
   /** The new registry's one thread, by the name it gives it. */
