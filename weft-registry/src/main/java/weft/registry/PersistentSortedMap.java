@@ -2,7 +2,6 @@ package weft.registry;
 
 import java.util.AbstractMap;
 import java.util.AbstractSet;
-import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.Map;
@@ -338,16 +337,22 @@ final class PersistentSortedMap<K, V> {
       return best.key;
     }
 
-    /** In-order walk from the first key at or above lo, stopping at hi; the stack holds the path. */
+    /**
+     * In-order walk from the first key at or above lo, stopping at hi. The stack holds the nodes
+     * still to visit on the path from the root (at most one per level, so the tree's height bounds
+     * it): an array, since every proxy view iterates the service map.
+     */
     private final class InOrder implements Iterator<Map.Entry<K, V>> {
-      private final ArrayDeque<Node<K, V>> path = new ArrayDeque<>();
+      @SuppressWarnings("unchecked")
+      private final Node<K, V>[] path = (Node<K, V>[]) new Node<?, ?>[height(root)];
+      private int depth;
       private Node<K, V> next;
 
       InOrder() {
         Node<K, V> n = root;
         while (n != null) {
           if (aboveLo(n.key)) {
-            path.push(n);
+            path[depth++] = n;
             n = n.left;
           } else {
             n = n.right;
@@ -357,14 +362,14 @@ final class PersistentSortedMap<K, V> {
       }
 
       private void advance() {
-        if (path.isEmpty()) {
+        if (depth == 0) {
           next = null;
           return;
         }
-        Node<K, V> n = path.pop();
-        for (Node<K, V> r = n.right; r != null; r = r.left) path.push(r);
+        Node<K, V> n = path[--depth];
+        for (Node<K, V> r = n.right; r != null; r = r.left) path[depth++] = r;
         next = belowHi(n.key) ? n : null;
-        if (next == null) path.clear();
+        if (next == null) depth = 0;
       }
 
       @Override
