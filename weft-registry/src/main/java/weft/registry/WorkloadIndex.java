@@ -34,13 +34,11 @@ final class WorkloadIndex {
     }
   }
 
+  /** The entries at an address; none for a null part (a proxy's node id may lack one), as no endpoint has it. */
   List<WorkloadAt> at(String clusterId, String address) {
+    if (clusterId == null || address == null) return List.of();
     List<WorkloadAt> found = byAddress.get(new Address(clusterId, address));
     return found == null ? List.of() : found;
-  }
-
-  int addresses() {
-    return byAddress.size();
   }
 
   /** This index with {@code host}'s entries replaced by those of {@code after} (null: the host is gone). */
