@@ -30,7 +30,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import weft.model.text.LogBudget;
@@ -110,11 +112,13 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
     AtomicInteger n = new AtomicInteger();
     // Generation is CPU work; one thread per core keeps pushes from starving each other. No task
     // blocks (sends respect flow control), so a slow stream never holds a thread.
-    this.pool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+    // Once the server is closed, what its streams still hand over (cancellations) is dropped.
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(r, "weft-xds-push-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
-    });
+    }, new ThreadPoolExecutor.DiscardPolicy());
     metrics.connectionsGauge(connections);
     registry.addListener(this::onSnapshot);
   }

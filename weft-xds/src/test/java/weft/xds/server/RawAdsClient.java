@@ -35,7 +35,8 @@ final class RawAdsClient<Q, R> implements AutoCloseable {
    *     the client asks for the next one after it, otherwise only the test's {@link #read} asks
    */
   private RawAdsClient(int port, MethodDescriptor<Q, R> method, boolean keepReading, Consumer<R> onResponse) {
-    channel = NettyChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+    // Large enough for a response to tens of thousands of names.
+    channel = NettyChannelBuilder.forAddress("localhost", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
     call = channel.newCall(method, CallOptions.DEFAULT);
     call.start(new ClientCall.Listener<>() {
       @Override
