@@ -216,6 +216,8 @@ abstract class ProxyConnection {
     }
     if (caller != null && !claimsOnlyItsOwnIdentity(parsed)) return false;
     proxy = parsed;
+    // Published before the stream is listed, so whoever finds it there also finds its identity.
+    publishStatus();
     server.registerProxy(this);
     synchronized (pendingLock) {
       // A snapshot published before registration never reached this stream: start from the newest.
