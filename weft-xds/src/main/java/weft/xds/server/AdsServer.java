@@ -1,5 +1,6 @@
 package weft.xds.server;
 
+import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
@@ -16,24 +17,23 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import weft.model.text.LogBudget;
 import weft.registry.ChangeEvent;
@@ -45,8 +45,10 @@ import weft.xds.dump.SentResources;
 import weft.xds.view.ProxyView;
 
 /**
- * The Aggregated Discovery Service (State of the World). Each stream is a {@link ProxyConnection};
- * every new snapshot is handed to each connection, which decides what it must resend.
+ * The Aggregated Discovery Service, State of the World and Delta. Each stream is a {@link
+ * ProxyConnection}; every new snapshot is handed to each connection, which decides what it must
+ * resend. Status and config-dump readers use the summary each stream publishes and never wait for
+ * a stream.
  */
 public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
     implements AutoCloseable {

@@ -100,9 +100,13 @@ final class DeltaConnection extends ProxyConnection {
     if (!w.wildcard && !unsubscribed.isEmpty()) w.sent = w.sent.with(new TreeMap<>(), new java.util.HashSet<>(unsubscribed));
     if (wildcardAdded) w.wildcard = true;
     if (!first && added.isEmpty() && !wildcardAdded) return;
-    ProxyView view = view(snapshot());
     Set<String> justSubscribed = new TreeSet<>(added);
-    pushOrDefer(w, view, w.wildcard ? w.names.asList() : justSubscribed, first, justSubscribed);
+    if (!canSendNow()) {
+      defer(w, first, justSubscribed);
+      return;
+    }
+    ProxyView view = view(snapshot());
+    push(w, view, w.wildcard ? w.names.asList() : justSubscribed, first, justSubscribed);
     recordDropped(view, false);
   }
 

@@ -300,14 +300,20 @@ abstract class ProxyConnection {
    */
   boolean pushOrDefer(WatchState w, ProxyView view, Collection<String> names, boolean force,
       Set<String> justSubscribed) {
-    if (stalledSinceNanos >= 0 || !responses.isReady()) {
+    if (!canSendNow()) {
       defer(w, force, justSubscribed);
       return false;
     }
     return push(w, view, names, force, justSubscribed);
   }
 
-  private void defer(WatchState w, boolean force, Set<String> justSubscribed) {
+  /** Whether a response may go out now: the transport takes it and nothing of this stream waits before it. */
+  boolean canSendNow() {
+    return stalledSinceNanos < 0 && responses.isReady();
+  }
+
+  /** Remembers that this type owes a push, to be generated from the newest snapshot once the transport is ready. */
+  void defer(WatchState w, boolean force, Set<String> justSubscribed) {
     if (w.deferred == null) w.deferred = new WatchState.Deferred();
     w.deferred.merge(force, justSubscribed);
     if (stalledSinceNanos < 0) stalledSinceNanos = server.deadlines().nanoTime();
@@ -379,7 +385,7 @@ abstract class ProxyConnection {
     boolean endpointsOnly = change.endpointsOnly();
     boolean envoyWhole = endpointsOnly && !proxy.proxyless() && touchesEnvoyWholeTypes(snapshot, change);
     // A stream that waits for its client generates nothing now: it will generate from the newest snapshot.
-    boolean waiting = stalledSinceNanos >= 0 || !responses.isReady();
+    boolean waiting = !canSendNow();
     ProxyView view = waiting ? null : view(snapshot);
     boolean sent = false;
     for (String type : TypeUrls.PUSH_ORDER) {

@@ -86,8 +86,12 @@ final class SotwConnection extends ProxyConnection {
     if (!wildcard) w.sent = w.sent.retainedIn(now);
     Collection<String> names = TypeUrls.isFullState(type) || !isReply ? now.asList() : added;
     if (names.isEmpty() && !wildcard && !TypeUrls.isFullState(type) && isReply) return;
+    if (!canSendNow()) {
+      defer(w, true, Set.of());
+      return;
+    }
     ProxyView view = view(snapshot());
-    pushOrDefer(w, view, names, true, Set.of());
+    push(w, view, names, true, Set.of());
     recordDropped(view, false);
   }
 
