@@ -99,6 +99,11 @@ final class ControlPlaneCommand implements Callable<Integer> {
       description = "Plaintext xDS (0: any free port, logged).")
   int xdsPort;
 
+  @Option(names = "--xds-send-timeout", paramLabel = "SECONDS", defaultValue = "60",
+      converter = OptionValues.Positive.class,
+      description = "Close an xDS stream whose client has read nothing for this long while a push waits for it.")
+  long xdsSendTimeoutSeconds;
+
   @Option(names = "--monitoring-port", paramLabel = "PORT", defaultValue = "15014",
       converter = OptionValues.PortOrAny.class,
       description = "/ready, /healthz, /metrics, /debug/status (0: any free port, logged).")
@@ -151,7 +156,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
         failoverWithoutOutlierDetection, Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
-        caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot)));
+        caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot),
+        Duration.ofSeconds(xdsSendTimeoutSeconds)));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

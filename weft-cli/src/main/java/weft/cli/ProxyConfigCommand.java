@@ -16,8 +16,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "proxy-config", mixinStandardHelpOptions = true, showDefaultValues = true,
-    description = {"Print what a connected proxy was last sent, as Envoy's config dump JSON "
-        + "(like istioctl proxy-config ... -o json). Private keys and other secrets are always redacted.",
+    description = {"Print a connected proxy's configuration for what it watches, as Envoy's config dump JSON "
+        + "(like istioctl proxy-config ... -o json); a resource it has not been sent yet shows client_status "
+        + "REQUESTED. Private keys and other secrets are always redacted.",
         "TYPE: all, clusters, endpoints, listeners, routes or secrets.",
         "PROXY: the node id, POD.NAMESPACE, a pod name, or a prefix only one proxy has (see weft proxy-status)."})
 final class ProxyConfigCommand implements Callable<Integer> {

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,8 +18,10 @@ import weft.xds.dump.SentResources;
 import weft.xds.server.AdsServer;
 
 /**
- * {@code GET /debug/config_dump?proxy=ID[&types=clusters,listeners,...]}: what a connected proxy
- * was last sent, as Envoy's config dump JSON with secrets redacted. {@code proxy} is a node id, a
+ * {@code GET /debug/config_dump?proxy=ID[&types=clusters,listeners,...]}: a connected proxy's
+ * configuration as Envoy's config dump JSON with secrets redacted, generated now from the current
+ * snapshot for what it watches; a resource it has not been sent yet shows {@code client_status}
+ * {@code REQUESTED}. Never waits for the proxy's stream. {@code proxy} is a node id, a
  * {@code POD.NAMESPACE}, a pod name or a prefix one proxy alone has. Errors are JSON
  * {@code {"error": ..., "matches": [...]}}: 400 for a bad query, 404 for no such proxy, 409 when
  * several match.
@@ -29,8 +30,6 @@ final class ConfigDumpHandler implements HttpHandler {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** A node id is short; anything longer is not one and is not worth decoding. */
   private static final int MAX_QUERY = 2048;
-  /** A stream's executor answers between pushes; a push to one proxy takes milliseconds. */
-  private static final Duration WAIT = Duration.ofSeconds(5);
 
   private final AdsServer ads;
 
@@ -85,18 +84,13 @@ final class ConfigDumpHandler implements HttpHandler {
             matches);
         return;
       }
-      Optional<List<SentResources>> sent = ads.lastSent(matches.get(0), WAIT);
+      Optional<List<SentResources>> sent = ads.configOf(matches.get(0));
       if (sent.isEmpty()) {
         error(ex, 404, "proxy " + matches.get(0) + " disconnected just now", List.of());
         return;
       }
       respond(ex, 200, ConfigDumps.json(sent.get(), types));
-    } catch (java.util.concurrent.TimeoutException e) {
-      error(ex, 503, "the proxy's stream stayed busy for " + WAIT.toSeconds() + " s; try again", List.of());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      error(ex, 503, "interrupted", List.of());
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       error(ex, 500, "config dump failed: " + e, List.of());
     }
   }

@@ -110,7 +110,7 @@ public final class ControlPlane implements AutoCloseable {
     // Every port is bound before anything is waited for, so a busy port fails at once; until the
     // initial sync is done their calls are refused (UNAVAILABLE, as istiod does) and clients retry.
     ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics),
-        new Generators(options.localityFailoverWithoutOutlierDetection()));
+        new Generators(options.localityFailoverWithoutOutlierDetection()), options.xdsSendTimeout());
     monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
     grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
         .forAddress(new InetSocketAddress(options.xdsPort()))

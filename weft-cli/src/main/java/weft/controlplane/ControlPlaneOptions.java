@@ -11,11 +11,23 @@ import java.time.Duration;
  * @param initialSyncWait how long start-up waits for remote clusters before serving without them
  * @param remoteConfigDirs further clusters given as folders of YAML (cluster id → folder): VMs, or a
  *     cluster whose state another tool writes out
+ * @param xdsSendTimeout how long an xDS stream may leave a push waiting for its client to read before it
+ *     is closed ({@code --xds-send-timeout})
  */
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
-    java.util.Map<String, Path> remoteConfigDirs, Ca ca) {
+    java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout) {
+
+  /** With the default xDS send timeout. */
+  public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
+      String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
+      int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
+      java.util.Map<String, Path> remoteConfigDirs, Ca ca) {
+    this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
+        stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
+        ca, weft.xds.server.AdsServer.DEFAULT_SEND_TIMEOUT);
+  }
 
   /**
    * The CA and the TLS port (xDS and CSR API). {@code tokens} is file mode's list of allowed
@@ -48,17 +60,24 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, settings);
+        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout);
   }
 
   public ControlPlaneOptions {
     remoteConfigDirs = java.util.Map.copyOf(remoteConfigDirs);
+    java.util.Objects.requireNonNull(xdsSendTimeout, "xdsSendTimeout");
+  }
+
+  public ControlPlaneOptions withXdsSendTimeout(Duration timeout) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, timeout);
   }
 
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs, ca);
+        initialSyncWait, dirs, ca, xdsSendTimeout);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
@@ -73,29 +92,29 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca);
+        remoteConfigDirs, ca, xdsSendTimeout);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca);
+        remoteConfigDirs, ca, xdsSendTimeout);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca);
+        remoteConfigDirs, ca, xdsSendTimeout);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout);
   }
 }

@@ -42,6 +42,14 @@ class ControlPlaneCommandTest {
   }
 
   @Test
+  void aSendTimeoutThatIsNotPositiveIsRefusedNamingTheFlag() {
+    Weft run = Weft.run("control-plane", "--config-dir", dir.toString(), "--xds-send-timeout", "0");
+
+    assertThat(run.exit()).isNotZero();
+    assertThat(String.join("\n", run.errLines())).contains("--xds-send-timeout").contains("must be at least 1");
+  }
+
+  @Test
   void aMissingConfigFolderIsNamedWithItsFlag() {
     Path missing = dir.resolve("no-such-folder");
 

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -37,15 +36,14 @@ class ConfigDumpStreamsTest {
       DiscoveryResponse eds = c.next();
       String id = "sidecar~10.0.0.9~frontend-1.default~default.svc.cluster.local";
       assertThat(mesh.ads.proxyIds()).containsExactly(id);
-      List<SentResources> sent = mesh.ads.lastSent(id, Duration.ofSeconds(10)).orElseThrow();
+      List<SentResources> sent = mesh.ads.configOf(id).orElseThrow();
       JsonNode endpoints = section(ConfigDumps.json(sent, ConfigDumps.ALL_TYPES), "EndpointsConfigDump")
           .path("dynamic_endpoint_configs");
       assertThat(endpoints).hasSize(1);
       assertThat(endpoints.get(0).path("version_info").asText()).isEqualTo(eds.getVersionInfo());
       assertThat(endpoints.get(0).path("endpoint_config").path("cluster_name").asText()).isEqualTo(REVIEWS);
       assertThat(endpoints.get(0).toString()).contains("10.1.0.1").contains("10.1.0.2");
-      assertThat(mesh.ads.lastSent("sidecar~10.0.0.9~nobody.default~default.svc.cluster.local",
-          Duration.ofSeconds(10))).isEmpty();
+      assertThat(mesh.ads.configOf("sidecar~10.0.0.9~nobody.default~default.svc.cluster.local")).isEmpty();
     }
   }
 
@@ -57,7 +55,7 @@ class ConfigDumpStreamsTest {
       String id = "sidecar~10.1.9.9~web-1.default~default.svc.cluster.local";
       Map<String, String> versions = DeltaAdsTest.versions(first);
       assertThat(versions).containsKey(REVIEWS);
-      JsonNode clusters = section(ConfigDumps.json(mesh.ads.lastSent(id, Duration.ofSeconds(10)).orElseThrow(),
+      JsonNode clusters = section(ConfigDumps.json(mesh.ads.configOf(id).orElseThrow(),
           List.of(TypeUrls.CLUSTER)), "ClustersConfigDump").path("dynamic_active_clusters");
       assertThat(clusters).hasSize(versions.size());
       for (JsonNode c1 : clusters) {
@@ -133,7 +131,7 @@ class ConfigDumpStreamsTest {
       c.request(TypeUrls.ROUTE, List.of("9080"));
       java.util.Set<String> seen = new java.util.HashSet<>();
       while (seen.size() < 3) seen.add(c.next().getTypeUrl());
-      String json = ConfigDumps.json(mesh.ads.lastSent(id, Duration.ofSeconds(10)).orElseThrow(), ConfigDumps.ALL_TYPES);
+      String json = ConfigDumps.json(mesh.ads.configOf(id).orElseThrow(), ConfigDumps.ALL_TYPES);
       assertThat(json).doesNotContain("not shown").contains("envoy.filters.http.rbac").contains("inbound|9080||")
           .contains("envoy.filters.http.fault").contains("outbound|9080|v2|reviews.default.svc.cluster.local");
       assertThat(section(json, "ListenersConfigDump").path("dynamic_listeners").size()).isPositive();

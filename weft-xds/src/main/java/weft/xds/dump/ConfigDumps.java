@@ -16,9 +16,10 @@ import java.util.Map;
 import weft.xds.TypeUrls;
 
 /**
- * What a proxy was sent, in the shape of Envoy's {@code /config_dump} (what {@code istioctl
+ * A proxy's configuration, in the shape of Envoy's {@code /config_dump} (what {@code istioctl
  * proxy-config all -o json} prints): one {@code envoy.admin.v3.*ConfigDump} per type, resources
- * with their versions. Every resource passes through {@link Redaction} first, so private keys and
+ * with their versions and, per resource, whether the proxy has it yet ({@code client_status}
+ * {@code REQUESTED} while its current content is still to be sent). Every resource passes through {@link Redaction} first, so private keys and
  * other secrets never leave the control plane.
  */
 public final class ConfigDumps {
@@ -66,7 +67,7 @@ public final class ConfigDumps {
 
   private ConfigDumps() {}
 
-  /** The config dump of the given types (in {@link #ALL_TYPES} order), from what was sent; a type never sent is empty. */
+  /** The config dump of the given types (in {@link #ALL_TYPES} order); a type the proxy does not watch is empty. */
   public static ConfigDump dump(List<SentResources> sent, List<String> typeUrls) {
     ConfigDump.Builder out = ConfigDump.newBuilder();
     for (String type : ALL_TYPES) {
@@ -93,32 +94,32 @@ public final class ConfigDumps {
       case TypeUrls.CLUSTER -> {
         ClustersConfigDump.Builder b = ClustersConfigDump.newBuilder().setVersionInfo(s.version());
         s.resources().forEach((name, bytes) -> b.addDynamicActiveClusters(ClustersConfigDump.DynamicCluster.newBuilder()
-            .setVersionInfo(s.versionOf(name)).setCluster(REDACTION.redactedAny(s.typeUrl(), bytes))));
+            .setVersionInfo(s.versionOf(name)).setClientStatus(s.statusOf(name)).setCluster(REDACTION.redactedAny(s.typeUrl(), bytes))));
         return b.build();
       }
       case TypeUrls.ENDPOINT -> {
         EndpointsConfigDump.Builder b = EndpointsConfigDump.newBuilder();
         s.resources().forEach((name, bytes) -> b.addDynamicEndpointConfigs(EndpointsConfigDump.DynamicEndpointConfig
-            .newBuilder().setVersionInfo(s.versionOf(name)).setEndpointConfig(REDACTION.redactedAny(s.typeUrl(), bytes))));
+            .newBuilder().setVersionInfo(s.versionOf(name)).setClientStatus(s.statusOf(name)).setEndpointConfig(REDACTION.redactedAny(s.typeUrl(), bytes))));
         return b.build();
       }
       case TypeUrls.LISTENER -> {
         ListenersConfigDump.Builder b = ListenersConfigDump.newBuilder().setVersionInfo(s.version());
         s.resources().forEach((name, bytes) -> b.addDynamicListeners(ListenersConfigDump.DynamicListener.newBuilder()
-            .setName(name).setActiveState(ListenersConfigDump.DynamicListenerState.newBuilder()
+            .setName(name).setClientStatus(s.statusOf(name)).setActiveState(ListenersConfigDump.DynamicListenerState.newBuilder()
                 .setVersionInfo(s.versionOf(name)).setListener(REDACTION.redactedAny(s.typeUrl(), bytes)))));
         return b.build();
       }
       case TypeUrls.ROUTE -> {
         RoutesConfigDump.Builder b = RoutesConfigDump.newBuilder();
         s.resources().forEach((name, bytes) -> b.addDynamicRouteConfigs(RoutesConfigDump.DynamicRouteConfig.newBuilder()
-            .setVersionInfo(s.versionOf(name)).setRouteConfig(REDACTION.redactedAny(s.typeUrl(), bytes))));
+            .setVersionInfo(s.versionOf(name)).setClientStatus(s.statusOf(name)).setRouteConfig(REDACTION.redactedAny(s.typeUrl(), bytes))));
         return b.build();
       }
       case SECRET -> {
         SecretsConfigDump.Builder b = SecretsConfigDump.newBuilder();
         s.resources().forEach((name, bytes) -> b.addDynamicActiveSecrets(SecretsConfigDump.DynamicSecret.newBuilder()
-            .setName(name).setVersionInfo(s.versionOf(name)).setSecret(REDACTION.redactedAny(s.typeUrl(), bytes))));
+            .setName(name).setVersionInfo(s.versionOf(name)).setClientStatus(s.statusOf(name)).setSecret(REDACTION.redactedAny(s.typeUrl(), bytes))));
         return b.build();
       }
       default -> throw new IllegalArgumentException("no config dump section for " + s.typeUrl());

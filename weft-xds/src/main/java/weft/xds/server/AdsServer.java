@@ -1,5 +1,6 @@
 package weft.xds.server;
 
+import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
@@ -16,25 +17,38 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import weft.model.text.LogBudget;
 import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
 import weft.registry.Registry;
+import weft.xds.Generation;
 import weft.xds.Generators;
+import weft.xds.dump.SentResources;
+import weft.xds.view.ProxyView;
 
 /**
- * The Aggregated Discovery Service (State of the World). Each stream is a {@link ProxyConnection};
- * every new snapshot is handed to each connection, which decides what it must resend.
+ * The Aggregated Discovery Service, State of the World and Delta. Each stream is a {@link
+ * ProxyConnection}; every new snapshot is handed to each connection, which decides what it must
+ * resend. Status and config-dump readers use the summary each stream publishes and never wait for
+ * a stream.
  */
 public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
     implements AutoCloseable {
@@ -42,31 +56,71 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   /** The remote address of the current call, for logs and /debug/status. */
   private static final Context.Key<Object> PEER = Context.key("weft-peer");
 
+  /** How long a stream may leave a push waiting for its client to read before it is closed (Istio's send timeout). */
+  public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
+
   private final Registry registry;
   private final String defaultClusterId;
   private final Generators generators;
   private final XdsMetrics metrics;
+  private final Duration sendTimeout;
+  private final Deadlines deadlines;
+  /** Streams whose node is known; thread-safe. Each stream owns its own state (see ProxyConnection). */
   private final Set<ProxyConnection> connections = ConcurrentHashMap.newKeySet();
   private final ExecutorService pool;
+  /** The timer of the real clock, or null when a test injected its own. */
+  private final ScheduledThreadPoolExecutor timer;
   /** Refused streams are logged server-wide: each refusal ends its stream, so a per-stream budget cannot bound them. */
-  private final LogBudget refusals = new LogBudget(10, java.time.Duration.ofMinutes(1), System::nanoTime);
+  private final LogBudget refusals = new LogBudget(10, Duration.ofMinutes(1), System::nanoTime);
+  /** Streams closed for not reading, likewise server-wide. */
+  private final LogBudget sendTimeouts = new LogBudget(10, Duration.ofMinutes(1), System::nanoTime);
 
   public AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics) {
     this(registry, defaultClusterId, metrics, new Generators());
   }
 
   public AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics, Generators generators) {
+    this(registry, defaultClusterId, metrics, generators, DEFAULT_SEND_TIMEOUT);
+  }
+
+  /** @param sendTimeout how long a stream may leave a push waiting for its client to read ({@code --xds-send-timeout}) */
+  public AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics, Generators generators,
+      Duration sendTimeout) {
+    this(registry, defaultClusterId, metrics, generators, sendTimeout, null);
+  }
+
+  /** With {@code deadlines} null, send timeouts run on real time. */
+  AdsServer(Registry registry, String defaultClusterId, XdsMetrics metrics, Generators generators,
+      Duration sendTimeout, Deadlines deadlines) {
+    if (sendTimeout.isNegative() || sendTimeout.isZero()) {
+      throw new IllegalArgumentException("the xDS send timeout must be positive, not " + sendTimeout);
+    }
     this.registry = registry;
     this.generators = generators;
     this.defaultClusterId = defaultClusterId;
     this.metrics = metrics;
+    this.sendTimeout = sendTimeout;
+    if (deadlines == null) {
+      this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "weft-xds-send-timeouts");
+        t.setDaemon(true);
+        return t;
+      });
+      this.deadlines = Deadlines.on(timer);
+    } else {
+      this.timer = null;
+      this.deadlines = deadlines;
+    }
     AtomicInteger n = new AtomicInteger();
-    // Generation is CPU work; one thread per core keeps pushes from starving each other.
-    this.pool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+    // Generation is CPU work; one thread per core keeps pushes from starving each other. No task
+    // blocks (sends respect flow control), so a slow stream never holds a thread.
+    // Once the server is closed, what its streams still hand over (cancellations) is dropped.
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(r, "weft-xds-push-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
-    });
+    }, new ThreadPoolExecutor.DiscardPolicy());
     metrics.connectionsGauge(connections);
     registry.addListener(this::onSnapshot);
   }
@@ -99,6 +153,14 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
     return metrics;
   }
 
+  Duration sendTimeout() {
+    return sendTimeout;
+  }
+
+  Deadlines deadlines() {
+    return deadlines;
+  }
+
   private void onSnapshot(MeshSnapshot snapshot, ChangeEvent change) {
     // Status only (sync, staleness, problems): nothing a proxy is sent can differ, so no connection wakes.
     if (change.isEmpty()) return;
@@ -110,23 +172,31 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
 
   @Override
   public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
-    SotwConnection connection = new SotwConnection(this, responses, pool, String.valueOf(PEER.get()),
-        registry.current());
-    return requests(connection, responses, connection::onRequest);
+    ServerCallStreamObserver<DiscoveryResponse> call = (ServerCallStreamObserver<DiscoveryResponse>) responses;
+    SotwConnection connection = new SotwConnection(this, call, pool, String.valueOf(PEER.get()), registry.current());
+    return requests(connection, call, connection::onRequest);
   }
 
   @Override
   public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
       StreamObserver<DeltaDiscoveryResponse> responses) {
-    DeltaConnection connection = new DeltaConnection(this, responses, pool, String.valueOf(PEER.get()),
-        registry.current());
-    return requests(connection, responses, connection::onRequest);
+    ServerCallStreamObserver<DeltaDiscoveryResponse> call = (ServerCallStreamObserver<DeltaDiscoveryResponse>) responses;
+    DeltaConnection connection = new DeltaConnection(this, call, pool, String.valueOf(PEER.get()), registry.current());
+    return requests(connection, call, connection::onRequest);
   }
 
-  /** The request side of a stream, either variant: requests go to the connection, endings close it. */
-  private <Q, R> StreamObserver<Q> requests(ProxyConnection connection, StreamObserver<R> responses,
+  /**
+   * The request side of a stream, either variant. Everything the transport reports (requests,
+   * readiness, cancellation, the client's end) is handed to the stream's own executor, which alone
+   * calls the response observer. Requests are asked for one at a time, after the previous one was
+   * handled, so a client that floods requests waits in its own flow-control window, not in our heap.
+   */
+  private <Q, R> StreamObserver<Q> requests(ProxyConnection connection, ServerCallStreamObserver<R> responses,
       java.util.function.Consumer<Q> onRequest) {
-    ((ServerCallStreamObserver<R>) responses).setOnCancelHandler(() -> close(connection));
+    responses.disableAutoRequest();
+    responses.setOnCancelHandler(() -> connection.serial.execute(connection::onClosed));
+    responses.setOnReadyHandler(connection::onReady);
+    responses.request(1);
     return new StreamObserver<>() {
       @Override
       public void onNext(Q request) {
@@ -135,17 +205,13 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
 
       @Override
       public void onError(Throwable t) {
-        close(connection);
+        // The call is over (the cancel handler ran too): nothing may be written to it.
+        connection.serial.execute(connection::onClosed);
       }
 
       @Override
       public void onCompleted() {
-        close(connection);
-        try {
-          responses.onCompleted();
-        } catch (RuntimeException ignored) {
-          // already closed by the client
-        }
+        connection.serial.execute(connection::clientCompleted);
       }
     };
   }
@@ -161,29 +227,32 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
     if (suppressed != null) LOG.log(System.Logger.Level.WARNING, line + suppressed);
   }
 
+  /** Logs why a stream was closed for not reading, within the server's budget for such lines. */
+  void logSendTimeout(String line) {
+    String suppressed = sendTimeouts.admit("send timeout");
+    if (suppressed != null) LOG.log(System.Logger.Level.WARNING, line + suppressed);
+  }
+
   void remove(ProxyConnection c) {
     connections.remove(c);
   }
 
-  private void close(ProxyConnection c) {
-    c.onClosed();
-    connections.remove(c);
+  /** The connected streams; a test parks work on their executors through this. */
+  List<ProxyConnection> connections() {
+    return List.copyOf(connections);
   }
 
   public int connectedProxies() {
     return connections.size();
   }
 
-  /** Each connected proxy's identity, subscriptions, versions sent and ACKed, NACKs and drop reasons. */
+  /**
+   * Each connected proxy's identity, subscriptions, versions sent and ACKed, NACKs and drop reasons,
+   * from the summary each stream publishes: never waits for a stream, however busy.
+   */
   public List<Map<String, Object>> proxyStatus() {
     List<Map<String, Object>> out = new ArrayList<>();
-    for (ProxyConnection c : connections) {
-      try {
-        out.add(c.statusAsync().get(2, TimeUnit.SECONDS));
-      } catch (Exception e) {
-        out.add(Map.of("id", c.proxy() == null ? "" : c.proxy().id(), "error", "busy: " + e));
-      }
-    }
+    for (ProxyConnection c : connections) out.add(c.summary().toMap());
     out.sort(Comparator.comparing(m -> String.valueOf(m.get("id"))));
     return out;
   }
@@ -195,22 +264,47 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   }
 
   /**
-   * What the proxy with node id {@code id} was last sent per type, from its newest stream; empty
-   * when it is not connected. Waits at most {@code wait} for the stream's executor.
+   * The configuration of the proxy with node id {@code id}, from its newest stream: per type it
+   * watches, the resources generated afresh from the current snapshot (streams keep hashes, not
+   * bytes), each marked as held when its content is what the stream last sent, else pending. Runs
+   * on the caller's thread and never waits for the stream. Empty when the proxy is not connected.
    */
-  public java.util.Optional<List<weft.xds.dump.SentResources>> lastSent(String id, java.time.Duration wait)
-      throws java.util.concurrent.ExecutionException, java.util.concurrent.TimeoutException, InterruptedException {
-    ProxyConnection newest = null;
+  public Optional<List<SentResources>> configOf(String id) {
+    StreamSummary newest = null;
     for (ProxyConnection c : connections) {
-      if (c.proxy() == null || !c.proxy().id().equals(id)) continue;
-      if (newest == null || c.connectedAt() > newest.connectedAt()) newest = c;
+      StreamSummary s = c.summary();
+      if (s.proxy() == null || !s.proxy().id().equals(id)) continue;
+      if (newest == null || s.connectedAt() > newest.connectedAt()) newest = s;
     }
-    if (newest == null) return java.util.Optional.empty();
-    return java.util.Optional.of(newest.sentAsync().get(wait.toMillis(), TimeUnit.MILLISECONDS));
+    if (newest == null) return Optional.empty();
+    ProxyView view = generators.view(registry.current(), newest.proxy());
+    boolean delta = newest.protocol().equals("delta");
+    List<SentResources> out = new ArrayList<>();
+    for (StreamSummary.TypeSummary t : newest.types()) {
+      Generation g = t.wildcard() ? generators.generateAll(t.typeUrl(), view)
+          : generators.generate(t.typeUrl(), view, t.names().asList());
+      SortedMap<String, ByteString> resources = new TreeMap<>();
+      Map<String, String> versions = new HashMap<>();
+      Set<String> pending = new TreeSet<>();
+      if (!g.failed()) {
+        g.resources().forEach((name, r) -> {
+          resources.put(name, r.resource().getValue());
+          boolean held = t.sent().holds(name, r.hash());
+          if (!held) pending.add(name);
+          // Delta resources carry their own version; State of the World ones the response's, if sent.
+          if (delta) versions.put(name, r.version());
+          else if (!held) versions.put(name, "");
+        });
+      }
+      out.add(new SentResources(t.typeUrl(), t.sentVersion(), resources, versions, pending,
+          t.sentVersion().equals(t.ackedVersion())));
+    }
+    return Optional.of(out);
   }
 
   @Override
   public void close() {
     pool.shutdownNow();
+    if (timer != null) timer.shutdownNow();
   }
 }

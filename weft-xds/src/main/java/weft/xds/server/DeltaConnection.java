@@ -1,16 +1,18 @@
 package weft.xds.server;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import weft.registry.MeshSnapshot;
@@ -25,11 +27,11 @@ import weft.xds.view.ProxyView;
  * reconnecting client says what it holds so that only what changed is sent again.
  */
 final class DeltaConnection extends ProxyConnection {
-  private final StreamObserver<DeltaDiscoveryResponse> responses;
+  private final ServerCallStreamObserver<DeltaDiscoveryResponse> responses;
 
-  DeltaConnection(AdsServer server, StreamObserver<DeltaDiscoveryResponse> responses, Executor pool, String peer,
-      MeshSnapshot initial) {
-    super(server, pool, peer, initial);
+  DeltaConnection(AdsServer server, ServerCallStreamObserver<DeltaDiscoveryResponse> responses, Executor pool,
+      String peer, MeshSnapshot initial) {
+    super(server, responses, pool, peer, initial);
     this.responses = responses;
   }
 
@@ -38,13 +40,13 @@ final class DeltaConnection extends ProxyConnection {
     return "delta";
   }
 
+  /** On the transport's thread: the request is handled on the stream's executor, then the next one is asked for. */
   void onRequest(DeltaDiscoveryRequest request) {
-    serial.execute(() -> handle(request));
-  }
-
-  @Override
-  void fail(Status status) {
-    responses.onError(status.asRuntimeException());
+    serial.execute(() -> {
+      handle(request);
+      publishStatus();
+      requestNext();
+    });
   }
 
   private void handle(DeltaDiscoveryRequest request) {
@@ -67,88 +69,93 @@ final class DeltaConnection extends ProxyConnection {
         if (nonce.equals(w.lastNonce)) w.lastNack = null;
       }
     }
-    Set<String> added = new TreeSet<>();
+    Set<String> added = new LinkedHashSet<>();
     boolean wildcardAdded = false;
-    if (first) {
-      w.clientVersions = new HashMap<>(request.getInitialResourceVersionsMap());
-      // A first request that names nothing subscribes to everything (the legacy wildcard).
-      if (request.getResourceNamesSubscribeCount() == 0) wildcardAdded = true;
-    }
+    Map<String, String> declared = first ? request.getInitialResourceVersionsMap() : Map.of();
+    // A first request that names nothing subscribes to everything (the legacy wildcard).
+    if (first && request.getResourceNamesSubscribeCount() == 0) wildcardAdded = true;
+    long addedChars = 0;
     for (String n : request.getResourceNamesSubscribeList()) {
       if (n.equals("*")) {
         wildcardAdded |= !w.wildcard;
-      } else if (w.names.add(n)) {
-        added.add(n);
+      } else if (!w.names.contains(n) && added.add(n)) {
+        addedChars += n.length();
       }
     }
+    if (!added.isEmpty() || !declared.isEmpty()) {
+      for (String n : declared.keySet()) addedChars += n.length();
+      if (!admitNames(added.size() + declared.size(), addedChars)) return;
+    }
+    if (first && !declared.isEmpty()) w.clientVersions = new HashMap<>(declared);
+    List<String> unsubscribed = new ArrayList<>();
     for (String n : request.getResourceNamesUnsubscribeList()) {
       if (n.equals("*")) {
         w.wildcard = false;
       } else {
-        w.names.remove(n);
+        unsubscribed.add(n);
       }
-      // Forgotten, so that subscribing again is answered with the resource.
-      if (!w.wildcard) w.sent.remove(n);
     }
+    w.names = w.names.minus(unsubscribed).plus(added);
+    // Forgotten, so that subscribing again is answered with the resource.
+    if (!w.wildcard && !unsubscribed.isEmpty()) w.sent = w.sent.with(new TreeMap<>(), new java.util.HashSet<>(unsubscribed));
     if (wildcardAdded) w.wildcard = true;
     if (!first && added.isEmpty() && !wildcardAdded) return;
+    Set<String> justSubscribed = new TreeSet<>(added);
+    if (!canSendNow()) {
+      defer(w, first, justSubscribed);
+      return;
+    }
     ProxyView view = view(snapshot());
-    push(w, view, w.wildcard ? w.names : added, first, added);
+    push(w, view, w.wildcard ? w.names.asList() : justSubscribed, first, justSubscribed);
     recordDropped(view, false);
   }
 
-  @Override
-  boolean push(WatchState w, ProxyView view, Set<String> names, boolean force) {
-    return push(w, view, names, force, Set.of());
-  }
-
   /**
-   * Sends resources whose bytes differ from what the client holds (what we sent, or on reconnect
+   * Sends resources whose content differs from what the client holds (what we sent, or on reconnect
    * what it declared), and names the ones that are gone. {@code justSubscribed} names that do not
    * exist are reported as removed so the client stops waiting for them.
    */
-  private boolean push(WatchState w, ProxyView view, Set<String> names, boolean force, Set<String> justSubscribed) {
+  @Override
+  boolean push(WatchState w, ProxyView view, Collection<String> names, boolean force, Set<String> justSubscribed) {
     long start = System.nanoTime();
     Generation generation = generate(w, view, names);
     if (generation.failed()) return false;
     SortedMap<String, Generated> resources = generation.resources();
+    Map<String, String> declared = w.clientVersions == null ? Map.of() : w.clientVersions;
     DeltaDiscoveryResponse.Builder response = DeltaDiscoveryResponse.newBuilder().setTypeUrl(w.typeUrl);
-    Map<String, ByteString> sentNow = new HashMap<>();
+    SortedMap<String, Long> held = new TreeMap<>();
     for (Map.Entry<String, Generated> e : resources.entrySet()) {
-      ByteString bytes = e.getValue().resource().getValue();
       String name = e.getKey();
-      if (sameBytes(bytes, w.sent.get(name))) continue;
-      String version = WatchState.resourceVersion(bytes);
-      if (version.equals(w.clientVersions.remove(name))) {
-        w.sent.put(name, bytes); // The reconnecting client already holds exactly this.
-        continue;
-      }
-      sentNow.put(name, bytes);
-      response.addResources(Resource.newBuilder().setName(name).setVersion(version).setResource(e.getValue().resource()));
+      Generated g = e.getValue();
+      if (w.sent.holds(name, g.hash())) continue;
+      held.put(name, g.hash());
+      // A reconnecting client that already holds exactly this is not sent it again.
+      if (g.version().equals(declared.get(name))) continue;
+      response.addResources(Resource.newBuilder().setName(name).setVersion(g.version()).setResource(g.resource()));
     }
-    Set<String> considered = w.wildcard ? new TreeSet<>(w.sent.keySet()) : new TreeSet<>(names);
-    if (w.wildcard) considered.addAll(w.clientVersions.keySet());
+    Set<String> considered = new TreeSet<>();
+    if (w.wildcard) {
+      for (int i = 0; i < w.sent.size(); i++) considered.add(w.sent.name(i));
+      considered.addAll(declared.keySet());
+    } else {
+      considered.addAll(names);
+    }
+    Set<String> removed = new TreeSet<>();
     for (String name : considered) {
       if (resources.containsKey(name)) continue;
-      boolean held = w.sent.remove(name) != null | w.clientVersions.remove(name) != null;
-      if (held || justSubscribed.contains(name)) response.addRemovedResources(name);
+      if (w.sent.contains(name) || declared.containsKey(name) || justSubscribed.contains(name)) {
+        removed.add(name);
+        response.addRemovedResources(name);
+      }
     }
-    if (w.wildcard) w.clientVersions.clear();
+    // Reconciled: what the client declared on reconnect matters for this first answer only.
+    w.clientVersions = null;
+    w.sent = w.sent.with(held, removed);
     if (!force && response.getResourcesCount() == 0 && response.getRemovedResourcesCount() == 0) return false;
-    w.sent.putAll(sentNow);
-    w.sent(nextNonce(), w.contentVersion());
+    w.sent(nextNonce(), w.sent.version());
     response.setSystemVersionInfo(w.sentVersion).setNonce(w.lastNonce);
-    send(response.build());
+    responses.onNext(response.build());
     pushed(w, response.getResourcesCount(), start);
     return true;
-  }
-
-  private void send(DeltaDiscoveryResponse response) {
-    if (closed) return;
-    try {
-      responses.onNext(response);
-    } catch (RuntimeException e) {
-      closed = true;
-    }
   }
 }

@@ -1,17 +1,16 @@
 package weft.xds.server;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import weft.model.text.ClientText;
 import weft.model.text.LogBudget;
@@ -19,7 +18,6 @@ import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
 import weft.security.auth.CallerAuthentication;
 import weft.security.auth.VerifiedCaller;
-import weft.xds.ClusterName;
 import weft.xds.Generation;
 import weft.xds.Generators;
 import weft.xds.TypeUrls;
@@ -30,50 +28,79 @@ import weft.xds.view.ProxyView;
 
 /**
  * What every ADS stream shares, whatever its protocol variant: the proxy's identity, what it
- * watches and was sent per type, and the push queue. Requests and pushes of one stream run on its
- * own serial executor, so this state is touched by one thread at a time and responses go out in
- * order. Subclasses speak State of the World or Delta.
+ * watches and holds per type, the push queue and flow control.
+ *
+ * <p>Ownership: everything here except the fields marked otherwise belongs to the stream's serial
+ * executor, which also makes every call on the response observer ({@code onNext}, {@code onError},
+ * {@code onCompleted}): one writer per stream. Other threads only enqueue work ({@link #enqueue},
+ * requests, readiness, cancellation) and read the published {@link StreamSummary}.
+ *
+ * <p>Flow control: nothing is sent while the transport is not ready. A push that finds it not ready
+ * is remembered per type (at most one per type, see {@link WatchState.Deferred}) and generated from
+ * the newest snapshot when the transport calls back; what was sent is recorded only when it really
+ * is sent. A stream that stays unready with work waiting for the send timeout is closed.
  */
 abstract class ProxyConnection {
   private static final System.Logger LOG = System.getLogger(ProxyConnection.class.getName());
   // Kinds of client-caused log lines, each with its own per-stream budget.
   private static final String NACK = "nack";
   private static final String UNSUPPORTED_TYPE = "unsupported type";
+  /**
+   * What one stream may make us hold of names it chose (subscriptions, Delta's declared versions),
+   * over all types. A full mesh of 10,000 services with a few ports and subsets stays well inside;
+   * a client past it is refused rather than allowed to grow the server's memory.
+   */
+  static final int MAX_NAMES = 200_000;
+  static final long MAX_NAME_CHARS = 16L << 20;
 
   final AdsServer server;
   final SerialExecutor serial;
+  private final ServerCallStreamObserver<?> responses;
   private final String peer;
   /** Who the client proved to be on the secure port; null on the plaintext port or with --xds-auth none. */
   private final VerifiedCaller caller;
   private final long connectedAt = System.currentTimeMillis();
   final Map<String, WatchState> watches = new LinkedHashMap<>();
+  /** Written once, on the serial executor; read by the server's fan-out. */
   private volatile Proxy proxy;
+  /** Written on the serial executor (and before it starts); read anywhere. */
   volatile boolean closed;
   private long nonce;
-  private Map<String, String> dropped = new TreeMap<>();
+  private Map<String, String> dropped = Map.of();
   /** Hosts the proxy's own workload served at the last push (an endpoint removal must still reach it). */
   private Set<String> ownHosts = Set.of();
-  /** What this stream's client may make us log: NACK details and type URLs are its own text. */
+  /** When the stream first left work waiting for the transport since it last made progress; -1 when none waits. */
+  private long stalledSinceNanos = -1;
+  private boolean stallCheckScheduled;
+  /** What this stream's client may make us log: NACK details and type URLs are its own text. Thread-safe. */
   private final LogBudget logBudget = new LogBudget();
-  // Pending push: merged while the stream is busy, so a burst costs one push and a lone change none extra.
+  /** Published after each request and push; read by any thread. */
+  private volatile StreamSummary summary;
+  // Pending push, guarded by pendingLock: merged while the stream is busy, so a burst costs one push
+  // and a lone change starts at once.
   private final Object pendingLock = new Object();
   private ChangeEvent pendingChange;
   private MeshSnapshot latest;
 
-  ProxyConnection(AdsServer server, Executor pool, String peer, MeshSnapshot initial) {
+  ProxyConnection(AdsServer server, ServerCallStreamObserver<?> responses, Executor pool, String peer,
+      MeshSnapshot initial) {
     this.server = server;
-    this.serial = new SerialExecutor(pool);
+    this.responses = responses;
+    this.serial = new SerialExecutor(pool, this::crashed);
     this.peer = peer;
     this.latest = initial;
     // Streams are opened inside the call's context, where the secure port's interceptor put the identity.
     this.caller = CallerAuthentication.CALLER.get();
+    publishStatus();
   }
 
-  /** Sends the resources of one type that the client lacks; returns whether anything was sent. */
-  abstract boolean push(WatchState w, ProxyView view, Set<String> names, boolean force);
-
-  /** Ends the stream with an error status. */
-  abstract void fail(Status status);
+  /**
+   * Generates the resources of one type and sends what the client lacks; returns whether a response
+   * went out. Called only when the transport is ready. {@code force} sends a response even if
+   * nothing differs; {@code justSubscribed} (Delta) are names to report removed if they do not exist.
+   */
+  abstract boolean push(WatchState w, ProxyView view, Collection<String> names, boolean force,
+      Set<String> justSubscribed);
 
   abstract String protocol();
 
@@ -81,8 +108,33 @@ abstract class ProxyConnection {
     return proxy;
   }
 
-  void onClosed() {
+  StreamSummary summary() {
+    return summary;
+  }
+
+  long connectedAt() {
+    return connectedAt;
+  }
+
+  /** Ends the stream with an error status. On the serial executor. */
+  final void fail(Status status) {
     closed = true;
+    responses.onError(status.asRuntimeException());
+  }
+
+  /** The client finished its side: we finish ours. On the serial executor. */
+  final void clientCompleted() {
+    if (!closed) {
+      closed = true;
+      responses.onCompleted();
+    }
+    onClosed();
+  }
+
+  /** The stream is over (cancelled, failed or completed): no call on the observer may follow. On the serial executor. */
+  final void onClosed() {
+    closed = true;
+    server.remove(this);
     // The stream's last word on what it made us leave out of the log; drained, so a second close is silent.
     long nacks = logBudget.drainSuppressed(NACK);
     long types = logBudget.drainSuppressed(UNSUPPORTED_TYPE);
@@ -93,7 +145,27 @@ abstract class ProxyConnection {
     }
   }
 
-  /** Called for every new snapshot; merges with a push that has not started yet. */
+  /**
+   * A task of this stream threw: its state can no longer be trusted, so the stream ends (the client
+   * reconnects and starts clean) and the error is logged with the proxy.
+   */
+  private void crashed(RuntimeException e) {
+    Proxy p = proxy;
+    LOG.log(System.Logger.Level.ERROR, "xDS stream of " + (p == null ? peer : ClientText.forLog(p.id()))
+        + " failed; closing it so the proxy reconnects", e);
+    if (!closed) {
+      closed = true;
+      try {
+        responses.onError(Status.INTERNAL.withDescription("control plane error; reconnect").asRuntimeException());
+      } catch (RuntimeException again) {
+        e.addSuppressed(again);
+        LOG.log(System.Logger.Level.ERROR, "could not end the failed stream", again);
+      }
+    }
+    server.remove(this);
+  }
+
+  /** Called for every new snapshot, on the registry's thread; merges with a push that has not started yet. */
   void enqueue(MeshSnapshot snapshot, ChangeEvent change) {
     boolean schedule;
     synchronized (pendingLock) {
@@ -114,6 +186,16 @@ abstract class ProxyConnection {
     return Long.toString(++nonce);
   }
 
+  /** The transport can take more: send what waited (called on the transport's thread). */
+  void onReady() {
+    serial.execute(this::flushDeferred);
+  }
+
+  /** Asks the transport for the next request once this one is handled, so a client cannot queue work without bound. */
+  void requestNext() {
+    if (!closed) responses.request(1);
+  }
+
   /**
    * Reads the node on a stream's first request. Returns false (and ends the stream with the
    * reason) when the node cannot be served.
@@ -128,13 +210,14 @@ abstract class ProxyConnection {
       String reason = ClientText.forLog(e.getMessage(), 1024);
       server.logRefusal("refusing xDS stream from " + peer + ": " + reason);
       server.metrics().rejectedStream();
-      closed = true;
       fail(Status.INVALID_ARGUMENT.withDescription(reason));
       server.remove(this);
       return false;
     }
     if (caller != null && !claimsOnlyItsOwnIdentity(parsed)) return false;
     proxy = parsed;
+    // Published before the stream is listed, so whoever finds it there also finds its identity.
+    publishStatus();
     server.registerProxy(this);
     synchronized (pendingLock) {
       // A snapshot published before registration never reached this stream: start from the newest.
@@ -157,9 +240,30 @@ abstract class ProxyConnection {
     server.logRefusal("refusing xDS stream from " + peer + ": node " + ClientText.forLog(node.id()) + " claims "
         + claims + " but the client proved " + caller);
     server.metrics().rejectedStream();
-    closed = true;
     fail(Status.PERMISSION_DENIED.withDescription("node " + ClientText.forLog(node.id()) + " claims " + claims
         + " but the client is " + caller + "; a proxy may only ask for its own identity's configuration"));
+    server.remove(this);
+    return false;
+  }
+
+  /**
+   * Whether the stream may hold {@code extraNames} more names of {@code extraChars} characters; if
+   * not, it is ended with RESOURCE_EXHAUSTED and the reason is logged. Envoy subscribes to names
+   * that may not exist yet, so names are not checked against the mesh, only counted.
+   */
+  boolean admitNames(long extraNames, long extraChars) {
+    long names = extraNames;
+    long chars = extraChars;
+    for (WatchState w : watches.values()) {
+      names += w.heldNames();
+      chars += w.names.chars();
+    }
+    if (names <= MAX_NAMES && chars <= MAX_NAME_CHARS) return true;
+    String reason = "stream would hold " + names + " resource names (" + chars + " characters) over all types; "
+        + "at most " + MAX_NAMES + " names and " + MAX_NAME_CHARS + " characters are allowed";
+    server.logRefusal("closing xDS stream of " + ClientText.forLog(proxy.id()) + " from " + peer + ": " + reason);
+    server.metrics().rejectedStream();
+    fail(Status.RESOURCE_EXHAUSTED.withDescription(reason));
     server.remove(this);
     return false;
   }
@@ -190,6 +294,85 @@ abstract class ProxyConnection {
         + ClientText.forLog(typeUrl) + "; ignored" + suppressed);
   }
 
+  /**
+   * Sends now if the transport can take it and nothing of this stream waits already (responses keep
+   * their order); otherwise remembers the type for when the transport is ready.
+   */
+  boolean pushOrDefer(WatchState w, ProxyView view, Collection<String> names, boolean force,
+      Set<String> justSubscribed) {
+    if (!canSendNow()) {
+      defer(w, force, justSubscribed);
+      return false;
+    }
+    return push(w, view, names, force, justSubscribed);
+  }
+
+  /** Whether a response may go out now: the transport takes it and nothing of this stream waits before it. */
+  boolean canSendNow() {
+    return stalledSinceNanos < 0 && responses.isReady();
+  }
+
+  /** Remembers that this type owes a push, to be generated from the newest snapshot once the transport is ready. */
+  void defer(WatchState w, boolean force, Set<String> justSubscribed) {
+    if (w.deferred == null) w.deferred = new WatchState.Deferred();
+    w.deferred.merge(force, justSubscribed);
+    if (stalledSinceNanos < 0) stalledSinceNanos = server.deadlines().nanoTime();
+    if (!stallCheckScheduled) scheduleStallCheck(server.sendTimeout().toNanos());
+  }
+
+  private void scheduleStallCheck(long delayNanos) {
+    stallCheckScheduled = true;
+    server.deadlines().after(delayNanos, () -> serial.execute(this::checkStall));
+  }
+
+  /** Sends, in push order, what waited for the transport; stops again as soon as it is not ready. */
+  private void flushDeferred() {
+    if (closed || proxy == null || stalledSinceNanos < 0) return;
+    ProxyView view = null;
+    boolean sent = false;
+    MeshSnapshot snapshot = snapshot();
+    for (String type : TypeUrls.PUSH_ORDER) {
+      WatchState w = watches.get(type);
+      if (w == null || w.deferred == null) continue;
+      if (!responses.isReady()) {
+        // Progress was made if something went out; the timeout counts from the last progress.
+        if (sent) stalledSinceNanos = server.deadlines().nanoTime();
+        publishStatus();
+        return;
+      }
+      WatchState.Deferred d = w.deferred;
+      w.deferred = null;
+      if (view == null) view = view(snapshot);
+      sent |= push(w, view, w.wildcard ? List.of() : w.names.asList(), d.force, d.justSubscribed);
+    }
+    stalledSinceNanos = -1;
+    if (view != null) recordDropped(view, false);
+    if (sent) server.metrics().converged(System.nanoTime() - snapshot.createdNanos());
+    publishStatus();
+  }
+
+  /** Closes the stream if it has left work waiting for the transport for the whole send timeout. */
+  private void checkStall() {
+    stallCheckScheduled = false;
+    if (closed || stalledSinceNanos < 0) return;
+    long timeout = server.sendTimeout().toNanos();
+    long stalledFor = server.deadlines().nanoTime() - stalledSinceNanos;
+    if (stalledFor < timeout) {
+      scheduleStallCheck(timeout - stalledFor);
+      return;
+    }
+    List<String> waiting = new ArrayList<>();
+    for (WatchState w : watches.values()) if (w.deferred != null) waiting.add(TypeUrls.shortName(w.typeUrl));
+    String reason = "the client read nothing for " + java.time.Duration.ofNanos(stalledFor).toSeconds()
+        + " s while a push of " + String.join(", ", waiting) + " waited (--xds-send-timeout "
+        + server.sendTimeout().toSeconds() + " s)";
+    server.logSendTimeout("closing xDS stream of proxy " + ClientText.forLog(proxy.id()) + " from " + peer + ": "
+        + reason);
+    server.metrics().sendTimeout();
+    fail(Status.DEADLINE_EXCEEDED.withDescription(reason));
+    onClosed();
+  }
+
   private void pushPending() {
     ChangeEvent change;
     MeshSnapshot snapshot;
@@ -199,23 +382,30 @@ abstract class ProxyConnection {
       pendingChange = null;
     }
     if (change == null || closed || proxy == null) return;
-    ProxyView view = view(snapshot);
     boolean endpointsOnly = change.endpointsOnly();
     boolean envoyWhole = endpointsOnly && !proxy.proxyless() && touchesEnvoyWholeTypes(snapshot, change);
+    // A stream that waits for its client generates nothing now: it will generate from the newest snapshot.
+    boolean waiting = !canSendNow();
+    ProxyView view = waiting ? null : view(snapshot);
     boolean sent = false;
     for (String type : TypeUrls.PUSH_ORDER) {
       WatchState w = watches.get(type);
       if (w == null) continue;
       boolean whole = envoyWhole && TypeUrls.isFullState(type);
       if (!whole && !Generators.affects(type, change, proxy.proxyless())) continue;
-      Set<String> names = w.names;
+      Collection<String> names = w.names.asList();
       if (endpointsOnly && !whole) names = namesForHosts(w.names, change.endpointHosts());
       if (names.isEmpty() && !w.wildcard) continue;
-      sent |= push(w, view, names, false);
+      if (view == null) {
+        defer(w, false, Set.of());
+      } else {
+        sent |= pushOrDefer(w, view, names, false, Set.of());
+      }
     }
     ownHosts = ownHosts(snapshot);
-    recordDropped(view, !endpointsOnly);
+    if (view != null) recordDropped(view, !endpointsOnly);
     if (sent) server.metrics().converged(System.nanoTime() - snapshot.createdNanos());
+    publishStatus();
   }
 
   /**
@@ -242,9 +432,9 @@ abstract class ProxyConnection {
   }
 
   /** Only the watched clusters of the changed hosts: the rest of the proxy's endpoints are untouched. */
-  private static Set<String> namesForHosts(Set<String> names, Set<String> hosts) {
-    Set<String> out = new TreeSet<>();
-    for (String n : names) {
+  private static List<String> namesForHosts(NameSet names, Set<String> hosts) {
+    List<String> out = new ArrayList<>();
+    for (String n : names.asList()) {
       // Usually one host changed: compare the name's tail in place instead of cutting a substring.
       for (String host : hosts) {
         int at = n.length() - host.length();
@@ -258,7 +448,7 @@ abstract class ProxyConnection {
   }
 
   /** The resources of a type for this proxy: every one it may see for a wildcard watch, else the named ones. */
-  Generation generate(WatchState w, ProxyView view, Set<String> names) {
+  Generation generate(WatchState w, ProxyView view, Collection<String> names) {
     Generation g = w.wildcard ? server.generators().generateAll(w.typeUrl, view)
         : server.generators().generate(w.typeUrl, view, names);
     if (g.failed()) {
@@ -276,14 +466,11 @@ abstract class ProxyConnection {
     return server.generators().view(snapshot, proxy);
   }
 
-  static boolean sameBytes(ByteString a, ByteString b) {
-    return a == b || (a != null && a.equals(b));
-  }
-
   void recordDropped(ProxyView view, boolean replace) {
+    if (view.dropped().isEmpty() && (!replace || dropped.isEmpty())) return;
     Map<String, String> next = replace ? new TreeMap<>() : new TreeMap<>(dropped);
     next.putAll(view.dropped());
-    dropped = next;
+    dropped = java.util.Collections.unmodifiableMap(next);
   }
 
   void pushed(WatchState w, int resources, long startNanos) {
@@ -291,67 +478,11 @@ abstract class ProxyConnection {
     server.metrics().pushed(w.typeUrl, resources, System.nanoTime() - startNanos);
   }
 
-  /**
-   * What this stream last sent per type (the client holds it unless it NACKed), copied on the
-   * stream's own executor so that a push in progress is never seen half done.
-   */
-  CompletableFuture<List<weft.xds.dump.SentResources>> sentAsync() {
-    return CompletableFuture.supplyAsync(() -> {
-      List<weft.xds.dump.SentResources> out = new java.util.ArrayList<>();
-      boolean delta = protocol().equals("delta");
-      for (WatchState w : watches.values()) {
-        Map<String, String> versions = new TreeMap<>();
-        if (delta) w.sent.forEach((name, bytes) -> versions.put(name, WatchState.resourceVersion(bytes)));
-        out.add(new weft.xds.dump.SentResources(w.typeUrl, w.sentVersion, new TreeMap<>(w.sent), versions));
-      }
-      return out;
-    }, serial);
-  }
-
-  long connectedAt() {
-    return connectedAt;
-  }
-
-  /** A consistent copy for /debug/status, taken on the stream's own executor. */
-  CompletableFuture<Map<String, Object>> statusAsync() {
-    return CompletableFuture.supplyAsync(this::status, serial);
-  }
-
-  private Map<String, Object> status() {
-    Map<String, Object> out = new LinkedHashMap<>();
-    Proxy p = proxy;
-    out.put("id", p == null ? "" : p.id());
-    out.put("peer", peer);
-    out.put("protocol", protocol());
-    out.put("connectedAt", connectedAt);
-    if (caller != null) out.put("verifiedIdentity", caller.toString());
-    if (p != null) {
-      out.put("clusterId", p.clusterId());
-      out.put("network", p.network());
-      out.put("namespace", p.namespace());
-      out.put("labels", p.labels());
-      out.put("serviceAccount", p.serviceAccount());
-      out.put("locality", p.locality().toString());
-      out.put("generator", p.proxyless() ? "grpc" : "envoy");
-      out.put("kind", p.kind());
-    }
-    Map<String, Object> types = new LinkedHashMap<>();
-    for (WatchState w : List.copyOf(watches.values())) {
-      Map<String, Object> t = new LinkedHashMap<>();
-      t.put("subscribed", w.wildcard ? List.of("*") : List.copyOf(w.names));
-      t.put("sentVersion", w.sentVersion);
-      t.put("sentNonce", w.lastNonce);
-      t.put("ackedVersion", w.ackedVersion);
-      t.put("acked", w.sentVersion.equals(w.ackedVersion));
-      t.put("resources", w.sent.size());
-      t.put("pushes", w.pushes);
-      t.put("nacks", w.nacks);
-      if (w.lastNack != null) t.put("lastNack", Map.of("reason", w.lastNack, "at", w.lastNackMillis));
-      if (w.lastError != null) t.put("lastError", Map.of("reason", w.lastError, "at", w.lastErrorMillis));
-      types.put(TypeUrls.shortName(w.typeUrl), t);
-    }
-    out.put("xds", types);
-    out.put("dropped", dropped);
-    return out;
+  /** Replaces the summary others read; on the serial executor (or in the constructor). */
+  final void publishStatus() {
+    List<StreamSummary.TypeSummary> types = new ArrayList<>(watches.size());
+    for (WatchState w : watches.values()) types.add(StreamSummary.TypeSummary.of(w));
+    summary = new StreamSummary(proxy, peer, protocol(), connectedAt, caller == null ? null : caller.toString(),
+        types, dropped);
   }
 }

@@ -3,16 +3,23 @@ package weft.xds.server;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
-/** Runs tasks one at a time, in order, on a shared pool: one per connection, so a stream's state needs no locks. */
+/**
+ * Runs tasks one at a time, in order, on a shared pool: one per connection, so a stream's state
+ * needs no locks and its response observer has one writer. A task never blocks (sends respect flow
+ * control), so one slow stream holds no pool thread.
+ */
 final class SerialExecutor implements Executor {
-  private static final System.Logger LOG = System.getLogger(SerialExecutor.class.getName());
   private final Executor pool;
+  /** Told of a task that threw, on this executor: the stream's state can no longer be trusted. */
+  private final Consumer<RuntimeException> onFailure;
   private final Queue<Runnable> tasks = new ArrayDeque<>();
   private boolean running;
 
-  SerialExecutor(Executor pool) {
+  SerialExecutor(Executor pool, Consumer<RuntimeException> onFailure) {
     this.pool = pool;
+    this.onFailure = onFailure;
   }
 
   @Override
@@ -38,7 +45,7 @@ final class SerialExecutor implements Executor {
       try {
         next.run();
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "xDS connection task failed", e);
+        onFailure.accept(e);
       }
     }
   }

@@ -1,12 +1,10 @@
 package weft.xds.server;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
-import java.util.HashMap;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
@@ -21,11 +19,11 @@ import weft.xds.view.ProxyView;
 
 /** A State-of-the-World ADS stream (what grpc-java speaks, and Envoy by default). */
 final class SotwConnection extends ProxyConnection {
-  private final StreamObserver<DiscoveryResponse> responses;
+  private final ServerCallStreamObserver<DiscoveryResponse> responses;
 
-  SotwConnection(AdsServer server, StreamObserver<DiscoveryResponse> responses, Executor pool, String peer,
-      MeshSnapshot initial) {
-    super(server, pool, peer, initial);
+  SotwConnection(AdsServer server, ServerCallStreamObserver<DiscoveryResponse> responses, Executor pool,
+      String peer, MeshSnapshot initial) {
+    super(server, responses, pool, peer, initial);
     this.responses = responses;
   }
 
@@ -34,13 +32,13 @@ final class SotwConnection extends ProxyConnection {
     return "sotw";
   }
 
+  /** On the transport's thread: the request is handled on the stream's executor, then the next one is asked for. */
   void onRequest(DiscoveryRequest request) {
-    serial.execute(() -> handle(request));
-  }
-
-  @Override
-  void fail(Status status) {
-    responses.onError(status.asRuntimeException());
+    serial.execute(() -> {
+      handle(request);
+      publishStatus();
+      requestNext();
+    });
   }
 
   private void handle(DiscoveryRequest request) {
@@ -71,23 +69,34 @@ final class SotwConnection extends ProxyConnection {
     Set<String> requested = new TreeSet<>(request.getResourceNamesList());
     // An empty list means "everything" only for listeners and clusters, and only until names are given.
     boolean wildcard = requested.remove("*") || (requested.isEmpty() && TypeUrls.isFullState(type));
-    boolean changedSubscription = !requested.equals(w.names) || wildcard != w.wildcard;
+    NameSet previous = w.names;
+    boolean changedSubscription = wildcard != w.wildcard || requested.size() != previous.size()
+        || !requested.stream().allMatch(previous::contains);
     if (isReply && !changedSubscription) return;
-    Set<String> added = new TreeSet<>(requested);
-    added.removeAll(w.names);
-    w.names = requested;
+    if (changedSubscription) {
+      long chars = 0;
+      for (String n : requested) chars += n.length();
+      if (!admitNames(requested.size() - previous.size(), chars - previous.chars())) return;
+    }
+    List<String> added = requested.stream().filter(n -> !previous.contains(n)).toList();
+    NameSet now = previous.minus(previous.asList().stream().filter(n -> !requested.contains(n)).toList()).plus(added);
+    w.names = now;
     w.wildcard = wildcard;
     // Forget what was sent for names no longer watched, so a later re-subscription is answered.
-    if (!wildcard) w.sent.keySet().retainAll(requested);
-    ProxyView view = view(snapshot());
-    Set<String> names = TypeUrls.isFullState(type) || !isReply ? requested : added;
+    if (!wildcard) w.sent = w.sent.retainedIn(now);
+    Collection<String> names = TypeUrls.isFullState(type) || !isReply ? now.asList() : added;
     if (names.isEmpty() && !wildcard && !TypeUrls.isFullState(type) && isReply) return;
-    push(w, view, names, true);
+    if (!canSendNow()) {
+      defer(w, true, Set.of());
+      return;
+    }
+    ProxyView view = view(snapshot());
+    push(w, view, names, true, Set.of());
     recordDropped(view, false);
   }
 
   /** True when {@code requested} (as the client listed them) are exactly {@code watched}. */
-  private static boolean sameNames(java.util.List<String> requested, Set<String> watched) {
+  private static boolean sameNames(List<String> requested, NameSet watched) {
     if (requested.size() != watched.size()) return false;
     for (String n : requested) if (!watched.contains(n)) return false;
     return true;
@@ -95,49 +104,38 @@ final class SotwConnection extends ProxyConnection {
 
   /**
    * Generates the named resources and sends what the client lacks. For listeners and clusters a
-   * response must list them all (absence means deletion); routes and endpoints may go alone.
+   * response must list them all (absence means deletion); routes and endpoints may go alone. Every
+   * response reuses the generated {@code Any}s, shared with every other stream sent the same.
    */
   @Override
-  boolean push(WatchState w, ProxyView view, Set<String> names, boolean force) {
+  boolean push(WatchState w, ProxyView view, Collection<String> names, boolean force, Set<String> justSubscribed) {
     long start = System.nanoTime();
     boolean full = TypeUrls.isFullState(w.typeUrl);
-    Generation generation = generate(w, view, full ? w.names : names);
+    Generation generation = generate(w, view, full ? w.names.asList() : names);
     if (generation.failed()) return false;
     SortedMap<String, Generated> resources = generation.resources();
-    Map<String, ByteString> changed = new HashMap<>();
-    for (Map.Entry<String, Generated> e : resources.entrySet()) {
-      ByteString bytes = e.getValue().resource().getValue();
-      if (!sameBytes(bytes, w.sent.get(e.getKey()))) changed.put(e.getKey(), bytes);
-    }
-    boolean removed = full && !resources.keySet().containsAll(w.sent.keySet());
-    if (!force && changed.isEmpty() && !removed) return false;
     DiscoveryResponse.Builder response = DiscoveryResponse.newBuilder().setTypeUrl(w.typeUrl);
+    SentTable next;
     if (full) {
-      w.sent = new TreeMap<>();
-      resources.forEach((n, g) -> {
-        w.sent.put(n, g.resource().getValue());
-        response.addResources(g.resource());
-      });
+      next = w.sent.replacedBy(resources);
+      if (!force && next.equals(w.sent)) return false;
+      for (Generated g : resources.values()) response.addResources(g.resource());
     } else {
-      w.sent.putAll(changed);
+      SortedMap<String, Long> changed = new TreeMap<>();
       for (Map.Entry<String, Generated> e : resources.entrySet()) {
-        if (force || changed.containsKey(e.getKey())) response.addResources(e.getValue().resource());
+        Generated g = e.getValue();
+        boolean held = w.sent.holds(e.getKey(), g.hash());
+        if (!held) changed.put(e.getKey(), g.hash());
+        if (force || !held) response.addResources(g.resource());
       }
+      if (!force && changed.isEmpty()) return false;
+      next = w.sent.with(changed, Set.of());
     }
-    w.sent(nextNonce(), w.contentVersion());
+    w.sent = next;
+    w.sent(nextNonce(), next.version());
     response.setVersionInfo(w.sentVersion).setNonce(w.lastNonce);
-    send(response.build());
+    responses.onNext(response.build());
     pushed(w, response.getResourcesCount(), start);
     return true;
-  }
-
-  private void send(DiscoveryResponse response) {
-    if (closed) return;
-    try {
-      responses.onNext(response);
-    } catch (RuntimeException e) {
-      // The stream was cancelled under us; the close callback cleans up.
-      closed = true;
-    }
   }
 }

@@ -1,31 +1,39 @@
 package weft.xds.server;
 
-import com.google.protobuf.ByteString;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What one stream asked for of one type and what it was last sent. Only resource bytes are kept
- * (shared with the generator's cache where possible), so a connected proxy costs little memory.
+ * What one stream asked for of one type and what it holds. Owned by the stream's serial executor;
+ * no other thread reads it. Subscriptions and what was sent are immutable tables (names and 64-bit
+ * content hashes, never bytes), replaced rather than changed, so the summary the stream publishes
+ * for /debug/status shares them without copying.
  */
 final class WatchState {
   final String typeUrl;
-  Set<String> names = new TreeSet<>();
+  NameSet names = NameSet.EMPTY;
   boolean wildcard;
-  /** name → serialized resource last sent (what the client holds unless it NACKed). */
-  Map<String, ByteString> sent = new TreeMap<>();
+  /** name → content hash of what the client holds (unless it NACKed): what was sent, or declared on reconnect. */
+  SentTable sent = SentTable.EMPTY;
   String sentVersion = "";
   String lastNonce = "";
   String ackedVersion = "";
   String lastNack;
+  long lastNackMillis;
   /** Why the last generation of this type failed (nothing was sent), or null. */
   String lastError;
   long lastErrorMillis;
-  long lastNackMillis;
   long pushes;
   long nacks;
+  /**
+   * Delta only: name → version the client said it holds when it (re)connected; null once the first
+   * push of the type reconciled them (kept no longer: they are the client's text and only matter once).
+   */
+  Map<String, String> clientVersions;
+  /** A push that waits for the stream to become ready; null when none does. At most one per type. */
+  Deferred deferred;
+
   /** The last few nonces sent and the version each carried, so a late ACK or NACK is still understood. */
   private final Map<String, String> recentNonces = new java.util.LinkedHashMap<>(8, 0.75f, false) {
     @Override
@@ -33,6 +41,10 @@ final class WatchState {
       return size() > 8;
     }
   };
+
+  WatchState(String typeUrl) {
+    this.typeUrl = typeUrl;
+  }
 
   void sent(String nonce, String version) {
     lastNonce = nonce;
@@ -45,33 +57,25 @@ final class WatchState {
     return recentNonces.get(nonce);
   }
 
-  /** Delta only: name → version the client said it holds when it (re)connected, until reconciled. */
-  Map<String, String> clientVersions = new java.util.HashMap<>();
-
-  WatchState(String typeUrl) {
-    this.typeUrl = typeUrl;
+  /** Names this stream's client may make us hold for this type (subscriptions and declared versions). */
+  long heldNames() {
+    return names.size() + (clientVersions == null ? 0 : clientVersions.size());
   }
 
   /**
-   * A resource's own version (Delta): 64-bit FNV-1a of its bytes, so that two control planes agree
-   * and a reconnecting client's declared version can be checked without keeping old resources.
+   * What a deferred push must do once the stream is ready: it is generated then, from the newest
+   * snapshot, so newer state replaces older unsent state and nothing is built while the client is
+   * not reading.
    */
-  static String resourceVersion(ByteString bytes) {
-    long h = 0xcbf29ce484222325L;
-    for (int i = 0; i < bytes.size(); i++) {
-      h ^= bytes.byteAt(i) & 0xff;
-      h *= 0x100000001b3L;
-    }
-    return Long.toHexString(h);
-  }
+  static final class Deferred {
+    /** A response is owed even if nothing differs (it answers a request). */
+    boolean force;
+    /** Delta: names subscribed meanwhile that must be reported removed if they do not exist. */
+    final Set<String> justSubscribed = new TreeSet<>();
 
-  /** A version that depends only on content, so two control planes with the same inputs agree. */
-  String contentVersion() {
-    long h = 1125899906842597L;
-    for (Map.Entry<String, ByteString> e : sent.entrySet()) {
-      h = 31 * h + e.getKey().hashCode();
-      h = 31 * h + e.getValue().hashCode();
+    void merge(boolean forced, Set<String> subscribed) {
+      force |= forced;
+      justSubscribed.addAll(subscribed);
     }
-    return Long.toHexString(h);
   }
 }

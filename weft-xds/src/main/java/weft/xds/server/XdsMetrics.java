@@ -17,6 +17,7 @@ public final class XdsMetrics {
   private final Map<String, Timer> pushTimes = new ConcurrentHashMap<>();
   private final Counter rejected;
   private final Counter unsupportedTypes;
+  private final Counter sendTimeouts;
   private final Timer convergence;
 
   public XdsMetrics(MeterRegistry registry) {
@@ -26,6 +27,9 @@ public final class XdsMetrics {
         .register(registry);
     this.unsupportedTypes = Counter.builder("weft_xds_unsupported_type_requests_total")
         .description("xDS requests for a type Weft does not serve (ignored)").register(registry);
+    this.sendTimeouts = Counter.builder("weft_xds_send_timeouts_total")
+        .description("xDS streams closed because the client read nothing for --xds-send-timeout while a push waited")
+        .register(registry);
     this.convergence = Timer.builder("weft_xds_convergence_seconds")
         .description("from a snapshot's publication to a proxy being sent what changed for it")
         .publishPercentiles(0.5, 0.9, 0.99)
@@ -68,6 +72,10 @@ public final class XdsMetrics {
 
   void rejectedStream() {
     rejected.increment();
+  }
+
+  void sendTimeout() {
+    sendTimeouts.increment();
   }
 
   void unsupportedType() {
