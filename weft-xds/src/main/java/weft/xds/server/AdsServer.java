@@ -100,9 +100,8 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   }
 
   private void onSnapshot(MeshSnapshot snapshot, ChangeEvent change) {
-    if (change.serviceHosts().size() > 0 || change.full()) {
-      generators.endpointCache().retainHosts(snapshot.services().keySet());
-    }
+    // Before any connection sees the snapshot: its context keeps only the parts the change left valid.
+    generators.onSnapshot(snapshot, change);
     for (ProxyConnection c : connections) c.enqueue(snapshot, change);
   }
 
