@@ -83,7 +83,7 @@ public final class Assignments {
    */
   public static Any generate(ProxyView view, String name, EndpointCache cache, NetworkRule rule,
       boolean failoverWithoutOutlierDetection) {
-    Generated g = generated(view, name, cache.parts(view.context()), rule, failoverWithoutOutlierDetection);
+    Generated g = generated(view, name, cache.parts(), rule, failoverWithoutOutlierDetection);
     return g == null ? null : g.resource();
   }
 

@@ -24,13 +24,6 @@ import weft.xds.view.ProxyView;
 final class SidecarListeners {
   private SidecarListeners() {}
 
-  static SortedMap<String, Listener> all(ProxyView view) {
-    SortedMap<String, Listener> out = outbound(view);
-    out.put(WellKnown.VIRTUAL_OUTBOUND, virtualOutbound());
-    out.put(WellKnown.VIRTUAL_INBOUND, Inbound.virtualInbound(view));
-    return out;
-  }
-
   /**
    * The outbound listeners of every visible service: a function of the proxy's namespace, cluster,
    * Sidecar and the labels routing rules match on, never of its own workload.

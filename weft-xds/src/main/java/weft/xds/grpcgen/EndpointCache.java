@@ -11,8 +11,8 @@ import weft.xds.view.PushContext;
 public final class EndpointCache {
   private final PartCache parts = new PartCache();
 
-  /** The parts to use for a view of {@code context}: this cache's own. */
-  public PartCache parts(PushContext context) {
+  /** The parts this cache holds. */
+  public PartCache parts() {
     return parts;
   }
 }
