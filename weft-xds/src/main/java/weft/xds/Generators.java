@@ -67,7 +67,10 @@ public final class Generators {
     PushContext prev = latest;
     if (prev != null && prev.snapshot() == snapshot) return;
     previous = prev;
-    latest = prev == null || !caching ? fresh(snapshot) : prev.next(snapshot, change);
+    // A change event describes the step from the snapshot just before: parts are carried only
+    // across that one step, never across a gap nothing described.
+    boolean oneStep = prev != null && snapshot.version() == prev.snapshot().version() + 1;
+    latest = oneStep && caching ? prev.next(snapshot, change) : fresh(snapshot);
   }
 
   private PushContext fresh(MeshSnapshot snapshot) {

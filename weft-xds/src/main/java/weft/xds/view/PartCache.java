@@ -34,6 +34,13 @@ public final class PartCache {
   static final int MAX_PER_HOST = 512;
   /** Routing bucket bound: distinct proxy keys times route names; a client must not grow it forever. */
   static final int MAX_ROUTING = 16_384;
+  /**
+   * Bounds on the serialized bytes a bucket holds. Keys carry values a client chooses (its
+   * namespace, DNS domain, label values), each of which can add a whole listener set; past the
+   * bound the bucket starts over, so memory stays bounded and only regeneration costs.
+   */
+  static final long MAX_HOST_BYTES = 8L << 20;
+  static final long MAX_ROUTING_BYTES = 128L << 20;
 
   /** One generated part and the drop notes its generation recorded, replayed into each view that uses it. */
   public record Part<T>(T value, List<Drop> drops) {
@@ -61,6 +68,8 @@ public final class PartCache {
   private static final class Bucket {
     final Basis basis;
     final Map<Object, FutureTask<Part<?>>> parts = new ConcurrentHashMap<>();
+    /** Serialized bytes of the parts held, roughly (a cleared bucket restarts the count). */
+    final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
 
     Bucket(Basis basis) {
       this.basis = basis;
@@ -113,26 +122,36 @@ public final class PartCache {
     String host = service.service().hostname();
     Basis basis = new Basis(service, snapshot.config(), snapshot.meshConfig(), snapshot.gateways());
     Bucket bucket = byHost.compute(host, (h, old) -> old != null && old.basis.same(basis) ? old : new Bucket(basis));
-    return get(bucket, MAX_PER_HOST, key, build);
+    return get(bucket, MAX_PER_HOST, MAX_HOST_BYTES, key, build);
   }
 
   /** A part that reads service definitions and config but no endpoints. */
   public <T> Part<T> forRouting(Object key, Supplier<Part<T>> build) {
     if (!enabled) return build.get();
-    return get(routing, MAX_ROUTING, key, build);
+    return get(routing, MAX_ROUTING, MAX_ROUTING_BYTES, key, build);
   }
 
   @SuppressWarnings("unchecked")
-  private static <T> Part<T> get(Bucket bucket, int max, Object key, Supplier<Part<T>> build) {
+  private static <T> Part<T> get(Bucket bucket, int max, long maxBytes, Object key, Supplier<Part<T>> build) {
     FutureTask<Part<?>> task = bucket.parts.get(key);
     if (task == null) {
       // Past the bound the bucket starts over: only regeneration costs, never correctness.
-      if (bucket.parts.size() >= max) bucket.parts.clear();
+      if (bucket.parts.size() >= max || bucket.bytes.get() >= maxBytes) {
+        bucket.parts.clear();
+        bucket.bytes.set(0);
+      }
       FutureTask<Part<?>> mine = new FutureTask<>(build::get);
       task = bucket.parts.putIfAbsent(key, mine);
       if (task == null) {
         task = mine;
         mine.run();
+        if (!mine.isCancelled()) {
+          try {
+            bucket.bytes.addAndGet(weight(mine.get().value()));
+          } catch (ExecutionException | InterruptedException e) {
+            // handled below, where every caller sees the failure
+          }
+        }
       }
     }
     try {
@@ -148,6 +167,17 @@ public final class PartCache {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while another thread generated the same part", e);
     }
+  }
+
+  /** The serialized size of a part's resources (a Generated, or a map of them); 64 for anything else. */
+  private static long weight(Object value) {
+    if (value instanceof weft.xds.Generated g) return g.resource().getSerializedSize();
+    if (value instanceof Map<?, ?> m) {
+      long n = 0;
+      for (Object v : m.values()) n += weight(v);
+      return n;
+    }
+    return 64;
   }
 
   /** How many parts are held (tests, diagnostics). */
