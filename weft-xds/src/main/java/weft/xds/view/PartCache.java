@@ -27,7 +27,9 @@ import weft.registry.ServiceView;
  * generation throws is never stored: every caller waiting for it gets the exception, and the
  * next caller tries again.
  *
- * <p>Thread-safe: many push threads read and fill one cache; one generation per key at a time.
+ * <p>Thread-safe: many push threads read and fill one cache; one generation per key at a time
+ * (later callers wait for it). A build runs on its caller's thread and must not ask for its own
+ * key, which would wait for itself.
  */
 public final class PartCache {
   /** Per-host bucket bound: variants come from proxy attributes (networks, localities), a handful in practice. */

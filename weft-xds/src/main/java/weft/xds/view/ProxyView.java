@@ -20,6 +20,12 @@ import weft.xds.security.SecurityPolicies;
  * What one proxy may see of one snapshot: services, routing rules and policies, after exportTo and
  * Sidecar egress rules. Everything it hides or skips is recorded with the reason, for
  * {@code /debug/status} and later diagnostics.
+ *
+ * <p>Lookups go through the snapshot's {@link PushContext}, which every view of the snapshot
+ * shares; the view itself holds only the proxy, its Sidecar and its drop notes, and belongs to the
+ * one thread generating for the proxy. Parts many proxies share are generated on a view built from
+ * a key alone ({@link RoutingKey}), so they cannot depend on anything the key lacks; their drop
+ * notes are replayed into each view that uses them.
  */
 public final class ProxyView {
   private final PushContext context;
