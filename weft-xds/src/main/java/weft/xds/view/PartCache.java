@@ -149,7 +149,8 @@ public final class PartCache {
         mine.run();
         if (!mine.isCancelled()) {
           try {
-            bucket.bytes.addAndGet(weight(mine.get().value()));
+            // The key counts too: its strings may come from a client (a DNS domain, label values).
+            bucket.bytes.addAndGet(weight(mine.get().value()) + 2L * key.toString().length());
           } catch (ExecutionException | InterruptedException e) {
             // handled below, where every caller sees the failure
           }
