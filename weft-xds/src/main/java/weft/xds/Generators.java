@@ -11,21 +11,32 @@ import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
 import weft.xds.proxy.Proxy;
 import weft.xds.envoygen.EnvoyClusters;
-import weft.xds.envoygen.EnvoyEndpoints;
 import weft.xds.envoygen.EnvoyListeners;
 import weft.xds.envoygen.EnvoyRoutes;
-import weft.xds.grpcgen.EndpointCache;
 import weft.xds.grpcgen.GrpcClusters;
-import weft.xds.grpcgen.GrpcEndpoints;
+import weft.xds.grpcgen.HostPort;
+import weft.xds.eds.Assignments;
+import weft.registry.ServiceView;
+import weft.xds.view.PushContext;
 import weft.xds.grpcgen.GrpcListeners;
 import weft.xds.grpcgen.GrpcRoutes;
 import weft.xds.view.ProxyView;
 
-/** Chooses the generator for a type and says which changes a type can ignore. */
+/**
+ * Chooses the generator for a type and says which changes a type can ignore. Holds the context of
+ * the newest snapshot, whose generated parts every proxy view shares (see {@link PushContext}).
+ *
+ * <p>Every generator entry point runs inside the same guard: a throw anywhere fails the whole type
+ * for that proxy ({@link Generation#failed}), so nothing is sent and the proxy keeps what it has.
+ */
 public final class Generators {
   private static final System.Logger LOG = System.getLogger(Generators.class.getName());
-  private final EndpointCache endpointCache = new EndpointCache();
   private final boolean failoverWithoutOutlierDetection;
+  private final GeneratorProbe probe;
+  private final boolean caching;
+  /** The newest snapshot's context and the one before; replaced only under this object's lock. */
+  private volatile PushContext latest;
+  private volatile PushContext previous;
 
   public Generators() {
     this(false);
@@ -33,16 +44,61 @@ public final class Generators {
 
   /** @param failoverWithoutOutlierDetection apply locality priorities even without outlier detection */
   public Generators(boolean failoverWithoutOutlierDetection) {
+    this(failoverWithoutOutlierDetection, GeneratorProbe.NONE, true);
+  }
+
+  /**
+   * @param probe told at each generator entry point (tests inject failures through it)
+   * @param caching share generated parts between proxies and snapshots; off, every resource is
+   *     generated afresh from the proxy's own view (to check that caching changes no byte)
+   */
+  public Generators(boolean failoverWithoutOutlierDetection, GeneratorProbe probe, boolean caching) {
     this.failoverWithoutOutlierDetection = failoverWithoutOutlierDetection;
+    this.probe = probe;
+    this.caching = caching;
   }
 
-  public EndpointCache endpointCache() {
-    return endpointCache;
+  /**
+   * A new snapshot was published: its context keeps the previous context's parts that
+   * {@code change} cannot have touched (hosts named in it, everything on a config or full change)
+   * and drops those of hosts that are gone.
+   */
+  public synchronized void onSnapshot(MeshSnapshot snapshot, ChangeEvent change) {
+    PushContext prev = latest;
+    if (prev != null && prev.snapshot() == snapshot) return;
+    previous = prev;
+    // A change event describes the step from the snapshot just before: parts are carried only
+    // across that one step, never across a gap nothing described.
+    boolean oneStep = prev != null && snapshot.version() == prev.snapshot().version() + 1;
+    latest = oneStep && caching ? prev.next(snapshot, change) : fresh(snapshot);
   }
 
-  /** A view of the snapshot for one proxy, on which this generator's output for it depends. */
+  private PushContext fresh(MeshSnapshot snapshot) {
+    return caching ? PushContext.of(snapshot) : PushContext.uncached(snapshot);
+  }
+
+  /** The shared context of a snapshot. */
+  public PushContext context(MeshSnapshot snapshot) {
+    PushContext c = latest;
+    if (c != null && c.snapshot() == snapshot) return c;
+    PushContext p = previous;
+    if (p != null && p.snapshot() == snapshot) return p;
+    synchronized (this) {
+      c = latest;
+      if (c != null && c.snapshot() == snapshot) return c;
+      // A snapshot no change announced yet (the first, or one published a moment before its event).
+      PushContext made = fresh(snapshot);
+      if (c == null || snapshot.version() > c.snapshot().version()) {
+        previous = c;
+        latest = made;
+      }
+      return made;
+    }
+  }
+
+  /** A view of the snapshot for one proxy, over the context every proxy's view of it shares. */
   public ProxyView view(MeshSnapshot snapshot, Proxy proxy) {
-    return new ProxyView(snapshot, proxy);
+    return new ProxyView(context(snapshot), proxy);
   }
 
   /**
@@ -51,7 +107,7 @@ public final class Generators {
    */
   public Generation generate(String typeUrl, ProxyView view, Collection<String> names) {
     try {
-      return Generation.ok(wrap(generateAny(typeUrl, view, names)));
+      return Generation.ok(generateNamed(typeUrl, view, names));
     } catch (RuntimeException e) {
       return failed(typeUrl, view, e);
     }
@@ -60,51 +116,58 @@ public final class Generators {
   /** Everything of a type the proxy may see, for a wildcard subscription; a failure as above. */
   public Generation generateAll(String typeUrl, ProxyView view) {
     try {
-      return Generation.ok(wrap(generateAllAny(typeUrl, view)));
+      return Generation.ok(generateEverything(typeUrl, view));
     } catch (RuntimeException e) {
       return failed(typeUrl, view, e);
     }
   }
 
-  private static SortedMap<String, Generated> wrap(SortedMap<String, Any> resources) {
-    SortedMap<String, Generated> out = new TreeMap<>();
-    resources.forEach((name, any) -> out.put(name, Generated.of(any)));
-    return out;
+  /** The generator's name for the probe, logs and tests: {@code envoy-clusters}, {@code grpc-routes}… */
+  public static String generatorName(String typeUrl, boolean proxyless) {
+    return (proxyless ? "grpc-" : "envoy-") + switch (typeUrl) {
+      case TypeUrls.LISTENER -> "listeners";
+      case TypeUrls.ROUTE -> "routes";
+      case TypeUrls.CLUSTER -> "clusters";
+      case TypeUrls.ENDPOINT -> "endpoints";
+      default -> "other";
+    };
   }
 
-  private SortedMap<String, Any> generateAny(String typeUrl, ProxyView view, Collection<String> names) {
-    if (!view.proxy().proxyless() && TypeUrls.isFullState(typeUrl)) {
+  private SortedMap<String, Generated> generateNamed(String typeUrl, ProxyView view, Collection<String> names) {
+    boolean proxyless = view.proxy().proxyless();
+    if (!proxyless && TypeUrls.isFullState(typeUrl)) {
       // Envoy's listeners and clusters are generated as a whole (they depend on each other's set).
-      SortedMap<String, Any> all = generateAllAny(typeUrl, view);
+      SortedMap<String, Generated> all = generateEverything(typeUrl, view);
       all.keySet().retainAll(names);
       return all;
     }
-    SortedMap<String, Any> out = new TreeMap<>();
+    probe.entering(generatorName(typeUrl, proxyless));
+    SortedMap<String, Generated> out = new TreeMap<>();
     for (String name : names) {
-      Any resource = generateOne(typeUrl, view, name);
+      Generated resource = generateOne(typeUrl, view, name);
       if (resource != null) out.put(name, resource);
     }
     return out;
   }
 
-  private SortedMap<String, Any> generateAllAny(String typeUrl, ProxyView view) {
+  private SortedMap<String, Generated> generateEverything(String typeUrl, ProxyView view) {
     if (!view.proxy().proxyless()) {
+      probe.entering(generatorName(typeUrl, false));
       return switch (typeUrl) {
-        case TypeUrls.LISTENER -> EnvoyListeners.all(view);
-        case TypeUrls.CLUSTER -> EnvoyClusters.all(view);
+        case TypeUrls.LISTENER -> EnvoyListeners.generated(view);
+        case TypeUrls.CLUSTER -> EnvoyClusters.generated(view);
         default -> new TreeMap<>();
       };
     }
     // Proxyless clients name what they want; only clusters have a meaningful "all" for them.
     Set<String> names = new TreeSet<>();
     if (typeUrl.equals(TypeUrls.CLUSTER)) {
-      for (String host : view.snapshot().services().keySet()) {
-        var service = view.service(host);
-        if (service == null) continue;
+      for (ServiceView service : view.visibleServices()) {
+        String host = service.service().hostname();
         for (var p : service.service().ports()) names.add(ClusterName.outbound(p.number(), "", host).toString());
       }
     }
-    return generateAny(typeUrl, view, names);
+    return generateNamed(typeUrl, view, names);
   }
 
   /**
@@ -118,23 +181,51 @@ public final class Generators {
     return Generation.failed(reason);
   }
 
-  private Any generateOne(String typeUrl, ProxyView view, String name) {
+  /**
+   * One named resource. Parts that many proxies share are taken from the context's cache, keyed
+   * by what they depend on: a service's clusters and assignments by host, listeners and routes by
+   * the proxy's routing key. Per-proxy ones (a router's, a proxyless server's inbound listener)
+   * are generated for the proxy alone.
+   */
+  private Generated generateOne(String typeUrl, ProxyView view, String name) {
     if (!view.proxy().proxyless()) {
       return switch (typeUrl) {
-        case TypeUrls.ROUTE -> EnvoyRoutes.generate(view, name);
-        case TypeUrls.ENDPOINT -> EnvoyEndpoints.generate(view, name, endpointCache, failoverWithoutOutlierDetection);
+        case TypeUrls.ROUTE -> EnvoyRoutes.generated(view, name);
+        case TypeUrls.ENDPOINT -> Assignments.generated(view, name, view.context().parts(),
+            Assignments.NetworkRule.SPLIT_HORIZON, failoverWithoutOutlierDetection);
         default -> null;
       };
     }
     return switch (typeUrl) {
-      case TypeUrls.LISTENER -> GrpcListeners.generate(view, name);
-      case TypeUrls.ROUTE -> GrpcRoutes.generate(view, name);
-      case TypeUrls.CLUSTER -> GrpcClusters.generate(view, name);
-      case TypeUrls.ENDPOINT -> GrpcEndpoints.generate(view, name, endpointCache, failoverWithoutOutlierDetection);
+      case TypeUrls.LISTENER -> name.startsWith(GrpcListeners.INBOUND_PREFIX)
+          ? packed(GrpcListeners.generate(view, name))
+          : routing(view, "grpc-listeners", name, HostPort.hostOf(name), v -> GrpcListeners.generate(v, name));
+      case TypeUrls.ROUTE -> routing(view, "grpc-routes", name, HostPort.hostOf(name), v -> GrpcRoutes.generate(v, name));
+      case TypeUrls.CLUSTER -> grpcCluster(view, name);
+      case TypeUrls.ENDPOINT -> Assignments.generated(view, name, view.context().parts(),
+          Assignments.NetworkRule.OWN_NETWORK_ONLY, failoverWithoutOutlierDetection);
       default -> null;
     };
   }
 
+  private static Generated packed(Any any) {
+    return any == null ? null : Generated.of(any);
+  }
+
+  /** A part that reads service definitions and config: shared when its host exists (names are the client's). */
+  private static Generated routing(ProxyView view, String generator, String name, String host,
+      java.util.function.Function<ProxyView, Any> generate) {
+    if (host == null || view.snapshot().service(host) == null) return packed(generate.apply(view));
+    return view.routingPart(generator, name, v -> packed(generate.apply(v)));
+  }
+
+  /** A proxyless cluster reads its service's endpoints (SANs, auto mTLS): shared per host. */
+  private static Generated grpcCluster(ProxyView view, String name) {
+    ClusterName cn = ClusterName.parse(name);
+    ServiceView service = cn == null ? null : view.snapshot().service(cn.host());
+    if (service == null) return packed(GrpcClusters.generate(view, name));
+    return view.hostPart("grpc-clusters", name, service, v -> packed(GrpcClusters.generate(v, name)));
+  }
   /**
    * Whether a change can alter resources of this type for a kind of client. Endpoint-only changes
    * touch EDS alone (the connection adds Envoy's inbound and DNS cases); for proxyless clients

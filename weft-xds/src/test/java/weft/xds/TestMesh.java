@@ -24,9 +24,14 @@ final class TestMesh implements AutoCloseable {
   final Server server;
 
   TestMesh(String yaml) throws IOException {
+    this(yaml, new Generators());
+  }
+
+  /** With generators of the test's making (a failure probe, caching off). */
+  TestMesh(String yaml, Generators generators) throws IOException {
     registry.addCluster(new ClusterSettings("cluster1", "", "istio-system"), true);
     apply(yaml, true);
-    ads = new AdsServer(registry, "cluster1", new XdsMetrics(meters));
+    ads = new AdsServer(registry, "cluster1", new XdsMetrics(meters), generators);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("localhost", 0)).addService(ads.definition())
         .build().start();
   }

@@ -26,7 +26,13 @@ import weft.xds.grpcgen.EndpointCache;
 import weft.xds.grpcgen.Policies;
 import weft.xds.proxy.Proxy;
 import weft.xds.security.UpstreamTls;
+import weft.xds.view.PartCache;
 import weft.xds.view.ProxyView;
+import weft.xds.view.PushContext;
+import java.util.function.BiConsumer;
+import weft.model.ResourceId;
+import weft.model.text.LogBudget;
+import weft.xds.Generated;
 
 /**
  * Endpoint assignments ({@code ClusterLoadAssignment}) for one proxy, shared by the Envoy and
@@ -47,15 +53,42 @@ public final class Assignments {
   }
 
   private static final System.Logger LOG = System.getLogger(Assignments.class.getName());
-  private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** The failover warning is logged within this budget: it recurs with every regeneration of an assignment. */
+  private static final LogBudget FAILOVER_WARNINGS = new LogBudget(3, java.time.Duration.ofMinutes(10), System::nanoTime);
 
   private Assignments() {}
+
+  /**
+   * Exactly what an assignment depends on besides the snapshot (the service's endpoints, the
+   * rule's content, the network gateways and the mesh config): the cluster name, the
+   * DestinationRule in force for the proxy, how the client may cross networks, and only those of
+   * the proxy's attributes the rule in force reads: its network, the cluster a cluster-local
+   * host is kept to, its locality when locality load balancing applies, and the values of the
+   * labels {@code failoverPriority} names.
+   *
+   * @param locality null when the setting in force does not read it
+   * @param failoverLabels the proxy's values of the setting's failoverPriority labels (null for
+   *     absent ones); empty when failoverPriority does not apply
+   */
+  public record Key(String clusterName, ResourceId destinationRule, NetworkRule rule, boolean failoverAllowed,
+      String network, boolean gatewayOfNetwork, String onlyCluster, Locality locality, List<String> failoverLabels) {
+    public Key {
+      failoverLabels = java.util.Collections.unmodifiableList(new ArrayList<>(failoverLabels));
+    }
+  }
 
   /**
    * @param failoverWithoutOutlierDetection apply locality priorities even where no outlier
    *     detection is configured (the operator's choice; Istio never does)
    */
   public static Any generate(ProxyView view, String name, EndpointCache cache, NetworkRule rule,
+      boolean failoverWithoutOutlierDetection) {
+    Generated g = generated(view, name, cache.parts(), rule, failoverWithoutOutlierDetection);
+    return g == null ? null : g.resource();
+  }
+
+  /** The assignment ready to send: shared by every proxy with the same {@link Key}. */
+  public static Generated generated(ProxyView view, String name, PartCache parts, NetworkRule rule,
       boolean failoverWithoutOutlierDetection) {
     ClusterName cn = ClusterName.parse(name);
     if (cn == null) {
@@ -65,61 +98,49 @@ public final class Assignments {
     ServiceView service = view.service(cn.host());
     // A watched cluster whose service is gone or hidden gets an empty assignment: the client then
     // fails fast instead of waiting for a resource that will never come.
-    if (service == null) return Any.pack(ClusterLoadAssignment.newBuilder().setClusterName(name).build());
-    DestinationRule dr = view.destinationRule(cn.host());
-    DestinationRule.Subset subset = Policies.subset(dr, cn.subset());
-    if (!cn.subset().isEmpty() && subset == null) {
-      view.drop(name, "no DestinationRule for " + cn.host() + " defines subset " + cn.subset());
-    }
+    if (service == null) return Generated.of(Any.pack(ClusterLoadAssignment.newBuilder().setClusterName(name).build()));
+    PushContext context = view.context();
+    Key key = key(view, cn, name, rule, failoverWithoutOutlierDetection);
+    PartCache.Part<Generated> part = parts.forHost(context.snapshot(), service, key, () -> {
+      List<PartCache.Drop> drops = new ArrayList<>();
+      Generated g = Generated.of(build(context, service, key, (s, r) -> drops.add(new PartCache.Drop(s, r))));
+      return new PartCache.Part<>(g, drops);
+    });
+    part.replay(view);
+    return part.value();
+  }
+
+  /** Only cheap lookups: the rule in force and the attributes it reads. */
+  private static Key key(ProxyView view, ClusterName cn, String name, NetworkRule rule,
+      boolean failoverWithoutOutlierDetection) {
     Proxy proxy = view.proxy();
-    LocalityLbSetting setting = effectiveSetting(dr, view, cn);
-    boolean outlierDetection = Policies.pick(dr, cn.port(), cn.subset(),
-        DestinationRule.TrafficPolicy::outlierDetection) != null;
-    boolean failoverAllowed = outlierDetection || failoverWithoutOutlierDetection;
-    if (!failoverAllowed && setting != null && (!setting.failover().isEmpty() || !setting.failoverPriority().isEmpty())) {
-      String warning = "locality failover is configured for " + cn.host() + " but "
-          + (dr == null ? "no DestinationRule" : dr.id()) + " sets no outlierDetection, so clients could never "
-          + "leave a priority: failover not applied. Add outlierDetection, or start the control plane with "
-          + "--locality-failover-without-outlier-detection";
-      view.drop(name, warning);
-      // Once per host and rule, not once per proxy and push.
-      if (WARNED.add(cn.host() + "|" + (dr == null ? "" : dr.id()))) LOG.log(System.Logger.Level.WARNING, warning);
+    DestinationRule dr = view.destinationRule(cn.host());
+    LocalityLbSetting setting = effectiveSetting(dr, view.snapshot().meshConfig(), cn);
+    boolean failoverAllowed = failoverAllowed(dr, cn, failoverWithoutOutlierDetection);
+    boolean active = !Boolean.FALSE.equals(setting.enabled());
+    boolean readsLocality = active && (!setting.distribute().isEmpty()
+        || (failoverAllowed && !(setting.failover().isEmpty() && !setting.failoverPriority().isEmpty())));
+    List<String> labelValues = new ArrayList<>();
+    if (active && setting.distribute().isEmpty() && failoverAllowed) {
+      Map<String, String> labels = topologyLabels(proxy);
+      for (String label : setting.failoverPriority()) labelValues.add(labels.get(label));
     }
-    Map<String, String> proxyLabels = topologyLabels(proxy);
-    // A proxyless client with mTLS to this cluster can cross networks through their gateways, with
-    // mTLS end to end (the SNI names the cluster); without mTLS it keeps to its own network.
-    // An east-west gateway (a router with a network) forwards only to its own network's endpoints,
-    // as Istio's do: it must never bounce a connection on to yet another network.
     boolean gatewayOfNetwork = proxy.kind().equals("router") && !proxy.network().isEmpty();
-    boolean crossNetwork = !gatewayOfNetwork && (rule == NetworkRule.SPLIT_HORIZON
-        || (!view.snapshot().gateways().isEmpty()
-            && UpstreamTls.decide(view, service, cn.port(), cn.subset(), dr, name) != null));
-    boolean ownNetworkOnly = gatewayOfNetwork || (rule == NetworkRule.OWN_NETWORK_ONLY && !crossNetwork);
-    String onlyCluster = view.clusterLocal(cn.host()) ? proxy.clusterId() : null;
-    String network = proxy.network();
-    Map<String, List<NetworkGateway>> gateways = view.snapshot().gateways();
-    // Everything the assignment depends on besides the service and the rule: the cache key.
-    StringBuilder variant = new StringBuilder(name).append('|').append(network).append('|').append(onlyCluster)
-        .append('|').append(rule).append('|').append(failoverAllowed).append('|').append(gateways.hashCode())
-        .append('|').append(crossNetwork).append('|').append(ownNetworkOnly);
-    if (setting != null) {
-      variant.append('|').append(proxy.locality());
-      for (String label : setting.failoverPriority()) variant.append('|').append(proxyLabels.get(label));
-    }
-    LocalityLbSetting s = setting;
-    EndpointCache.Generated g = cache.get(cn.host(), service, dr, variant.toString(),
-        () -> build(name, cn, service, subset, network, onlyCluster, s, proxy.locality(), proxyLabels, failoverAllowed,
-            rule, crossNetwork, ownNetworkOnly, gateways));
-    if (g.dropped() != null) view.drop(name, g.dropped());
-    return g.resource();
+    return new Key(name, dr == null ? null : dr.id(), rule, failoverAllowed, proxy.network(), gatewayOfNetwork,
+        view.clusterLocal(cn.host()) ? proxy.clusterId() : null, readsLocality ? proxy.locality() : null, labelValues);
+  }
+
+  private static boolean failoverAllowed(DestinationRule dr, ClusterName cn, boolean failoverWithoutOutlierDetection) {
+    return failoverWithoutOutlierDetection || Policies.pick(dr, cn.port(), cn.subset(),
+        DestinationRule.TrafficPolicy::outlierDetection) != null;
   }
 
   /** The DestinationRule's setting for this port and subset, else the mesh's (enabled by default, as Istio). */
-  private static LocalityLbSetting effectiveSetting(DestinationRule dr, ProxyView view, ClusterName cn) {
+  private static LocalityLbSetting effectiveSetting(DestinationRule dr, weft.model.MeshConfig meshConfig, ClusterName cn) {
     DestinationRule.LoadBalancer lb = Policies.pick(dr, cn.port(), cn.subset(),
         DestinationRule.TrafficPolicy::loadBalancer);
     if (lb != null && lb.localityLbSetting() != null) return lb.localityLbSetting();
-    LocalityLbSetting mesh = view.snapshot().meshConfig().localityLbSetting();
+    LocalityLbSetting mesh = meshConfig.localityLbSetting();
     return mesh != null ? mesh : new LocalityLbSetting(List.of(), List.of(), List.of(), null);
   }
 
@@ -135,17 +156,43 @@ public final class Assignments {
     return labels;
   }
 
-  private static EndpointCache.Generated build(String name, ClusterName cn, ServiceView service,
-      DestinationRule.Subset subset, String network, String onlyCluster, LocalityLbSetting setting,
-      Locality proxyLocality, Map<String, String> proxyLabels, boolean failoverAllowed, NetworkRule rule,
-      boolean crossNetwork, boolean ownNetworkOnly, Map<String, List<NetworkGateway>> gateways) {
-    boolean proxyless = rule == NetworkRule.OWN_NETWORK_ONLY;
+  /** The assignment for a key: a pure function of it and the snapshot's service, rule, gateways and mesh config. */
+  static Any build(PushContext context, ServiceView service, Key key, BiConsumer<String, String> drop) {
+    String name = key.clusterName();
+    ClusterName cn = ClusterName.parse(name);
+    DestinationRule dr = context.destinationRule(key.destinationRule());
+    DestinationRule.Subset subset = Policies.subset(dr, cn.subset());
+    if (!cn.subset().isEmpty() && subset == null) {
+      drop.accept(name, "no DestinationRule for " + cn.host() + " defines subset " + cn.subset());
+    }
+    var snapshot = context.snapshot();
+    LocalityLbSetting setting = effectiveSetting(dr, snapshot.meshConfig(), cn);
+    if (!key.failoverAllowed() && (!setting.failover().isEmpty() || !setting.failoverPriority().isEmpty())) {
+      String warning = "locality failover is configured for " + cn.host() + " but "
+          + (dr == null ? "no DestinationRule" : dr.id()) + " sets no outlierDetection, so clients could never "
+          + "leave a priority: failover not applied. Add outlierDetection, or start the control plane with "
+          + "--locality-failover-without-outlier-detection";
+      drop.accept(name, warning);
+      String suppressed = FAILOVER_WARNINGS.admit("locality failover without outlier detection");
+      if (suppressed != null) LOG.log(System.Logger.Level.WARNING, warning + suppressed);
+    }
+    boolean proxyless = key.rule() == NetworkRule.OWN_NETWORK_ONLY;
+    Map<String, List<NetworkGateway>> gateways = snapshot.gateways();
+    // A proxyless client with mTLS to this cluster can cross networks through their gateways, with
+    // mTLS end to end (the SNI names the cluster); without mTLS it keeps to its own network.
+    // An east-west gateway (a router with a network) forwards only to its own network's endpoints,
+    // as Istio's do: it must never bounce a connection on to yet another network.
+    boolean crossNetwork = !key.gatewayOfNetwork() && (key.rule() == NetworkRule.SPLIT_HORIZON
+        || (!gateways.isEmpty() && UpstreamTls.decide(snapshot.meshConfig(), context.securityPolicies(), drop,
+            service, cn.port(), cn.subset(), dr, name) != null));
+    boolean ownNetworkOnly = key.gatewayOfNetwork() || (proxyless && !crossNetwork);
+    String network = key.network();
     List<WorkloadEndpoint> selected = new ArrayList<>();
     int otherNetwork = 0;
     int unixSockets = 0;
     for (WorkloadEndpoint e : service.endpoints()) {
       if (e.servicePort() != cn.port()) continue;
-      if (onlyCluster != null && !onlyCluster.equals(e.clusterId())) continue;
+      if (key.onlyCluster() != null && !key.onlyCluster().equals(e.clusterId())) continue;
       if (!cn.subset().isEmpty() && (subset == null || !Labels.matches(subset.labels(), e.labels()))) continue;
       if (proxyless && e.unixSocketPath() != null) {
         // grpc-java's EDS takes socket addresses only: a pipe address would make it reject the
@@ -165,8 +212,14 @@ public final class Assignments {
       // client is only ever given its own network or a gateway.
       selected = SplitHorizon.apply(selected, network, gateways, cn.port(), !proxyless, notes);
     }
+    Map<String, String> proxyLabels = new HashMap<>();
+    for (int i = 0; i < key.failoverLabels().size(); i++) {
+      String value = key.failoverLabels().get(i);
+      if (value != null) proxyLabels.put(setting.failoverPriority().get(i), value);
+    }
+    Locality proxyLocality = key.locality() == null ? Locality.UNKNOWN : key.locality();
     List<LocalityGroup> groups = LocalityLb.apply(LocalityLb.group(selected), proxyLocality, proxyLabels, setting,
-        failoverAllowed);
+        key.failoverAllowed());
     ClusterLoadAssignment.Builder cla = ClusterLoadAssignment.newBuilder().setClusterName(name);
     Map<Locality, Integer> seen = new HashMap<>();
     groups.forEach(g -> seen.merge(g.locality(), 1, Integer::sum));
@@ -192,8 +245,8 @@ public final class Assignments {
       notes.add(unixSockets + " unix:// endpoint(s) left out: a proxyless gRPC client takes only IP addresses; "
           + "Envoy proxies get them as pipe addresses");
     }
-    String dropped = notes.isEmpty() ? null : String.join("; ", notes);
-    return new EndpointCache.Generated(Any.pack(cla.build()), dropped);
+    if (!notes.isEmpty()) drop.accept(name, String.join("; ", notes));
+    return Any.pack(cla.build());
   }
 
   private static LbEndpoint lbEndpoint(WorkloadEndpoint e) {

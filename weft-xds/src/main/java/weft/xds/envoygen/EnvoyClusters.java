@@ -7,10 +7,17 @@ import io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import weft.registry.ServiceView;
+import weft.xds.Generated;
+import weft.xds.view.PartCache;
 import weft.xds.view.ProxyView;
+import weft.xds.view.PushContext;
 
 /**
  * Clusters for Envoy proxies (Istio's cluster.go): outbound clusters of every visible service and
@@ -29,22 +36,46 @@ public final class EnvoyClusters {
 
   /** Every cluster for this proxy, sorted by name. */
   public static SortedMap<String, Any> all(ProxyView view) {
+    SortedMap<String, Any> out = new TreeMap<>();
+    generated(view).forEach((name, g) -> out.put(name, g.resource()));
+    return out;
+  }
+
+  /** The fixed clusters, the same for every proxy: serialized once. */
+  private static final Generated BLACK_HOLE = Generated.of(Any.pack(blackHole()));
+  private static final Generated PASSTHROUGH = Generated.of(Any.pack(passthrough(WellKnown.PASSTHROUGH_CLUSTER).build()));
+  private static final Generated INBOUND_PASSTHROUGH = Generated.of(Any.pack(
+      passthrough(WellKnown.INBOUND_PASSTHROUGH_CLUSTER).setUpstreamBindConfig(inboundBind()).build()));
+
+  /**
+   * Every cluster for this proxy, ready to send: the outbound clusters of each visible service
+   * come from the context's shared parts (one generation per service and {@link OutboundClusters.Key});
+   * only the inbound clusters of the proxy's own workload are its own.
+   */
+  public static SortedMap<String, Generated> generated(ProxyView view) {
     boolean router = "router".equals(view.proxy().kind());
-    SortedMap<String, Cluster> clusters = new TreeMap<>();
+    SortedMap<String, Generated> out = new TreeMap<>();
     java.util.Set<String> passthrough = router ? GatewayListeners.autoPassthroughHosts(view) : java.util.Set.of();
+    PushContext context = view.context();
     for (ServiceView sv : Visible.services(view)) {
       String host = sv.service().hostname();
-      Guard.run(view, host, () -> clusters.putAll(OutboundClusters.of(view, sv, router, !passthrough.contains(host))));
+      OutboundClusters.Key key = OutboundClusters.key(view, sv, router, !passthrough.contains(host));
+      PartCache.Part<Map<String, Generated>> part = context.parts().forHost(context.snapshot(), sv, key, () -> {
+        List<PartCache.Drop> drops = new ArrayList<>();
+        Map<String, Generated> packed = new TreeMap<>();
+        OutboundClusters.of(context, sv, key, (s, r) -> drops.add(new PartCache.Drop(s, r)))
+            .forEach((name, c) -> packed.put(name, Generated.of(Any.pack(c))));
+        return new PartCache.Part<>(Collections.unmodifiableMap(packed), drops);
+      });
+      part.replay(view);
+      out.putAll(part.value());
     }
-    clusters.put(WellKnown.BLACK_HOLE_CLUSTER, blackHole());
-    clusters.put(WellKnown.PASSTHROUGH_CLUSTER, passthrough(WellKnown.PASSTHROUGH_CLUSTER).build());
+    out.put(WellKnown.BLACK_HOLE_CLUSTER, BLACK_HOLE);
+    out.put(WellKnown.PASSTHROUGH_CLUSTER, PASSTHROUGH);
     if (!router) {
-      clusters.put(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, passthrough(WellKnown.INBOUND_PASSTHROUGH_CLUSTER)
-          .setUpstreamBindConfig(inboundBind()).build());
-      for (Inbound.Port p : Inbound.ports(view)) clusters.put(p.cluster(), inbound(p));
+      out.put(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH);
+      for (Inbound.Port p : Inbound.ports(view)) out.put(p.cluster(), Generated.of(Any.pack(inbound(p))));
     }
-    SortedMap<String, Any> out = new TreeMap<>();
-    clusters.forEach((name, c) -> out.put(name, Any.pack(c)));
     return out;
   }
 

@@ -2,7 +2,7 @@ package weft.xds.envoygen;
 
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-import java.util.Map;
+import weft.xds.Generated;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import weft.xds.view.ProxyView;
@@ -17,10 +17,31 @@ public final class EnvoyListeners {
 
   /** Every listener for this proxy (sidecar or router), sorted by name. */
   public static SortedMap<String, Any> all(ProxyView view) {
-    Map<String, Listener> listeners = "router".equals(view.proxy().kind())
-        ? GatewayListeners.all(view) : SidecarListeners.all(view);
     SortedMap<String, Any> out = new TreeMap<>();
-    listeners.forEach((name, l) -> out.put(name, Any.pack(l)));
+    generated(view).forEach((name, g) -> out.put(name, g.resource()));
+    return out;
+  }
+
+  private static final Generated VIRTUAL_OUTBOUND = Generated.of(Any.pack(SidecarListeners.virtualOutbound()));
+
+  /**
+   * Every listener, ready to send. A sidecar's outbound listeners depend on its routing key alone
+   * and are shared; its {@code virtualInbound} (its own workload's ports and policies) is its own.
+   * A router's listeners follow its own address and are generated for it alone.
+   */
+  public static SortedMap<String, Generated> generated(ProxyView view) {
+    SortedMap<String, Generated> out = new TreeMap<>();
+    if ("router".equals(view.proxy().kind())) {
+      GatewayListeners.all(view).forEach((name, l) -> out.put(name, Generated.of(Any.pack(l))));
+      return out;
+    }
+    out.putAll(view.routingPart("envoy-outbound-listeners", "", v -> {
+      SortedMap<String, Generated> packed = new TreeMap<>();
+      SidecarListeners.outbound(v).forEach((name, l) -> packed.put(name, Generated.of(Any.pack(l))));
+      return java.util.Collections.unmodifiableSortedMap(packed);
+    }));
+    out.put(WellKnown.VIRTUAL_OUTBOUND, VIRTUAL_OUTBOUND);
+    out.put(WellKnown.VIRTUAL_INBOUND, Generated.of(Any.pack(Inbound.virtualInbound(view))));
     return out;
   }
 }

@@ -1,7 +1,7 @@
 package weft.xds.envoygen;
 
 import com.google.protobuf.Any;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import weft.xds.Generated;
 import weft.xds.view.ProxyView;
 
 /**
@@ -13,18 +13,22 @@ public final class EnvoyRoutes {
 
   /** The RouteConfiguration with this name, or null (reason recorded with view.drop). */
   public static Any generate(ProxyView view, String name) {
-    RouteConfiguration rc;
-    if ("router".equals(view.proxy().kind())) {
-      rc = GatewayRoutes.build(view, name);
-    } else {
-      int port = port(name);
-      if (port <= 0) {
-        view.drop("route " + name, "a sidecar's route names are port numbers; " + name + " is not one");
-        return null;
-      }
-      rc = SidecarRoutes.build(view, name, port);
+    Generated g = generated(view, name);
+    return g == null ? null : g.resource();
+  }
+
+  /**
+   * The same, ready to send. A sidecar's route table depends on its routing key alone and is
+   * shared; a router's follows its own address and is its own.
+   */
+  public static Generated generated(ProxyView view, String name) {
+    if ("router".equals(view.proxy().kind())) return Generated.of(Any.pack(GatewayRoutes.build(view, name)));
+    int port = port(name);
+    if (port <= 0) {
+      view.drop("route " + name, "a sidecar's route names are port numbers; " + name + " is not one");
+      return null;
     }
-    return Any.pack(rc);
+    return view.routingPart("envoy-routes", name, v -> Generated.of(Any.pack(SidecarRoutes.build(v, name, port))));
   }
 
   private static int port(String name) {

@@ -49,8 +49,7 @@ final class GatewayListeners {
           }
           continue;
         }
-        List<FilterChain> mine = new ArrayList<>();
-        Guard.run(view, e.subject(), () -> mine.addAll(chains(view, e)));
+        List<FilterChain> mine = chains(view, e);
         for (FilterChain c : mine) {
           if (seen.add(c.getFilterChainMatch())) {
             chains.add(c);

@@ -41,12 +41,8 @@ final class GatewayRoutes {
         List<String> hosts = GatewayHosts.intersect(GatewayServers.hostsFor(e, vs.id().namespace()),
             GatewayHosts.resolved(vs));
         if (hosts.isEmpty()) continue;
-        List<Route> routes = routesByVs.computeIfAbsent(e.gatewayKey() + "|" + vs.id() + "|" + port, k -> {
-          List<Route> built = new ArrayList<>();
-          Guard.run(view, vs.id().toString(),
-              () -> built.addAll(HttpRoutes.forVirtualService(view, vs, port, HttpRoutes.PortInference.SINGLE_SERVICE_PORT)));
-          return built;
-        });
+        List<Route> routes = routesByVs.computeIfAbsent(e.gatewayKey() + "|" + vs.id() + "|" + port,
+            k -> HttpRoutes.forVirtualService(view, vs, port, HttpRoutes.PortInference.SINGLE_SERVICE_PORT));
         if (routes.isEmpty()) {
           view.drop(vs.id() + " on " + e.gatewayKey(), "no HTTP route of the VirtualService applies on port " + port);
           continue;

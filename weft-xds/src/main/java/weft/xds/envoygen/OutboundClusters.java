@@ -13,7 +13,10 @@ import weft.registry.WorkloadEndpoint;
 import weft.xds.ClusterName;
 import weft.xds.security.TlsContexts;
 import weft.xds.security.UpstreamTls;
+import java.util.function.BiConsumer;
+import weft.model.ResourceId;
 import weft.xds.view.ProxyView;
+import weft.xds.view.PushContext;
 
 /**
  * Clusters {@code outbound|PORT||HOST} and {@code outbound|PORT|SUBSET|HOST} for one service, as
@@ -25,24 +28,41 @@ import weft.xds.view.ProxyView;
 final class OutboundClusters {
   private OutboundClusters() {}
 
-  static Map<String, Cluster> of(ProxyView view, ServiceView sv, boolean router) {
-    return of(view, sv, router, true);
+  /**
+   * Everything a service's outbound clusters depend on besides the snapshot: the DestinationRule
+   * in force for the proxy (its id; the rule's own content is the snapshot's), the proxy type,
+   * whether mTLS may be added (not on an AUTO_PASSTHROUGH router), and the cluster a cluster-local
+   * host is kept to. The destination's SANs, PeerAuthentications and trust domain are the
+   * snapshot's, the same for every proxy.
+   */
+  record Key(String host, boolean router, boolean mtlsAllowed, ResourceId destinationRule, String onlyCluster) {}
+
+  /** The key of a service's clusters for this proxy. */
+  static Key key(ProxyView view, ServiceView sv, boolean router, boolean mtlsAllowed) {
+    String host = sv.service().hostname();
+    DestinationRule dr = view.destinationRule(host);
+    return new Key(host, router, mtlsAllowed, dr == null ? null : dr.id(),
+        view.clusterLocal(host) ? view.proxy().clusterId() : null);
   }
 
-  /** @param mtlsAllowed false where the cluster must pass the client's own TLS through (AUTO_PASSTHROUGH) */
-  static Map<String, Cluster> of(ProxyView view, ServiceView sv, boolean router, boolean mtlsAllowed) {
+  /** A service's clusters, from its key alone; what is left out is told to {@code drop}. */
+  static Map<String, Cluster> of(PushContext context, ServiceView sv, Key key, BiConsumer<String, String> drop) {
     Map<String, Cluster> out = new java.util.TreeMap<>();
     MeshService s = sv.service();
-    Cluster.DiscoveryType type = discoveryType(s, router);
-    DestinationRule dr = view.destinationRule(s.hostname());
+    Cluster.DiscoveryType type = discoveryType(s, key.router());
+    DestinationRule dr = context.destinationRule(key.destinationRule());
+    Inputs in = new Inputs(context, sv, key, dr, drop);
     for (MeshService.Port p : s.ports()) {
       if (Protocols.isUdp(p.protocol())) continue;
-      put(out, build(view, sv, p, type, dr, null, mtlsAllowed));
+      put(out, build(in, p, type, null));
       if (dr == null) continue;
-      for (DestinationRule.Subset subset : dr.subsets()) put(out, build(view, sv, p, type, dr, subset, mtlsAllowed));
+      for (DestinationRule.Subset subset : dr.subsets()) put(out, build(in, p, type, subset));
     }
     return out;
   }
+
+  private record Inputs(PushContext context, ServiceView sv, Key key, DestinationRule dr,
+      BiConsumer<String, String> drop) {}
 
   private static void put(Map<String, Cluster> out, Cluster c) {
     if (c != null) out.put(c.getName(), c);
@@ -64,15 +84,18 @@ final class OutboundClusters {
     };
   }
 
-  private static Cluster build(ProxyView view, ServiceView sv, MeshService.Port port, Cluster.DiscoveryType type,
-      DestinationRule dr, DestinationRule.Subset subset, boolean mtlsAllowed) {
+  private static Cluster build(Inputs in, MeshService.Port port, Cluster.DiscoveryType type,
+      DestinationRule.Subset subset) {
+    ServiceView sv = in.sv();
+    DestinationRule dr = in.dr();
+    boolean mtlsAllowed = in.key().mtlsAllowed();
     MeshService s = sv.service();
     String subsetName = subset == null ? "" : subset.name();
     String name = ClusterName.outbound(port.number(), subsetName, s.hostname()).toString();
     // A passthrough cluster carries the client's own TLS, whatever the DestinationRule asks for.
-    String refusal = mtlsAllowed ? UpstreamTls.refusal(view, dr, port.number(), subsetName) : null;
+    String refusal = mtlsAllowed ? UpstreamTls.refusal(false, dr, port.number(), subsetName) : null;
     if (refusal != null) {
-      view.drop(name, refusal);
+      in.drop().accept(name, refusal);
       return null;
     }
     DestinationRule.LoadBalancer lb = TrafficPolicies.pick(dr, port.number(), subsetName,
@@ -86,7 +109,7 @@ final class OutboundClusters {
       case EDS -> c.setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder()
           .setEdsConfig(Protos.ads()).setServiceName(name));
       case STRICT_DNS, LOGICAL_DNS -> {
-        ClusterLoadAssignment cla = dnsAssignment(view, sv, port, subset, type, name);
+        ClusterLoadAssignment cla = dnsAssignment(in, port, subset, type, name);
         if (cla == null) return null;
         c.setLoadAssignment(cla)
             .setDnsLookupFamily(Cluster.DnsLookupFamily.V4_ONLY)
@@ -97,7 +120,8 @@ final class OutboundClusters {
     }
     ClusterPolicies.apply(c, dr, port, subsetName, lb);
     if (mtlsAllowed) {
-      UpstreamTls.Mtls mtls = UpstreamTls.decide(view, sv, port.number(), subsetName, dr, name);
+      UpstreamTls.Mtls mtls = UpstreamTls.decide(in.context().snapshot().meshConfig(), in.context().securityPolicies(),
+          in.drop(), sv, port.number(), subsetName, dr, name);
       if (mtls != null) {
         String sni = mtls.sni().isEmpty() ? sni(port.number(), subsetName, s.hostname()) : mtls.sni();
         c.setTransportSocket(TlsContexts.transportSocket(
@@ -116,11 +140,12 @@ final class OutboundClusters {
    * Inline endpoints of a DNS cluster. A DNS ServiceEntry without endpoints resolves its own host
    * (Istio's ServiceEntry conversion does the same); Istio leaves a DNS cluster without endpoints out.
    */
-  private static ClusterLoadAssignment dnsAssignment(ProxyView view, ServiceView sv, MeshService.Port port,
+  private static ClusterLoadAssignment dnsAssignment(Inputs in, MeshService.Port port,
       DestinationRule.Subset subset, Cluster.DiscoveryType type, String name) {
+    ServiceView sv = in.sv();
     MeshService s = sv.service();
     List<WorkloadEndpoint> endpoints = new ArrayList<>(LoadAssignments.select(sv, port.number(), subset,
-        view.clusterLocal(s.hostname()) ? view.proxy().clusterId() : null));
+        in.key().onlyCluster()));
     if (endpoints.isEmpty() && sv.endpoints().isEmpty() && subset == null && !s.hostname().startsWith("*")) {
       endpoints.add(new WorkloadEndpoint(s.hostname(), port.number(), port.number(), Map.of(), "", "",
           Locality.UNKNOWN, "", WorkloadEndpoint.Health.HEALTHY, 0, ""));
@@ -130,16 +155,16 @@ final class OutboundClusters {
     endpoints.removeIf(e -> e.unixSocketPath() != null);
     sockets -= endpoints.size();
     if (sockets > 0) {
-      view.drop(name, sockets + " unix:// endpoint(s) left out: a " + type + " cluster takes host names and IP "
+      in.drop().accept(name, sockets + " unix:// endpoint(s) left out: a " + type + " cluster takes host names and IP "
           + "addresses only; use resolution STATIC for unix sockets");
     }
     if (endpoints.isEmpty()) {
-      view.drop(name, type + " cluster without endpoints left out");
+      in.drop().accept(name, type + " cluster without endpoints left out");
       return null;
     }
     if (type == Cluster.DiscoveryType.LOGICAL_DNS && endpoints.size() > 1) {
       // Envoy accepts exactly one host in a LOGICAL_DNS cluster.
-      view.drop(name, "DNS_ROUND_ROBIN takes one endpoint; " + (endpoints.size() - 1) + " more left out");
+      in.drop().accept(name, "DNS_ROUND_ROBIN takes one endpoint; " + (endpoints.size() - 1) + " more left out");
       endpoints = List.of(endpoints.get(0));
     }
     return LoadAssignments.build(name, endpoints);

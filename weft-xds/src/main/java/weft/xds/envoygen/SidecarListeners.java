@@ -24,19 +24,19 @@ import weft.xds.view.ProxyView;
 final class SidecarListeners {
   private SidecarListeners() {}
 
-  static SortedMap<String, Listener> all(ProxyView view) {
+  /**
+   * The outbound listeners of every visible service: a function of the proxy's namespace, cluster,
+   * Sidecar and the labels routing rules match on, never of its own workload.
+   */
+  static SortedMap<String, Listener> outbound(ProxyView view) {
     SortedMap<String, Listener> out = new TreeMap<>();
-    out.put(WellKnown.VIRTUAL_OUTBOUND, virtualOutbound());
-    out.put(WellKnown.VIRTUAL_INBOUND, Inbound.virtualInbound(view));
     SortedMap<Integer, Boolean> httpPorts = new TreeMap<>(); // port → some service there speaks gRPC-Web
     for (ServiceView sv : Visible.services(view)) {
-      Guard.run(view, sv.service().hostname(), () -> {
-        SortedMap<String, Listener> mine = new TreeMap<>();
-        SortedMap<Integer, Boolean> myHttp = new TreeMap<>();
-        outbound(view, sv.service(), out, mine, myHttp);
-        out.putAll(mine);
-        myHttp.forEach((port, grpcWeb) -> httpPorts.merge(port, grpcWeb, Boolean::logicalOr));
-      });
+      SortedMap<String, Listener> mine = new TreeMap<>();
+      SortedMap<Integer, Boolean> myHttp = new TreeMap<>();
+      outbound(view, sv.service(), out, mine, myHttp);
+      out.putAll(mine);
+      myHttp.forEach((port, grpcWeb) -> httpPorts.merge(port, grpcWeb, Boolean::logicalOr));
     }
     httpPorts.forEach((port, grpcWeb) -> {
       String name = WellKnown.WILDCARD + "_" + port;

@@ -28,10 +28,8 @@ final class SidecarRoutes {
     // Envoy rejects a route configuration in which two virtual hosts claim one domain.
     Set<String> claimed = new HashSet<>();
     for (ServiceView sv : Visible.services(view)) {
-      Guard.run(view, sv.service().hostname(), () -> {
-        VirtualHost vh = virtualHost(view, name, sv.service(), port, claimed);
-        if (vh != null) vhosts.add(vh);
-      });
+      VirtualHost vh = virtualHost(view, name, sv.service(), port, claimed);
+      if (vh != null) vhosts.add(vh);
     }
     vhosts.sort(Comparator.comparing(VirtualHost::getName));
     // Unknown hosts on a known HTTP port pass through, as Istio does with outboundTrafficPolicy ALLOW_ANY.

@@ -1,6 +1,5 @@
 package weft.xds.envoygen;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import weft.registry.MeshService;
@@ -16,12 +15,7 @@ final class Visible {
    * recorded in the view by that call, so each generator reports the same reasons.
    */
   static List<ServiceView> services(ProxyView view) {
-    List<ServiceView> out = new ArrayList<>();
-    for (String host : view.snapshot().services().keySet()) {
-      ServiceView s = view.service(host);
-      if (s != null) out.add(s);
-    }
-    return out;
+    return view.visibleServices();
   }
 
   /**

@@ -1,7 +1,13 @@
 package weft.xds.grpcgen;
 
 /** {@code host:port} as gRPC target authorities and Istio listener names write it; port 0 when absent. */
-record HostPort(String host, int port) {
+public record HostPort(String host, int port) {
+  /** The host of a {@code HOST:PORT} name, or null when the name is not one. */
+  public static String hostOf(String name) {
+    HostPort hp = parse(name);
+    return hp == null ? null : hp.host();
+  }
+
   static HostPort parse(String text) {
     if (text.isEmpty()) return null;
     int colon = text.lastIndexOf(':');

@@ -47,9 +47,17 @@ public final class UpstreamTls {
    */
   public static Mtls decide(ProxyView view, ServiceView sv, int port, String subset, DestinationRule dr,
       String clusterName) {
+    return decide(view.snapshot().meshConfig(), view.securityPolicies(), view::drop, sv, port, subset, dr, clusterName);
+  }
+
+  /**
+   * The same from what it reads of the snapshot alone: it depends on no proxy attribute, so a
+   * result is shared by every proxy that resolves the same DestinationRule.
+   */
+  public static Mtls decide(MeshConfig mesh, SecurityPolicies policies, java.util.function.BiConsumer<String, String> drop,
+      ServiceView sv, int port, String subset, DestinationRule dr, String clusterName) {
     MeshService s = sv.service();
     DestinationRule.Tls tls = tls(dr, port, subset);
-    MeshConfig mesh = view.snapshot().meshConfig();
     if (tls != null && tls.mode() != null) {
       switch (tls.mode()) {
         case "ISTIO_MUTUAL" -> {
@@ -76,7 +84,6 @@ public final class UpstreamTls {
       endpoints.add(e);
     }
     if (endpoints.isEmpty()) return null;
-    SecurityPolicies policies = view.securityPolicies();
     String root = mesh.rootNamespace();
     Map<String, Boolean> memo = new HashMap<>();
     int mtls = 0;
@@ -89,7 +96,7 @@ public final class UpstreamTls {
     }
     if (mtls == 0) return null;
     if (mtls < endpoints.size()) {
-      view.drop(clusterName, "auto mTLS: " + mtls + " of " + endpoints.size() + " endpoints take mTLS (STRICT, or "
+      drop.accept(clusterName, "auto mTLS: " + mtls + " of " + endpoints.size() + " endpoints take mTLS (STRICT, or "
           + "PERMISSIVE with label " + Identities.TLS_MODE_LABEL + "=istio) and the others plaintext; one cluster "
           + "has one TLS setting, so it is plaintext. Set a DestinationRule tls mode to choose");
       return null;
@@ -103,11 +110,16 @@ public final class UpstreamTls {
    * neither Envoy nor proxyless clients get SIMPLE or MUTUAL origination from Weft.
    */
   public static String refusal(ProxyView view, DestinationRule dr, int port, String subset) {
+    return refusal(view.proxy().proxyless(), dr, port, subset);
+  }
+
+  /** The same for a kind of client: proxyless gRPC or Envoy. */
+  public static String refusal(boolean proxyless, DestinationRule dr, int port, String subset) {
     Chosen chosen = chosen(dr, port, subset);
     if (chosen == null || chosen.tls().mode() == null) return null;
     String mode = chosen.tls().mode();
     if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL")) return null;
-    String client = view.proxy().proxyless() ? "proxyless gRPC clients" : "Envoy";
+    String client = proxyless ? "proxyless gRPC clients" : "Envoy";
     return "DestinationRule " + dr.id().namespace() + "/" + dr.id().name() + " sets " + chosen.path() + " " + mode
         + ", which Weft cannot originate for " + client + " yet; the cluster is left out so calls fail instead of "
         + "going out in plaintext. Use ISTIO_MUTUAL for mesh workloads, or DISABLE if the application originates TLS";

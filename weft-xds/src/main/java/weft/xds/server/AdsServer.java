@@ -162,11 +162,10 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
   }
 
   private void onSnapshot(MeshSnapshot snapshot, ChangeEvent change) {
+    // Every snapshot, status-only ones included: the context carries parts across one described step at a time.
+    generators.onSnapshot(snapshot, change);
     // Status only (sync, staleness, problems): nothing a proxy is sent can differ, so no connection wakes.
     if (change.isEmpty()) return;
-    if (change.serviceHosts().size() > 0 || change.full()) {
-      generators.endpointCache().retainHosts(snapshot.services().keySet());
-    }
     for (ProxyConnection c : connections) c.enqueue(snapshot, change);
   }
 

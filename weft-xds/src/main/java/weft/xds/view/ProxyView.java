@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import weft.model.DestinationRule;
 import weft.model.Labels;
@@ -19,24 +20,34 @@ import weft.xds.security.SecurityPolicies;
  * What one proxy may see of one snapshot: services, routing rules and policies, after exportTo and
  * Sidecar egress rules. Everything it hides or skips is recorded with the reason, for
  * {@code /debug/status} and later diagnostics.
+ *
+ * <p>Lookups go through the snapshot's {@link PushContext}, which every view of the snapshot
+ * shares; the view itself holds only the proxy, its Sidecar and its drop notes, and belongs to the
+ * one thread generating for the proxy. Parts many proxies share are generated on a view built from
+ * a key alone ({@link RoutingKey}), so they cannot depend on anything the key lacks; their drop
+ * notes are replayed into each view that uses them.
  */
 public final class ProxyView {
-  private final MeshSnapshot snapshot;
+  private final PushContext context;
   private final Proxy proxy;
   private final Sidecar sidecar;
-  private final SecurityPolicies security;
   private final Map<String, String> dropped = new TreeMap<>();
 
+  /** A view over a context of its own (tests, tools): nothing is shared with other views. */
   public ProxyView(MeshSnapshot snapshot, Proxy proxy) {
-    this(snapshot, proxy, SecurityPolicies.of(snapshot));
+    this(PushContext.of(snapshot), proxy);
   }
 
-  /** A view with the given security policies in place of the snapshot's (tests, tools). */
+  /** A view with the given security policies in place of the snapshot's (tests, tools); nothing is cached. */
   public ProxyView(MeshSnapshot snapshot, Proxy proxy, SecurityPolicies security) {
-    this.snapshot = snapshot;
+    this(PushContext.withSecurity(snapshot, security), proxy);
+  }
+
+  /** A view over the context every view of the snapshot shares. */
+  public ProxyView(PushContext context, Proxy proxy) {
+    this.context = context;
     this.proxy = proxy;
-    this.sidecar = sidecarFor(snapshot, proxy);
-    this.security = security;
+    this.sidecar = sidecarFor(context, proxy);
   }
 
   public Proxy proxy() {
@@ -44,7 +55,11 @@ public final class ProxyView {
   }
 
   public MeshSnapshot snapshot() {
-    return snapshot;
+    return context.snapshot();
+  }
+
+  public PushContext context() {
+    return context;
   }
 
   /**
@@ -52,7 +67,7 @@ public final class ProxyView {
    * filtered by exportTo: which ones apply is decided per workload (weft.xds.security).
    */
   public SecurityPolicies securityPolicies() {
-    return security;
+    return context.securityPolicies();
   }
 
   /** Subject (a host, a resource) → why it was hidden or skipped for this proxy. */
@@ -64,55 +79,139 @@ public final class ProxyView {
     dropped.put(subject, reason);
   }
 
+  /**
+   * Everything that decides what a proxy sees of routing and policy config: its kind, namespace,
+   * cluster, DNS domain and the labels some selector of the config reads. Two proxies with equal
+   * keys get the same listeners, routes and proxyless resources.
+   */
+  public record RoutingKey(String kind, boolean proxyless, String namespace, String clusterId, String dnsDomain,
+      Map<String, String> labels) {
+    public RoutingKey {
+      labels = Map.copyOf(labels);
+    }
+
+    /** A proxy with only this key's fields: a generator given it cannot read what the key lacks. */
+    Proxy asProxy() {
+      return new Proxy("", kind, "", "", namespace, clusterId, "", labels, "", weft.registry.Locality.UNKNOWN,
+          proxyless, dnsDomain);
+    }
+  }
+
+  public RoutingKey routingKey() {
+    Map<String, String> labels = new TreeMap<>();
+    Set<String> read = context.selectorLabelKeys();
+    proxy.labels().forEach((k, v) -> {
+      if (read.contains(k)) labels.put(k, v);
+    });
+    String dnsDomain = proxy.dnsDomain() == null ? "" : proxy.dnsDomain();
+    return new RoutingKey(proxy.kind(), proxy.proxyless(), proxy.namespace(), proxy.clusterId(), dnsDomain, labels);
+  }
+
+  /**
+   * The routing part for {@code name}: from the shared cache when the context caches (generated on
+   * a view built from this proxy's {@link RoutingKey} alone), else generated on this view. The drop
+   * notes of the part are replayed into this view either way.
+   */
+  public <T> T routingPart(String generator, String name, java.util.function.Function<ProxyView, T> generate) {
+    if (!context.parts().enabled()) return generate.apply(this);
+    RoutingKey key = routingKey();
+    PartCache.Part<T> part = context.parts().forRouting(new NamedPart(generator, name, key),
+        () -> partOf(generate, new ProxyView(context, key.asProxy())));
+    part.replay(this);
+    return part.value();
+  }
+
+  /** Like {@link #routingPart} for a part that also reads the endpoints of one service. */
+  public <T> T hostPart(String generator, String name, ServiceView service,
+      java.util.function.Function<ProxyView, T> generate) {
+    if (!context.parts().enabled()) return generate.apply(this);
+    RoutingKey key = routingKey();
+    PartCache.Part<T> part = context.parts().forHost(context.snapshot(), service, new NamedPart(generator, name, key),
+        () -> partOf(generate, new ProxyView(context, key.asProxy())));
+    part.replay(this);
+    return part.value();
+  }
+
+  private record NamedPart(String generator, String name, RoutingKey key) {}
+
+  /** Runs a generator on {@code on} and keeps what it dropped with what it made. */
+  public static <T> PartCache.Part<T> partOf(java.util.function.Function<ProxyView, T> generate, ProxyView on) {
+    T value = generate.apply(on);
+    java.util.List<PartCache.Drop> drops = new java.util.ArrayList<>();
+    on.dropped().forEach((s, r) -> drops.add(new PartCache.Drop(s, r)));
+    return new PartCache.Part<>(value, drops);
+  }
+
   /** The service if this proxy may see it, else null with the reason recorded. */
   public ServiceView service(String host) {
-    ServiceView view = snapshot.service(host);
+    ServiceView view = context.snapshot().service(host);
     if (view == null) {
       drop(host, "no service with this hostname in any cluster");
       return null;
     }
-    MeshService s = view.service();
-    if (!s.exportedTo(proxy.namespace())) {
-      drop(host, "not exported to namespace " + proxy.namespace() + " (exportTo " + s.exportTo() + ")");
-      return null;
-    }
-    if (!s.clusters().contains(proxy.clusterId()) && clusterLocal(host)) {
-      drop(host, "cluster-local in " + s.clusters() + "; this proxy is in cluster " + proxy.clusterId());
-      return null;
-    }
-    if (sidecar != null && !egressAllows(s)) {
-      drop(host, "not in the egress hosts of " + sidecar.id());
+    String hidden = hiddenBecause(view.service());
+    if (hidden != null) {
+      drop(host, hidden);
       return null;
     }
     return view;
   }
 
-  /** Istio's built-in cluster-local hosts, which MeshConfig serviceSettings may override. */
-  private static final List<String> DEFAULT_CLUSTER_LOCAL = List.of("kubernetes.default.svc.cluster.local",
-      "*.kube-system.svc.cluster.local");
+  /** Why this proxy may not see the service, or null when it may. */
+  private String hiddenBecause(MeshService s) {
+    String host = s.hostname();
+    if (!s.exportedTo(proxy.namespace())) {
+      return "not exported to namespace " + proxy.namespace() + " (exportTo " + s.exportTo() + ")";
+    }
+    if (!s.clusters().contains(proxy.clusterId()) && clusterLocal(host)) {
+      return "cluster-local in " + s.clusters() + "; this proxy is in cluster " + proxy.clusterId();
+    }
+    if (sidecar != null && !egressAllows(s)) return "not in the egress hosts of " + sidecar.id();
+    return null;
+  }
+
+  /**
+   * Every service this proxy may see, in hostname order; the reasons for the hidden ones are
+   * recorded. Computed once per snapshot for each namespace, Sidecar and cluster, and shared.
+   */
+  public List<ServiceView> visibleServices() {
+    PushContext.VisibilityKey key = new PushContext.VisibilityKey(proxy.namespace(),
+        sidecar == null ? null : sidecar.id(), proxy.clusterId());
+    PushContext.Visibility v = context.visibility(key, () -> {
+      List<ServiceView> visible = new ArrayList<>();
+      Map<String, String> hidden = new TreeMap<>();
+      for (ServiceView sv : context.snapshot().services().values()) {
+        String why = hiddenBecause(sv.service());
+        if (why == null) {
+          visible.add(sv);
+        } else {
+          hidden.put(sv.service().hostname(), why);
+        }
+      }
+      return new PushContext.Visibility(List.copyOf(visible), java.util.Collections.unmodifiableMap(hidden));
+    });
+    dropped.putAll(v.dropped());
+    return v.services();
+  }
 
   /**
    * True when a host's endpoints must stay in the proxy's own cluster ({@code serviceSettings.clusterLocal}).
    * An exact host in the settings beats a wildcard; settings beat the built-in defaults.
    */
   public boolean clusterLocal(String host) {
-    Boolean wildcard = null;
-    for (var settings : snapshot.meshConfig().serviceSettings()) {
-      for (String h : settings.hosts()) {
-        if (h.equals(host)) return settings.clusterLocal();
-        if (wildcard == null && Hosts.matches(h, host)) wildcard = settings.clusterLocal();
-      }
-    }
-    if (wildcard != null) return wildcard;
-    return DEFAULT_CLUSTER_LOCAL.stream().anyMatch(h -> Hosts.matches(h, host));
+    return context.clusterLocal(host);
   }
 
   /** The VirtualService for a host that applies to sidecars and proxyless clients (gateway {@code mesh}). */
   public VirtualService virtualService(String host) {
+    PushContext.Indexes ix = context.indexes();
     List<VirtualService> candidates = new ArrayList<>();
-    for (VirtualService vs : snapshot.config().virtualServices()) {
-      if (!vs.gateways().isEmpty() && !vs.gateways().contains("mesh")) continue;
-      if (!visible(vs.exportTo(), vs.id().namespace(), snapshot.meshConfig().defaultVirtualServiceExportTo())) continue;
+    List<String> defaults = context.snapshot().meshConfig().defaultVirtualServiceExportTo();
+    for (VirtualService vs : ix.meshVsByHost.getOrDefault(host, List.of())) {
+      if (visible(vs.exportTo(), vs.id().namespace(), defaults)) candidates.add(vs);
+    }
+    for (VirtualService vs : ix.meshVsWildcard) {
+      if (!visible(vs.exportTo(), vs.id().namespace(), defaults)) continue;
       for (String h : vs.hosts()) {
         if (Hosts.matches(Hosts.resolve(h, vs.id().namespace()), host)) {
           candidates.add(vs);
@@ -121,6 +220,8 @@ public final class ProxyView {
       }
     }
     if (candidates.isEmpty()) return null;
+    // The snapshot lists config by id; keep that order among equals, as the full scan did.
+    candidates.sort(Comparator.comparing(VirtualService::id));
     candidates.sort(namespacePreference(v -> v.id().namespace(), host, v -> exactHost(v.hosts(), v.id().namespace(), host)));
     for (int i = 1; i < candidates.size(); i++) {
       drop(candidates.get(i).id().toString(), "another VirtualService for " + host + " takes precedence: "
@@ -135,42 +236,43 @@ public final class ProxyView {
    */
   public List<VirtualService> virtualServicesForGateway(String gateway) {
     List<VirtualService> out = new ArrayList<>();
-    for (VirtualService vs : snapshot.config().virtualServices()) {
-      boolean bound = false;
-      for (String g : vs.gateways()) {
-        if (Hosts.gatewayKey(g, vs.id().namespace()).equals(gateway)) {
-          bound = true;
-          break;
-        }
-      }
-      if (bound && visible(vs.exportTo(), vs.id().namespace(), snapshot.meshConfig().defaultVirtualServiceExportTo())) {
-        out.add(vs);
-      }
+    List<String> defaults = context.snapshot().meshConfig().defaultVirtualServiceExportTo();
+    for (VirtualService vs : context.indexes().vsByGateway.getOrDefault(gateway, List.of())) {
+      if (visible(vs.exportTo(), vs.id().namespace(), defaults)) out.add(vs);
     }
     return out;
   }
 
   /** The DestinationRule for a host: the proxy's namespace first, then the service's, then the root namespace. */
   public DestinationRule destinationRule(String host) {
+    PushContext.Indexes ix = context.indexes();
     List<DestinationRule> candidates = new ArrayList<>();
-    for (DestinationRule dr : snapshot.config().destinationRules()) {
-      if (!Hosts.matches(Hosts.resolve(dr.host(), dr.id().namespace()), host)) continue;
-      if (!visible(dr.exportTo(), dr.id().namespace(), snapshot.meshConfig().defaultDestinationRuleExportTo())) continue;
-      if (dr.workloadSelector() != null && !(dr.id().namespace().equals(proxy.namespace())
-          && Labels.matches(dr.workloadSelector(), proxy.labels()))) continue;
-      candidates.add(dr);
+    for (DestinationRule dr : ix.drByHost.getOrDefault(host, List.of())) {
+      if (applies(dr)) candidates.add(dr);
+    }
+    for (DestinationRule dr : ix.drWildcard) {
+      if (Hosts.matches(Hosts.resolve(dr.host(), dr.id().namespace()), host) && applies(dr)) candidates.add(dr);
     }
     if (candidates.isEmpty()) return null;
+    candidates.sort(Comparator.comparing(DestinationRule::id));
     candidates.sort(namespacePreference(d -> d.id().namespace(), host,
         d -> exactHost(List.of(d.host()), d.id().namespace(), host)));
     return candidates.get(0);
   }
 
+  private boolean applies(DestinationRule dr) {
+    if (!visible(dr.exportTo(), dr.id().namespace(), context.snapshot().meshConfig().defaultDestinationRuleExportTo())) {
+      return false;
+    }
+    return dr.workloadSelector() == null || (dr.id().namespace().equals(proxy.namespace())
+        && Labels.matches(dr.workloadSelector(), proxy.labels()));
+  }
+
   private <T> Comparator<T> namespacePreference(java.util.function.Function<T, String> ns, String host,
       java.util.function.Predicate<T> exact) {
-    ServiceView sv = snapshot.service(host);
+    ServiceView sv = context.snapshot().service(host);
     String serviceNs = sv == null ? "" : sv.service().namespace();
-    String root = snapshot.meshConfig().rootNamespace();
+    String root = context.snapshot().meshConfig().rootNamespace();
     Comparator<T> byExact = Comparator.comparing(t -> exact.test(t) ? 0 : 1);
     return byExact.thenComparing(t -> {
       String n = ns.apply(t);
@@ -210,23 +312,23 @@ public final class ProxyView {
   }
 
   /** Istio's choice: a selector-matching Sidecar in the proxy's namespace, else its namespace-wide one, else the root one. */
-  private static Sidecar sidecarFor(MeshSnapshot snapshot, Proxy proxy) {
+  private static Sidecar sidecarFor(PushContext context, Proxy proxy) {
     Sidecar namespaceWide = null;
-    Sidecar root = null;
-    String rootNs = snapshot.meshConfig().rootNamespace();
-    for (Sidecar s : snapshot.config().sidecars()) {
-      String ns = s.id().namespace();
-      if (ns.equals(proxy.namespace())) {
-        if (s.workloadSelector() != null) {
-          if (Labels.matches(s.workloadSelector(), proxy.labels())) return s;
-        } else if (namespaceWide == null) {
-          namespaceWide = s;
-        }
-      } else if (ns.equals(rootNs) && s.workloadSelector() == null && root == null) {
-        root = s;
+    Map<String, List<Sidecar>> byNamespace = context.indexes().sidecarsByNamespace;
+    for (Sidecar s : byNamespace.getOrDefault(proxy.namespace(), List.of())) {
+      if (s.workloadSelector() != null) {
+        if (Labels.matches(s.workloadSelector(), proxy.labels())) return s;
+      } else if (namespaceWide == null) {
+        namespaceWide = s;
       }
     }
-    return namespaceWide != null ? namespaceWide : root;
+    if (namespaceWide != null) return namespaceWide;
+    String rootNs = context.snapshot().meshConfig().rootNamespace();
+    if (rootNs.equals(proxy.namespace())) return null;
+    for (Sidecar s : byNamespace.getOrDefault(rootNs, List.of())) {
+      if (s.workloadSelector() == null) return s;
+    }
+    return null;
   }
 
   public Sidecar sidecar() {

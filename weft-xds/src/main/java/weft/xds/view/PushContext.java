@@ -1,0 +1,219 @@
+package weft.xds.view;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import weft.model.AuthorizationPolicy;
+import weft.model.DestinationRule;
+import weft.model.Gateway;
+import weft.model.PeerAuthentication;
+import weft.model.Sidecar;
+import weft.model.VirtualService;
+import weft.registry.MeshSnapshot;
+import weft.xds.security.Identities;
+import weft.xds.security.SecurityPolicies;
+
+/**
+ * What every proxy view of one snapshot shares (Istio's PushContext): rule indexes by host and by
+ * gateway, cluster-local settings, the services each namespace may see, and the parts generated
+ * for it ({@link PartCache}). Indexes are built on first use and read by many push threads at
+ * once: each is immutable once published, and memo maps are concurrent.
+ *
+ * <p>Ownership: the {@code Generators} create one per snapshot (carrying the previous one's
+ * parts forward, see {@link #next}); views only read it.
+ */
+public final class PushContext {
+  /**
+   * Memo maps keyed by something a client chooses (its namespace) stop memoizing past this size:
+   * a hostile client must not grow the server's memory, and recomputing is only slower.
+   */
+  static final int MAX_MEMO = 4096;
+
+  private final MeshSnapshot snapshot;
+  private final SecurityPolicies security;
+  private final PartCache parts;
+  private volatile Indexes indexes;
+  private final Map<String, Boolean> clusterLocal = new ConcurrentHashMap<>();
+  private final Map<VisibilityKey, Visibility> visibility = new ConcurrentHashMap<>();
+
+  PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts) {
+    this.snapshot = snapshot;
+    this.security = security;
+    this.parts = parts;
+  }
+
+  /** A context with nothing generated yet. */
+  public static PushContext of(MeshSnapshot snapshot) {
+    return new PushContext(snapshot, SecurityPolicies.of(snapshot), new PartCache());
+  }
+
+  /** A context whose security policies replace the snapshot's (tests, tools); it caches nothing. */
+  public static PushContext withSecurity(MeshSnapshot snapshot, SecurityPolicies security) {
+    return new PushContext(snapshot, security, PartCache.disabled());
+  }
+
+  /** A context that generates every part afresh (to compare against cached output). */
+  public static PushContext uncached(MeshSnapshot snapshot) {
+    return new PushContext(snapshot, SecurityPolicies.of(snapshot), PartCache.disabled());
+  }
+
+  /**
+   * The context of the snapshot that follows this one, keeping the parts that {@code change}
+   * cannot have touched.
+   */
+  public PushContext next(MeshSnapshot nextSnapshot, weft.registry.ChangeEvent change) {
+    return new PushContext(nextSnapshot, SecurityPolicies.of(nextSnapshot), parts.next(change, nextSnapshot));
+  }
+
+  public MeshSnapshot snapshot() {
+    return snapshot;
+  }
+
+  public SecurityPolicies securityPolicies() {
+    return security;
+  }
+
+  /** Generated parts shared by every view of this snapshot (and carried to the next where still valid). */
+  public PartCache parts() {
+    return parts;
+  }
+
+  Indexes indexes() {
+    Indexes i = indexes;
+    if (i == null) {
+      // Two threads may both build it: it is a pure function of the snapshot, so either result serves.
+      i = new Indexes(snapshot);
+      indexes = i;
+    }
+    return i;
+  }
+
+  /** Istio's built-in cluster-local hosts, which MeshConfig serviceSettings may override. */
+  private static final List<String> DEFAULT_CLUSTER_LOCAL = List.of("kubernetes.default.svc.cluster.local",
+      "*.kube-system.svc.cluster.local");
+
+  /**
+   * True when a host's endpoints must stay in the proxy's own cluster ({@code serviceSettings.clusterLocal}).
+   * An exact host in the settings beats a wildcard; settings beat the built-in defaults.
+   */
+  public boolean clusterLocal(String host) {
+    Boolean known = clusterLocal.get(host);
+    if (known != null) return known;
+    boolean local = computeClusterLocal(host);
+    // Hosts asked about come from the snapshot or from a client's resource names: memoize only the former.
+    if (snapshot.service(host) != null) clusterLocal.put(host, local);
+    return local;
+  }
+
+  private boolean computeClusterLocal(String host) {
+    Boolean wildcard = null;
+    for (var settings : snapshot.meshConfig().serviceSettings()) {
+      for (String h : settings.hosts()) {
+        if (h.equals(host)) return settings.clusterLocal();
+        if (wildcard == null && Hosts.matches(h, host)) wildcard = settings.clusterLocal();
+      }
+    }
+    if (wildcard != null) return wildcard;
+    return DEFAULT_CLUSTER_LOCAL.stream().anyMatch(h -> Hosts.matches(h, host));
+  }
+
+  /** Who may see which services: a proxy's namespace, the Sidecar in force for it and its cluster. */
+  record VisibilityKey(String namespace, weft.model.ResourceId sidecar, String clusterId) {}
+
+  /** The services a {@link VisibilityKey} sees, in hostname order, and why the others are hidden. */
+  record Visibility(List<weft.registry.ServiceView> services, Map<String, String> dropped) {}
+
+  Visibility visibility(VisibilityKey key, java.util.function.Supplier<Visibility> compute) {
+    Visibility v = visibility.get(key);
+    if (v != null) return v;
+    v = compute.get();
+    if (visibility.size() < MAX_MEMO) visibility.putIfAbsent(key, v);
+    return v;
+  }
+
+  /** The snapshot's DestinationRule with this id; null for null (no rule in force). */
+  public DestinationRule destinationRule(weft.model.ResourceId id) {
+    if (id == null) return null;
+    DestinationRule dr = indexes().drById.get(id);
+    if (dr == null) throw new IllegalStateException("no DestinationRule " + id + " in snapshot " + snapshot.version());
+    return dr;
+  }
+
+  /** Label keys some selector or source match of the config reads; other labels cannot change any output. */
+  public Set<String> selectorLabelKeys() {
+    return indexes().selectorLabelKeys;
+  }
+
+  /** The config indexed for lookups by host and gateway; immutable once built. */
+  static final class Indexes {
+    /** VirtualServices that apply to sidecars (gateway {@code mesh}), by resolved exact host. */
+    final Map<String, List<VirtualService>> meshVsByHost = new HashMap<>();
+    /** The same, with a wildcard host ({@code *} or {@code *.suffix}). */
+    final List<VirtualService> meshVsWildcard = new ArrayList<>();
+    final Map<String, List<DestinationRule>> drByHost = new HashMap<>();
+    final Map<weft.model.ResourceId, DestinationRule> drById = new HashMap<>();
+    final List<DestinationRule> drWildcard = new ArrayList<>();
+    /** VirtualServices by the {@code namespace/name} of each gateway they bind to. */
+    final Map<String, List<VirtualService>> vsByGateway = new HashMap<>();
+    final Map<String, List<Sidecar>> sidecarsByNamespace = new HashMap<>();
+    final Set<String> selectorLabelKeys;
+
+    Indexes(MeshSnapshot snapshot) {
+      var config = snapshot.config();
+      for (VirtualService vs : config.virtualServices()) {
+        if (vs.gateways().isEmpty() || vs.gateways().contains("mesh")) {
+          boolean wildcard = false;
+          Set<String> exact = new TreeSet<>();
+          for (String h : vs.hosts()) {
+            String resolved = Hosts.resolve(h, vs.id().namespace());
+            if (resolved.startsWith("*")) {
+              wildcard = true;
+            } else {
+              exact.add(resolved);
+            }
+          }
+          if (wildcard) {
+            meshVsWildcard.add(vs);
+          } else {
+            for (String h : exact) meshVsByHost.computeIfAbsent(h, k -> new ArrayList<>()).add(vs);
+          }
+        }
+        Set<String> bound = new TreeSet<>();
+        for (String g : vs.gateways()) bound.add(Hosts.gatewayKey(g, vs.id().namespace()));
+        for (String g : bound) vsByGateway.computeIfAbsent(g, k -> new ArrayList<>()).add(vs);
+      }
+      for (DestinationRule dr : config.destinationRules()) {
+        drById.put(dr.id(), dr);
+        String resolved = Hosts.resolve(dr.host(), dr.id().namespace());
+        if (resolved.startsWith("*")) {
+          drWildcard.add(dr);
+        } else {
+          drByHost.computeIfAbsent(resolved, k -> new ArrayList<>()).add(dr);
+        }
+      }
+      for (Sidecar s : config.sidecars()) {
+        sidecarsByNamespace.computeIfAbsent(s.id().namespace(), k -> new ArrayList<>()).add(s);
+      }
+      Set<String> keys = new TreeSet<>();
+      keys.add(Identities.TLS_MODE_LABEL);
+      for (Sidecar s : config.sidecars()) if (s.workloadSelector() != null) keys.addAll(s.workloadSelector().keySet());
+      for (DestinationRule dr : config.destinationRules()) {
+        if (dr.workloadSelector() != null) keys.addAll(dr.workloadSelector().keySet());
+      }
+      for (Gateway g : config.gateways()) keys.addAll(g.selector().keySet());
+      for (PeerAuthentication pa : config.peerAuthentications()) if (pa.selector() != null) keys.addAll(pa.selector().keySet());
+      for (AuthorizationPolicy ap : config.authorizationPolicies()) {
+        if (ap.selector() != null) keys.addAll(ap.selector().keySet());
+      }
+      for (VirtualService vs : config.virtualServices()) {
+        for (VirtualService.HttpRoute r : vs.http()) for (var m : r.match()) keys.addAll(m.sourceLabels().keySet());
+        for (VirtualService.TcpRoute r : vs.tcp()) for (var m : r.match()) keys.addAll(m.sourceLabels().keySet());
+      }
+      selectorLabelKeys = Set.copyOf(keys);
+    }
+  }
+}
