@@ -8,11 +8,11 @@ package weft.bench;
  * @param syncMillis first stream opened → every stream synced (and ACKed)
  * @param heapBeforeKb live heap after a full GC, before any stream connects
  * @param heapWithStreamsKb the same once every stream has synced
- * @param peakHeapKb the most heap in use before any collection, over the whole run
+ * @param peakHeapKb the most heap in use before any collection, from start-up to the end of the changes
  * @param everyP50Ms change on disk → every stream has it, median over the measured changes
  * @param everyP99Ms the same, 99th percentile
  * @param cpuPerChangeMs the control plane's CPU per change, mean
- * @param statusP50Ms {@code GET /debug/status} once every stream is synced, median
+ * @param statusP50Ms {@code GET /debug/status} with every stream connected and synced (after the changes), median
  * @param statusMaxMs the same, slowest
  * @param missed stream updates that did not arrive in time
  */

@@ -68,11 +68,6 @@ final class StreamRun {
             + " %.1f KB per connected proxy%n", size(heapBefore), size(heapWith),
             (heapWith - heapBefore) / (double) sc.streams());
 
-        ControlPlaneProcess.StatusTimes status = cp.timeStatus(STATUS_CALLS);
-        System.out.printf("GET /debug/status with %d streams connected: p50 %.1f ms, max %.1f ms over %d calls,"
-            + " %d KB%s%n", sc.streams(), Stats.pct(status.nanos(), 50), Stats.pct(status.nanos(), 100),
-            status.nanos().size(), status.bytes() >> 10, status.failure() == null ? "" : "; " + status.failure());
-
         // What the control plane burns with nothing to do (timers, keepalives, GC), for comparison.
         long idleStart = cp.cpuNanos();
         Thread.sleep(IDLE_MILLIS);
@@ -95,10 +90,19 @@ final class StreamRun {
         long heapAfter = cp.liveHeapKb();
         GcLog.Peak changesPeak = cp.heapPeakSinceLastReading();
         GcLog.Peak peak = startupPeak.max(syncPeak).max(changesPeak);
+        // The peak resident set is read now, before /debug/status's answers add to it.
+        long peakResident = cp.peakResidentKb();
         System.out.printf("control-plane live heap after the changes: %s; peak heap in use (before any collection)"
             + " at start-up %s, while streams synced %s, during the changes %s; at most %s committed of -Xmx%s;"
             + " peak resident set %s%n", size(heapAfter), size(startupPeak.usedKb()), size(syncPeak.usedKb()),
-            size(changesPeak.usedKb()), size(peak.committedKb()), sc.controlPlaneHeap(), size(cp.peakResidentKb()));
+            size(changesPeak.usedKb()), size(peak.committedKb()), sc.controlPlaneHeap(), size(peakResident));
+        // Last, so that what answering costs (a large document per call) disturbs no other figure.
+        ControlPlaneProcess.StatusTimes status = cp.timeStatus(STATUS_CALLS);
+        GcLog.Peak statusPeak = cp.heapPeakSinceLastReading();
+        System.out.printf("GET /debug/status with %d streams connected and synced: p50 %.1f ms, max %.1f ms over %d"
+            + " calls, %d KB each; peak heap in use meanwhile %s%s%n", sc.streams(), Stats.pct(status.nanos(), 50),
+            Stats.pct(status.nanos(), 100), status.nanos().size(), status.bytes() >> 10, size(statusPeak.usedKb()),
+            status.failure() == null ? "" : "; " + status.failure());
         // Other work on the machine competes for the same cores: say how busy it was.
         System.out.println("load average at the end: " + Machine.loadAverage());
         for (Client c : clients) {
