@@ -99,13 +99,15 @@ final class ControlPlaneProcess implements AutoCloseable {
 
   /**
    * The peak heap use since the last call (or since start): the largest heap in use before any
-   * collection logged in between, collections forced by {@link #liveHeapKb()} included.
+   * collection logged in between (collections forced by {@link #liveHeapKb()} included), or the
+   * heap in use now if that is more (when nothing was collected in between).
    */
-  GcLog.Peak heapPeakSinceLastReading() throws IOException {
+  GcLog.Peak heapPeakSinceLastReading() throws Exception {
+    long now = usedHeapKb();
     List<String> lines = Files.readAllLines(gcLog);
     List<String> fresh = lines.subList(Math.min(gcLinesRead, lines.size()), lines.size());
     gcLinesRead = lines.size();
-    return GcLog.peak(fresh);
+    return GcLog.peak(fresh).max(new GcLog.Peak(now, 0));
   }
 
   /** The process's peak resident set (VmHWM) in KB, heap and everything else; 0 off Linux. */
@@ -169,6 +171,11 @@ final class ControlPlaneProcess implements AutoCloseable {
     jcmd("GC.run");
     Thread.sleep(500);
     jcmd("GC.run");
+    return usedHeapKb();
+  }
+
+  /** The heap in use now, garbage included (no collection is forced). */
+  private long usedHeapKb() throws Exception {
     String info = jcmd("GC.heap_info");
     Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
     if (!m.find()) throw new IllegalStateException("cannot read heap use from: " + info);
