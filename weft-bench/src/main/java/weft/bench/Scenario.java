@@ -1,5 +1,7 @@
 package weft.bench;
 
+import java.util.Set;
+
 /**
  * What one stream benchmark run builds: the mesh on disk, the control plane's heap limit, the
  * clients and the changes. Sizes are checked here so that a run never starts with a mesh the
@@ -21,7 +23,7 @@ record Scenario(Clients clients, int services, int endpoints, int clusters, int 
     int warmup, int connections, int syncTimeoutSeconds, String controlPlaneHeap, boolean trace) {
 
   /** The options every stream mode shares, valued; see {@link #from}. */
-  static final java.util.Set<String> VALUE_OPTIONS = java.util.Set.of("--services", "--endpoints", "--streams",
+  static final Set<String> VALUE_OPTIONS = Set.of("--services", "--endpoints", "--streams",
       "--changes", "--warmup", "--clusters", "--watch", "--connections", "--sync-timeout", "--cp-heap");
 
   /** What a stream is. */
@@ -41,6 +43,9 @@ record Scenario(Clients clients, int services, int endpoints, int clusters, int 
       throw new IllegalArgumentException("sizes out of range: 1.." + MeshFiles.MAX_SERVICES + " services,"
           + " 1..250 endpoints, 1..20000 streams, 1..services clusters, changes + warm-up up to 10000,"
           + " a positive watch count and sync timeout");
+    }
+    if (!controlPlaneHeap.matches("\\d+[kmgKMG]?")) {
+      throw new IllegalArgumentException("--cp-heap takes a JVM heap size such as 2g or 512m, not " + controlPlaneHeap);
     }
   }
 
