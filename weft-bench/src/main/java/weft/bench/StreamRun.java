@@ -17,7 +17,7 @@ final class StreamRun {
   private static final int CHANGE_TIMEOUT_SECONDS = 10;
   /** After each change reaches every stream: the control plane's follow-up work shows in its CPU. */
   private static final int QUIET_MILLIS = 200;
-  /** {@code GET /debug/status} calls timed once every stream is synced. */
+  /** {@code GET /debug/status} calls timed at the end, with every stream connected and synced. */
   private static final int STATUS_CALLS = 5;
   /** Long enough for the idle rate to be read to well under a millisecond per second. */
   private static final int IDLE_MILLIS = 2000;
@@ -54,10 +54,7 @@ final class StreamRun {
 
         List<Client> clients = new ArrayList<>();
         long connectStart = System.nanoTime();
-        for (int i = 0; i < sc.streams(); i++) {
-          Client c = client(i, mesh, hot, connections);
-          clients.add(c);
-        }
+        for (int i = 0; i < sc.streams(); i++) clients.add(client(i, mesh, hot, connections));
         awaitSynced(clients, connectStart);
         long syncMillis = Stats.ms(System.nanoTime() - connectStart);
         System.out.printf("all %d streams synced (every type received and ACKed) in %.1f s over %d TCP connections%n",
