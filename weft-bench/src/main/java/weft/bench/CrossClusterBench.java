@@ -40,6 +40,7 @@ public final class CrossClusterBench {
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
+    System.out.println(Machine.describe("in this JVM (it shares the harness's heap)"));
     List<KubernetesMockServer> servers = new ArrayList<>();
     List<NamespacedKubernetesClient> clients = new ArrayList<>();
     Path secrets = Files.createTempDirectory("weft-bench-secrets");
@@ -71,8 +72,8 @@ public final class CrossClusterBench {
             %s""".formatted(c, c, config.indent(4)));
       }
     }
-    System.out.printf("machine: %d cores; %d clusters x %d services created in %d ms%n",
-        Runtime.getRuntime().availableProcessors(), clusters, services, Stats.ms(System.nanoTime() - t0));
+    System.out.printf("%d clusters x %d services created in %d ms%n", clusters, services,
+        Stats.ms(System.nanoTime() - t0));
     long start = System.nanoTime();
     ControlPlane cp = ControlPlane.start(ControlPlaneOptions.forKubeconfig(kubeconfig).withPorts(0, 0)
         .withRemoteSecrets(secrets, null, Duration.ofSeconds(120)));
@@ -82,10 +83,12 @@ public final class CrossClusterBench {
         cp.registry().current().services().values().stream().mapToInt(v -> v.endpoints().size()).sum());
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cp.xdsPort()).usePlaintext()
         .directExecutor().build();
-    String hot = "outbound|8080||svc-0.bench.svc.cluster.local";
-    BenchStream stream = new BenchStream(channel, 0, List.of(hot), hot);
+    String hot = MeshFiles.hostname(0);
+    BenchStream stream = new BenchStream(channel, 0, "cluster1", List.of(hot), hot);
     stream.subscribe();
-    stream.synced.await(30, TimeUnit.SECONDS);
+    if (!stream.awaitSynced(60, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the client did not sync within 60 s (" + stream.missing() + ")");
+    }
     NamespacedKubernetesClient cluster3 = clients.get(Math.min(2, clients.size() - 1));
     int changed = Math.min(3, clusters);
     List<Long> latencies = new ArrayList<>();

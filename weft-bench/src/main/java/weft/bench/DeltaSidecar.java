@@ -67,7 +67,7 @@ final class DeltaSidecar extends EnvoySidecar {
   }
 
   @Override
-  synchronized void close() {
+  public synchronized void close() {
     requests.onCompleted();
   }
 }

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>All state is guarded by {@code this}; gRPC calls the response handler on the channel's
  * I/O thread, one response at a time per stream.
  */
-abstract class EnvoySidecar implements ChangeRounds.Watcher {
+abstract class EnvoySidecar implements Client {
   /**
    * Names and name sets are the same for every stream: sharing one copy keeps the harness's heap
    * (and its garbage collector's share of the two cores) small beside the control plane's.
@@ -39,7 +39,7 @@ abstract class EnvoySidecar implements ChangeRounds.Watcher {
 
   final Node node;
   private final String hotEds;
-  final CountDownLatch synced = new CountDownLatch(1);
+  private final CountDownLatch synced = new CountDownLatch(1);
   private final AtomicReference<String> awaited = new AtomicReference<>();
   private final AtomicLong arrived = new AtomicLong();
   volatile Throwable error;
@@ -88,7 +88,28 @@ abstract class EnvoySidecar implements ChangeRounds.Watcher {
     };
   }
 
-  abstract void close();
+  @Override
+  public final boolean awaitSynced(long timeout, java.util.concurrent.TimeUnit unit) throws InterruptedException {
+    return synced.await(timeout, unit);
+  }
+
+  @Override
+  public final Throwable error() {
+    return error;
+  }
+
+  @Override
+  public final synchronized String missing() {
+    return String.format("CDS %s, EDS %d of %d, LDS %s, RDS %d of %d", clustersReceived ? "received" : "not received",
+        edsWatched.stream().filter(edsHeld::contains).count(), edsWatched.size(),
+        listenersReceived ? "received" : listenersRequested ? "not received" : "not asked for yet",
+        rdsWatched.stream().filter(rdsHeld::contains).count(), rdsWatched.size());
+  }
+
+  /** Forgets the names shared between streams, so that one run's names do not stay for the next. */
+  static void forgetSharedNames() {
+    SHARED.clear();
+  }
 
   /** Asks for {@code names} of a type where the last request asked for {@code before}; wildcard when null. */
   abstract void subscribe(String typeUrl, Set<String> names, Set<String> before);

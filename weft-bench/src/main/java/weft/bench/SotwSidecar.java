@@ -74,7 +74,7 @@ final class SotwSidecar extends EnvoySidecar {
   }
 
   @Override
-  synchronized void close() {
+  public synchronized void close() {
     requests.onCompleted();
   }
 }
