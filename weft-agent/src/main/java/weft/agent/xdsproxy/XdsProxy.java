@@ -78,6 +78,11 @@ public final class XdsProxy implements AutoCloseable {
     return new Builder();
   }
 
+  /** The node of a gRPC bootstrap document ({@code XdsBootstrap.toMap()}), for {@link Builder#defaultNode}. */
+  public static Node node(java.util.Map<String, ?> bootstrap) {
+    return BootstrapNode.of(bootstrap);
+  }
+
   /** The loopback port the workload's bootstrap names. */
   public int port() {
     return server.getPort();
