@@ -64,6 +64,7 @@ public final class XdsProxy implements AutoCloseable {
   private final ScheduledExecutorService sync;
   private final UpstreamDialer dialer;
   private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger accepted = new AtomicInteger();
 
   private XdsProxy(int port, Relay.Settings settings) {
     this.sync = settings.sync();
@@ -93,6 +94,14 @@ public final class XdsProxy implements AutoCloseable {
     return relays.stream().map(Relay::connectedTo).filter(s -> !s.isEmpty()).sorted().toList();
   }
 
+  /**
+   * Workload streams accepted since start. A failover must not raise it: the workload's stream stays
+   * open while the proxy changes control planes.
+   */
+  public int workloadStreams() {
+    return accepted.get();
+  }
+
   /** Whether at least one workload stream is relayed and its control plane has answered. */
   public boolean answering() {
     return relays.stream().anyMatch(Relay::answering);
@@ -112,7 +121,6 @@ public final class XdsProxy implements AutoCloseable {
 
   private final class Ads extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase {
     private final Relay.Settings settings;
-    private final AtomicInteger streams = new AtomicInteger();
 
     Ads(Relay.Settings settings) {
       this.settings = settings;
@@ -144,7 +152,7 @@ public final class XdsProxy implements AutoCloseable {
             // already gone
           }
         }
-      }, "workload stream " + streams.incrementAndGet());
+      }, "workload stream " + accepted.incrementAndGet());
       relays.add(relay);
       out.setOnCancelHandler(() -> {
         relays.remove(relay);
