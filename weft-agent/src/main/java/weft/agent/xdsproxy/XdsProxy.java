@@ -102,6 +102,11 @@ public final class XdsProxy implements AutoCloseable {
     return accepted.get();
   }
 
+  /** Workload streams open now. */
+  int openWorkloadStreams() {
+    return relays.size();
+  }
+
   /** Whether at least one workload stream is relayed and its control plane has answered. */
   public boolean answering() {
     return relays.stream().anyMatch(Relay::answering);
@@ -134,6 +139,7 @@ public final class XdsProxy implements AutoCloseable {
             .withDescription("the xDS proxy takes at most " + MAX_STREAMS + " streams").asRuntimeException());
         return new Ignore();
       }
+      Relay[] self = new Relay[1];
       Relay relay = new Relay(settings, new Downstream() {
         @Override
         public void send(DiscoveryResponse response) {
@@ -146,6 +152,7 @@ public final class XdsProxy implements AutoCloseable {
 
         @Override
         public void fail(Status status) {
+          relays.remove(self[0]); // its slot is free at once: a refused stream may not come back
           try {
             out.onError(status.asRuntimeException());
           } catch (RuntimeException cancelled) {
@@ -153,11 +160,16 @@ public final class XdsProxy implements AutoCloseable {
           }
         }
       }, "workload stream " + accepted.incrementAndGet());
+      self[0] = relay;
       relays.add(relay);
-      out.setOnCancelHandler(() -> {
+      // However the stream ends (the workload cancels, gRPC refuses a message it cannot parse, the
+      // proxy refuses it), the relay ends and its slot is freed.
+      Runnable gone = () -> {
         relays.remove(relay);
         relay.onWorkloadGone();
-      });
+      };
+      out.setOnCancelHandler(gone);
+      out.setOnCloseHandler(gone);
       return new StreamObserver<>() {
         @Override
         public void onNext(DiscoveryRequest request) {
