@@ -51,6 +51,9 @@ final class Relay {
   // these bound how many such things are kept: Envoy uses 8 types, gRPC 4.
   static final int MAX_TYPES = 16;
   static final int MAX_TYPE_URL_LENGTH = 256;
+  // The names a stream may keep subscribed, summed over its types: a mesh of 50,000 services asks for
+  // well under this; more is a workload gone wrong, not a bigger mesh.
+  static final long MAX_NAME_BYTES = 8L << 20;
 
   private final UpstreamAddresses addresses;
   private final UpstreamAddresses.Resolver resolver;
@@ -147,6 +150,15 @@ final class Relay {
       node = defaults.toBuilder().mergeFrom(r.getNode()).build();
       connect();
     }
+    long nameBytes = 0;
+    for (String n : r.getResourceNamesList()) nameBytes += n.length();
+    long total = nameBytes;
+    for (TypeState other : types.values()) if (other != t) total += other.nameBytes;
+    if (total > MAX_NAME_BYTES) {
+      refuse("subscriptions of more than " + MAX_NAME_BYTES + " bytes of resource names");
+      return;
+    }
+    t.nameBytes = nameBytes;
     Set<String> names = new HashSet<>(r.getResourceNamesList());
     boolean wildcard = names.remove("*") || names.isEmpty() && t.fullState;
     boolean first = !t.subscribed;
@@ -292,7 +304,7 @@ final class Relay {
     }
     for (TypeState t : types.values()) {
       t.resetUpstream();
-      if (!t.subscribed) continue;
+      if (!t.subscribed || !t.wildcard && t.names.isEmpty()) continue; // asks for nothing: nothing to replay
       send(request(t));
       awaitingResponse.add(t.typeUrl);
     }

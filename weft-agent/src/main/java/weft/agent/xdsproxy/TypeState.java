@@ -21,6 +21,8 @@ final class TypeState {
   /** What the workload last asked for; empty with {@link #wildcard} or before the first request. */
   Set<String> names = Set.of();
   boolean wildcard;
+  /** The length of {@link #names}, summed: what this subscription costs the relay. */
+  long nameBytes;
   /** Whether the workload has asked for this type yet. */
   boolean subscribed;
   /** Name → digest of what the workload holds (as far as the proxy can tell). */

@@ -235,6 +235,18 @@ class RelayTest {
     assertThat(other.failed.getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
   }
 
+  @Test
+  void subscriptionsPastTheNameBudgetEndTheStream() {
+    String name = "n".repeat(1 << 16);
+    List<String> many = new java.util.ArrayList<>();
+    for (int i = 0; i < Relay.MAX_NAME_BYTES / name.length() / 2; i++) many.add(name + i);
+    ask(EDS, "", "", many, null);
+    assertThat(workload.failed).as("half the budget is allowed").isNull();
+    ask("type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "", "", many, null);
+    assertThat(workload.failed.getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+    assertThat(workload.failed.getDescription()).contains("bytes of resource names");
+  }
+
   private void ask(String type, String version, String nonce, String... names) {
     ask(type, version, nonce, List.of(names), null);
   }
