@@ -72,7 +72,6 @@ final class Relay {
   private Node node;
   private UpstreamDialer.Stream upstream;
   private boolean nodeSent;
-  private InetSocketAddress upstreamAddress;
   private long stream;
   private int addressIndex;
   private int failures;
@@ -204,7 +203,7 @@ final class Relay {
   private void handleResponse(long id, DiscoveryResponse r) {
     if (closed || id != stream) return;
     if (!answering) {
-      LOG.log(System.Logger.Level.INFO, label + ": control plane " + upstreamAddress + " answering");
+      LOG.log(System.Logger.Level.INFO, label + ": control plane " + connectedTo + " answering");
     }
     answering = true;
     failures = 0;
@@ -279,7 +278,6 @@ final class Relay {
     }
     InetSocketAddress target = candidates.get(Math.floorMod(addressIndex, candidates.size()));
     long id = ++stream;
-    upstreamAddress = target;
     connectedTo = target.getAddress().getHostAddress() + ":" + target.getPort();
     answering = false;
     awaitingResponse.clear();
@@ -320,13 +318,14 @@ final class Relay {
     }
     stream++; // whatever the old stream still says is stale
     answering = false;
+    String lost = connectedTo.isEmpty() ? String.valueOf(addresses.entries()) : connectedTo;
     connectedTo = "";
     cancelWatchdog();
     awaitingResponse.clear();
     failures++;
     addressIndex++;
     Duration delay = backoff.delayAfter(failures, random);
-    LOG.log(System.Logger.Level.WARNING, label + ": control plane " + upstreamAddress + " lost ("
+    LOG.log(System.Logger.Level.WARNING, label + ": control plane " + lost + " lost ("
         + ClientText.forLog(why, 512) + "); the workload keeps its config; next attempt in " + delay.toMillis() + " ms");
     reconnect = sync.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
