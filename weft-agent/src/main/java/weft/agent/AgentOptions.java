@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,9 +25,10 @@ public final class AgentOptions {
   public static final String BOOTSTRAP_FILE = "grpc-bootstrap.json";
 
   final WorkloadIdentity identity;
-  final String xdsAddress;
+  final List<String> xdsAddresses;
   final XdsTransport xdsTransport;
-  final String caAddress;
+  final Integer xdsProxyPort;
+  final List<String> caAddresses;
   final String caServerName;
   final TrustRoots roots;
   final String rootsDescription;
@@ -43,9 +45,14 @@ public final class AgentOptions {
 
   private AgentOptions(Builder b) {
     this.identity = require(b.identity, "the workload identity");
-    this.xdsAddress = require(b.xdsAddress, "the control plane's xDS address");
+    this.xdsAddresses = requireAll(b.xdsAddresses, "the control plane's xDS address");
     this.xdsTransport = require(b.xdsTransport, "how to reach the xDS server (plaintext, TLS, mutual TLS)");
-    this.caAddress = require(b.caAddress, "the CA address");
+    this.xdsProxyPort = b.xdsProxyPort;
+    if (xdsProxyPort == null && xdsAddresses.size() > 1) {
+      throw new IllegalArgumentException("several xDS addresses need the local xDS proxy (an xDS proxy port): "
+          + "grpc-java does not move to another bootstrap server once it has config");
+    }
+    this.caAddresses = requireAll(b.caAddresses, "the CA address");
     this.caServerName = b.caServerName;
     this.roots = require(b.roots, "the mesh root certificate (file or PEM)");
     this.rootsDescription = b.rootsDescription;
@@ -73,6 +80,14 @@ public final class AgentOptions {
     return outputDir;
   }
 
+  private static List<String> requireAll(List<String> values, String what) {
+    if (values == null || values.isEmpty()) {
+      throw new IllegalArgumentException("the agent needs " + what);
+    }
+    values.forEach(v -> require(v, what));
+    return List.copyOf(values);
+  }
+
   private static <T> T require(T value, String what) {
     if (value == null || value instanceof String s && s.isBlank()) {
       throw new IllegalArgumentException("the agent needs " + what);
@@ -83,9 +98,10 @@ public final class AgentOptions {
   /** Builds options; see each setter for defaults. */
   public static final class Builder {
     private WorkloadIdentity identity;
-    private String xdsAddress;
+    private List<String> xdsAddresses;
     private XdsTransport xdsTransport;
-    private String caAddress;
+    private Integer xdsProxyPort;
+    private List<String> caAddresses;
     private String caServerName = ISTIOD_SERVER_NAME;
     private TrustRoots roots;
     private String rootsDescription = "";
@@ -114,14 +130,40 @@ public final class AgentOptions {
      * must name the host dialled.
      */
     public Builder xdsServer(String address, XdsTransport transport) {
-      this.xdsAddress = address;
+      return xdsServers(java.util.Collections.singletonList(address), transport);
+    }
+
+    /**
+     * Several control planes for the same mesh ({@code host:port} each; a host stands for every
+     * address it resolves to). More than one needs {@link #xdsProxyPort}: only the proxy fails over.
+     */
+    public Builder xdsServers(List<String> addresses, XdsTransport transport) {
+      this.xdsAddresses = addresses;
       this.xdsTransport = Objects.requireNonNull(transport, "transport");
+      return this;
+    }
+
+    /**
+     * Runs the local xDS proxy on this loopback port (0: any free one) and points the bootstrap at it:
+     * the proxy holds the stream to the xDS addresses (with {@link XdsTransport#MUTUAL_TLS}, presenting
+     * the workload certificate) and fails over between them. Default (null): off.
+     */
+    public Builder xdsProxyPort(Integer port) {
+      if (port != null && (port < 0 || port > 65535)) {
+        throw new IllegalArgumentException("xDS proxy port must be 0-65535, got " + port);
+      }
+      this.xdsProxyPort = port;
       return this;
     }
 
     /** The CA's {@code host:port} (Istio's 15012). */
     public Builder caAddress(String address) {
-      this.caAddress = address;
+      return caAddresses(java.util.Collections.singletonList(address));
+    }
+
+    /** Several CAs; a renewal goes to whichever answers (the last to answer is asked first). */
+    public Builder caAddresses(List<String> addresses) {
+      this.caAddresses = addresses;
       return this;
     }
 

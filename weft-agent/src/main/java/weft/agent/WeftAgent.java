@@ -1,8 +1,11 @@
 package weft.agent;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -10,10 +13,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import weft.agent.bootstrap.BootstrapInstaller;
 import weft.agent.bootstrap.XdsBootstrap;
+import weft.agent.bootstrap.XdsTransport;
 import weft.agent.cert.CaClient;
 import weft.agent.cert.CertificateFiles;
 import weft.agent.cert.CertificateManager;
+import weft.agent.cert.FailoverSigner;
 import weft.agent.cert.IssuedCertificate;
+import weft.agent.xds.FileTlsXdsCredentialsProvider;
+import weft.agent.xdsproxy.XdsProxy;
 
 /**
  * Joins a workload to the mesh without a sidecar process. {@link #start} is for a grpc-java
@@ -31,8 +38,9 @@ public final class WeftAgent implements AutoCloseable {
   private static final int READS_PER_GRACE_PERIOD = 10;
   private static final Duration MAX_REFRESH = XdsBootstrap.DEFAULT_REFRESH_INTERVAL;
 
-  private final CaClient ca;
+  private final List<CaClient> cas;
   private final CertificateManager certificates;
+  private final XdsProxy proxy;
   private final ScheduledExecutorService ownScheduler;
   private final XdsBootstrap bootstrap;
   private final Path bootstrapFile;
@@ -40,10 +48,11 @@ public final class WeftAgent implements AutoCloseable {
   private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicBoolean closing = new AtomicBoolean();
 
-  private WeftAgent(CaClient ca, CertificateManager certificates, ScheduledExecutorService ownScheduler,
-      XdsBootstrap bootstrap, Path bootstrapFile, AutoCloseable uninstall) {
-    this.ca = ca;
+  private WeftAgent(List<CaClient> cas, CertificateManager certificates, XdsProxy proxy,
+      ScheduledExecutorService ownScheduler, XdsBootstrap bootstrap, Path bootstrapFile, AutoCloseable uninstall) {
+    this.cas = cas;
     this.certificates = certificates;
+    this.proxy = proxy;
     this.ownScheduler = ownScheduler;
     this.bootstrap = bootstrap;
     this.bootstrapFile = bootstrapFile;
@@ -104,12 +113,16 @@ public final class WeftAgent implements AutoCloseable {
       t.setDaemon(true);
       return t;
     }) : null;
-    CaClient ca = null;
+    List<CaClient> cas = new ArrayList<>();
     CertificateManager certs = null;
+    XdsProxy proxy = null;
     try {
       CertificateFiles files = new CertificateFiles(o.outputDir);
-      ca = new CaClient(o.caAddress, o.caServerName, o.roots, o.token, o.identity.clusterId());
-      certs = CertificateManager.builder(o.identity.spiffeId(), ca, o.roots, files)
+      for (String address : o.caAddresses) {
+        cas.add(new CaClient(address, o.caServerName, o.roots, o.token, o.identity.clusterId()));
+      }
+      FailoverSigner signer = new FailoverSigner(cas, o.caAddresses);
+      certs = CertificateManager.builder(o.identity.spiffeId(), signer, o.roots, files)
           .ttl(o.certTtl)
           .rotationFraction(o.rotationFraction)
           .retryPolicy(o.retryPolicy)
@@ -121,15 +134,22 @@ public final class WeftAgent implements AutoCloseable {
       try {
         first = certs.awaitFirstCertificate(o.startTimeout);
       } catch (TimeoutException e) {
-        throw new AgentException(e.getMessage() + " (CA " + o.caAddress + " as " + ca.serverName()
+        throw new AgentException(e.getMessage() + " (CA " + String.join(", ", o.caAddresses) + " as "
+            + cas.get(0).serverName()
             + (o.rootsDescription.isEmpty() ? "" : ", mesh root " + o.rootsDescription) + ")", e);
       }
+      Duration refresh = o.refreshInterval != null ? o.refreshInterval : refreshFor(first, o.rotationFraction);
       XdsBootstrap.Builder b = XdsBootstrap.builder()
-          .xdsServer(o.xdsAddress, o.xdsTransport)
+          .xdsServer(o.xdsAddresses.get(0), o.xdsTransport)
           .identity(o.identity)
           .certificateFiles(files.certificateChainFile(), files.privateKeyFile(), files.rootCertificateFile())
-          .refreshInterval(o.refreshInterval != null ? o.refreshInterval : refreshFor(first, o.rotationFraction));
+          .refreshInterval(refresh);
       o.extraMetadata.forEach(b::metadata);
+      if (o.xdsProxyPort != null) {
+        proxy = startProxy(o, files, refresh, b.build());
+        // The workload talks plaintext to the proxy on loopback; the proxy does TLS upstream.
+        b.xdsServer(InetAddress.getLoopbackAddress().getHostAddress() + ":" + proxy.port(), XdsTransport.PLAINTEXT);
+      }
       XdsBootstrap bootstrap = b.build();
       Path file = files.directory().resolve(AgentOptions.BOOTSTRAP_FILE);
       BootstrapInstaller.writeFile(bootstrap, file);
@@ -137,18 +157,42 @@ public final class WeftAgent implements AutoCloseable {
       LOG.log(System.Logger.Level.INFO, "joined the mesh as " + o.identity.spiffeId() + " (node "
           + o.identity.nodeId() + "); certificates in " + files.directory() + ", xDS bootstrap "
           + (inProcess ? "installed for this process and " : "") + "written to " + file);
-      return new WeftAgent(ca, certs, own, bootstrap, file, uninstall);
+      return new WeftAgent(cas, certs, proxy, own, bootstrap, file, uninstall);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      cleanUp(ca, certs, own);
+      cleanUp(cas, certs, proxy, own);
       throw new AgentException("interrupted while waiting for the first workload certificate", e);
     } catch (IOException e) {
-      cleanUp(ca, certs, own);
+      cleanUp(cas, certs, proxy, own);
       throw new AgentException("cannot write the xDS bootstrap: " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      cleanUp(ca, certs, own);
+      cleanUp(cas, certs, proxy, own);
       throw e instanceof AgentException ae ? ae : new AgentException(e.getMessage(), e);
     }
+  }
+
+  /**
+   * The local xDS proxy, upstream over the transport asked for (mutual TLS with the files just
+   * written), with the node of the bootstrap {@code direct} as what the agent knows of the workload.
+   */
+  private static XdsProxy startProxy(AgentOptions o, CertificateFiles files, Duration refresh, XdsBootstrap direct) {
+    XdsProxy.Builder p = XdsProxy.builder().port(o.xdsProxyPort).upstreams(o.xdsAddresses)
+        .defaultNode(XdsProxy.node(direct.toMap()));
+    String authority = o.caServerName == null || o.caServerName.isEmpty() ? null : o.caServerName;
+    switch (o.xdsTransport) {
+      case PLAINTEXT -> { }
+      case TLS -> p.credentials(FileTlsXdsCredentialsProvider.fromFiles(files.rootCertificateFile(), null, null,
+          refresh), authority);
+      case MUTUAL_TLS -> p.credentials(FileTlsXdsCredentialsProvider.fromFiles(files.rootCertificateFile(),
+          files.certificateChainFile(), files.privateKeyFile(), refresh), authority);
+      default -> throw new IllegalStateException("unknown transport " + o.xdsTransport);
+    }
+    return p.start();
+  }
+
+  /** The local xDS proxy, when the agent runs one. */
+  public java.util.Optional<XdsProxy> xdsProxy() {
+    return java.util.Optional.ofNullable(proxy);
   }
 
   /** What {@code refresh_interval} to give gRPC for certificates like {@code cert}. */
@@ -189,7 +233,7 @@ public final class WeftAgent implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
-    cleanUp(ca, certificates, ownScheduler);
+    cleanUp(cas, certificates, proxy, ownScheduler);
     if (uninstall != null) {
       try {
         uninstall.close();
@@ -200,16 +244,18 @@ public final class WeftAgent implements AutoCloseable {
     closed.countDown();
   }
 
-  private static void cleanUp(CaClient ca, CertificateManager certs, ScheduledExecutorService own) {
+  private static void cleanUp(List<CaClient> cas, CertificateManager certs, XdsProxy proxy,
+      ScheduledExecutorService own) {
+    if (proxy != null) {
+      proxy.close();
+    }
     if (certs != null) {
       certs.close();
     }
     if (own != null) {
       own.shutdownNow();
     }
-    if (ca != null) {
-      ca.close();
-    }
+    cas.forEach(CaClient::close);
   }
 
   /** The agent cannot join the workload to the mesh; the message says why and what to check. */

@@ -3,6 +3,7 @@ package weft.cli;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,17 +21,28 @@ import weft.agent.bootstrap.XdsTransport;
     description = "Obtain and rotate a workload's SPIFFE certificate and write its gRPC xDS bootstrap.")
 final class AgentCommand implements Callable<Integer> {
   @Option(names = "--xds-address", paramLabel = "HOST:PORT", defaultValue = "localhost:15010",
-      converter = OptionValues.HostPort.class, description = "Control plane's plaintext xDS, written to the bootstrap.")
-  String xdsAddress;
+      converter = OptionValues.HostPort.class, description = "Control plane's xDS: written to the bootstrap, or "
+      + "with --xds-proxy-port dialled by the agent. Repeatable (control planes of one mesh); a HOST that resolves "
+      + "to several addresses stands for all of them. More than one needs --xds-proxy-port.")
+  List<String> xdsAddresses;
+
+  @Option(names = "--xds-proxy-port", paramLabel = "PORT", converter = OptionValues.PortOrAny.class, description = {
+      "Serve xDS to the workload on this loopback port (plaintext; 0: any free port) and point the bootstrap at it. "
+          + "The agent then holds the stream to --xds-address itself (with the workload certificate under --xds-mtls) "
+          + "and moves it to another control plane within 5 s when one dies or stops answering; the workload keeps "
+          + "its config meanwhile.", "Default: off (the workload dials --xds-address itself)."})
+  Integer xdsProxyPort;
 
   @Option(names = "--xds-mtls", defaultValue = "false", description = "Reach --xds-address over TLS (checked against "
-      + "--root-cert), presenting the workload's own certificate: what the secure port (15012) requires unless the "
-      + "control plane runs with --xds-auth none. Without it the bootstrap uses plaintext (the 15010 port).")
+      + "--root-cert, and as --ca-server-name when the proxy dials), presenting the workload's own certificate: what "
+      + "the secure port (15012) requires unless the control plane runs with --xds-auth none. Without it, plaintext "
+      + "(the 15010 port).")
   boolean xdsMtls;
 
   @Option(names = "--ca-address", paramLabel = "HOST:PORT", defaultValue = "localhost:15012",
-      converter = OptionValues.HostPort.class, description = "Control plane's CA (TLS).")
-  String caAddress;
+      converter = OptionValues.HostPort.class, description = "Control plane's CA (TLS). Repeatable: a renewal goes "
+      + "to whichever answers, the last to answer first.")
+  List<String> caAddresses;
 
   @Option(names = "--ca-server-name", paramLabel = "NAME", defaultValue = AgentOptions.ISTIOD_SERVER_NAME,
       description = "Name the CA's certificate must carry, whatever address is dialled.")
@@ -95,7 +107,8 @@ final class AgentCommand implements Callable<Integer> {
           .serviceAccount(serviceAccount).podName(podName).ip(ip).clusterId(clusterId).network(network)
           .labels(labels).locality(locality).build();
       AgentOptions.Builder builder = AgentOptions.builder().identity(identity)
-          .xdsServer(xdsAddress, xdsMtls ? XdsTransport.MUTUAL_TLS : XdsTransport.PLAINTEXT).caAddress(caAddress).caServerName(caServerName)
+          .xdsServers(xdsAddresses, xdsMtls ? XdsTransport.MUTUAL_TLS : XdsTransport.PLAINTEXT)
+          .xdsProxyPort(xdsProxyPort).caAddresses(caAddresses).caServerName(caServerName)
           .rootCertificateFile(rootCert).tokenFile(tokenFile).outputDir(out);
       if (certTtlSeconds != null) builder.certTtl(Duration.ofSeconds(certTtlSeconds));
       options = builder.build();

@@ -99,6 +99,22 @@ class CommandLineTest {
   }
 
   @Test
+  void theAgentTakesSeveralControlPlanesOnlyWithItsXdsProxy() throws Exception {
+    Path token = Files.writeString(dir.resolve("token"), "t");
+    Path root = Files.writeString(dir.resolve("root-cert.pem"), "not read before the options are checked");
+    Weft several = Weft.run("agent", "--root-cert", root.toString(), "--token-file", token.toString(), "--out",
+        dir.resolve("out").toString(), "--namespace", "default", "--service-account", "sa", "--pod-name", "p-1",
+        "--ip", "10.0.0.5", "--xds-address", "cp-1:15012", "--xds-address", "cp-2:15012");
+    assertThat(several.exit()).isEqualTo(1);
+    assertThat(several.errLines()).singleElement().asString().startsWith("weft agent: several xDS addresses need "
+        + "the local xDS proxy");
+
+    Weft badPort = Weft.run("agent", "--xds-proxy-port", "70000");
+    assertThat(badPort.exit()).isEqualTo(2);
+    assertThat(badPort.errLines()).singleElement().asString().contains("--xds-proxy-port");
+  }
+
+  @Test
   void everyOptionOfEveryCommandHasADescriptionAndShowsItsDefault() {
     List<String> missing = new ArrayList<>();
     check(Main.commandLine(), missing);

@@ -3,6 +3,9 @@ package weft.agent.xds;
 import io.grpc.ChannelCredentials;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.xds.XdsCredentialsProvider;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -39,6 +42,23 @@ public final class FileTlsXdsCredentialsProvider extends XdsCredentialsProvider 
       LOG.log(System.Logger.Level.ERROR, "xDS bootstrap channel_creds 'tls': " + e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * The same credentials for a channel of the agent's own (the xDS proxy's upstream): roots from
+   * {@code ca}, and the workload's certificate and key when both are given, re-read every {@code refresh}.
+   *
+   * @throws IllegalStateException when the files cannot be read now
+   */
+  public static ChannelCredentials fromFiles(Path ca, Path certificate, Path key, Duration refresh) {
+    Map<String, Object> config = new HashMap<>();
+    config.put("ca_certificate_file", ca.toString());
+    if (certificate != null) {
+      config.put("certificate_file", certificate.toString());
+      config.put("private_key_file", key.toString());
+    }
+    config.put("refresh_interval", Math.max(1, refresh.toSeconds()) + "s");
+    return ReloadingTlsFiles.fromConfig(config).channelCredentials();
   }
 
   @Override
