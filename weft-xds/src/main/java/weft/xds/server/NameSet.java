@@ -51,6 +51,20 @@ final class NameSet {
     return Arrays.binarySearch(names, name) >= 0;
   }
 
+  /** Whether {@code listed} holds exactly this set's names in this set's (sorted) order. */
+  boolean sameInOrder(List<String> listed) {
+    if (listed.size() != names.length) return false;
+    for (int i = 0; i < names.length; i++) if (!names[i].equals(listed.get(i))) return false;
+    return true;
+  }
+
+  /** Whether {@code listed} and {@code order} hold the same names in the same order. */
+  static boolean sameInOrder(List<String> listed, String[] order) {
+    if (listed.size() != order.length) return false;
+    for (int i = 0; i < order.length; i++) if (!order[i].equals(listed.get(i))) return false;
+    return true;
+  }
+
   /** The names in order, as a read-only view of this set's array. */
   List<String> asList() {
     return Collections.unmodifiableList(Arrays.asList(names));

@@ -383,7 +383,8 @@ abstract class ProxyConnection {
     }
     if (change == null || closed || proxy == null) return;
     boolean endpointsOnly = change.endpointsOnly();
-    boolean envoyWhole = endpointsOnly && !proxy.proxyless() && touchesEnvoyWholeTypes(snapshot, change);
+    Set<String> ownHostsNow = ownHosts(snapshot);
+    boolean envoyWhole = endpointsOnly && !proxy.proxyless() && touchesEnvoyWholeTypes(snapshot, change, ownHostsNow);
     // A stream that waits for its client generates nothing now: it will generate from the newest snapshot.
     boolean waiting = !canSendNow();
     ProxyView view = waiting ? null : view(snapshot);
@@ -402,7 +403,7 @@ abstract class ProxyConnection {
         sent |= pushOrDefer(w, view, names, false, Set.of());
       }
     }
-    ownHosts = ownHosts(snapshot);
+    ownHosts = ownHostsNow;
     if (view != null) recordDropped(view, !endpointsOnly);
     if (sent) server.metrics().converged(System.nanoTime() - snapshot.createdNanos());
     publishStatus();
@@ -412,13 +413,12 @@ abstract class ProxyConnection {
    * Envoy's listeners and clusters depend on endpoints in two cases: the proxy's own workload
    * (inbound listeners and clusters) and DNS-resolved hosts (their endpoints are inline in CDS).
    */
-  private boolean touchesEnvoyWholeTypes(MeshSnapshot snapshot, ChangeEvent change) {
+  private boolean touchesEnvoyWholeTypes(MeshSnapshot snapshot, ChangeEvent change, Set<String> now) {
     for (String host : change.endpointHosts()) {
       if (ownHosts.contains(host)) return true;
       var view = snapshot.service(host);
       if (view != null && view.service().resolution().startsWith("DNS")) return true;
     }
-    Set<String> now = ownHosts(snapshot);
     for (String host : change.endpointHosts()) if (now.contains(host)) return true;
     return false;
   }
@@ -426,8 +426,10 @@ abstract class ProxyConnection {
   /** The hosts whose endpoints include this proxy's own workload. */
   private Set<String> ownHosts(MeshSnapshot snapshot) {
     if (proxy().proxyless()) return Set.of();
+    var at = snapshot.endpointsAt(proxy().clusterId(), proxy().ip());
+    if (at.isEmpty()) return Set.of();
     Set<String> hosts = new TreeSet<>();
-    for (var at : snapshot.endpointsAt(proxy().clusterId(), proxy().ip())) hosts.add(at.service().service().hostname());
+    for (var w : at) hosts.add(w.service().service().hostname());
     return hosts;
   }
 

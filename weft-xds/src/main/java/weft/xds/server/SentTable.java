@@ -16,10 +16,34 @@ final class SentTable {
 
   private final String[] names;
   private final long[] hashes;
+  /** Sum over entries of {@link #mix}: order-free, so an update adjusts it instead of rehashing the table. */
+  private final long digest;
 
   private SentTable(String[] names, long[] hashes) {
+    this(names, hashes, digestOf(names, hashes));
+  }
+
+  private SentTable(String[] names, long[] hashes, long digest) {
     this.names = names;
     this.hashes = hashes;
+    this.digest = digest;
+  }
+
+  private static long digestOf(String[] names, long[] hashes) {
+    long d = 0;
+    for (int i = 0; i < names.length; i++) d += mix(names[i], hashes[i]);
+    return d;
+  }
+
+  /**
+   * One entry's share of the version: String.hashCode is specified, and the finaliser of
+   * SplitMix64 spreads it with the content hash so that entries do not cancel out when summed.
+   */
+  private static long mix(String name, long hash) {
+    long z = hash * 0x9e3779b97f4a7c15L + name.hashCode();
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
   }
 
   /** Exactly the generated resources (a full-state type's response), reusing this table's name instances. */
@@ -37,6 +61,10 @@ final class SentTable {
   /** This table with {@code updates} (name → hash) put in and {@code removed} taken out. */
   SentTable with(SortedMap<String, Long> updates, Collection<String> removed) {
     if (updates.isEmpty() && removed.isEmpty()) return this;
+    if (removed.isEmpty()) {
+      SentTable inPlace = updatedInPlace(updates);
+      if (inPlace != null) return inPlace;
+    }
     java.util.Set<String> gone = removed instanceof java.util.Set<String> s ? s : new java.util.HashSet<>(removed);
     String[] n = new String[names.length + updates.size()];
     long[] h = new long[n.length];
@@ -62,6 +90,23 @@ final class SentTable {
       }
     }
     return new SentTable(Arrays.copyOf(n, k), Arrays.copyOf(h, k));
+  }
+
+  /**
+   * The common push (an endpoint change): every updated name is held already, so the names array
+   * is shared and only the hashes are copied; null when some name is new.
+   */
+  private SentTable updatedInPlace(SortedMap<String, Long> updates) {
+    long[] h = null;
+    long d = digest;
+    for (Map.Entry<String, Long> e : updates.entrySet()) {
+      int i = Arrays.binarySearch(names, e.getKey());
+      if (i < 0) return null;
+      if (h == null) h = hashes.clone();
+      d += mix(names[i], e.getValue()) - mix(names[i], h[i]);
+      h[i] = e.getValue();
+    }
+    return new SentTable(names, h, d);
   }
 
   /** Only the entries whose names are in {@code watched}. */
@@ -103,12 +148,8 @@ final class SentTable {
    * with the same inputs send the same version, and a reconnecting client's version still matches.
    */
   String version() {
-    long h = 0xcbf29ce484222325L;
-    for (int i = 0; i < names.length; i++) {
-      h = (h ^ names[i].hashCode()) * 0x100000001b3L;
-      h = (h ^ hashes[i]) * 0x100000001b3L;
-    }
-    return Long.toHexString(h);
+    // The size is part of it so that an empty table and a table whose mixes sum to zero differ.
+    return Long.toHexString(digest + names.length * 0x632be59bd9b4e019L);
   }
 
   @Override

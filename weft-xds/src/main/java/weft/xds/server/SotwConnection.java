@@ -65,7 +65,7 @@ final class SotwConnection extends ProxyConnection {
       w.lastNack = null;
     }
     // The common case is an ACK naming exactly what is watched: answer it without building sets.
-    if (isReply && !w.wildcard && sameNames(request.getResourceNamesList(), w.names)) return;
+    if (isReply && !w.wildcard && sameNames(request.getResourceNamesList(), w)) return;
     Set<String> requested = new TreeSet<>(request.getResourceNamesList());
     // An empty list means "everything" only for listeners and clusters, and only until names are given.
     boolean wildcard = requested.remove("*") || (requested.isEmpty() && TypeUrls.isFullState(type));
@@ -81,6 +81,7 @@ final class SotwConnection extends ProxyConnection {
     List<String> added = requested.stream().filter(n -> !previous.contains(n)).toList();
     NameSet now = previous.minus(previous.asList().stream().filter(n -> !requested.contains(n)).toList()).plus(added);
     w.names = now;
+    w.requestOrder = null;
     w.wildcard = wildcard;
     // Forget what was sent for names no longer watched, so a later re-subscription is answered.
     if (!wildcard) w.sent = w.sent.retainedIn(now);
@@ -95,10 +96,15 @@ final class SotwConnection extends ProxyConnection {
     recordDropped(view, false);
   }
 
-  /** True when {@code requested} (as the client listed them) are exactly {@code watched}. */
-  private static boolean sameNames(List<String> requested, NameSet watched) {
+  /** True when {@code requested} (as the client listed them) are exactly what {@code w} watches. */
+  private static boolean sameNames(List<String> requested, WatchState w) {
+    NameSet watched = w.names;
     if (requested.size() != watched.size()) return false;
+    if (watched.sameInOrder(requested)) return true;
+    if (w.requestOrder != null && NameSet.sameInOrder(requested, w.requestOrder)) return true;
     for (String n : requested) if (!watched.contains(n)) return false;
+    // The same names in an order of the client's own: remember it, so its next ACK compares in order.
+    w.requestOrder = requested.stream().map(NameSet::intern).toArray(String[]::new);
     return true;
   }
 

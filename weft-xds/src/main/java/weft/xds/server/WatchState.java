@@ -13,6 +13,12 @@ import java.util.TreeSet;
 final class WatchState {
   final String typeUrl;
   NameSet names = NameSet.EMPTY;
+  /**
+   * SotW: the names of the last request in the client's own order, interned, when that order is
+   * not sorted; null otherwise. An ACK repeats its subscription in the same order (Envoy lists all
+   * of a type's names in every request), so comparing in order answers it without a lookup per name.
+   */
+  String[] requestOrder;
   boolean wildcard;
   /** name → content hash of what the client holds (unless it NACKed): what was sent, or declared on reconnect. */
   SentTable sent = SentTable.EMPTY;
