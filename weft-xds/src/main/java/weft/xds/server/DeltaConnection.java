@@ -154,6 +154,8 @@ final class DeltaConnection extends ProxyConnection {
     if (!force && response.getResourcesCount() == 0 && response.getRemovedResourcesCount() == 0) return false;
     w.sent(nextNonce(), w.sent.version());
     response.setSystemVersionInfo(w.sentVersion).setNonce(w.lastNonce);
+    // Published before the response leaves: whoever has seen it can already read it in /debug/status.
+    publishStatus();
     responses.onNext(response.build());
     pushed(w, response.getResourcesCount(), start);
     return true;

@@ -65,7 +65,7 @@ final class SotwConnection extends ProxyConnection {
       w.lastNack = null;
     }
     // The common case is an ACK naming exactly what is watched: answer it without building sets.
-    if (isReply && !w.wildcard && sameNames(request.getResourceNamesList(), w)) return;
+    if (isReply && !w.wildcard && sameNames(request, w)) return;
     Set<String> requested = new TreeSet<>(request.getResourceNamesList());
     // An empty list means "everything" only for listeners and clusters, and only until names are given.
     boolean wildcard = requested.remove("*") || (requested.isEmpty() && TypeUrls.isFullState(type));
@@ -96,12 +96,14 @@ final class SotwConnection extends ProxyConnection {
     recordDropped(view, false);
   }
 
-  /** True when {@code requested} (as the client listed them) are exactly what {@code w} watches. */
-  private static boolean sameNames(List<String> requested, WatchState w) {
+  /** True when the request's names (as the client listed them) are exactly what {@code w} watches. */
+  private static boolean sameNames(DiscoveryRequest request, WatchState w) {
     NameSet watched = w.names;
-    if (requested.size() != watched.size()) return false;
-    if (watched.sameInOrder(requested)) return true;
-    if (w.requestOrder != null && NameSet.sameInOrder(requested, w.requestOrder)) return true;
+    if (request.getResourceNamesCount() != watched.size()) return false;
+    List<com.google.protobuf.ByteString> listed = request.getResourceNamesList().asByteStringList();
+    if (watched.sameInOrder(listed)) return true;
+    if (w.requestOrder != null && NameSet.sameInOrder(listed, w.requestOrder)) return true;
+    List<String> requested = request.getResourceNamesList();
     for (String n : requested) if (!watched.contains(n)) return false;
     // The same names in an order of the client's own: remember it, so its next ACK compares in order.
     w.requestOrder = requested.stream().map(NameSet::intern).toArray(String[]::new);
@@ -140,6 +142,8 @@ final class SotwConnection extends ProxyConnection {
     w.sent = next;
     w.sent(nextNonce(), next.version());
     response.setVersionInfo(w.sentVersion).setNonce(w.lastNonce);
+    // Published before the response leaves: whoever has seen it can already read it in /debug/status.
+    publishStatus();
     responses.onNext(response.build());
     pushed(w, response.getResourcesCount(), start);
     return true;

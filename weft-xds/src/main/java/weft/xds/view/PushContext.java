@@ -148,6 +148,24 @@ public final class PushContext {
     return indexes().selectorLabelKeys;
   }
 
+  /**
+   * Every subset name any DestinationRule defines for {@code host} (exact or wildcard host, any
+   * namespace): a superset of the subsets any proxy's rule in force can name, so the cluster names
+   * {@code outbound|PORT|SUBSET|HOST} built from them cover every name a proxy may watch for the host.
+   */
+  public Set<String> subsetNames(String host) {
+    Indexes ix = indexes();
+    Set<String> out = new TreeSet<>();
+    for (DestinationRule dr : ix.drByHost.getOrDefault(host, List.of())) {
+      for (DestinationRule.Subset s : dr.subsets()) out.add(s.name());
+    }
+    for (DestinationRule dr : ix.drWildcard) {
+      if (!Hosts.matches(Hosts.resolve(dr.host(), dr.id().namespace()), host)) continue;
+      for (DestinationRule.Subset s : dr.subsets()) out.add(s.name());
+    }
+    return out;
+  }
+
   /** The config indexed for lookups by host and gateway; immutable once built. */
   static final class Indexes {
     /** VirtualServices that apply to sidecars (gateway {@code mesh}), by resolved exact host. */

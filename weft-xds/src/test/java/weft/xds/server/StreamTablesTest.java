@@ -23,6 +23,32 @@ class StreamTablesTest {
   }
 
   @Test
+  void aRequestsNamesAreComparedInOrderOnTheirUtf8Bytes() {
+    NameSet set = NameSet.of(List.of("outbound|80||a.default", "outbound|80||b.default"));
+    List<com.google.protobuf.ByteString> sameOrder = List.of(com.google.protobuf.ByteString.copyFromUtf8(
+        "outbound|80||a.default"), com.google.protobuf.ByteString.copyFromUtf8("outbound|80||b.default"));
+    assertThat(set.sameInOrder(sameOrder)).isTrue();
+    assertThat(set.sameInOrder(List.of(sameOrder.get(1), sameOrder.get(0)))).isFalse();
+    assertThat(NameSet.sameInOrder(List.of(sameOrder.get(1), sameOrder.get(0)),
+        new String[] {"outbound|80||b.default", "outbound|80||a.default"})).isTrue();
+    // Non-ASCII text compares by its decoded characters, whatever the byte count.
+    assertThat(NameSet.sameText(com.google.protobuf.ByteString.copyFromUtf8("caf\u00e9"), "caf\u00e9")).isTrue();
+    assertThat(NameSet.sameText(com.google.protobuf.ByteString.copyFromUtf8("cafe"), "caf\u00e9")).isFalse();
+    assertThat(NameSet.sameText(com.google.protobuf.ByteString.copyFromUtf8("caf\u00e9"), "cafe")).isFalse();
+    assertThat(NameSet.sameText(com.google.protobuf.ByteString.copyFromUtf8("x\uD83D\uDE00"), "x\uD83D\uDE00")).isTrue();
+  }
+
+  @Test
+  void anEndpointUpdateOfHeldNamesKeepsTheVersionAPureFunctionOfContent() {
+    SentTable t = SentTable.EMPTY.with(new TreeMap<>(Map.of("a", 1L, "b", 2L)), Set.of());
+    SentTable updated = t.with(new TreeMap<>(Map.of("b", 3L)), Set.of());
+    SentTable fresh = SentTable.EMPTY.with(new TreeMap<>(Map.of("a", 1L, "b", 3L)), Set.of());
+    assertThat(updated).isEqualTo(fresh);
+    assertThat(updated.version()).isEqualTo(fresh.version()).isNotEqualTo(t.version());
+    assertThat(updated.with(new TreeMap<>(Map.of("b", 2L)), Set.of()).version()).isEqualTo(t.version());
+  }
+
+  @Test
   void addingNothingNewOrRemovingNothingHeldKeepsTheSameSet() {
     NameSet a = NameSet.of(List.of("x", "y"));
     assertThat(a.plus(List.of("y", "x"))).isSameAs(a);
