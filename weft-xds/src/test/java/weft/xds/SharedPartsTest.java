@@ -112,21 +112,8 @@ class SharedPartsTest {
       ---
       """;
 
-  static final String EASTWEST_GATEWAY = """
-      apiVersion: v1
-      kind: Service
-      metadata:
-        name: istio-eastwestgateway
-        namespace: istio-system
-        labels: {topology.istio.io/network: network-2}
-      spec:
-        type: LoadBalancer
-        ports: [{name: tls, port: 15443}]
-      status:
-        loadBalancer:
-          ingress: [{ip: 198.19.2.100}]
-      ---
-      """;
+  /** Network-2's east-west gateway, as NetworksViewTest declares it, ended for concatenation. */
+  static final String EASTWEST_GATEWAY = NetworksViewTest.EASTWEST_GATEWAY + "---\n";
 
   static Proxy proxy(String kind, boolean proxyless, String namespace, String clusterId, String network,
       Map<String, String> labels, String serviceAccount, Locality locality) {
