@@ -71,9 +71,12 @@ final class SotwRequest {
     this.errorDetail = errorDetail;
   }
 
-  /** Reads a serialized {@code DiscoveryRequest}; {@code wire} is kept, not copied. */
+  /**
+   * Reads a serialized {@code DiscoveryRequest}; {@code wire} is kept, not copied. Runs of names
+   * (how every encoder writes a repeated field) are walked here without a decoder; every other
+   * field is read by protobuf's.
+   */
   static SotwRequest parse(byte[] wire) throws IOException {
-    CodedInputStream in = CodedInputStream.newInstance(wire);
     int[] start = new int[16];
     int[] length = new int[16];
     int count = 0;
@@ -83,20 +86,34 @@ final class SotwRequest {
     Node node = null;
     Status errorDetail = null;
     ExtensionRegistryLite none = ExtensionRegistryLite.getEmptyRegistry();
-    while (true) {
-      int tag = in.readTag();
-      if (tag == 0) break;
-      if (tag == RESOURCE_NAMES) {
-        int n = in.readRawVarint32();
-        if (n < 0) throw new InvalidProtocolBufferException("a resource name with a negative length");
+    int pos = 0;
+    while (pos < wire.length) {
+      if (wire[pos] == RESOURCE_NAMES) {
+        // One byte of tag, then a varint length (a name under 128 bytes has a one-byte length).
+        int at = pos + 1;
+        int n = 0;
+        int shift = 0;
+        while (true) {
+          if (at >= wire.length || shift > 28) throw new InvalidProtocolBufferException("a resource name's length is cut short or too long");
+          byte b = wire[at++];
+          n |= (b & 0x7F) << shift;
+          if (b >= 0) break;
+          shift += 7;
+        }
+        if (n < 0 || n > wire.length - at) throw new InvalidProtocolBufferException("a resource name runs past the end of the request");
         if (count == start.length) {
           start = Arrays.copyOf(start, count * 2);
           length = Arrays.copyOf(length, count * 2);
         }
-        start[count] = in.getTotalBytesRead();
+        start[count] = at;
         length[count++] = n;
-        in.skipRawBytes(n);
-      } else if (tag == VERSION_INFO) {
+        pos = at + n;
+        continue;
+      }
+      // Any other field: one step of protobuf's own decoder from here.
+      CodedInputStream in = CodedInputStream.newInstance(wire, pos, wire.length - pos);
+      int tag = in.readTag();
+      if (tag == VERSION_INFO) {
         versionInfo = in.readStringRequireUtf8();
       } else if (tag == TYPE_URL) {
         typeUrl = in.readStringRequireUtf8();
@@ -109,9 +126,21 @@ final class SotwRequest {
       } else if (tag == ERROR_DETAIL) {
         Status read = in.readMessage(Status.parser(), none);
         errorDetail = errorDetail == null ? read : errorDetail.toBuilder().mergeFrom(read).build();
-      } else if (!in.skipField(tag)) {
-        break;
+      } else if (tag == RESOURCE_NAMES) {
+        // A tag written in more bytes than it needs: legal, if odd.
+        int n = in.readRawVarint32();
+        if (n < 0) throw new InvalidProtocolBufferException("a resource name with a negative length");
+        if (count == start.length) {
+          start = Arrays.copyOf(start, count * 2);
+          length = Arrays.copyOf(length, count * 2);
+        }
+        start[count] = pos + in.getTotalBytesRead();
+        length[count++] = n;
+        in.skipRawBytes(n);
+      } else if (tag == 0 || !in.skipField(tag)) {
+        throw new InvalidProtocolBufferException("a DiscoveryRequest with a stray end-group tag or field 0");
       }
+      pos += in.getTotalBytesRead();
     }
     return new SotwRequest(wire, start, length, count, versionInfo, typeUrl, responseNonce, node, errorDetail);
   }
@@ -230,9 +259,12 @@ final class SotwRequest {
       try {
         byte[] wire;
         if (stream instanceof KnownLength) {
+          // Read straight into an array of the message's size (readNBytes(int) would copy twice).
           int size = stream.available();
-          wire = stream.readNBytes(size);
-          if (wire.length != size || stream.read() != -1) throw new IOException("message length differs from its frame");
+          wire = new byte[size];
+          if (stream.readNBytes(wire, 0, size) != size || stream.read() != -1) {
+            throw new IOException("message length differs from its frame");
+          }
         } else {
           wire = stream.readAllBytes();
         }

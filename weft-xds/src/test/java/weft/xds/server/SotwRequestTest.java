@@ -73,6 +73,25 @@ class SotwRequestTest {
   }
 
   @Test
+  void readsLongNamesAndTagsWrittenInMoreBytesThanNeeded() throws IOException {
+    String longName = "outbound|80||" + "x".repeat(200) + ".svc.cluster.local";
+    String veryLong = "y".repeat(20_000);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    out.writeString(3, longName);
+    out.writeString(3, veryLong);
+    // Field 3's tag (0x1A) as two bytes: 0x9A 0x00.
+    out.writeRawBytes(new byte[] {(byte) 0x9A, 0x00, 0x01, 'z'});
+    out.writeString(4, EDS);
+    out.flush();
+
+    SotwRequest read = SotwRequest.parse(bytes.toByteArray());
+
+    assertThat(read.names()).containsExactly(longName, veryLong, "z");
+    assertThat(read.typeUrl()).isEqualTo(EDS);
+  }
+
+  @Test
   void comparesNamesInOrderOnTheirBytes() {
     SotwRequest first = SotwRequest.of(request("b", "a", "c"));
     SotwRequest.WireName[] order = first.wireNames();
@@ -114,6 +133,10 @@ class SotwRequestTest {
     broken.add(new byte[] {0x22, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF}); // bad varint
     broken.add(new byte[] {0x22, 0x02, (byte) 0xC3, 0x28}); // a type URL that is not UTF-8
     broken.add(new byte[] {0x12, 0x03, 0x0A, 0x05, 'x'}); // a node cut short
+    broken.add(new byte[] {0x1A, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01}); // length too long
+    broken.add(new byte[] {0x1A, (byte) 0x80}); // length cut short
+    broken.add(new byte[] {0x00, 0x01}); // field 0
+    broken.add(new byte[] {0x0C}); // a stray end-group tag
     for (byte[] wire : broken) {
       assertThatThrownBy(() -> SotwRequest.MARSHALLER.parse(new ByteArrayInputStream(wire)))
           .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("INTERNAL");
