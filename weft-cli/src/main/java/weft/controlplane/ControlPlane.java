@@ -120,7 +120,7 @@ public final class ControlPlane implements AutoCloseable {
       meshMap.start();
       closeables.add(0, meshMap);
       // The trust domain is read when the CA starts, so the mesh config comes first.
-      if (!meshMap.awaitListed(options.initialSyncWait())) {
+      if (!meshMap.awaitListed(options.initialSyncWait()) && !options.initialSyncWait().isZero()) {
         LOG.log(System.Logger.Level.WARNING, "ConfigMap " + options.systemNamespace() + "/"
             + MeshConfigMapSource.NAME + " of config cluster " + options.clusterId() + " was not read within "
             + options.initialSyncWait().toSeconds() + " s (--initial-sync-wait); starting on Istio's defaults");

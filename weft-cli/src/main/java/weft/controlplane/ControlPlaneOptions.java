@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /**
  * Everything {@code weft control-plane} is started with. Null paths are unset; a port of 0 asks
- * the system for a free one (tests). Start from {@link #forConfigDir} or {@link #forKubeconfig}
+ * the system for a free one (tests). Start from {@link #forConfigDir}, {@link #forKubeconfig} or
+ * {@link #forConfigKubeconfig}
  * and change fields with the {@code with} methods.
  *
  * @param initialSyncWait how long start-up waits for remote clusters before serving without them

@@ -174,8 +174,9 @@ public final class LeaseLeadership implements Leadership, AutoCloseable {
       publish();
       if (closed || election != mine) return;
       LOG.log(System.Logger.Level.WARNING, "lease " + namespace + "/" + name + ": this instance (" + identity
-          + ") lost the lease; contending again");
-      elect();
+          + ") left the election" + (t == null ? " (the lease was lost)" : " (" + t + ")") + "; contending again");
+      // After a pause: an election that ends at once (an unexpected error) must not spin.
+      events.schedule(this::elect, timings.retryPeriod().toMillis(), TimeUnit.MILLISECONDS);
     }));
   }
 

@@ -186,6 +186,9 @@ class LeaseLeadershipTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> follower.identity().equals(leader.status().holder()));
     assertThat(leader.isLeader()).isFalse();
     assertThat(follower.isLeader()).isTrue();
+    // It still contends: when the new leader stops, it leads again.
+    follower.close();
+    await().atMost(TIMINGS.leaseDuration().plus(TIMINGS.retryPeriod())).until(leader::isLeader);
   }
 
   @Test
