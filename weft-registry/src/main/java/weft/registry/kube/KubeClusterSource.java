@@ -525,7 +525,7 @@ public final class KubeClusterSource implements AutoCloseable {
   }
 
   /** The root cause in a line: fabric8 wraps I/O errors in several layers. */
-  static String describe(Throwable t) {
+  public static String describe(Throwable t) {
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();
     }

@@ -212,9 +212,18 @@ public final class LeaseLeadership implements Leadership, AutoCloseable {
       this.lease = lease;
     }
 
+    /** The last failure logged (fabric8 retries quietly); null once a call succeeds again. */
+    private String failing;
+
     @Override
     public LeaderElectionRecord get(KubernetesClient c) {
-      LeaderElectionRecord record = lease.get(c);
+      LeaderElectionRecord record;
+      try {
+        record = lease.get(c);
+      } catch (RuntimeException e) {
+        throw failed("read", e);
+      }
+      succeeded();
       seen(record);
       return record;
     }
@@ -223,7 +232,12 @@ public final class LeaseLeadership implements Leadership, AutoCloseable {
     public void create(KubernetesClient c, LeaderElectionRecord record) {
       long startNanos = System.nanoTime();
       ZonedDateTime startWall = ZonedDateTime.now(ZoneOffset.UTC);
-      lease.create(c, record);
+      try {
+        lease.create(c, record);
+      } catch (RuntimeException e) {
+        throw failed("create", e);
+      }
+      succeeded();
       wrote(record, startNanos, startWall);
     }
 
@@ -231,8 +245,38 @@ public final class LeaseLeadership implements Leadership, AutoCloseable {
     public void update(KubernetesClient c, LeaderElectionRecord record) {
       long startNanos = System.nanoTime();
       ZonedDateTime startWall = ZonedDateTime.now(ZoneOffset.UTC);
-      lease.update(c, record);
+      try {
+        lease.update(c, record);
+      } catch (RuntimeException e) {
+        throw failed("update", e);
+      }
+      succeeded();
       wrote(record, startNanos, startWall);
+    }
+
+    /**
+     * Logs a failure once until it changes or calls succeed again (a lost race for the lease is no
+     * failure: HTTP 409 is how the API server refuses a stale write).
+     */
+    private RuntimeException failed(String operation, RuntimeException e) {
+      int code = e instanceof io.fabric8.kubernetes.client.KubernetesClientException k ? k.getCode() : 0;
+      String why = operation + " failed: " + weft.model.text.ClientText.forLog(
+          weft.registry.kube.KubeClusterSource.describe(e));
+      if (code != 409 && !why.equals(failing)) {
+        failing = why;
+        LOG.log(System.Logger.Level.WARNING, "lease " + namespace + "/" + name + " (" + client.getMasterUrl() + "): "
+            + why + "; retrying every " + LeaseTimings.seconds(timings.retryPeriod()) + " at most"
+            + (code == 401 || code == 403 ? " (the control plane's credentials need get, create and patch on "
+            + "leases.coordination.k8s.io in " + namespace + ")" : ""));
+      }
+      return e;
+    }
+
+    private void succeeded() {
+      if (failing != null) {
+        failing = null;
+        LOG.log(System.Logger.Level.INFO, "lease " + namespace + "/" + name + ": the API server answers again");
+      }
     }
 
     @Override
