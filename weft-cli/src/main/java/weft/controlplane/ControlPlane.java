@@ -112,6 +112,8 @@ public final class ControlPlane implements AutoCloseable {
       closeables.add(configCluster);
     }
     configClient = configCluster;
+    // Early, so that anything started below that writes back can be handed it.
+    startLeaderElection(configClusterConfig);
     if (external && (options.meshConfig() == null || options.meshNetworks() == null)) {
       // Istio keeps MeshConfig in the config cluster; a file flag, when given, wins for its half.
       MeshConfigMapSource meshMap = new MeshConfigMapSource(configCluster, options.systemNamespace(),
@@ -187,7 +189,6 @@ public final class ControlPlane implements AutoCloseable {
       }
       closeables.add(0, remotes);
     }
-    startLeaderElection(configClusterConfig);
     awaitInitialSync(configCluster, local, remotes);
     registry.flush();
     ready = true;
