@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
  * <p>fabric8 waits a random 1 to 2.2 times its retry period between attempts to take the lease; it is
  * given {@code retryPeriod / 2.2}, so the longest wait is {@code retryPeriod} and a new leader takes
  * over within {@code leaseDuration + retryPeriod} of the last renewal. A closed leader gives the lease
- * up (an empty holder), so the next instance takes it at its next attempt. After a lost lease a new
+ * up (fabric8's release rewrites it to end one second later; the others read the duration from the
+ * lease), so the next instance takes it within a second and a retry period. After a lost lease a new
  * election starts; fabric8's elector runs once.
  *
  * <p>Threads: fabric8's attempts run on the {@code weft-leader-election} thread; listeners, the
@@ -164,7 +165,7 @@ public final class LeaseLeadership implements Leadership, AutoCloseable {
           post(this::publish);
         },
         newHolder -> { });
-    // releaseOnCancel: a closed leader empties the holder, so the next instance need not wait for expiry.
+    // releaseOnCancel: a closed leader ends its lease a second later, so the next need not wait for expiry.
     LeaderElectionConfig config = new LeaderElectionConfig(lock, timings.leaseDuration(), timings.renewDeadline(),
         fabric8Retry, callbacks, true, name);
     election = new LeaderElectorBuilder(client, electorThread).withConfig(config).build().start();
