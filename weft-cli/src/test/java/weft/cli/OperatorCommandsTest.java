@@ -92,6 +92,9 @@ class OperatorCommandsTest {
         assertThat(status.err()).isEmpty();
         assertThat(status.exit()).isZero();
         assertThat(status.out()).contains("ready=true").contains("cluster1");
+        // File mode: the only instance leads.
+        assertThat(status.out().lines().filter(l -> l.startsWith("leader: "))).singleElement().asString()
+            .matches("leader: (\\S+) since \\S+ \\(the only instance\\); this instance \\1 leads");
       }
       Weft clusters = Weft.run("remote-clusters", "--control-plane", "localhost:" + port);
       assertThat(clusters.exit()).isZero();
