@@ -156,7 +156,7 @@ public final class KubeClusterSource implements AutoCloseable {
     this.server = String.valueOf(client.getMasterUrl());
     this.source = "cluster " + clusterId + " API server" + (feed.isEmpty() ? "" : " (" + feed + ")");
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "weft-kube-" + clusterId);
+      Thread t = new Thread(r, "weft-kube-" + clusterId + (feed.isEmpty() ? "" : "-" + feed));
       t.setDaemon(true);
       return t;
     });
