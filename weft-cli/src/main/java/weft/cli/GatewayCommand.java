@@ -162,7 +162,7 @@ final class GatewayCommand implements Callable<Integer> {
       return new SecureXds(id, certificates, temporary);
     } catch (WeftAgent.AgentException | IllegalArgumentException e) {
       deleteQuietly(temporary);
-      throw new CommandFailure("weft gateway cannot get its certificate: " + e.getMessage()
+      throw new CommandFailure("cannot get the gateway's certificate: " + e.getMessage()
           + "; check --ca-address, --token-file and --root-cert", e);
     }
   }
