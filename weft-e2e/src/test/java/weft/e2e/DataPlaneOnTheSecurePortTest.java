@@ -113,6 +113,33 @@ class DataPlaneOnTheSecurePortTest {
     assertThat(status).contains(GATEWAY + " (client certificate)").contains(FRONTEND + " (client certificate)")
         .contains("spiffe://cluster.local/ns/default/sa/reviews (client certificate)");
     assertThat(gatewayCommand.isAlive()).as("the gateway runs until stopped").isTrue();
+
+    // A workload's token makes a valid certificate, but not a router's: the secure port refuses the stream.
+    assertThat(IdentityAndTrustTest.http(cp, "/metrics").lines()
+        .filter(l -> l.startsWith("weft_xds_rejected_streams_total "))).as("no stream refused so far")
+        .allMatch(l -> l.endsWith(" 0.0"));
+    Path workloadToken = work.resolve("frontend-token");
+    Files.writeString(workloadToken, "t-frontend\n");
+    int impostorHealth = Mesh.freePort();
+    Thread impostor = new Thread(() -> new CommandLine(new Main()).setErr(new PrintWriter(new ByteArrayOutputStream(),
+        true, StandardCharsets.UTF_8)).execute("gateway", "--ip", "127.0.0.4", "--namespace", "default",
+        "--service-account", "frontend", "--pod-name", "fake-gw", "--port", "0", "--health-port",
+        String.valueOf(impostorHealth), "--xds-address", secure, "--token-file", workloadToken.toString(),
+        "--root-cert", root.toString()), "weft-gateway-impostor");
+    impostor.start();
+    try {
+      await().atMost(Duration.ofSeconds(90)).until(() -> IdentityAndTrustTest.http(cp, "/metrics").lines()
+          .anyMatch(l -> l.startsWith("weft_xds_rejected_streams_total ") && !l.endsWith(" 0.0")));
+      assertThat(stats(impostorHealth)).contains("\"xdsConnected\":false").contains("\"routes\":0,");
+      assertThat(IdentityAndTrustTest.http(cp, "/debug/status")).doesNotContain("fake-gw");
+    } finally {
+      impostor.interrupt();
+      impostor.join(TimeUnit.SECONDS.toMillis(30));
+    }
+
+    gatewayCommand.interrupt();
+    gatewayCommand.join(TimeUnit.SECONDS.toMillis(30));
+    assertThat(gatewayExit.get()).as("weft gateway's exit code when stopped").isZero();
   }
 
   private static String stats(int healthPort) throws Exception {
