@@ -219,6 +219,42 @@ class ControlPlaneFailoverTest {
     assertThat(proxy.workloadStreams()).isEqualTo(1);
   }
 
+  /**
+   * A type no control plane answers (Weft ignores types it does not serve) must neither leave the
+   * workload stuck nor make the proxy switch back and forth: it costs one switch, then the proxy stays,
+   * and the workload's other config keeps flowing.
+   */
+  @Test
+  void aTypeNoControlPlaneAnswersCostsTheProxyOneSwitchAndTheRestKeepsFlowing() throws Exception {
+    int serverPort = Mesh.freePort();
+    for (int i = 0; i < 2; i++) {
+      planes[i] = new ControlPlaneSlot(Files.createTempDirectory("weft-unanswered-" + i), Mesh.freePort());
+    }
+    writeEverywhere("echo.yaml", echoConfig(serverPort, "127.0.0.1"));
+    for (ControlPlaneSlot p : planes) p.start();
+    XdsProxy proxy = XdsProxy.builder().upstreams(List.of(planes[0].address(), planes[1].address()))
+        .responseTimeout(Duration.ofSeconds(1)).start();
+    toClose.add(proxy);
+    String cds = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    String unserved = "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration";
+    DeltaAdsClient envoy = new DeltaAdsClient(proxy.port(), AdsStream.node("envoy-2", "default", "127.0.0.22",
+        "cluster1", "", "", false));
+    toClose.add(envoy);
+    envoy.subscribe(cds);
+    await().atMost(LIVENESS).until(() -> envoy.responses.stream().anyMatch(r -> r.getTypeUrl().equals(cds)));
+    envoy.subscribe(unserved, "scoped-routes");
+    await().atMost(LIVENESS).until(() -> proxy.typesNotAwaited().contains(unserved));
+    assertThat(proxy.upstreamStreamsOpened()).as("the first stream and one switch").isEqualTo(2);
+
+    int mark = envoy.responses.size();
+    String added = "outbound|" + SERVICE_PORT + "||other.default.svc.cluster.local";
+    writeEverywhere("other.yaml", Yamls.service("other", "default", SERVICE_PORT, serverPort, null));
+    await().atMost(LIVENESS).until(() -> envoy.responses.subList(mark, envoy.responses.size()).stream()
+        .anyMatch(r -> r.getResourcesList().stream().anyMatch(res -> res.getName().equals(added))));
+    assertThat(proxy.upstreamStreamsOpened()).as("no switching back and forth").isEqualTo(2);
+    assertThat(envoy.errors).isEmpty();
+  }
+
   private static String endpointsOf(io.envoyproxy.envoy.service.discovery.v3.Resource res) {
     try {
       return res.getResource().unpack(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.class).toString();

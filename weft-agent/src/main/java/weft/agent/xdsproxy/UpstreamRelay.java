@@ -69,6 +69,8 @@ abstract class UpstreamRelay<Q, R> {
   boolean closed;
   private volatile boolean answering;
   private volatile String connectedTo = "";
+  private volatile int streamsOpened;
+  private volatile Set<String> givenUp = Set.of();
 
   UpstreamRelay(Relay.Settings s, String label) {
     this.addresses = s.addresses();
@@ -107,6 +109,16 @@ abstract class UpstreamRelay<Q, R> {
   /** The address of the current upstream stream ({@code ip:port}), or "" between streams. */
   final String connectedTo() {
     return connectedTo;
+  }
+
+  /** Upstream streams opened so far: one, plus one per switch. */
+  final int streamsOpened() {
+    return streamsOpened;
+  }
+
+  /** Types the relay no longer waits for: no control plane answered them. */
+  final Set<String> typesNotAwaited() {
+    return givenUp;
   }
 
   final boolean upstreamOpen() {
@@ -162,7 +174,7 @@ abstract class UpstreamRelay<Q, R> {
     failures = 0;
     awaitingResponse.remove(type);
     unanswered.remove(type);
-    notAwaited.remove(type);
+    if (notAwaited.remove(type)) givenUp = Set.copyOf(notAwaited);
     armWatchdog();
   }
 
@@ -209,6 +221,7 @@ abstract class UpstreamRelay<Q, R> {
       failed("cannot open a stream: " + e);
       return;
     }
+    streamsOpened++;
     replay();
     armWatchdog();
   }
@@ -255,6 +268,7 @@ abstract class UpstreamRelay<Q, R> {
       }
       if (hopeless.containsAll(awaitingResponse)) {
         notAwaited.addAll(hopeless);
+        givenUp = Set.copyOf(notAwaited);
         awaitingResponse.clear();
         LOG.log(System.Logger.Level.WARNING, label + ": " + UNANSWERED_LIMIT + " control planes in a row left "
             + ClientText.forLog(String.join(", ", hopeless), 512) + " unanswered while answering the rest; staying on "

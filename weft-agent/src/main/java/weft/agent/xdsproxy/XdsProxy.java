@@ -106,6 +106,18 @@ public final class XdsProxy implements AutoCloseable {
     return accepted.get();
   }
 
+  /** Upstream streams the open workload streams have opened, summed: one each, plus one per switch. */
+  public int upstreamStreamsOpened() {
+    return relays.stream().mapToInt(UpstreamRelay::streamsOpened).sum();
+  }
+
+  /** Types some workload stream asks for that no control plane answers, so the proxy no longer waits for them. */
+  public Set<String> typesNotAwaited() {
+    Set<String> out = new java.util.TreeSet<>();
+    relays.forEach(r -> out.addAll(r.typesNotAwaited()));
+    return out;
+  }
+
   /** Workload streams open now. */
   int openWorkloadStreams() {
     return relays.size();
