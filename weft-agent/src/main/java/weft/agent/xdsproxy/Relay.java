@@ -20,8 +20,8 @@ import weft.agent.cert.RetryPolicy;
 import weft.model.text.ClientText;
 
 /**
- * One workload stream relayed to one upstream control plane at a time: the reconnect and replay
- * state machine of the local xDS proxy.
+ * One State-of-the-World workload stream relayed to one upstream control plane at a time (the
+ * reconnect machine is {@link UpstreamRelay}'s; {@link DeltaRelay} is the Delta variant).
  *
  * <p>The workload's stream outlives upstream streams. When the upstream stream fails, or leaves a
  * request unanswered for {@code responseTimeout}, the relay dials the next address after a short

@@ -40,7 +40,8 @@ import weft.agent.cert.RetryPolicy;
  * xDS credentials ignore their config, so a stock workload cannot reach the secure port. The proxy
  * holds the upstream stream instead (with the workload certificate, over mutual TLS) and moves it to
  * another control plane when one dies or stops answering, while the workload's own stream stays open
- * on its last good config. See {@link Relay} for the rules.
+ * on its last good config. See {@link UpstreamRelay} for the failover rules, {@link Relay} and
+ * {@link DeltaRelay} for what each variant replays and forwards.
  *
  * <p>Each workload stream gets its own {@link Relay} and its own upstream stream; a workload has one
  * per xDS client (one, usually). All relays run on one thread of the proxy's.
