@@ -45,10 +45,11 @@ public final class WorkloadCertificates implements AutoCloseable {
    * @param caAddresses {@code host:port} of each CA (control plane's secure port), asked in turn
    * @param caServerName the name the CA's certificate must carry (Istio's {@code istiod.istio-system.svc})
    * @param clusterId sent as the {@code ClusterID} header; "" for none
+   * @param ttl the lifetime to ask for; null for the CA's default
    * @throws WeftAgent.AgentException when no certificate arrives within {@code startTimeout}, naming why
    */
   public static WorkloadCertificates start(SpiffeId id, List<String> caAddresses, String caServerName,
-      TrustRoots roots, TokenSource token, String clusterId, Path outputDir, Duration startTimeout) {
+      TrustRoots roots, TokenSource token, String clusterId, Path outputDir, Duration ttl, Duration startTimeout) {
     Objects.requireNonNull(id, "id");
     if (caAddresses.isEmpty()) throw new IllegalArgumentException("at least one CA address is needed");
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -61,7 +62,7 @@ public final class WorkloadCertificates implements AutoCloseable {
     try {
       for (String address : caAddresses) cas.add(new CaClient(address, caServerName, roots, token, clusterId));
       manager = CertificateManager.builder(id, new FailoverSigner(cas, caAddresses), roots,
-          new CertificateFiles(outputDir)).scheduler(scheduler).build();
+          new CertificateFiles(outputDir)).ttl(ttl).scheduler(scheduler).build();
       manager.start();
       IssuedCertificate first = manager.awaitFirstCertificate(startTimeout);
       return new WorkloadCertificates(cas, manager, scheduler,

@@ -65,6 +65,10 @@ final class GatewayCommand implements Callable<Integer> {
   @Option(names = "--trust-domain", defaultValue = "cluster.local", description = "The mesh's trust domain.")
   String trustDomain;
 
+  @Option(names = "--cert-ttl", paramLabel = "SECONDS", converter = OptionValues.Positive.class, description = {
+      "Certificate lifetime to ask for (with --token-file).", "Default: the CA's (Istio's 24 hours)."})
+  Long certTtlSeconds;
+
   @Option(names = "--cert-dir", paramLabel = "DIR", description = {
       "Folder for the gateway's cert-chain.pem, key.pem and root-cert.pem (made if missing).",
       "Default: an owner-only temporary folder, deleted on exit."})
@@ -158,7 +162,8 @@ final class GatewayCommand implements Callable<Integer> {
     List<String> cas = caAddresses.isEmpty() ? List.of(xdsAddress) : caAddresses;
     try {
       WorkloadCertificates certificates = WorkloadCertificates.start(id, cas, caServerName, TrustRoots.file(rootCert),
-          TokenSource.file(tokenFile), clusterId, dir, CERTIFICATE_WAIT);
+          TokenSource.file(tokenFile), clusterId, dir, certTtlSeconds == null ? null : Duration.ofSeconds(certTtlSeconds),
+          CERTIFICATE_WAIT);
       return new SecureXds(id, certificates, temporary);
     } catch (WeftAgent.AgentException | IllegalArgumentException e) {
       deleteQuietly(temporary);
