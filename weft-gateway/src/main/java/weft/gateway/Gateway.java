@@ -1,5 +1,7 @@
 package weft.gateway;
 
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -23,7 +25,8 @@ public final class Gateway implements AutoCloseable {
   private final HealthServer health;
   private final InetSocketAddress proxyAddress;
 
-  private Gateway(GatewayOptions o) throws IOException, InterruptedException {
+  private Gateway(GatewayOptions o, ChannelCredentials xdsCredentials, String xdsAuthority)
+      throws IOException, InterruptedException {
     proxy = new SniProxy(table::get);
     SniProxy startedProxy = proxy;
     try {
@@ -35,7 +38,9 @@ public final class Gateway implements AutoCloseable {
       startedProxy.close();
       throw e;
     }
-    channel = NettyChannelBuilder.forTarget(o.xdsAddress()).usePlaintext().build();
+    NettyChannelBuilder xdsChannel = NettyChannelBuilder.forTarget(o.xdsAddress(), xdsCredentials);
+    if (xdsAuthority != null && !xdsAuthority.isEmpty()) xdsChannel.overrideAuthority(xdsAuthority);
+    channel = xdsChannel.build();
     xds = new GatewayXdsClient(channel,
         RouterNode.of(o.ip(), o.pod(), o.namespace(), o.clusterId(), o.network(), o.labels()),
         o.xdsListenerPort(), t -> {
@@ -89,7 +94,17 @@ public final class Gateway implements AutoCloseable {
 
   /** Binds the proxy and health ports and starts following the control plane. */
   public static Gateway start(GatewayOptions options) throws IOException, InterruptedException {
-    return new Gateway(options);
+    return new Gateway(options, InsecureChannelCredentials.create(), null);
+  }
+
+  /**
+   * As {@link #start(GatewayOptions)}, reaching the control plane with {@code xdsCredentials}: for the
+   * secure port, mutual TLS that presents the gateway's own certificate, the control plane's checked
+   * as {@code xdsAuthority} (Istio's {@code istiod.istio-system.svc}; null for the address's host).
+   */
+  public static Gateway start(GatewayOptions options, ChannelCredentials xdsCredentials, String xdsAuthority)
+      throws IOException, InterruptedException {
+    return new Gateway(options, java.util.Objects.requireNonNull(xdsCredentials), xdsAuthority);
   }
 
   public int port() {
