@@ -61,6 +61,7 @@ public final class DnsServer implements AutoCloseable {
   private final Builder config;
   private final List<InetSocketAddress> upstreams;
   private final ConcurrentHashMap<InetAddress, AtomicInteger> connectionsBySource = new ConcurrentHashMap<>();
+  private final java.util.Set<Socket> openConnections = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicLong queries = new AtomicLong();
   private final AtomicLong rateLimited = new AtomicLong();
@@ -196,7 +197,11 @@ public final class DnsServer implements AutoCloseable {
   /** RFC 7766: length-prefixed messages, answered in order; closed when idle, on bad framing or when over the limit. */
   private void serveTcp(Socket s) {
     InetAddress source = s.getInetAddress();
+    openConnections.add(s);
     try (s) {
+      if (closed.get()) {
+        return;
+      }
       s.setSoTimeout((int) config.tcpIdleTimeout.toMillis());
       s.setTcpNoDelay(true);
       DataInputStream in = new DataInputStream(s.getInputStream());
@@ -230,6 +235,8 @@ public final class DnsServer implements AutoCloseable {
       LOG.log(System.Logger.Level.DEBUG, () -> "TCP connection from " + source + " ended: " + e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      openConnections.remove(s);
     }
   }
 
@@ -249,6 +256,8 @@ public final class DnsServer implements AutoCloseable {
       // closing
     }
     tcpWorkers.shutdownNow();
+    // A blocked socket read ignores interrupts: closing the socket ends it.
+    openConnections.forEach(DnsServer::closeQuietly);
     try {
       udpThread.join(2000);
       acceptThread.join(2000);
