@@ -27,7 +27,8 @@ import weft.model.ServiceEntry;
  *
  * <p>Every non-wildcard host of a ServiceEntry without {@code spec.addresses} gets one IPv4 and one
  * IPv6 address, unless the entry is labelled {@code networking.istio.io/enable-autoallocate-ip:
- * "false"}. The rules, in order:
+ * "false"} or has resolution NONE (its traffic goes to the address dialled, so an invented one
+ * would lead nowhere). The rules, in order:
  * <ol>
  *   <li>A host keeps the address it holds: the one persisted in its entry's {@code status.addresses},
  *       else the one {@code held} says (this control plane's last allocation, or the state file).
@@ -67,6 +68,9 @@ public final class AddressAllocator {
         continue;
       }
       if ("false".equalsIgnoreCase(e.labels().getOrDefault(ENABLE_LABEL, "true").trim())) continue;
+      // Resolution NONE passes connections through to the address the application dialled: with an
+      // automatic address that would be the never-routed address itself (Istio skips them too).
+      if ("NONE".equals(e.resolution())) continue;
       for (String host : e.hosts()) {
         if (host.contains("*")) continue; // a wildcard names many hosts: no one address can stand for them
         HostKey key = new HostKey(e.id().namespace(), host);

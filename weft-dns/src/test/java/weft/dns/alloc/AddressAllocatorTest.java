@@ -171,12 +171,15 @@ class AddressAllocatorTest {
   }
 
   @Test
-  void wildcardsOptedOutAndAddressedEntriesGetNothing() {
+  void wildcardsOptedOutPassthroughAndAddressedEntriesGetNothing() {
     ServiceEntry wildcard = entry("default", "w", "", "*.example.com");
     ServiceEntry optedOut = entry("default", "o", "", List.of("o.example.com"), List.of(),
         Map.of(AddressAllocator.ENABLE_LABEL, "false"), List.of());
     ServiceEntry addressed = entry("default", "a", "", List.of("a.example.com"), List.of("10.1.2.3"), Map.of(), List.of());
-    assertThat(new AddressBook().allocate(1, List.of(wildcard, optedOut, addressed)).addresses()).isEmpty();
+    ServiceEntry passthrough = new ServiceEntry(new ResourceId("ServiceEntry", "default", "p"), List.of("p.example.com"),
+        List.of(), List.of(new ServiceEntry.Port(443, "TLS", "tls", 0)), "MESH_EXTERNAL", "NONE", List.of(), null,
+        List.of(), List.of());
+    assertThat(new AddressBook().allocate(1, List.of(wildcard, optedOut, addressed, passthrough)).addresses()).isEmpty();
   }
 
   @Test
