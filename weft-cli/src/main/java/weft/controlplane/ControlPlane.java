@@ -63,6 +63,7 @@ public final class ControlPlane implements AutoCloseable {
   private CaServer secure;
   private Generators generators;
   private AutoAddressKeeper autoAddresses;
+  private ControlPlaneDns dns;
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -155,6 +156,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     awaitInitialSync(configCluster, local, remotes);
     registry.flush();
+    if (options.dns() != null) startDns(options.dns());
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
@@ -194,6 +196,33 @@ public final class ControlPlane implements AutoCloseable {
   void flushAutoAddresses() throws Exception {
     registry.flush();
     autoAddresses.flush();
+  }
+
+  /**
+   * {@code --dns-port}: answers with the view of the proxy each source stands for. Bound after the
+   * initial sync, so that its first answers already hold every cluster's names.
+   */
+  private void startDns(ControlPlaneOptions.Dns settings) throws StartupException {
+    dns = new ControlPlaneDns(registry, generators, settings.clients(), options.clusterId());
+    registry.addListener(dns::onSnapshot);
+    closeables.add(0, dns);
+    listen("--dns-port", settings.address().getPort(), () -> {
+      dns.start(settings.address(), settings.upstreams());
+      return dns;
+    });
+    LOG.log(System.Logger.Level.INFO, "answering DNS for mesh names on " + settings.address().getHostString() + ":"
+        + dns.port() + " (UDP and TCP)" + (settings.clients().isEmpty() ? "" : " for " + settings.clients()));
+  }
+
+  /** The DNS port, or -1 when {@code --dns-port} is off. */
+  public int dnsPort() {
+    return dns == null ? -1 : dns.port();
+  }
+
+  /** DNS answers follow the last snapshot (tests). */
+  void flushDns() throws Exception {
+    registry.flush();
+    if (dns != null) dns.flush();
   }
 
   /** Every cluster id this control plane is given follows {@link ClusterIds}; one clear line if not. */
