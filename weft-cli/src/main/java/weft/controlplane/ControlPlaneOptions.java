@@ -1,6 +1,7 @@
 package weft.controlplane;
 
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
@@ -17,7 +18,37 @@ import java.time.Duration;
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
-    java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout) {
+    java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Dns dns) {
+
+  /** Without DNS ({@code --dns-port} unset). */
+  public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
+      String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
+      int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
+      java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout) {
+    this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
+        stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
+        ca, xdsSendTimeout, null);
+  }
+
+  /**
+   * The control plane answering DNS ({@code --dns-port}, {@code --dns-client}): where it listens (UDP
+   * and TCP; port 0 = any free port), which source blocks stand for which cluster and namespace, and
+   * where names the mesh does not own are forwarded (none: refused).
+   */
+  public record Dns(InetSocketAddress address, java.util.List<DnsClientRule> clients,
+      java.util.List<InetSocketAddress> upstreams) {
+    public Dns {
+      java.util.Objects.requireNonNull(address, "address");
+      clients = java.util.List.copyOf(clients);
+      upstreams = java.util.List.copyOf(upstreams);
+    }
+  }
+
+  public ControlPlaneOptions withDns(Dns settings) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, settings);
+  }
 
   /** With the default xDS send timeout. */
   public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
@@ -60,7 +91,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout);
+        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, dns);
   }
 
   public ControlPlaneOptions {
@@ -71,13 +102,13 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withXdsSendTimeout(Duration timeout) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, timeout);
+        initialSyncWait, remoteConfigDirs, ca, timeout, dns);
   }
 
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs, ca, xdsSendTimeout);
+        initialSyncWait, dirs, ca, xdsSendTimeout, dns);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
@@ -92,29 +123,29 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout);
+        remoteConfigDirs, ca, xdsSendTimeout, dns);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout);
+        remoteConfigDirs, ca, xdsSendTimeout, dns);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, dns);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout);
+        remoteConfigDirs, ca, xdsSendTimeout, dns);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, dns);
   }
 }

@@ -249,6 +249,9 @@ class NameTableTest {
     Generators generators = new Generators();
     NameTable proxyless = generate(generators, proxy("cluster1", "default", true, true));
     assertThat(proxyless.getTableMap()).doesNotContainKey("db.example.com");
+    ProxyView shown = generators.view(mesh.registry.current(), proxy("cluster1", "default", true, true));
+    generators.generateAll(TypeUrls.NAME_TABLE, shown);
+    assertThat(shown.dropped().get("db.example.com")).contains("name table", "upstream resolver");
     NameTable envoy = generate(generators, proxy("cluster1", "default", false, true));
     assertThat(envoy.getTableMap()).containsKey("db.example.com");
     ProxyView view = generators.view(mesh.registry.current(), proxy("cluster1", "default", false, false));

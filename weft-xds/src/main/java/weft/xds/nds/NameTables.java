@@ -88,8 +88,12 @@ public final class NameTables {
     TableKey key = new TableKey(view.proxy().namespace(), view.sidecar() == null ? null : view.sidecar().id(),
         view.proxy().clusterId(), usesAutoAddresses(view));
     PartCache parts = view.context().parts();
-    Generated fixed = parts.forRouting(key, () -> new PartCache.Part<>(fixedPart(view, visible, key), List.of()))
-        .value();
+    PartCache.Part<Generated> fixedPart = parts.forRouting(key, () -> {
+      List<PartCache.Drop> drops = new ArrayList<>();
+      return new PartCache.Part<>(fixedPart(view, visible, key, drops), drops);
+    });
+    fixedPart.replay(view);
+    Generated fixed = fixedPart.value();
     ByteString bytes = fixed.resource().getValue();
     boolean headless = false;
     HeadlessKey hk = new HeadlessKey("name-table", view.proxy().clusterId(), view.proxy().network());
@@ -108,14 +112,29 @@ public final class NameTables {
     return s.origin() == MeshService.Origin.KUBERNETES && vip(s, "") == null && !s.hostname().startsWith("*");
   }
 
-  private static Generated fixedPart(ProxyView view, List<ServiceView> visible, TableKey key) {
+  /** Why a visible host has no entry: shown per proxy in /debug/status. */
+  static final String WILDCARD = "name table: a wildcard host has no address of its own; lookups go to the "
+      + "upstream resolver";
+  static final String NO_ADDRESS = "name table: no address (no spec.addresses, and no automatic address for this "
+      + "proxy); lookups go to the upstream resolver";
+
+  private static Generated fixedPart(ProxyView view, List<ServiceView> visible, TableKey key,
+      List<PartCache.Drop> drops) {
     SortedMap<String, NameTable.NameInfo> table = new TreeMap<>();
     for (ServiceView sv : visible) {
       MeshService s = sv.service();
-      if (s.hostname().startsWith("*") || isHeadless(s)) continue;
+      if (s.hostname().startsWith("*")) {
+        drops.add(new PartCache.Drop(s.hostname(), WILDCARD));
+        continue;
+      }
+      if (isHeadless(s)) continue;
       NameTable.NameInfo info = s.origin() == MeshService.Origin.KUBERNETES
           ? kubernetes(s, key.clusterId()) : serviceEntry(view, s, key.autoAddresses());
-      if (info != null) table.put(s.hostname(), info);
+      if (info != null) {
+        table.put(s.hostname(), info);
+      } else {
+        drops.add(new PartCache.Drop(s.hostname(), NO_ADDRESS));
+      }
     }
     return pack(table);
   }
