@@ -133,6 +133,13 @@ class DnsAcrossClustersTest {
     assertThat(a("echo.")).containsExactly("10.97.2.2");
     // A service in both clusters: the agent's own cluster's VIP.
     assertThat(a("both.default.svc.cluster.local.")).containsExactly("10.96.1.1");
+    // SRV for the service's named port, from the ports the control plane puts in the table.
+    Message srv = ask("_grpc._tcp.echo.default.svc.cluster.local.", Type.SRV);
+    assertThat(srv.getSection(Section.ANSWER)).singleElement().satisfies(r -> {
+      assertThat(((org.xbill.DNS.SRVRecord) r).getPort()).isEqualTo(9080);
+      assertThat(((org.xbill.DNS.SRVRecord) r).getTarget()).hasToString("echo.default.svc.cluster.local.");
+    });
+    assertThat(srv.getSection(Section.ADDITIONAL).stream().map(Record::rdataToString)).contains("10.97.2.2");
   }
 
   /**
