@@ -1,5 +1,7 @@
 package weft.agent;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,6 +42,12 @@ public final class AgentOptions {
   final RetryPolicy retryPolicy;
   final Duration refreshInterval;
   final Map<String, Object> extraMetadata;
+  final Integer dnsPort;
+  final InetAddress dnsListenAddress;
+  final List<InetSocketAddress> dnsUpstreams;
+  final Path resolvConf;
+  final int dnsQueriesPerSecond;
+  final int dnsBurst;
   final Clock clock;
   final ScheduledExecutorService scheduler;
 
@@ -64,6 +72,12 @@ public final class AgentOptions {
     this.retryPolicy = b.retryPolicy;
     this.refreshInterval = b.refreshInterval;
     this.extraMetadata = Map.copyOf(b.extraMetadata);
+    this.dnsPort = b.dnsPort;
+    this.dnsListenAddress = b.dnsListenAddress;
+    this.dnsUpstreams = b.dnsUpstreams;
+    this.resolvConf = b.resolvConf;
+    this.dnsQueriesPerSecond = b.dnsQueriesPerSecond;
+    this.dnsBurst = b.dnsBurst;
     this.clock = b.clock;
     this.scheduler = b.scheduler;
   }
@@ -113,6 +127,12 @@ public final class AgentOptions {
     private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
     private Duration refreshInterval;
     private final Map<String, Object> extraMetadata = new LinkedHashMap<>();
+    private Integer dnsPort;
+    private InetAddress dnsListenAddress = InetAddress.getLoopbackAddress();
+    private List<InetSocketAddress> dnsUpstreams;
+    private Path resolvConf = Path.of("/etc/resolv.conf");
+    private int dnsQueriesPerSecond = 1000;
+    private int dnsBurst = 2000;
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
 
@@ -243,6 +263,53 @@ public final class AgentOptions {
     /** More node metadata, e.g. Istio's {@code DNS_CAPTURE} or {@code REQUESTED_NETWORK_VIEW}. */
     public Builder metadata(String key, Object value) {
       this.extraMetadata.put(key, value);
+      return this;
+    }
+
+    /**
+     * Answers DNS on this port (UDP and TCP; Istio's is 15053; 0: any free port): mesh names from the
+     * workload's name table, which the agent subscribes to through its xDS proxy (one is started on a
+     * loopback port for it when {@link #xdsProxyPort} is off), other names forwarded to the upstream
+     * resolvers. The node metadata then carries Istio's {@code DNS_CAPTURE} and {@code DNS_AUTO_ALLOCATE}.
+     * An in-process agent also registers a grpc {@code dns} resolver that reads the same table. Default
+     * (null): off.
+     */
+    public Builder dnsPort(Integer port) {
+      if (port != null && (port < 0 || port > 65535)) {
+        throw new IllegalArgumentException("DNS port must be 0-65535, got " + port);
+      }
+      this.dnsPort = port;
+      return this;
+    }
+
+    /** The address the DNS listens on; default loopback (127.0.0.1). */
+    public Builder dnsListenAddress(InetAddress address) {
+      this.dnsListenAddress = Objects.requireNonNull(address);
+      return this;
+    }
+
+    /**
+     * Where names outside the mesh are forwarded; default (null): the nameservers of {@link #resolvConf}.
+     * An address that is the agent's own DNS is dropped (it would loop).
+     */
+    public Builder dnsUpstreams(List<InetSocketAddress> upstreams) {
+      this.dnsUpstreams = upstreams == null ? null : List.copyOf(upstreams);
+      return this;
+    }
+
+    /** The resolv.conf whose nameservers are the default upstreams; default {@code /etc/resolv.conf}. */
+    public Builder resolvConf(Path file) {
+      this.resolvConf = Objects.requireNonNull(file);
+      return this;
+    }
+
+    /** DNS queries per second and burst allowed from one source address; default 1000 and 2000. */
+    public Builder dnsRateLimit(int queriesPerSecond, int burst) {
+      if (queriesPerSecond < 1 || burst < 1) {
+        throw new IllegalArgumentException("DNS rate limit must be at least 1 query per second and a burst of 1");
+      }
+      this.dnsQueriesPerSecond = queriesPerSecond;
+      this.dnsBurst = burst;
       return this;
     }
 

@@ -19,6 +19,9 @@ import weft.agent.cert.CertificateFiles;
 import weft.agent.cert.CertificateManager;
 import weft.agent.cert.FailoverSigner;
 import weft.agent.cert.IssuedCertificate;
+import weft.agent.dns.AgentDns;
+import weft.agent.dns.DnsMetadata;
+import weft.agent.dns.MeshNameResolverProvider;
 import weft.agent.xds.FileTlsXdsCredentialsProvider;
 import weft.agent.xdsproxy.XdsProxy;
 
@@ -41,6 +44,9 @@ public final class WeftAgent implements AutoCloseable {
   private final List<CaClient> cas;
   private final CertificateManager certificates;
   private final XdsProxy proxy;
+  private final AgentDns dns;
+  // Closed before the rest: the DNS, its own xDS proxy, the grpc resolver's registration.
+  private final List<AutoCloseable> dnsParts;
   private final ScheduledExecutorService ownScheduler;
   private final XdsBootstrap bootstrap;
   private final Path bootstrapFile;
@@ -48,11 +54,14 @@ public final class WeftAgent implements AutoCloseable {
   private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicBoolean closing = new AtomicBoolean();
 
-  private WeftAgent(List<CaClient> cas, CertificateManager certificates, XdsProxy proxy,
-      ScheduledExecutorService ownScheduler, XdsBootstrap bootstrap, Path bootstrapFile, AutoCloseable uninstall) {
+  private WeftAgent(List<CaClient> cas, CertificateManager certificates, XdsProxy proxy, AgentDns dns,
+      List<AutoCloseable> dnsParts, ScheduledExecutorService ownScheduler, XdsBootstrap bootstrap, Path bootstrapFile,
+      AutoCloseable uninstall) {
     this.cas = cas;
     this.certificates = certificates;
     this.proxy = proxy;
+    this.dns = dns;
+    this.dnsParts = dnsParts;
     this.ownScheduler = ownScheduler;
     this.bootstrap = bootstrap;
     this.bootstrapFile = bootstrapFile;
@@ -116,6 +125,7 @@ public final class WeftAgent implements AutoCloseable {
     List<CaClient> cas = new ArrayList<>();
     CertificateManager certs = null;
     XdsProxy proxy = null;
+    List<AutoCloseable> dnsParts = new ArrayList<>();
     try {
       CertificateFiles files = new CertificateFiles(o.outputDir);
       for (String address : o.caAddresses) {
@@ -144,28 +154,41 @@ public final class WeftAgent implements AutoCloseable {
           .identity(o.identity)
           .certificateFiles(files.certificateChainFile(), files.privateKeyFile(), files.rootCertificateFile())
           .refreshInterval(refresh);
+      if (o.dnsPort != null) {
+        // As Istio's agent with DNS proxying: the control plane sends this proxy a name table.
+        b.metadata(DnsMetadata.DNS_CAPTURE, "true");
+        b.metadata(DnsMetadata.DNS_AUTO_ALLOCATE, "true");
+      }
       o.extraMetadata.forEach(b::metadata);
+      XdsBootstrap direct = b.build();
       if (o.xdsProxyPort != null) {
-        proxy = startProxy(o, files, refresh, b.build());
+        proxy = startProxy(o, o.xdsProxyPort, files, refresh, direct);
         // The workload talks plaintext to the proxy on loopback; the proxy does TLS upstream.
         b.xdsServer(InetAddress.getLoopbackAddress().getHostAddress() + ":" + proxy.port(), XdsTransport.PLAINTEXT);
       }
       XdsBootstrap bootstrap = b.build();
+      AgentDns dns = null;
+      if (o.dnsPort != null) {
+        dns = startDns(o, files, refresh, direct, proxy, dnsParts, inProcess);
+      }
       Path file = files.directory().resolve(AgentOptions.BOOTSTRAP_FILE);
       BootstrapInstaller.writeFile(bootstrap, file);
       AutoCloseable uninstall = inProcess ? installer.installInProcess(bootstrap) : null;
       LOG.log(System.Logger.Level.INFO, "joined the mesh as " + o.identity.spiffeId() + " (node "
           + o.identity.nodeId() + "); certificates in " + files.directory() + ", xDS bootstrap "
           + (inProcess ? "installed for this process and " : "") + "written to " + file);
-      return new WeftAgent(cas, certs, proxy, own, bootstrap, file, uninstall);
+      return new WeftAgent(cas, certs, proxy, dns, dnsParts, own, bootstrap, file, uninstall);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      closeAll(dnsParts);
       cleanUp(cas, certs, proxy, own);
       throw new AgentException("interrupted while waiting for the first workload certificate", e);
     } catch (IOException e) {
+      closeAll(dnsParts);
       cleanUp(cas, certs, proxy, own);
       throw new AgentException("cannot write the xDS bootstrap: " + e.getMessage(), e);
     } catch (RuntimeException e) {
+      closeAll(dnsParts);
       cleanUp(cas, certs, proxy, own);
       throw e instanceof AgentException ae ? ae : new AgentException(e.getMessage(), e);
     }
@@ -175,8 +198,9 @@ public final class WeftAgent implements AutoCloseable {
    * The local xDS proxy, upstream over the transport asked for (mutual TLS with the files just
    * written), with the node of the bootstrap {@code direct} as what the agent knows of the workload.
    */
-  private static XdsProxy startProxy(AgentOptions o, CertificateFiles files, Duration refresh, XdsBootstrap direct) {
-    XdsProxy.Builder p = XdsProxy.builder().port(o.xdsProxyPort).upstreams(o.xdsAddresses)
+  private static XdsProxy startProxy(AgentOptions o, int port, CertificateFiles files, Duration refresh,
+      XdsBootstrap direct) {
+    XdsProxy.Builder p = XdsProxy.builder().port(port).upstreams(o.xdsAddresses)
         .defaultNode(XdsProxy.node(direct.toMap()));
     String authority = o.caServerName == null || o.caServerName.isEmpty() ? null : o.caServerName;
     switch (o.xdsTransport) {
@@ -188,6 +212,46 @@ public final class WeftAgent implements AutoCloseable {
       default -> throw new IllegalStateException("unknown transport " + o.xdsTransport);
     }
     return p.start();
+  }
+
+  /**
+   * The agent's DNS: the server, and the name-table subscription through the workload's xDS proxy, or
+   * through one of its own on a loopback port when the workload dials the control plane directly.
+   * In-process, grpc's {@code dns} scheme is then resolved from the same table. Each part started is
+   * added to {@code parts}, so that a failure further on closes it.
+   *
+   * @throws AgentException when the DNS address cannot be bound (the message says which and why)
+   */
+  private static AgentDns startDns(AgentOptions o, CertificateFiles files, Duration refresh, XdsBootstrap direct,
+      XdsProxy workloadProxy, List<AutoCloseable> parts, boolean inProcess) {
+    XdsProxy tableProxy = workloadProxy;
+    if (tableProxy == null) {
+      tableProxy = startProxy(o, 0, files, refresh, direct);
+      parts.add(tableProxy);
+    }
+    AgentDns dns;
+    try {
+      dns = AgentDns.start(new AgentDns.Settings(
+          new java.net.InetSocketAddress(o.dnsListenAddress, o.dnsPort), o.dnsUpstreams, o.resolvConf,
+          o.identity.namespace(), o.identity.domainSuffix(), tableProxy.port(), XdsProxy.node(direct.toMap()),
+          o.dnsQueriesPerSecond, o.dnsBurst));
+    } catch (IOException e) {
+      throw new AgentException(e.getMessage(), e);
+    }
+    parts.add(0, dns);
+    if (inProcess) {
+      MeshNameResolverProvider resolver = new MeshNameResolverProvider(dns.namesSupplier());
+      io.grpc.NameResolverRegistry.getDefaultRegistry().register(resolver);
+      parts.add(0, () -> io.grpc.NameResolverRegistry.getDefaultRegistry().deregister(resolver));
+    }
+    LOG.log(System.Logger.Level.INFO, "DNS on " + dns.address() + " for " + o.identity.namespace()
+        + (inProcess ? "; grpc's dns scheme resolves mesh names from the same table" : ""));
+    return dns;
+  }
+
+  /** The agent's DNS, when it answers DNS. */
+  public java.util.Optional<AgentDns> dns() {
+    return java.util.Optional.ofNullable(dns);
   }
 
   /** The local xDS proxy, when the agent runs one. */
@@ -233,6 +297,7 @@ public final class WeftAgent implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    closeAll(dnsParts);
     cleanUp(cas, certificates, proxy, ownScheduler);
     if (uninstall != null) {
       try {
@@ -242,6 +307,17 @@ public final class WeftAgent implements AutoCloseable {
       }
     }
     closed.countDown();
+  }
+
+  private static void closeAll(List<AutoCloseable> parts) {
+    for (AutoCloseable part : parts) {
+      try {
+        part.close();
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "closing the agent's DNS: " + e);
+      }
+    }
+    parts.clear();
   }
 
   private static void cleanUp(List<CaClient> cas, CertificateManager certs, XdsProxy proxy,

@@ -70,8 +70,25 @@ final class ControlPlaneCommand implements Callable<Integer> {
   Map<String, Path> remoteConfigDirs = new LinkedHashMap<>();
 
   @Option(names = "--state-dir", paramLabel = "DIR", description = {
-      "Last known state of each cluster, kept across restarts (made if missing).", "Default: none (nothing kept)."})
+      "Last known state of each cluster, and (file mode) the automatic addresses of ServiceEntry hosts, kept "
+          + "across restarts (made if missing).", "Default: none (nothing kept)."})
   Path stateDir;
+
+  @Option(names = "--dns-port", paramLabel = "PORT", converter = OptionValues.PortOrAny.class, description = {
+      "Answer DNS for mesh names on this port (UDP and TCP, all addresses; 0: any free port, logged), with the view "
+          + "of a proxy of the cluster and namespace each source stands for (--dns-client).",
+      "Default: off."})
+  Integer dnsPort;
+
+  @Option(names = "--dns-client", paramLabel = "CIDR=CLUSTER_ID/NAMESPACE", description = {
+      "Queries from this block are answered as for a proxy of that cluster and namespace; the most specific block "
+          + "wins; repeatable. Other sources get this cluster's view from namespace default.", "Default: none."})
+  java.util.List<String> dnsClients = new java.util.ArrayList<>();
+
+  @Option(names = "--dns-upstream", paramLabel = "HOST[:PORT]", description = {
+      "Where --dns-port forwards names the mesh does not own (IP literals); repeatable.",
+      "Default: the nameservers of /etc/resolv.conf."})
+  java.util.List<String> dnsUpstreams = new java.util.ArrayList<>();
 
   @Option(names = "--initial-sync-wait", paramLabel = "SECONDS", defaultValue = "30",
       converter = OptionValues.NonNegative.class,
@@ -142,6 +159,36 @@ final class ControlPlaneCommand implements Callable<Integer> {
           + "(Istio never does; clients then move on only when a whole locality fails).")
   boolean failoverWithoutOutlierDetection;
 
+  /** The DNS settings, or null when --dns-port is off; a bad --dns-* value is a usage error. */
+  private ControlPlaneOptions.Dns dns() {
+    if (dnsPort == null) {
+      if (!dnsClients.isEmpty() || !dnsUpstreams.isEmpty()) {
+        throw new ParameterException(spec.commandLine(), "--dns-client and --dns-upstream need --dns-port");
+      }
+      return null;
+    }
+    java.util.List<weft.controlplane.DnsClientRule> rules = new java.util.ArrayList<>();
+    java.util.List<java.net.InetSocketAddress> upstreams = new java.util.ArrayList<>();
+    try {
+      for (String c : dnsClients) rules.add(weft.controlplane.DnsClientRule.parse(c));
+      for (String u : dnsUpstreams) upstreams.add(weft.dns.server.ResolvConf.parseAddress(u));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage().startsWith("--") ? e.getMessage()
+          : "--dns-upstream " + e.getMessage());
+    }
+    if (dnsUpstreams.isEmpty()) {
+      try {
+        upstreams.addAll(weft.dns.server.ResolvConf.nameservers(Path.of("/etc/resolv.conf")));
+      } catch (IOException e) {
+        // No resolv.conf: names the mesh does not own are refused, which the log says.
+        System.getLogger(ControlPlaneCommand.class.getName()).log(System.Logger.Level.WARNING, "--dns-port: "
+            + "/etc/resolv.conf cannot be read (" + e.getMessage() + "); names outside the mesh are refused; give "
+            + "--dns-upstream");
+      }
+    }
+    return new ControlPlaneOptions.Dns(new java.net.InetSocketAddress(dnsPort), rules, upstreams);
+  }
+
   @Override
   public Integer call() throws Exception {
     if (configKubeconfig != null && (configDir != null || kubeconfig != null)) {
@@ -196,12 +243,13 @@ final class ControlPlaneCommand implements Callable<Integer> {
         throw new CommandFailure("--state-dir " + stateDir + ": cannot make the folder (" + e + ")", e);
       }
     }
+    ControlPlaneOptions.Dns dns = dns();
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
         failoverWithoutOutlierDetection, Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
         caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot),
         Duration.ofSeconds(xdsSendTimeoutSeconds), configKubeconfig,
-        new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null)));
+        new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null), dns));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

@@ -68,6 +68,9 @@ public final class ControlPlane implements AutoCloseable {
   /** The config cluster's API server (null in file mode) and the remote secrets (null when none). */
   private KubernetesClient configClient;
   private RemoteSecretController remoteSecrets;
+  private Generators generators;
+  private AutoAddressKeeper autoAddresses;
+  private ControlPlaneDns dns;
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -147,8 +150,11 @@ public final class ControlPlane implements AutoCloseable {
         .description("configuration accepted with a warning").register(metrics);
     // Every port is bound before anything is waited for, so a busy port fails at once; until the
     // initial sync is done their calls are refused (UNAVAILABLE, as istiod does) and clients retry.
-    ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics),
-        new Generators(options.localityFailoverWithoutOutlierDetection()), options.xdsSendTimeout());
+    generators = generators(configCluster);
+    ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics), generators, options.xdsSendTimeout());
+    // After the ADS server's own listener: the snapshot's context is then the one the pushes share.
+    registry.addListener(autoAddresses::onSnapshot);
+    closeables.add(autoAddresses);
     monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
     grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
         .forAddress(new InetSocketAddress(options.xdsPort()))
@@ -191,10 +197,73 @@ public final class ControlPlane implements AutoCloseable {
     }
     awaitInitialSync(configCluster, local, remotes);
     registry.flush();
+    if (options.dns() != null) startDns(options.dns());
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
         + monitoringPort() + " (cluster " + options.clusterId() + ", " + registry.current().services().size()
         + " services)");
+  }
+
+  /**
+   * The generators, with automatic addresses that survive restarts: file mode starts from the state
+   * file ({@code --state-dir}) and rewrites it; Kubernetes mode starts from the ServiceEntries'
+   * {@code status.addresses} and writes them back.
+   */
+  private Generators generators(KubernetesClient configCluster) {
+    weft.dns.alloc.AddressStateFile file = null;
+    java.util.Map<weft.dns.alloc.HostKey, weft.dns.alloc.AutoAddress> loaded = java.util.Map.of();
+    if (configCluster == null && options.stateDir() != null) {
+      file = new weft.dns.alloc.AddressStateFile(options.stateDir());
+      weft.dns.alloc.AddressStateFile.Loaded l = file.load();
+      l.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, "--state-dir: " + w));
+      loaded = l.addresses();
+    }
+    Generators g = new Generators(options.localityFailoverWithoutOutlierDetection(), weft.xds.GeneratorProbe.NONE,
+        true, new weft.dns.alloc.AddressBook(loaded));
+    ServiceEntryStatusWriter writer = configCluster == null ? null : new ServiceEntryStatusWriter(configCluster);
+    // Who may write: the leader of the Lease election (file mode's only instance leads), asked
+    // right before each write.
+    java.util.function.BooleanSupplier leader = () -> leadership != null && leadership.isLeader();
+    autoAddresses = new AutoAddressKeeper(registry, g, file, writer, leader, loaded);
+    return g;
+  }
+
+  /** The automatic addresses the proxies of the current snapshot are sent (tests, diagnostics). */
+  weft.dns.alloc.Allocation autoAddresses() {
+    return generators.context(registry.current()).autoAddresses();
+  }
+
+  /** Automatic addresses are kept (state file, status) as of the last snapshot (tests). */
+  void flushAutoAddresses() throws Exception {
+    registry.flush();
+    autoAddresses.flush();
+  }
+
+  /**
+   * {@code --dns-port}: answers with the view of the proxy each source stands for. Bound after the
+   * initial sync, so that its first answers already hold every cluster's names.
+   */
+  private void startDns(ControlPlaneOptions.Dns settings) throws StartupException {
+    dns = new ControlPlaneDns(registry, generators, settings.clients(), options.clusterId());
+    registry.addListener(dns::onSnapshot);
+    closeables.add(0, dns);
+    listen("--dns-port", settings.address().getPort(), () -> {
+      dns.start(settings.address(), settings.upstreams());
+      return dns;
+    });
+    LOG.log(System.Logger.Level.INFO, "answering DNS for mesh names on " + settings.address().getHostString() + ":"
+        + dns.port() + " (UDP and TCP)" + (settings.clients().isEmpty() ? "" : " for " + settings.clients()));
+  }
+
+  /** The DNS port, or -1 when {@code --dns-port} is off. */
+  public int dnsPort() {
+    return dns == null ? -1 : dns.port();
+  }
+
+  /** DNS answers follow the last snapshot (tests). */
+  void flushDns() throws Exception {
+    registry.flush();
+    if (dns != null) dns.flush();
   }
 
   /** Every cluster id this control plane is given follows {@link ClusterIds}; one clear line if not. */

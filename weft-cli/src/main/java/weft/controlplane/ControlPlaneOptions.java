@@ -1,6 +1,7 @@
 package weft.controlplane;
 
 import java.nio.file.Path;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
@@ -18,12 +19,13 @@ import java.time.Duration;
  *     API server holds the mesh config and the remote secrets, and there is no local cluster; instead of
  *     {@code configDir} and {@code kubeconfig}
  * @param leader how instances elect the one that writes back to the API server
+ * @param dns the control plane's own DNS server ({@code --dns-port}); null when it answers none
  */
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
     java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
-    Leader leader) {
+    Leader leader, Dns dns) {
 
   /**
    * Leader election among instances on one config cluster: the Lease {@code leaseName} in the system
@@ -41,14 +43,34 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
     }
   }
 
-  /** Without an external config cluster, with the default leader election. */
+  /** Without an external config cluster, with the default leader election, without DNS. */
   public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
       String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
       int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
       java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout) {
     this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
         stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
-        ca, xdsSendTimeout, null, Leader.DEFAULTS);
+        ca, xdsSendTimeout, null, Leader.DEFAULTS, null);
+  }
+
+  /**
+   * The control plane answering DNS ({@code --dns-port}, {@code --dns-client}): where it listens (UDP
+   * and TCP; port 0 = any free port), which source blocks stand for which cluster and namespace, and
+   * where names the mesh does not own are forwarded (none: refused).
+   */
+  public record Dns(InetSocketAddress address, java.util.List<DnsClientRule> clients,
+      java.util.List<InetSocketAddress> upstreams) {
+    public Dns {
+      java.util.Objects.requireNonNull(address, "address");
+      clients = java.util.List.copyOf(clients);
+      upstreams = java.util.List.copyOf(upstreams);
+    }
+  }
+
+  public ControlPlaneOptions withDns(Dns settings) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings);
   }
 
   /** With the default xDS send timeout. */
@@ -92,7 +114,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader);
+        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions {
@@ -112,25 +134,25 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withConfigKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns);
   }
 
   public ControlPlaneOptions withLeader(Leader election) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns);
   }
 
   public ControlPlaneOptions withXdsSendTimeout(Duration timeout) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader);
+        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader);
+        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
@@ -145,29 +167,29 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 }

@@ -50,6 +50,24 @@ class ControlPlaneCommandTest {
   }
 
   @Test
+  void badDnsFlagsAreUsageErrorsNamingTheFlag() {
+    Weft withoutPort = Weft.run("control-plane", "--config-dir", dir.toString(), "--dns-client",
+        "10.0.0.0/8=cluster2/default");
+    assertThat(withoutPort.exit()).isEqualTo(2);
+    assertThat(String.join("\n", withoutPort.errLines())).contains("--dns-client and --dns-upstream need --dns-port");
+
+    Weft badRule = Weft.run("control-plane", "--config-dir", dir.toString(), "--dns-port", "0", "--dns-client",
+        "10.0.0.0/8");
+    assertThat(badRule.exit()).isEqualTo(2);
+    assertThat(String.join("\n", badRule.errLines())).contains("--dns-client", "CIDR=CLUSTER_ID/NAMESPACE");
+
+    Weft badUpstream = Weft.run("control-plane", "--config-dir", dir.toString(), "--dns-port", "0", "--dns-upstream",
+        "resolver.example.com");
+    assertThat(badUpstream.exit()).isEqualTo(2);
+    assertThat(String.join("\n", badUpstream.errLines())).contains("--dns-upstream");
+  }
+
+  @Test
   void aMissingConfigFolderIsNamedWithItsFlag() {
     Path missing = dir.resolve("no-such-folder");
 

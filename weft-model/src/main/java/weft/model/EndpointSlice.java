@@ -15,11 +15,18 @@ public record EndpointSlice(ResourceId id, String serviceName, String addressTyp
   /**
    * Conditions follow Kubernetes: a null {@code ready} means ready; {@code serving} defaults to
    * {@code ready}; {@code terminating} defaults to false. {@code podName} comes from targetRef (kind Pod).
+   * {@code hostname} is the endpoint's own DNS label (a StatefulSet pod's), null when unset.
    */
   public record Endpoint(List<String> addresses, Boolean ready, Boolean serving, Boolean terminating,
-      String nodeName, String zone, String podName) {
+      String nodeName, String zone, String podName, String hostname) {
     public Endpoint {
       addresses = List.copyOf(addresses);
+    }
+
+    /** An endpoint without a hostname. */
+    public Endpoint(List<String> addresses, Boolean ready, Boolean serving, Boolean terminating, String nodeName,
+        String zone, String podName) {
+      this(addresses, ready, serving, terminating, nodeName, zone, podName, null);
     }
   }
 }

@@ -95,7 +95,7 @@ final class HostBuilder {
     String sa = pod == null ? "" : pod.serviceAccount();
     return new WorkloadEndpoint(address, servicePort, port, augment(labels, network, locality), settings.clusterId(),
         network, locality, sa,
-        health(e), 0, pod == null ? "" : pod.id().name());
+        health(e), 0, pod == null ? "" : pod.id().name(), e.hostname());
   }
 
   /** Kubernetes conditions: ready unset means ready; terminating endpoints drain, never serve as healthy. */
@@ -113,7 +113,7 @@ final class HostBuilder {
     Set<String> exportTo = exportTo(entry.exportTo(), ns, mesh.defaultServiceExportTo());
     MeshService service = new MeshService(host, ns, entry.id().name(), MeshService.Origin.SERVICE_ENTRY, ports,
         addresses, exportTo, entry.resolution(), "MESH_EXTERNAL".equals(entry.location()),
-        new java.util.TreeSet<>(Set.of(settings.clusterId())));
+        new java.util.TreeSet<>(Set.of(settings.clusterId())), entry);
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
     if (entry.workloadSelector() == null) {
       for (ServiceEntry.Port port : entry.ports()) {

@@ -13,10 +13,12 @@ import java.util.Set;
  *     to the service's own namespace
  * @param addresses cluster id → virtual IP in that cluster
  * @param clusters the clusters that declare this host (a Service or ServiceEntry there)
+ * @param serviceEntry for {@link Origin#SERVICE_ENTRY}, the entry that declares the host (its labels,
+ *     creation time and status decide its automatic address); null for Kubernetes Services
  */
 public record MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
     Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
-    java.util.SortedSet<String> clusters) {
+    java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry) {
 
   public enum Origin { KUBERNETES, SERVICE_ENTRY }
 
@@ -25,6 +27,13 @@ public record MeshService(String hostname, String namespace, String name, Origin
     addresses = Map.copyOf(addresses);
     exportTo = Set.copyOf(exportTo);
     clusters = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(clusters));
+  }
+
+  /** A service with no ServiceEntry behind it. */
+  public MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
+      Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
+      java.util.SortedSet<String> clusters) {
+    this(hostname, namespace, name, origin, ports, addresses, exportTo, resolution, meshExternal, clusters, null);
   }
 
   public record Port(String name, int number, String protocol) {}

@@ -8,10 +8,12 @@ import java.util.Map;
  *
  * @param servicePort the service port this endpoint serves (the port clients call)
  * @param port the port on the workload (target port)
+ * @param hostname the endpoint's own DNS label ({@code HOSTNAME.SERVICE.NS.svc.cluster.local}, a
+ *     StatefulSet pod's), null when it has none
  */
 public record WorkloadEndpoint(String address, int servicePort, int port, Map<String, String> labels,
     String clusterId, String network, Locality locality, String serviceAccount, Health health, int weight,
-    String workloadName) implements Comparable<WorkloadEndpoint> {
+    String workloadName, String hostname) implements Comparable<WorkloadEndpoint> {
 
   /** Mirrors Envoy's health statuses that a control plane may send. */
   public enum Health { HEALTHY, UNHEALTHY, DRAINING }
@@ -21,6 +23,13 @@ public record WorkloadEndpoint(String address, int servicePort, int port, Map<St
 
   public WorkloadEndpoint {
     labels = Map.copyOf(labels);
+  }
+
+  /** An endpoint without a DNS name of its own. */
+  public WorkloadEndpoint(String address, int servicePort, int port, Map<String, String> labels, String clusterId,
+      String network, Locality locality, String serviceAccount, Health health, int weight, String workloadName) {
+    this(address, servicePort, port, labels, clusterId, network, locality, serviceAccount, health, weight,
+        workloadName, null);
   }
 
   /** The socket path of a {@code unix://} endpoint (e.g. {@code /var/run/app.sock}, or {@code @name}), else null. */

@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import weft.dns.alloc.AddressBook;
 import weft.model.ResourceId;
 import weft.registry.ChangeEvent;
 import weft.registry.MeshSnapshot;
@@ -20,6 +21,7 @@ import weft.registry.ServiceView;
 import weft.xds.view.PushContext;
 import weft.xds.grpcgen.GrpcListeners;
 import weft.xds.grpcgen.GrpcRoutes;
+import weft.xds.nds.NameTables;
 import weft.xds.view.ProxyView;
 
 /**
@@ -34,6 +36,8 @@ public final class Generators {
   private final boolean failoverWithoutOutlierDetection;
   private final GeneratorProbe probe;
   private final boolean caching;
+  /** This control plane's memory of automatic addresses, shared by every snapshot's context. */
+  private final AddressBook addressBook;
   /** The newest snapshot's context and the one before; replaced only under this object's lock. */
   private volatile PushContext latest;
   private volatile PushContext previous;
@@ -53,9 +57,16 @@ public final class Generators {
    *     generated afresh from the proxy's own view (to check that caching changes no byte)
    */
   public Generators(boolean failoverWithoutOutlierDetection, GeneratorProbe probe, boolean caching) {
+    this(failoverWithoutOutlierDetection, probe, caching, new AddressBook());
+  }
+
+  /** @param addressBook where automatic addresses start from (file mode: what the state file held) */
+  public Generators(boolean failoverWithoutOutlierDetection, GeneratorProbe probe, boolean caching,
+      AddressBook addressBook) {
     this.failoverWithoutOutlierDetection = failoverWithoutOutlierDetection;
     this.probe = probe;
     this.caching = caching;
+    this.addressBook = addressBook;
   }
 
   /**
@@ -74,7 +85,7 @@ public final class Generators {
   }
 
   private PushContext fresh(MeshSnapshot snapshot) {
-    return caching ? PushContext.of(snapshot) : PushContext.uncached(snapshot);
+    return caching ? PushContext.of(snapshot, addressBook) : PushContext.uncached(snapshot, addressBook);
   }
 
   /** The shared context of a snapshot. */
@@ -124,6 +135,7 @@ public final class Generators {
 
   /** The generator's name for the probe, logs and tests: {@code envoy-clusters}, {@code grpc-routes}… */
   public static String generatorName(String typeUrl, boolean proxyless) {
+    if (typeUrl.equals(TypeUrls.NAME_TABLE)) return "name-table";
     return (proxyless ? "grpc-" : "envoy-") + switch (typeUrl) {
       case TypeUrls.LISTENER -> "listeners";
       case TypeUrls.ROUTE -> "routes";
@@ -135,6 +147,11 @@ public final class Generators {
 
   private SortedMap<String, Generated> generateNamed(String typeUrl, ProxyView view, Collection<String> names) {
     boolean proxyless = view.proxy().proxyless();
+    if (typeUrl.equals(TypeUrls.NAME_TABLE)) {
+      SortedMap<String, Generated> table = nameTable(view);
+      table.keySet().retainAll(names);
+      return table;
+    }
     if (!proxyless && TypeUrls.isFullState(typeUrl)) {
       // Envoy's listeners and clusters are generated as a whole (they depend on each other's set).
       SortedMap<String, Generated> all = generateEverything(typeUrl, view);
@@ -151,6 +168,7 @@ public final class Generators {
   }
 
   private SortedMap<String, Generated> generateEverything(String typeUrl, ProxyView view) {
+    if (typeUrl.equals(TypeUrls.NAME_TABLE)) return nameTable(view);
     if (!view.proxy().proxyless()) {
       probe.entering(generatorName(typeUrl, false));
       return switch (typeUrl) {
@@ -168,6 +186,12 @@ public final class Generators {
       }
     }
     return generateNamed(typeUrl, view, names);
+  }
+
+  /** The name table of a proxy that proxies DNS; nothing for the others (the same for Envoy and proxyless). */
+  private SortedMap<String, Generated> nameTable(ProxyView view) {
+    probe.entering(generatorName(TypeUrls.NAME_TABLE, view.proxy().proxyless()));
+    return NameTables.generated(view);
   }
 
   /**
@@ -229,10 +253,12 @@ public final class Generators {
   /**
    * Whether a change can alter resources of this type for a kind of client. Endpoint-only changes
    * touch EDS alone (the connection adds Envoy's inbound and DNS cases); for proxyless clients
-   * routing config never changes listeners, since the fault filter is always there.
+   * routing config never changes listeners, since the fault filter is always there. A name table
+   * follows endpoints too (headless services' pod IPs); an unchanged table is not sent again.
    */
   public static boolean affects(String typeUrl, ChangeEvent change, boolean proxyless) {
     if (change.full() || !change.serviceHosts().isEmpty()) return true;
+    if (typeUrl.equals(TypeUrls.NAME_TABLE)) return !change.isEmpty();
     boolean vs = false;
     boolean dr = false;
     boolean gateway = false;

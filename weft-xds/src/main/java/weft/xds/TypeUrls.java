@@ -10,12 +10,19 @@ public final class TypeUrls {
   public static final String ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
   public static final String LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener";
   public static final String ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+  /** Istio's name table (NDS), for proxies that proxy DNS. */
+  public static final String NAME_TABLE = "type.googleapis.com/istio.networking.nds.v1.NameTable";
 
-  public static final List<String> PUSH_ORDER = List.of(CLUSTER, ENDPOINT, LISTENER, ROUTE);
+  /** The name table last: a DNS answer should not name an address the proxy has no listener for yet. */
+  public static final List<String> PUSH_ORDER = List.of(CLUSTER, ENDPOINT, LISTENER, ROUTE, NAME_TABLE);
 
-  /** In State of the World, a listener or cluster missing from a response is deleted; routes and endpoints are not. */
+  /**
+   * In State of the World, a listener or cluster missing from a response is deleted; routes and
+   * endpoints are not. The name table is one resource that every response carries whole, and like
+   * listeners and clusters a request naming nothing asks for it (Istio's agents name nothing).
+   */
   public static boolean isFullState(String typeUrl) {
-    return typeUrl.equals(LISTENER) || typeUrl.equals(CLUSTER);
+    return typeUrl.equals(LISTENER) || typeUrl.equals(CLUSTER) || typeUrl.equals(NAME_TABLE);
   }
 
   public static String shortName(String typeUrl) {
@@ -24,6 +31,7 @@ public final class TypeUrls {
       case ENDPOINT -> "EDS";
       case LISTENER -> "LDS";
       case ROUTE -> "RDS";
+      case NAME_TABLE -> "NDS";
       default -> typeUrl.substring(typeUrl.lastIndexOf('.') + 1);
     };
   }

@@ -103,10 +103,12 @@ class GeneratorFailureTest {
     }
   }
 
+  /** The client proxies DNS, so that it is sent a name table too. */
   static Node node(boolean proxyless) {
     Struct.Builder md = Struct.newBuilder()
         .putFields("NAMESPACE", Value.newBuilder().setStringValue("default").build())
-        .putFields("CLUSTER_ID", Value.newBuilder().setStringValue("cluster1").build());
+        .putFields("CLUSTER_ID", Value.newBuilder().setStringValue("cluster1").build())
+        .putFields("DNS_CAPTURE", Value.newBuilder().setStringValue("true").build());
     if (proxyless) md.putFields("GENERATOR", Value.newBuilder().setStringValue("grpc").build());
     return Node.newBuilder().setId("sidecar~10.9.0.1~client-1.default~default.svc.cluster.local")
         .setMetadata(md).build();
@@ -125,6 +127,7 @@ class GeneratorFailureTest {
       names.put(TypeUrls.CLUSTER, List.of());
     }
     names.put(TypeUrls.ENDPOINT, List.of(REVIEWS, RATINGS));
+    names.put(TypeUrls.NAME_TABLE, List.of());
     return names;
   }
 
@@ -148,7 +151,9 @@ class GeneratorFailureTest {
   static boolean synced(HoldingClient client, Map<String, List<String>> names) {
     for (Map.Entry<String, List<String>> e : names.entrySet()) {
       List<String> want = !e.getValue().isEmpty() ? e.getValue()
-          : e.getKey().equals(TypeUrls.CLUSTER) ? List.of(REVIEWS, RATINGS) : List.of("0.0.0.0_9080");
+          : e.getKey().equals(TypeUrls.CLUSTER) ? List.of(REVIEWS, RATINGS)
+          : e.getKey().equals(TypeUrls.NAME_TABLE) ? List.of(weft.xds.nds.NameTables.RESOURCE_NAME)
+          : List.of("0.0.0.0_9080");
       if (!client.held(e.getKey()).keySet().containsAll(want)) return false;
     }
     return true;
@@ -165,6 +170,9 @@ class GeneratorFailureTest {
       case TypeUrls.ENDPOINT -> held.containsKey(EXTRA) && held.get(REVIEWS).unpack(ClusterLoadAssignment.class)
           .getEndpointsList().stream().flatMap(l -> l.getLbEndpointsList().stream())
           .anyMatch(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress().equals("10.1.0.3"));
+      case TypeUrls.NAME_TABLE -> held.containsKey(weft.xds.nds.NameTables.RESOURCE_NAME)
+          && held.get(weft.xds.nds.NameTables.RESOURCE_NAME).unpack(weft.dns.nds.NameTable.class)
+              .containsTable("extra2" + SUFFIX);
       default -> throw new AssertionError(type);
     };
   }

@@ -144,6 +144,7 @@ final class HoldingClient implements AutoCloseable {
           case TypeUrls.ROUTE -> a.unpack(io.envoyproxy.envoy.config.route.v3.RouteConfiguration.class).getName();
           case TypeUrls.ENDPOINT -> a.unpack(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.class)
               .getClusterName();
+          case TypeUrls.NAME_TABLE -> weft.xds.nds.NameTables.RESOURCE_NAME; // one table, named nothing
           default -> throw new AssertionError("unexpected type " + a.getTypeUrl());
         };
       } catch (com.google.protobuf.InvalidProtocolBufferException e) {

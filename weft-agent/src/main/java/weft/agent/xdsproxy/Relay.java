@@ -43,6 +43,9 @@ final class Relay extends UpstreamRelay<DiscoveryRequest, DiscoveryResponse> {
   private static final System.Logger LOG = System.getLogger(Relay.class.getName());
   private static final String LDS = "type.googleapis.com/envoy.config.listener.v3.Listener";
   private static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+  // Istio's name table: one nameless resource, the whole table each time (SotW); held as full state,
+  // so that a table changing back to an earlier one, or emptied, still reaches the agent's DNS.
+  private static final String NDS = "type.googleapis.com/istio.networking.nds.v1.NameTable";
   // What a workload may make the relay keep. A request is at most the server's inbound message limit;
   // these bound how many such things are kept: Envoy uses 8 types, gRPC 4.
   static final int MAX_TYPES = 16;
@@ -100,7 +103,7 @@ final class Relay extends UpstreamRelay<DiscoveryRequest, DiscoveryResponse> {
         refuse("more than " + MAX_TYPES + " resource types on one stream");
         return;
       }
-      t = new TypeState(type, type.equals(LDS) || type.equals(CDS));
+      t = new TypeState(type, type.equals(LDS) || type.equals(CDS) || type.equals(NDS));
       types.put(type, t);
     }
     begin(r.getNode());

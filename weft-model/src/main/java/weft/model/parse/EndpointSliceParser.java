@@ -79,6 +79,13 @@ final class EndpointSliceParser {
     Fields targetRef = e.object("targetRef");
     String podName = null;
     if ("Pod".equals(targetRef.string("kind"))) podName = targetRef.string("name");
-    return new EndpointSlice.Endpoint(addresses, ready, serving, terminating, nodeName, zone, podName);
+    String hostname = e.string("hostname");
+    if (hostname != null && !Checks.isDnsLabel(hostname)) {
+      // It becomes a DNS label of HOSTNAME.SERVICE.NS.svc.cluster.local; Kubernetes enforces the same rule.
+      e.report().warn(e.at("hostname"), e.at("hostname") + " " + Checks.quote(hostname) + " is not a DNS-1123 "
+          + "label; the endpoint is kept but gets no DNS name of its own");
+      hostname = null;
+    }
+    return new EndpointSlice.Endpoint(addresses, ready, serving, terminating, nodeName, zone, podName, hostname);
   }
 }

@@ -68,8 +68,45 @@ final class ServiceEntryParser {
         }
       }
     }
+    String created = d.root().object("metadata").string("creationTimestamp");
+    List<ServiceEntry.StatusAddress> status = statusAddresses(d, hosts);
     return new ServiceEntry(d.id(), hosts, addresses, ports, location == null ? "MESH_EXTERNAL" : location,
-        resolution == null ? "NONE" : resolution, endpoints, selector, exportTo, subjectAltNames);
+        resolution == null ? "NONE" : resolution, endpoints, selector, exportTo, subjectAltNames, d.labels(),
+        created == null ? "" : created, status);
+  }
+
+  /** Istio's key under {@code status}: addresses a control plane allocated and persisted. */
+  private static final String STATUS_ADDRESSES = "addresses";
+
+  /**
+   * {@code status.addresses}, read leniently: status is written by control planes, not by the user,
+   * so a malformed item is skipped with a warning and never rejects the entry. Only items naming one
+   * of the entry's hosts and a plain IP address are kept.
+   */
+  private static List<ServiceEntry.StatusAddress> statusAddresses(Document d, List<String> hosts) {
+    com.fasterxml.jackson.databind.JsonNode status = d.root().take("status");
+    List<ServiceEntry.StatusAddress> out = new ArrayList<>();
+    if (status == null || !status.isObject()) return out;
+    com.fasterxml.jackson.databind.JsonNode list = status.get(STATUS_ADDRESSES);
+    if (list == null || list.isNull()) return out;
+    if (!list.isArray()) {
+      d.report().warn("status.addresses", "status.addresses is not a list; ignored (it is rewritten by the leader)");
+      return out;
+    }
+    for (int i = 0; i < list.size(); i++) {
+      com.fasterxml.jackson.databind.JsonNode item = list.get(i);
+      String where = "status.addresses[" + i + "]";
+      com.fasterxml.jackson.databind.JsonNode host = item.get("host");
+      com.fasterxml.jackson.databind.JsonNode value = item.get("value");
+      if (host == null || value == null || !host.isTextual() || !value.isTextual()
+          || Checks.ip(value.textValue()) != null || !hosts.contains(host.textValue())) {
+        d.report().warn(where, where + " is not {host: one of spec.hosts, value: an IP address}; ignored (it is "
+            + "rewritten by the leader)");
+        continue;
+      }
+      out.add(new ServiceEntry.StatusAddress(host.textValue(), value.textValue()));
+    }
+    return out;
   }
 
   private static List<String> hosts(Fields spec) {

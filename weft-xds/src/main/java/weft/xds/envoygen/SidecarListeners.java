@@ -55,7 +55,7 @@ final class SidecarListeners {
         continue;
       }
       String subject = s.hostname() + ":" + p.number();
-      String vip = Visible.vip(s, view.proxy().clusterId());
+      String vip = Visible.vip(view, s);
       if (vip == null || vip.equals(WellKnown.WILDCARD)) {
         view.drop(subject, "TCP port of a service without a virtual IP: no outbound listener");
         continue;

@@ -55,7 +55,7 @@ final class SidecarRoutes {
     List<Route> routes = routes(view, s.hostname(), port);
     List<String> domains = new ArrayList<>();
     List<String> taken = new ArrayList<>();
-    for (String d : Domains.of(s.hostname(), port, Visible.vip(s, view.proxy().clusterId()), view.proxy())) {
+    for (String d : Domains.of(s.hostname(), port, Visible.vip(view, s), view.proxy())) {
       if (claimed.add(d.toLowerCase(Locale.ROOT))) {
         domains.add(d);
       } else {

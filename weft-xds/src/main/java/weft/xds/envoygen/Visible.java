@@ -23,6 +23,26 @@ final class Visible {
    * (a stable choice), else null for a service without one (headless, ServiceEntry without addresses).
    */
   static String vip(MeshService service, String clusterId) {
+    return ownOrLowest(service, clusterId);
+  }
+
+  /**
+   * The address this proxy knows the service by: its VIP as above, else, for a proxy that proxies
+   * DNS, the ServiceEntry host's automatic address (what its name table answers, so its outbound
+   * listener binds there, as Istio's do); else null.
+   */
+  static String vip(ProxyView view, MeshService service) {
+    String vip = ownOrLowest(service, view.proxy().clusterId());
+    if (vip != null || service.serviceEntry() == null || !service.serviceEntry().addresses().isEmpty()
+        || !weft.xds.nds.NameTables.usesAutoAddresses(view)) {
+      return vip;
+    }
+    weft.dns.alloc.AutoAddress auto = view.context().autoAddresses()
+        .of(service.serviceEntry().id().namespace(), service.hostname());
+    return auto == null ? null : auto.primary();
+  }
+
+  private static String ownOrLowest(MeshService service, String clusterId) {
     String own = service.addresses().get(clusterId);
     if (own != null && !own.isEmpty()) return own;
     for (String address : new TreeMap<>(service.addresses()).values()) {

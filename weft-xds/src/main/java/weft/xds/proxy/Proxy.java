@@ -9,11 +9,21 @@ import weft.registry.Locality;
  *
  * @param kind {@code sidecar} or {@code router}, from the node id
  * @param proxyless true for {@code GENERATOR=grpc} (grpc-java's xDS client and server)
+ * @param dnsCapture true when its node metadata asks for DNS proxying ({@code DNS_CAPTURE} or
+ *     {@code DNS_AUTO_ALLOCATE} "true"): it is sent a name table, and ServiceEntry hosts without
+ *     addresses are known to it by their automatic addresses
  */
 public record Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId,
     String network, Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless,
-    String dnsDomain) {
+    String dnsDomain, boolean dnsCapture) {
   public Proxy {
     labels = Map.copyOf(labels);
+  }
+
+  /** A proxy that does not ask for DNS proxying. */
+  public Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId, String network,
+      Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless, String dnsDomain) {
+    this(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality, proxyless, dnsDomain,
+        false);
   }
 }

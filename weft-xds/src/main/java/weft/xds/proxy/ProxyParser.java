@@ -11,7 +11,7 @@ import weft.registry.Locality;
 
 /**
  * Reads Istio's node identity contract: id {@code sidecar~IP~POD.NS~NS.svc.cluster.local} and
- * metadata CLUSTER_ID, NETWORK, NAMESPACE, LABELS, SERVICE_ACCOUNT, GENERATOR.
+ * metadata CLUSTER_ID, NETWORK, NAMESPACE, LABELS, SERVICE_ACCOUNT, GENERATOR, DNS_CAPTURE, DNS_AUTO_ALLOCATE.
  */
 public final class ProxyParser {
   private ProxyParser() {}
@@ -74,7 +74,14 @@ public final class ProxyParser {
     Locality locality = new Locality(loc.getRegion(), loc.getZone(), loc.getSubZone());
     return new Proxy(id, kind, parts[1], pod, namespace, clusterId.isEmpty() ? defaultClusterId : clusterId,
         string(md, "NETWORK"), labels, string(md, "SERVICE_ACCOUNT"), locality,
-        "grpc".equals(string(md, "GENERATOR")), parts[3]);
+        "grpc".equals(string(md, "GENERATOR")), parts[3], flag(md, "DNS_CAPTURE") || flag(md, "DNS_AUTO_ALLOCATE"));
+  }
+
+  /** Istio's boolean metadata: the string "true" (as ISTIO_META_* variables give it), or a JSON true. */
+  private static boolean flag(Struct md, String key) {
+    Value v = md.getFieldsMap().get(key);
+    if (v == null) return false;
+    return v.hasBoolValue() ? v.getBoolValue() : "true".equalsIgnoreCase(v.getStringValue().trim());
   }
 
   private static String string(Struct md, String key) {

@@ -85,7 +85,7 @@ public final class ProxyView {
    * keys get the same listeners, routes and proxyless resources.
    */
   public record RoutingKey(String kind, boolean proxyless, String namespace, String clusterId, String dnsDomain,
-      Map<String, String> labels) {
+      Map<String, String> labels, boolean dnsCapture) {
     public RoutingKey {
       labels = Map.copyOf(labels);
     }
@@ -93,10 +93,14 @@ public final class ProxyView {
     /** A proxy with only this key's fields: a generator given it cannot read what the key lacks. */
     Proxy asProxy() {
       return new Proxy("", kind, "", "", namespace, clusterId, "", labels, "", weft.registry.Locality.UNKNOWN,
-          proxyless, dnsDomain);
+          proxyless, dnsDomain, dnsCapture);
     }
   }
 
+  /**
+   * The key's {@code dnsCapture}: a proxy that proxies DNS knows ServiceEntry hosts by their
+   * automatic addresses, which its listeners and route domains then name.
+   */
   public RoutingKey routingKey() {
     Map<String, String> labels = new TreeMap<>();
     Set<String> read = context.selectorLabelKeys();
@@ -104,7 +108,8 @@ public final class ProxyView {
       if (read.contains(k)) labels.put(k, v);
     });
     String dnsDomain = proxy.dnsDomain() == null ? "" : proxy.dnsDomain();
-    return new RoutingKey(proxy.kind(), proxy.proxyless(), proxy.namespace(), proxy.clusterId(), dnsDomain, labels);
+    return new RoutingKey(proxy.kind(), proxy.proxyless(), proxy.namespace(), proxy.clusterId(), dnsDomain, labels,
+        proxy.dnsCapture());
   }
 
   /**

@@ -12,7 +12,10 @@ import weft.model.DestinationRule;
 import weft.model.Gateway;
 import weft.model.PeerAuthentication;
 import weft.model.Sidecar;
+import weft.model.ServiceEntry;
 import weft.model.VirtualService;
+import weft.dns.alloc.AddressBook;
+import weft.dns.alloc.Allocation;
 import weft.registry.MeshSnapshot;
 import weft.xds.security.Identities;
 import weft.xds.security.SecurityPolicies;
@@ -36,29 +39,43 @@ public final class PushContext {
   private final MeshSnapshot snapshot;
   private final SecurityPolicies security;
   private final PartCache parts;
+  private final AddressBook addressBook;
   private volatile Indexes indexes;
+  /** The automatic addresses of this snapshot's ServiceEntry hosts; computed on first use. */
+  private volatile Allocation allocation;
   private final Map<String, Boolean> clusterLocal = new ConcurrentHashMap<>();
   private final Map<VisibilityKey, Visibility> visibility = new ConcurrentHashMap<>();
 
-  PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts) {
+  PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts, AddressBook addressBook) {
     this.snapshot = snapshot;
     this.security = security;
     this.parts = parts;
+    this.addressBook = addressBook;
   }
 
   /** A context with nothing generated yet. */
   public static PushContext of(MeshSnapshot snapshot) {
-    return new PushContext(snapshot, SecurityPolicies.of(snapshot), new PartCache());
+    return of(snapshot, new AddressBook());
+  }
+
+  /** A context with nothing generated yet, whose automatic addresses start from {@code book}'s memory. */
+  public static PushContext of(MeshSnapshot snapshot, AddressBook book) {
+    return new PushContext(snapshot, SecurityPolicies.of(snapshot), new PartCache(), book);
   }
 
   /** A context whose security policies replace the snapshot's (tests, tools); it caches nothing. */
   public static PushContext withSecurity(MeshSnapshot snapshot, SecurityPolicies security) {
-    return new PushContext(snapshot, security, PartCache.disabled());
+    return new PushContext(snapshot, security, PartCache.disabled(), new AddressBook());
   }
 
   /** A context that generates every part afresh (to compare against cached output). */
   public static PushContext uncached(MeshSnapshot snapshot) {
-    return new PushContext(snapshot, SecurityPolicies.of(snapshot), PartCache.disabled());
+    return uncached(snapshot, new AddressBook());
+  }
+
+  /** Like {@link #uncached(MeshSnapshot)}, with automatic addresses from {@code book}'s memory. */
+  public static PushContext uncached(MeshSnapshot snapshot, AddressBook book) {
+    return new PushContext(snapshot, SecurityPolicies.of(snapshot), PartCache.disabled(), book);
   }
 
   /**
@@ -66,7 +83,35 @@ public final class PushContext {
    * cannot have touched.
    */
   public PushContext next(MeshSnapshot nextSnapshot, weft.registry.ChangeEvent change) {
-    return new PushContext(nextSnapshot, SecurityPolicies.of(nextSnapshot), parts.next(change, nextSnapshot));
+    PushContext next = new PushContext(nextSnapshot, SecurityPolicies.of(nextSnapshot),
+        parts.next(change, nextSnapshot), addressBook);
+    // ServiceEntries only change with their hosts' service definitions: otherwise nothing to redo.
+    if (!change.full() && change.serviceHosts().isEmpty()) next.allocation = allocation;
+    return next;
+  }
+
+  /**
+   * The automatic addresses of this snapshot's ServiceEntry hosts (see {@link AddressBook}): the
+   * same for every proxy, used by those that proxy DNS.
+   */
+  public Allocation autoAddresses() {
+    Allocation a = allocation;
+    if (a == null) {
+      // Two threads may both compute it: the book makes both results equal.
+      a = addressBook.allocate(snapshot.version(), serviceEntries(snapshot));
+      allocation = a;
+    }
+    return a;
+  }
+
+  /** Every ServiceEntry behind a host of the snapshot, once each. */
+  static java.util.Collection<ServiceEntry> serviceEntries(MeshSnapshot snapshot) {
+    Map<weft.model.ResourceId, ServiceEntry> out = new java.util.LinkedHashMap<>();
+    for (weft.registry.ServiceView sv : snapshot.services().values()) {
+      ServiceEntry e = sv.service().serviceEntry();
+      if (e != null) out.putIfAbsent(e.id(), e);
+    }
+    return out.values();
   }
 
   public MeshSnapshot snapshot() {
