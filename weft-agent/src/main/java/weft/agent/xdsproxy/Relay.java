@@ -69,6 +69,9 @@ final class Relay {
   // Owned by `sync`.
   private final Map<String, TypeState> types = new LinkedHashMap<>();
   private final Set<String> awaitingResponse = new HashSet<>();
+  /** Node metadata naming how the control plane serves a client ({@code grpc}: proxyless). */
+  static final String GENERATOR = "GENERATOR";
+
   private Node node;
   private UpstreamDialer.Stream upstream;
   private boolean nodeSent;
@@ -145,8 +148,12 @@ final class Relay {
       types.put(type, t);
     }
     if (node == null) {
-      // The workload's own node wins; the agent fills in what it leaves out.
-      node = defaults.toBuilder().mergeFrom(r.getNode()).build();
+      // The workload's own node wins; the agent fills in what it leaves out, but for GENERATOR: how
+      // a client is served is its own to say, and a client without it is an Envoy-style one (a
+      // weft-gateway behind the proxy must not be served as a proxyless gRPC client).
+      Node.Builder merged = defaults.toBuilder();
+      if (!r.getNode().getMetadata().containsFields(GENERATOR)) merged.getMetadataBuilder().removeFields(GENERATOR);
+      node = merged.mergeFrom(r.getNode()).build();
       connect();
     }
     long nameBytes = 0;
