@@ -127,6 +127,36 @@ class GatewayListenersTest {
   }
 
   @Test
+  void aChainForAnyNameAlsoTakesAConnectionThatIsNotTlsAsEnvoysDoes() throws Exception {
+    try (ServerSocket echo = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      Thread server = new Thread(() -> {
+        try (Socket s = echo.accept()) {
+          s.getOutputStream().write(s.getInputStream().readNBytes(5));
+          s.getOutputStream().flush();
+        } catch (IOException ignored) {
+          // the assertion below reports it
+        }
+      });
+      server.setDaemon(true);
+      server.start();
+      int port = freePort();
+      cp = new ControlPlane(config(echo.getLocalPort(), port));
+      gateway = Gateway.start(GatewayOptions.defaults("127.0.0.1:" + cp.port(), "eastwest-1", "127.0.0.9")
+          .withCluster("cluster1", "").withListen("127.0.0.1", 0).withHealthPort(0)
+          .withLabels(Map.of("istio", "eastwestgateway")));
+      await().atMost(Duration.ofSeconds(60)).until(() -> gateway.listenerPorts().contains(port));
+      try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), port)) {
+        plain.setSoTimeout(10_000);
+        // An HTTP/2 preface's first bytes: no TLS record, so no SNI; relayed untouched.
+        plain.getOutputStream().write("PRI *".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        plain.getOutputStream().flush();
+        assertThat(new String(plain.getInputStream().readNBytes(5), java.nio.charset.StandardCharsets.US_ASCII))
+            .isEqualTo("PRI *");
+      }
+    }
+  }
+
+  @Test
   void aPortThatCannotBeBoundIsReportedWhileTheOtherListenersServe() throws Exception {
     backend = new TlsBackend("istiod", "127.0.0.1", 0);
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
