@@ -49,6 +49,8 @@ abstract class UpstreamRelay<Q, R> {
   private final Duration responseTimeout;
   private final DoubleSupplier random;
   private final Node defaults;
+  /** Node metadata naming how the control plane serves a client ({@code grpc}: proxyless). */
+  static final String GENERATOR = "GENERATOR";
   final String label;
 
   // Owned by `sync`.
@@ -140,7 +142,12 @@ abstract class UpstreamRelay<Q, R> {
   /** The workload's first request names it: the workload's own node wins, the agent fills in the rest. */
   final void begin(Node workloadNode) {
     if (node != null) return;
-    node = defaults.toBuilder().mergeFrom(workloadNode).build();
+    // The workload's own node wins; the agent fills in what it leaves out, but for GENERATOR: how
+    // a client is served is its own to say, and a client without it is an Envoy-style one (a
+    // weft-gateway behind the proxy must not be served as a proxyless gRPC client).
+    Node.Builder merged = defaults.toBuilder();
+    if (!workloadNode.getMetadata().containsFields(GENERATOR)) merged.getMetadataBuilder().removeFields(GENERATOR);
+    node = merged.mergeFrom(workloadNode).build();
     connect();
   }
 

@@ -292,6 +292,25 @@ class RelayTest {
     assertThat(workload.failed.getDescription()).contains("bytes of resource names");
   }
 
+  @Test
+  void theWorkloadsNodeWinsAndTheAgentsGeneratorIsNotImposedOnAClientThatSaysNone() {
+    Node proxyless = Node.newBuilder().setId("from-agent").setMetadata(Struct.newBuilder()
+        .putFields("GENERATOR", Value.newBuilder().setStringValue("grpc").build())
+        .putFields("CLUSTER_ID", Value.newBuilder().setStringValue("cluster2").build())).build();
+    relay = new Relay(new Relay.Settings(new UpstreamAddresses(List.of("istiod.example:15010")),
+        host -> new InetAddress[] {InetAddress.getByAddress(host, new byte[] {10, 0, 0, 1})}, upstreams, scheduler,
+        XdsProxy.DEFAULT_BACKOFF, TIMEOUT, () -> jitter, proxyless), workload, "test");
+    relay.onWorkloadRequest(DiscoveryRequest.newBuilder().setTypeUrl(LDS)
+        .setNode(Node.newBuilder().setId("router~198.18.100.2~eastwest.istio-system~istio-system.svc.cluster.local")
+            .setMetadata(Struct.newBuilder().putFields("NAMESPACE", Value.newBuilder().setStringValue("istio-system")
+                .build())))
+        .build());
+    run();
+    Node sent = upstreams.last().requests.get(0).getNode();
+    assertThat(sent.getId()).startsWith("router~");
+    assertThat(sent.getMetadata().getFieldsMap()).containsKeys("NAMESPACE", "CLUSTER_ID").doesNotContainKey("GENERATOR");
+  }
+
   private void ask(String type, String version, String nonce, String... names) {
     ask(type, version, nonce, List.of(names), null);
   }
