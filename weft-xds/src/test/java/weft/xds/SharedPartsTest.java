@@ -143,6 +143,9 @@ class SharedPartsTest {
         "productpage", zone1));
     out.put("proxy type: proxyless", proxy("sidecar", true, "default", "cluster1", "network-1", BASE.labels(),
         "productpage", zone1));
+    out.put("requested network view", new Proxy(BASE.id(), BASE.kind(), BASE.ip(), BASE.podName(), BASE.namespace(),
+        BASE.clusterId(), BASE.network(), BASE.labels(), BASE.serviceAccount(), BASE.locality(), false,
+        BASE.dnsDomain(), false, List.of("network-1")));
     out.put("destination rule", proxy("sidecar", false, "default", "cluster1", "network-1",
         Map.of("app", "productpage", "version", "canary"), "productpage", zone1));
     return out;
@@ -206,6 +209,33 @@ class SharedPartsTest {
   }
 
   @Test
+  void aRequestedNetworkViewLeavesOutOtherNetworksInsteadOfReachingThemThroughTheirGateway() throws Exception {
+    start();
+    MeshSnapshot snapshot = mesh.registry.current();
+    Generators generators = new Generators(false, GeneratorProbe.NONE, true);
+    Proxy onlyNetwork1 = variants().get("requested network view");
+
+    List<String> everyNetwork = addresses(generators, snapshot, BASE);
+    var view = generators.view(snapshot, onlyNetwork1);
+    List<String> network1 = addresses(generators, snapshot, onlyNetwork1);
+
+    assertThat(everyNetwork).contains("10.1.0.1", "10.1.0.2").hasSizeGreaterThan(2); // and network-2's gateway
+    assertThat(network1).containsExactlyInAnyOrder("10.1.0.1", "10.1.0.2");
+    generators.generate(TypeUrls.ENDPOINT, view, List.of(REVIEWS));
+    assertThat(view.dropped().get(REVIEWS)).contains("REQUESTED_NETWORK_VIEW [network-1]");
+  }
+
+  static List<String> addresses(Generators generators, MeshSnapshot snapshot, Proxy p) throws Exception {
+    Generation g = generators.generate(TypeUrls.ENDPOINT, generators.view(snapshot, p), List.of(REVIEWS));
+    var cla = g.resources().get(REVIEWS).resource()
+        .unpack(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.class);
+    List<String> out = new ArrayList<>();
+    cla.getEndpointsList().forEach(l -> l.getLbEndpointsList().forEach(
+        e -> out.add(e.getEndpoint().getAddress().getSocketAddress().getAddress())));
+    return out;
+  }
+
+  @Test
   void proxiesThatDifferInOneAttributeNeverReceiveEachOthersCachedResources() throws Exception {
     start();
     MeshSnapshot snapshot = mesh.registry.current();
@@ -223,7 +253,7 @@ class SharedPartsTest {
     }
     // The table proves something only where the attribute changes the output.
     assertThat(differing).containsExactly("network", "locality", "namespace", "labels", "cluster id",
-        "proxy type: router", "proxy type: proxyless", "destination rule");
+        "proxy type: router", "proxy type: proxyless", "requested network view", "destination rule");
   }
 
   @Test

@@ -64,16 +64,19 @@ public final class Assignments {
    * DestinationRule in force for the proxy, how the client may cross networks, and only those of
    * the proxy's attributes the rule in force reads: its network, the cluster a cluster-local
    * host is kept to, its locality when locality load balancing applies, and the values of the
-   * labels {@code failoverPriority} names.
+   * labels {@code failoverPriority} names, and the networks it asked to see.
    *
    * @param locality null when the setting in force does not read it
    * @param failoverLabels the proxy's values of the setting's failoverPriority labels (null for
    *     absent ones); empty when failoverPriority does not apply
+   * @param networkView the proxy's REQUESTED_NETWORK_VIEW, sorted; empty: every network
    */
   public record Key(String clusterName, ResourceId destinationRule, NetworkRule rule, boolean failoverAllowed,
-      String network, boolean gatewayOfNetwork, String onlyCluster, Locality locality, List<String> failoverLabels) {
+      String network, boolean gatewayOfNetwork, String onlyCluster, Locality locality, List<String> failoverLabels,
+      List<String> networkView) {
     public Key {
       failoverLabels = java.util.Collections.unmodifiableList(new ArrayList<>(failoverLabels));
+      networkView = List.copyOf(networkView);
     }
   }
 
@@ -127,7 +130,8 @@ public final class Assignments {
     }
     boolean gatewayOfNetwork = proxy.kind().equals("router") && !proxy.network().isEmpty();
     return new Key(name, dr == null ? null : dr.id(), rule, failoverAllowed, proxy.network(), gatewayOfNetwork,
-        view.clusterLocal(cn.host()) ? proxy.clusterId() : null, readsLocality ? proxy.locality() : null, labelValues);
+        view.clusterLocal(cn.host()) ? proxy.clusterId() : null, readsLocality ? proxy.locality() : null, labelValues,
+        proxy.networkView());
   }
 
   private static boolean failoverAllowed(DestinationRule dr, ClusterName cn, boolean failoverWithoutOutlierDetection) {
@@ -189,6 +193,7 @@ public final class Assignments {
     String network = key.network();
     List<WorkloadEndpoint> selected = new ArrayList<>();
     int otherNetwork = 0;
+    int outOfView = 0;
     int unixSockets = 0;
     for (WorkloadEndpoint e : service.endpoints()) {
       if (e.servicePort() != cn.port()) continue;
@@ -198,6 +203,12 @@ public final class Assignments {
         // grpc-java's EDS takes socket addresses only: a pipe address would make it reject the
         // whole assignment, so the socket is left out and the rest of the service still serves.
         unixSockets++;
+        continue;
+      }
+      // Partitioned discovery (Istio's REQUESTED_NETWORK_VIEW): endpoints of networks the proxy did
+      // not ask for are left out, not replaced by a gateway; an endpoint of no network is always seen.
+      if (!key.networkView().isEmpty() && !e.network().isEmpty() && !key.networkView().contains(e.network())) {
+        outOfView++;
         continue;
       }
       if (ownNetworkOnly && !network.isEmpty() && !e.network().isEmpty() && !network.equals(e.network())) {
@@ -240,6 +251,10 @@ public final class Assignments {
       notes.add(otherNetwork + " endpoint(s) in other networks left out: "
           + (proxyless ? "without mTLS a proxyless client reaches only its own network"
               : "an east-west gateway forwards only to its own network"));
+    }
+    if (outOfView > 0) {
+      notes.add(outOfView + " endpoint(s) of networks outside the proxy's REQUESTED_NETWORK_VIEW "
+          + key.networkView() + " left out");
     }
     if (unixSockets > 0) {
       notes.add(unixSockets + " unix:// endpoint(s) left out: a proxyless gRPC client takes only IP addresses; "

@@ -1,5 +1,6 @@
 package weft.xds.proxy;
 
+import java.util.List;
 import java.util.Map;
 import weft.registry.Locality;
 
@@ -12,12 +13,23 @@ import weft.registry.Locality;
  * @param dnsCapture true when its node metadata asks for DNS proxying ({@code DNS_CAPTURE} or
  *     {@code DNS_AUTO_ALLOCATE} "true"): it is sent a name table, and ServiceEntry hosts without
  *     addresses are known to it by their automatic addresses
+ * @param networkView the networks whose endpoints it asks to see ({@code REQUESTED_NETWORK_VIEW},
+ *     Istio's partitioned discovery), sorted; empty: every network
  */
 public record Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId,
     String network, Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless,
-    String dnsDomain, boolean dnsCapture) {
+    String dnsDomain, boolean dnsCapture, List<String> networkView) {
   public Proxy {
     labels = Map.copyOf(labels);
+    networkView = List.copyOf(new java.util.TreeSet<>(networkView));
+  }
+
+  /** A proxy that sees every network. */
+  public Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId, String network,
+      Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless, String dnsDomain,
+      boolean dnsCapture) {
+    this(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality, proxyless, dnsDomain,
+        dnsCapture, List.of());
   }
 
   /** A proxy that does not ask for DNS proxying. */

@@ -3,7 +3,11 @@ package weft.xds.proxy;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.TreeMap;
 import weft.model.ClusterIds;
 import weft.model.Names;
@@ -11,7 +15,8 @@ import weft.registry.Locality;
 
 /**
  * Reads Istio's node identity contract: id {@code sidecar~IP~POD.NS~NS.svc.cluster.local} and
- * metadata CLUSTER_ID, NETWORK, NAMESPACE, LABELS, SERVICE_ACCOUNT, GENERATOR, DNS_CAPTURE, DNS_AUTO_ALLOCATE.
+ * metadata CLUSTER_ID, NETWORK, NAMESPACE, LABELS, SERVICE_ACCOUNT, GENERATOR, DNS_CAPTURE, DNS_AUTO_ALLOCATE,
+ * REQUESTED_NETWORK_VIEW.
  */
 public final class ProxyParser {
   private ProxyParser() {}
@@ -74,7 +79,43 @@ public final class ProxyParser {
     Locality locality = new Locality(loc.getRegion(), loc.getZone(), loc.getSubZone());
     return new Proxy(id, kind, parts[1], pod, namespace, clusterId.isEmpty() ? defaultClusterId : clusterId,
         string(md, "NETWORK"), labels, string(md, "SERVICE_ACCOUNT"), locality,
-        "grpc".equals(string(md, "GENERATOR")), parts[3], flag(md, "DNS_CAPTURE") || flag(md, "DNS_AUTO_ALLOCATE"));
+        "grpc".equals(string(md, "GENERATOR")), parts[3], flag(md, "DNS_CAPTURE") || flag(md, "DNS_AUTO_ALLOCATE"),
+        networkView(md));
+  }
+
+  /** At most this many networks in REQUESTED_NETWORK_VIEW, each at most {@link #MAX_NETWORK_NAME} characters. */
+  static final int MAX_NETWORK_VIEW = 64;
+  static final int MAX_NETWORK_NAME = 253;
+
+  /**
+   * Istio's REQUESTED_NETWORK_VIEW: the networks whose endpoints the proxy wants, as a
+   * comma-separated string (what ISTIO_META_* variables give) or a list. It keys shared endpoint
+   * assignments, so it is bounded.
+   */
+  private static List<String> networkView(Struct md) throws InvalidNodeException {
+    Value v = md.getFieldsMap().get("REQUESTED_NETWORK_VIEW");
+    if (v == null) return List.of();
+    List<String> raw = new ArrayList<>();
+    if (v.hasListValue()) {
+      for (Value item : v.getListValue().getValuesList()) raw.add(item.getStringValue());
+    } else {
+      raw.addAll(List.of(v.getStringValue().split(",", -1)));
+    }
+    Set<String> out = new TreeSet<>();
+    for (String n : raw) {
+      String network = n.trim();
+      if (network.isEmpty()) continue;
+      if (network.length() > MAX_NETWORK_NAME || network.chars().anyMatch(c -> c < 0x21 || c > 0x7E)) {
+        throw new InvalidNodeException("node metadata REQUESTED_NETWORK_VIEW names " + Names.quote(network)
+            + ", not a network name (at most " + MAX_NETWORK_NAME + " visible ASCII characters); fix the proxy's bootstrap");
+      }
+      out.add(network);
+    }
+    if (out.size() > MAX_NETWORK_VIEW) {
+      throw new InvalidNodeException("node metadata REQUESTED_NETWORK_VIEW names " + out.size() + " networks; at most "
+          + MAX_NETWORK_VIEW + " are allowed");
+    }
+    return List.copyOf(out);
   }
 
   /** Istio's boolean metadata: the string "true" (as ISTIO_META_* variables give it), or a JSON true. */
