@@ -1,5 +1,7 @@
 package weft.cli;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -7,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Option;
 import weft.agent.AgentOptions;
 import weft.agent.WeftAgent;
@@ -96,6 +100,29 @@ final class AgentCommand implements Callable<Integer> {
       "Certificate lifetime to ask for.", "Default: the CA's (Istio's 24 hours)."})
   Long certTtlSeconds;
 
+  @Option(names = "--dns-port", paramLabel = "PORT", converter = OptionValues.PortOrAny.class, description = {
+      "Answer DNS on this port (UDP and TCP; Istio's is 15053; 0: any free port): mesh names (A, AAAA, SRV, PTR, "
+          + "and the search forms name, name.ns, name.ns.svc relative to --namespace) from the workload's name table, "
+          + "which the agent subscribes to over xDS; names under svc.cluster.local that nobody serves are NXDOMAIN; "
+          + "other names go to --dns-upstream, cached by TTL. glibc resolvers only use port 53: give --dns-port 53 "
+          + "with --dns-address 127.0.0.1 in the workload's network namespace (see README).",
+      "Default: off."})
+  Integer dnsPort;
+
+  @Option(names = "--dns-address", paramLabel = "IP", defaultValue = "127.0.0.1", converter = IpLiteral.class,
+      description = "Address the DNS listens on (with --dns-port).")
+  InetAddress dnsAddress;
+
+  @Option(names = "--dns-upstream", paramLabel = "IP[:PORT]", converter = DnsUpstream.class, description = {
+      "Where names outside the mesh are forwarded (IPv6 as [ADDR]:PORT). Repeatable. The agent's own address is "
+          + "never used.", "Default: the nameservers of /etc/resolv.conf."})
+  List<InetSocketAddress> dnsUpstreams;
+
+  @Option(names = "--dns-rate-limit", paramLabel = "QPS", defaultValue = "1000", converter = OptionValues.Positive.class,
+      description = "DNS queries per second answered from one source address (bursts of twice as many); the rest "
+          + "get no answer.")
+  long dnsRateLimit;
+
   @Override
   public Integer call() throws Exception {
     Paths.requireFile("--root-cert", rootCert, "the mesh root certificate (PEM), e.g. root-cert.pem");
@@ -111,11 +138,42 @@ final class AgentCommand implements Callable<Integer> {
           .xdsProxyPort(xdsProxyPort).caAddresses(caAddresses).caServerName(caServerName)
           .rootCertificateFile(rootCert).tokenFile(tokenFile).outputDir(out);
       if (certTtlSeconds != null) builder.certTtl(Duration.ofSeconds(certTtlSeconds));
+      if (dnsPort != null) {
+        int qps = (int) Math.min(dnsRateLimit, Integer.MAX_VALUE / 2);
+        builder.dnsPort(dnsPort).dnsListenAddress(dnsAddress).dnsRateLimit(qps, 2 * qps);
+        if (dnsUpstreams != null && !dnsUpstreams.isEmpty()) builder.dnsUpstreams(dnsUpstreams);
+      }
       options = builder.build();
     } catch (IllegalArgumentException e) {
       throw new CommandFailure(e.getMessage(), e);
     }
     WeftAgent.runStandalone(options);
     return 0;
+  }
+
+  /** An IP literal, never a name to look up. */
+  static final class IpLiteral implements ITypeConverter<InetAddress> {
+    @Override
+    public InetAddress convert(String value) {
+      try {
+        InetSocketAddress a = weft.dns.server.ResolvConf.parseAddress(value.contains(":") && !value.startsWith("[")
+            ? "[" + value + "]" : value);
+        return a.getAddress();
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException("'" + value + "' is not an IP address, e.g. 127.0.0.1");
+      }
+    }
+  }
+
+  /** {@code IP[:PORT]} of an upstream DNS resolver. */
+  static final class DnsUpstream implements ITypeConverter<InetSocketAddress> {
+    @Override
+    public InetSocketAddress convert(String value) {
+      try {
+        return weft.dns.server.ResolvConf.parseAddress(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage() + ", e.g. 10.96.0.10 or 10.96.0.10:53");
+      }
+    }
   }
 }

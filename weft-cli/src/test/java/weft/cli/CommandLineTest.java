@@ -115,6 +115,21 @@ class CommandLineTest {
   }
 
   @Test
+  void theAgentsDnsOptionsTakeIpLiteralsOnly() {
+    Weft badUpstream = Weft.run("agent", "--dns-port", "15053", "--dns-upstream", "dns.example.com");
+    assertThat(badUpstream.exit()).isEqualTo(2);
+    assertThat(badUpstream.errLines()).singleElement().asString()
+        .contains("--dns-upstream").contains("the host must be an IP address");
+    Weft badAddress = Weft.run("agent", "--dns-port", "15053", "--dns-address", "localhost");
+    assertThat(badAddress.exit()).isEqualTo(2);
+    assertThat(badAddress.errLines()).singleElement().asString().contains("--dns-address")
+        .contains("'localhost' is not an IP address");
+    Weft badPort = Weft.run("agent", "--dns-port", "70000");
+    assertThat(badPort.exit()).isEqualTo(2);
+    assertThat(badPort.errLines()).singleElement().asString().contains("--dns-port");
+  }
+
+  @Test
   void everyOptionOfEveryCommandHasADescriptionAndShowsItsDefault() {
     List<String> missing = new ArrayList<>();
     check(Main.commandLine(), missing);

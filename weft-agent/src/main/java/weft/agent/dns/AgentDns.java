@@ -33,9 +33,11 @@ public final class AgentDns implements AutoCloseable {
   private final NameTableClient client;
   private final ScheduledExecutorService sync;
   private final AtomicReference<MeshNames> names;
+  private final java.util.concurrent.atomic.AtomicLong tableBytes;
 
   private AgentDns(DnsServer server, NameTableClient client, ScheduledExecutorService sync,
-      AtomicReference<MeshNames> names) {
+      AtomicReference<MeshNames> names, java.util.concurrent.atomic.AtomicLong tableBytes) {
+    this.tableBytes = tableBytes;
     this.server = server;
     this.client = client;
     this.sync = sync;
@@ -92,9 +94,13 @@ public final class AgentDns implements AutoCloseable {
         .forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.xdsProxyPort()))
         .usePlaintext().maxInboundMessageSize(MAX_TABLE_BYTES).build();
     String namespace = s.namespace();
-    NameTableClient client = new NameTableClient(channel, s.node(), table -> names.set(compile(table, namespace)), sync);
+    java.util.concurrent.atomic.AtomicLong tableBytes = new java.util.concurrent.atomic.AtomicLong();
+    NameTableClient client = new NameTableClient(channel, s.node(), table -> {
+      names.set(compile(table, namespace));
+      tableBytes.set(table.getSerializedSize());
+    }, sync);
     client.start();
-    return new AgentDns(server, client, sync, names);
+    return new AgentDns(server, client, sync, names, tableBytes);
   }
 
   private static MeshNames compile(NameTable table, String namespace) {
@@ -127,6 +133,11 @@ public final class AgentDns implements AutoCloseable {
 
   public DnsServer server() {
     return server;
+  }
+
+  /** The size of the last table accepted, as it came over the wire (bytes). */
+  public long tableBytes() {
+    return tableBytes.get();
   }
 
   /** Name tables accepted since start. */

@@ -216,6 +216,48 @@ public class AgentDnsTest {
   }
 
   @Test
+  void aBrokenTableIsRejectedAndTheLastGoodOneKeepsAnswering() throws Exception {
+    try (WeftAgent agent = WeftAgent.startStandalone(options().xdsProxyPort(0).build())) {
+      awaitTable(agent);
+      InetSocketAddress dns = agent.dns().orElseThrow().address();
+      controlPlane.pushRaw(com.google.protobuf.Any.newBuilder().setTypeUrl(FakeNameTables.TYPE_URL)
+          .setValue(com.google.protobuf.ByteString.copyFrom(new byte[] {(byte) 0xFF, (byte) 0xFF, 1})).build());
+      await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.requests.stream()
+          .anyMatch(r -> r.hasErrorDetail() && r.getErrorDetail().getMessage().contains("does not parse")));
+      controlPlane.pushRaw(com.google.protobuf.Any.pack(com.google.protobuf.StringValue.of("not a table")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> controlPlane.requests.stream()
+          .anyMatch(r -> r.hasErrorDetail() && r.getErrorDetail().getMessage().contains("google.protobuf.StringValue")));
+      assertThat(answers(ask(dns, "echo.", Type.A))).containsExactly("10.96.0.10");
+    }
+  }
+
+  @Test
+  void malformedPacketsAndAFloodAgainstTheAgentsPortCostOthersNothing() throws Exception {
+    try (WeftAgent agent = WeftAgent.startStandalone(options().dnsRateLimit(5, 5).build());
+        java.net.DatagramSocket flooder = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      awaitTable(agent);
+      var server = agent.dns().orElseThrow().server();
+      InetSocketAddress dns = server.address();
+      byte[] garbage = "\u0000\u0001not dns at all, a pointer loop follows".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] loop = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, (byte) 0xC0, 12, 0, 1, 0, 1};
+      flooder.send(new java.net.DatagramPacket(garbage, garbage.length, dns));
+      flooder.send(new java.net.DatagramPacket(loop, loop.length, dns));
+      byte[] q = Message.newQuery(Record.newRecord(Name.fromString("echo."), Type.A, DClass.IN)).toWire();
+      for (int i = 0; i < 200; i++) {
+        flooder.send(new java.net.DatagramPacket(q, q.length, dns));
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> server.queries() >= 202);
+      assertThat(server.rateLimited()).isGreaterThan(150);
+      // Another source is answered at once: the flood spent only the flooder's own budget.
+      SimpleResolver other = new SimpleResolver(dns);
+      other.setLocalAddress(InetAddress.getByName("127.0.0.2"));
+      other.setTimeout(Duration.ofSeconds(10));
+      Message m = other.send(Message.newQuery(Record.newRecord(Name.fromString("echo."), Type.A, DClass.IN)));
+      assertThat(answers(m)).containsExactly("10.96.0.10");
+    }
+  }
+
+  @Test
   void inProcessGrpcResolvesMeshNamesThroughTheDnsSchemeAndOthersThroughGrpcsOwn() throws Exception {
     // The table maps a mesh name to where the fake control plane listens: a gRPC server to call.
     NameTable withLocal = table().toBuilder()

@@ -62,6 +62,17 @@ public final class FakeNameTables implements AutoCloseable {
     }
   }
 
+  /** Pushes one response with these resources as they are (a broken control plane). */
+  public void pushRaw(Any... resources) {
+    int v = versions.incrementAndGet();
+    for (StreamObserver<DiscoveryResponse> s : streams) {
+      synchronized (s) {
+        s.onNext(DiscoveryResponse.newBuilder().setTypeUrl(TYPE_URL).setVersionInfo("v" + v).setNonce("n" + v)
+            .addAllResources(List.of(resources)).build());
+      }
+    }
+  }
+
   /** The control plane goes away: every stream ends, nothing listens. */
   public void stop() throws InterruptedException {
     Server s = server;

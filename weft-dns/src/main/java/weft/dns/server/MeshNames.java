@@ -178,15 +178,23 @@ public final class MeshNames {
 
   /**
    * The search-path forms of a Kubernetes Service's name: {@code SHORT.NS.svc}, {@code SHORT.NS}, and
-   * {@code SHORT} from its own namespace. Only when the key really is {@code SHORT.NS.svc.DOMAIN}.
+   * {@code SHORT} from its own namespace. Only when the key really is {@code SHORT.NS.svc.DOMAIN};
+   * {@code SHORT} is a Service's name or, for a StatefulSet pod, {@code POD.SERVICE}.
    */
   private static List<Name> searchForms(Name name, NameTable.NameInfo info, String clientNs) {
     String shortName = info.getShortname().toLowerCase(Locale.ROOT);
     String ns = info.getNamespace().toLowerCase(Locale.ROOT);
-    if (!validLabel(shortName) || !validLabel(ns) || name.labels() < 5
-        || !name.getLabelString(0).equals(shortName) || !name.getLabelString(1).equals(ns)
-        || !name.getLabelString(2).equals("svc")) {
+    // A StatefulSet pod's entry has the short name POD.SVC: two labels.
+    String[] shortLabels = shortName.split("\\.", -1);
+    int k = shortLabels.length;
+    if (k > 2 || !validLabel(ns) || name.labels() < k + 4 || !name.getLabelString(k).equals(ns)
+        || !name.getLabelString(k + 1).equals("svc")) {
       return List.of();
+    }
+    for (int i = 0; i < k; i++) {
+      if (!validLabel(shortLabels[i]) || !name.getLabelString(i).equals(shortLabels[i])) {
+        return List.of();
+      }
     }
     List<Name> forms = new ArrayList<>(3);
     addForm(forms, shortName + "." + ns + ".svc.");

@@ -57,6 +57,20 @@ class MeshNamesTest {
   }
 
   @Test
+  void aStatefulSetPodsNameHasSearchFormsToo() {
+    NameTable t = NameTable.newBuilder()
+        .putTable("web-0.web.default.svc.cluster.local", Tables.service("web-0.web", "default", List.of("10.1.0.10")))
+        .putTable("a.b.c.default.svc.cluster.local", Tables.service("a.b.c", "default", List.of("10.1.0.11")))
+        .build();
+    MeshNames names = MeshNames.compile(t, "default");
+    for (String form : List.of("web-0.web.", "web-0.web.default.", "web-0.web.default.svc.")) {
+      assertThat(names.lookup(n(form))).as(form).isNotNull();
+    }
+    assertThat(MeshNames.compile(t, "other").lookup(n("web-0.web."))).isNull();
+    assertThat(names.lookup(n("a.b.c."))).as("three labels is no Kubernetes short name").isNull();
+  }
+
+  @Test
   void wildcardEntriesAnswerNamesBelowThemThatHaveNoEntry() {
     NameTable t = NameTable.newBuilder()
         .putTable("*.example.com", Tables.external(List.of("240.240.0.1")))

@@ -143,7 +143,21 @@ public final class NameTables {
     String vip = vip(s, clusterId);
     if (vip == null) return null;
     return NameTable.NameInfo.newBuilder().addIps(vip).setRegistry(KUBERNETES).setShortname(s.name())
-        .setNamespace(s.namespace()).build();
+        .setNamespace(s.namespace()).addAllWeftPorts(ports(s)).build();
+  }
+
+  /**
+   * The host's named ports, for the agent's SRV answers ({@code _PORT._tcp.HOST}); Weft's field of
+   * the table, which Istio's agents skip.
+   */
+  static List<NameTable.Port> ports(MeshService s) {
+    List<NameTable.Port> out = new ArrayList<>();
+    for (MeshService.Port p : s.ports()) {
+      if (p.name() == null || p.name().isEmpty()) continue;
+      out.add(NameTable.Port.newBuilder().setName(p.name()).setNumber(p.number())
+          .setProtocol(p.protocol() == null ? "" : p.protocol()).build());
+    }
+    return out;
   }
 
   private static NameTable.NameInfo serviceEntry(ProxyView view, MeshService s, boolean autoAddresses) {
@@ -159,7 +173,7 @@ public final class NameTables {
       if (auto != null) ips.addAll(auto.all());
     }
     if (ips.isEmpty()) return null;
-    return NameTable.NameInfo.newBuilder().addAllIps(ips).setRegistry(EXTERNAL).build();
+    return NameTable.NameInfo.newBuilder().addAllIps(ips).setRegistry(EXTERNAL).addAllWeftPorts(ports(s)).build();
   }
 
   /** The VIP of {@code clusterId}, else of the lowest cluster id that has one, else null. */
@@ -192,7 +206,7 @@ public final class NameTables {
     SortedMap<String, NameTable.NameInfo> table = new TreeMap<>();
     if (!ips.isEmpty()) {
       table.put(s.hostname(), NameTable.NameInfo.newBuilder().addAllIps(ips).setRegistry(KUBERNETES)
-          .setShortname(s.name()).setNamespace(s.namespace()).build());
+          .setShortname(s.name()).setNamespace(s.namespace()).addAllWeftPorts(ports(s)).build());
     }
     podNamesElsewhere.forEach((h, a) -> podNames.computeIfAbsent(h, x -> new LinkedHashSet<>()).addAll(a));
     podNames.forEach((hostname, addresses) -> table.put(hostname + "." + s.hostname(), NameTable.NameInfo.newBuilder()
