@@ -53,8 +53,8 @@ final class Peek {
         switch (WireFormat.getTagFieldNumber(tag)) {
           case Cluster.NAME_FIELD_NUMBER -> name = in.readStringRequireUtf8();
           case Cluster.TYPE_FIELD_NUMBER -> eds = in.readEnum() == Cluster.DiscoveryType.EDS_VALUE;
-          case Cluster.EDS_CLUSTER_CONFIG_FIELD_NUMBER ->
-              serviceName = Cluster.EdsClusterConfig.parseFrom(in.readBytes()).getServiceName();
+          case Cluster.EDS_CLUSTER_CONFIG_FIELD_NUMBER -> serviceName = stringField(in.readBytes(),
+              Cluster.EdsClusterConfig.SERVICE_NAME_FIELD_NUMBER);
           default -> in.skipField(tag);
         }
       }
@@ -63,6 +63,20 @@ final class Peek {
     } catch (IOException e) {
       throw new IllegalStateException("malformed cluster: " + e.getMessage(), e);
     }
+  }
+
+  /** A message's string field, read without building the message; "" when absent. */
+  private static String stringField(ByteString message, int fieldNumber) throws IOException {
+    CodedInputStream in = message.newCodedInput();
+    String value = "";
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      if (WireFormat.getTagFieldNumber(tag) == fieldNumber && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+        value = in.readStringRequireUtf8();
+      } else {
+        in.skipField(tag);
+      }
+    }
+    return value;
   }
 
   /** The route configurations a listener's HTTP connection managers fetch over RDS. */

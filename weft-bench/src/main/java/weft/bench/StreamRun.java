@@ -54,11 +54,15 @@ final class StreamRun {
 
         List<Client> clients = new ArrayList<>();
         long connectStart = System.nanoTime();
+        long cpCpuAtConnect = cp.cpuNanos();
+        long harnessCpuAtConnect = harnessCpuNanos();
         for (int i = 0; i < sc.streams(); i++) clients.add(client(i, mesh, hot, connections));
         awaitSynced(clients, connectStart);
         long syncMillis = Stats.ms(System.nanoTime() - connectStart);
-        System.out.printf("all %d streams synced (every type received and ACKed) in %.1f s over %d TCP connections%n",
-            sc.streams(), syncMillis / 1e3, connections.count());
+        System.out.printf("all %d streams synced (every type received and ACKed) in %.1f s over %d TCP connections;"
+            + " CPU meanwhile: control plane %.1f s, harness %.1f s%n", sc.streams(), syncMillis / 1e3,
+            connections.count(), (cp.cpuNanos() - cpCpuAtConnect) / 1e9,
+            (harnessCpuNanos() - harnessCpuAtConnect) / 1e9);
         long heapWith = cp.liveHeapKb();
         GcLog.Peak syncPeak = cp.heapPeakSinceLastReading();
         System.out.printf("control-plane live heap after a full GC: %s before streams, %s with them:"
@@ -165,5 +169,14 @@ final class StreamRun {
   /** KB as MB above 10 MB, so that large and small figures both read at a glance. */
   static String size(long kb) {
     return kb >= 10 * 1024 ? String.format("%,d MB", kb >> 10) : String.format("%,d KB", kb);
+  }
+
+  /**
+   * CPU time of this harness's whole process: with the clients on the control plane's cores, the
+   * wall time of a sync is the sum of both sides' work, so each side's share is reported.
+   */
+  private static long harnessCpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean unix ? unix.getProcessCpuTime() : 0;
   }
 }

@@ -32,6 +32,34 @@ final class ControlPlaneCommand implements Callable<Integer> {
       "Default: none; give this or --config-dir."})
   Path kubeconfig;
 
+  @Option(names = "--config-kubeconfig", paramLabel = "FILE", description = {
+      "Or: an external control plane. FILE reaches the config cluster, whose API server holds the mesh config "
+          + "(Istio kinds, the istio ConfigMap) and the remote secrets; there is no local cluster: every workload "
+          + "cluster, the config cluster's own included, comes from a remote secret. --cluster-id names the config "
+          + "cluster. Replaces --config-dir and --kubeconfig.",
+      "Default: none."})
+  Path configKubeconfig;
+
+  @Option(names = "--leader-lease-name", paramLabel = "NAME", defaultValue = "weft-leader", description =
+      "The Lease (in --system-namespace of the config cluster) whose holder is the one instance that writes back "
+      + "to the API server.")
+  String leaderLeaseName;
+
+  @Option(names = "--leader-lease-duration", paramLabel = "SECONDS", defaultValue = "30",
+      converter = OptionValues.Seconds.class, description = "How long the lease lasts after its last renewal; another "
+      + "instance takes over at most this long plus --leader-retry-period after the leader's last renewal.")
+  Duration leaderLeaseDuration;
+
+  @Option(names = "--leader-renew-deadline", paramLabel = "SECONDS", defaultValue = "15",
+      converter = OptionValues.Seconds.class, description = "A leader that has not renewed its lease for this long "
+      + "stops writing (before the lease can pass to another instance); shorter than --leader-lease-duration.")
+  Duration leaderRenewDeadline;
+
+  @Option(names = "--leader-retry-period", paramLabel = "SECONDS", defaultValue = "7.5",
+      converter = OptionValues.Seconds.class, description = "The longest wait between two attempts to take or renew "
+      + "the lease; shorter than --leader-renew-deadline.")
+  Duration leaderRetryPeriod;
+
   @Option(names = "--remote-secrets-dir", paramLabel = "DIR", description = {
       "YAML files of Istio-format remote Secrets; watched.", "Default: none."})
   Path remoteSecretsDir;
@@ -163,9 +191,23 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if ((configDir == null) == (kubeconfig == null)) {
-      throw new ParameterException(spec.commandLine(),
-          "give exactly one of --config-dir (a folder of YAML files) or --kubeconfig (a Kubernetes API server)");
+    if (configKubeconfig != null && (configDir != null || kubeconfig != null)) {
+      throw new ParameterException(spec.commandLine(), "--config-kubeconfig replaces "
+          + (configDir != null ? "--config-dir" : "--kubeconfig") + ": an external control plane has no local "
+          + "cluster (the config cluster's API server holds the mesh config and the remote secrets that add every "
+          + "workload cluster); give only --config-kubeconfig, or drop it");
+    }
+    if (configKubeconfig == null && (configDir == null) == (kubeconfig == null)) {
+      throw new ParameterException(spec.commandLine(), "give exactly one of --config-dir (a folder of YAML files), "
+          + "--kubeconfig (a Kubernetes API server) or --config-kubeconfig (an external control plane's config "
+          + "cluster)");
+    }
+    weft.registry.leader.LeaseTimings leaseTimings;
+    try {
+      leaseTimings = new weft.registry.leader.LeaseTimings(leaderLeaseDuration, leaderRenewDeadline,
+          leaderRetryPeriod);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     if (caTokens != null && caDir == null) {
       throw new ParameterException(spec.commandLine(), "--ca-tokens needs --ca-dir (it turns the CA on)");
@@ -185,6 +227,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
     }
     Paths.requireFolder("--config-dir", configDir, "the folder of this cluster's YAML files");
     Paths.requireFile("--kubeconfig", kubeconfig, "this cluster's kubeconfig");
+    Paths.requireFile("--config-kubeconfig", configKubeconfig, "the config cluster's kubeconfig");
     Paths.requireFolder("--remote-secrets-dir", remoteSecretsDir, "the folder of remote Secret YAML files");
     remoteConfigDirs.forEach((id, dir) -> Paths.requireFolder("--remote-config-dir " + id + "=", dir,
         "the folder of that cluster's YAML files"));
@@ -205,7 +248,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
         failoverWithoutOutlierDetection, Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
         caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot),
-        Duration.ofSeconds(xdsSendTimeoutSeconds), dns));
+        Duration.ofSeconds(xdsSendTimeoutSeconds), configKubeconfig,
+        new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null), dns));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

@@ -52,6 +52,24 @@ final class OptionValues {
     }
   }
 
+  /** A positive number of seconds with at most millisecond precision ({@code 7.5}); a day at most. */
+  static final class Seconds implements ITypeConverter<java.time.Duration> {
+    @Override
+    public java.time.Duration convert(String value) {
+      java.math.BigDecimal seconds;
+      try {
+        seconds = new java.math.BigDecimal(value.strip());
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException("'" + value + "' is not a number of seconds: give one such as 30 or 7.5");
+      }
+      if (seconds.scale() > 3 || seconds.signum() <= 0 || seconds.compareTo(java.math.BigDecimal.valueOf(86400)) > 0) {
+        throw new TypeConversionException("'" + value + "' must be more than 0 and at most 86400 seconds, to the "
+            + "millisecond (e.g. 7.5)");
+      }
+      return java.time.Duration.ofMillis(seconds.movePointRight(3).longValueExact());
+    }
+  }
+
   /** {@code HOST:PORT}, as gRPC dials it ({@code [::1]:15010} for IPv6). */
   static final class HostPort implements ITypeConverter<String> {
     @Override

@@ -20,6 +20,17 @@ final class StatusCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     out.printf("snapshot v%s, %s services, ready=%s%n", status.path("snapshotVersion").asText(),
         status.path("services").asText(), status.path("ready").asText());
+    JsonNode leader = status.path("leader");
+    if (leader.has("identity")) {
+      // The holder is read from a Lease that anyone allowed to write it may have set: shown escaped.
+      String holder = leader.path("holder").isTextual()
+          ? weft.model.text.ClientText.forLog(leader.path("holder").asText()) : "nobody";
+      String since = leader.path("holderSince").isTextual() ? " since " + leader.path("holderSince").asText() : "";
+      String lease = leader.path("lease").isTextual() ? "lease " + leader.path("lease").asText() : "the only instance";
+      out.printf("leader: %s%s (%s); this instance %s %s%n", holder, since, lease,
+          weft.model.text.ClientText.forLog(leader.path("identity").asText()),
+          leader.path("leader").asBoolean() ? "leads" : "does not lead");
+    }
     out.printf("%-16s %-12s %-8s %-10s %s%n", "CLUSTER", "NETWORK", "SYNCED", "SERVICES", "ENDPOINTS");
     for (JsonNode c : status.path("clusters")) {
       out.printf("%-16s %-12s %-8s %-10s %s%n", c.path("clusterId").asText(), c.path("network").asText(),

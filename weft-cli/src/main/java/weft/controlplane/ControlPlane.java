@@ -23,6 +23,9 @@ import weft.model.ClusterIds;
 import weft.registry.kube.InvalidKubeconfigException;
 import weft.registry.kube.KubeClusterSource;
 import weft.registry.kube.KubeConfigs;
+import weft.registry.kube.MeshConfigMapSource;
+import weft.registry.leader.Leadership;
+import weft.registry.leader.LeaseLeadership;
 import weft.registry.kube.RemoteSecretController;
 import weft.registry.kube.StateStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -61,6 +64,10 @@ public final class ControlPlane implements AutoCloseable {
   private volatile boolean ready;
   private CertificateAuthority ca;
   private CaServer secure;
+  private Leadership leadership;
+  /** The config cluster's API server (null in file mode) and the remote secrets (null when none). */
+  private KubernetesClient configClient;
+  private RemoteSecretController remoteSecrets;
   private Generators generators;
   private AutoAddressKeeper autoAddresses;
   private weft.dns.alloc.AddressBook addressBook;
@@ -84,6 +91,7 @@ public final class ControlPlane implements AutoCloseable {
 
   private void startAll() throws IOException {
     checkClusterIds();
+    checkConfigSource();
     // First, so that a busy port fails at once and /ready answers (503) during the initial sync.
     monitoring = listen("--monitoring-port", options.monitoringPort(),
         () -> new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status));
@@ -95,18 +103,48 @@ public final class ControlPlane implements AutoCloseable {
       startMeshFile("--mesh-networks", new MeshFileSource<>(options.meshNetworks(),
           MeshConfigParser::parseMeshNetworks, registry::setMeshNetworks, registry));
     }
-    registry.addCluster(new ClusterSettings(options.clusterId(), options.network(), options.systemNamespace()), true);
+    ClusterSettings configClusterSettings = new ClusterSettings(options.clusterId(), options.network(),
+        options.systemNamespace());
+    registry.addCluster(configClusterSettings, true);
+    boolean external = options.configKubeconfig() != null;
     KubernetesClient configCluster = null;
-    if (options.kubeconfig() != null) {
-      configCluster = new KubernetesClientBuilder().withConfig(kubeconfig(options.kubeconfig())).build();
+    io.fabric8.kubernetes.client.Config configClusterConfig = null;
+    if (options.kubeconfig() != null || external) {
+      configClusterConfig = external ? kubeconfig("--config-kubeconfig", options.configKubeconfig())
+          : kubeconfig("--kubeconfig", options.kubeconfig());
+      configCluster = new KubernetesClientBuilder().withConfig(configClusterConfig).build();
       closeables.add(configCluster);
     }
-    RemoteSecretController remotes = null;
-    if (options.remoteSecretsDir() != null || configCluster != null) {
-      remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
-          configCluster, options.remoteSecretsDir(), registry, options.stateDir(),
-          id -> new ClusterSettings(id, "", options.systemNamespace()));
+    configClient = configCluster;
+    // Early, so that anything started below that writes back can be handed it.
+    startLeaderElection(configClusterConfig);
+    if (external && (options.meshConfig() == null || options.meshNetworks() == null)) {
+      // Istio keeps MeshConfig in the config cluster; a file flag, when given, wins for its half.
+      MeshConfigMapSource meshMap = new MeshConfigMapSource(configCluster, options.systemNamespace(),
+          options.clusterId(), registry, options.meshConfig() == null ? registry::setMeshConfig : null,
+          options.meshNetworks() == null ? registry::setMeshNetworks : null);
+      meshMap.start();
+      closeables.add(0, meshMap);
+      // The trust domain is read when the CA starts, so the mesh config comes first.
+      if (!meshMap.awaitListed(options.initialSyncWait()) && !options.initialSyncWait().isZero()) {
+        LOG.log(System.Logger.Level.WARNING, "ConfigMap " + options.systemNamespace() + "/"
+            + MeshConfigMapSource.NAME + " of config cluster " + options.clusterId() + " was not read within "
+            + options.initialSyncWait().toSeconds() + " s (--initial-sync-wait); starting on Istio's defaults");
+      }
+      registry.flush();
     }
+    RemoteSecretController remotes = null;
+    // The config cluster's own secret (external mode) attaches its workloads with its settings.
+    java.util.function.Function<String, ClusterSettings> remoteSettings = id -> id.equals(options.clusterId())
+        ? configClusterSettings : new ClusterSettings(id, "", options.systemNamespace());
+    if (external) {
+      remotes = RemoteSecretController.external(options.clusterId(), options.systemNamespace(), configCluster,
+          options.remoteSecretsDir(), registry, options.stateDir(), remoteSettings);
+    } else if (options.remoteSecretsDir() != null || configCluster != null) {
+      remotes = new RemoteSecretController(options.clusterId(), options.systemNamespace(),
+          configCluster, options.remoteSecretsDir(), registry, options.stateDir(), remoteSettings);
+    }
+    remoteSecrets = remotes;
     Gauge.builder("weft_config_errors", registry, r -> count(r.current(), ConfigProblem.Severity.ERROR))
         .description("configuration problems that rejected a file or resource").register(metrics);
     Gauge.builder("weft_config_warnings", registry, r -> count(r.current(), ConfigProblem.Severity.WARNING))
@@ -139,7 +177,10 @@ public final class ControlPlane implements AutoCloseable {
       startFiles("--config-dir", new FileClusterSource(options.configDir(), options.clusterId(), registry));
     } else if (configCluster != null) {
       StateStore state = options.stateDir() == null ? null : new StateStore(options.stateDir());
-      local = new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
+      // External: the config cluster gives its Istio config only; its workloads, if any, come from
+      // its own remote secret.
+      local = external ? KubeClusterSource.configOnly(options.clusterId(), configCluster, registry, state)
+          : new KubeClusterSource(options.clusterId(), configCluster, true, registry, state);
       local.start();
       closeables.add(0, local);
     }
@@ -186,9 +227,9 @@ public final class ControlPlane implements AutoCloseable {
     Generators g = new Generators(options.localityFailoverWithoutOutlierDetection(), weft.xds.GeneratorProbe.NONE,
         true, addressBook);
     ServiceEntryStatusWriter writer = configCluster == null ? null : new ServiceEntryStatusWriter(configCluster);
-    // Who may write: file mode has one instance. In Kubernetes mode the lead wires leader election
-    // here (Leadership::isLeader); until then every control plane writes the same merge patch.
-    java.util.function.BooleanSupplier leader = () -> true;
+    // Who may write: the leader of the Lease election (file mode's only instance leads), asked
+    // right before each write, and not before the initial sync (see AddressBook#settle).
+    java.util.function.BooleanSupplier leader = () -> leadership != null && leadership.isLeader();
     autoAddresses = new AutoAddressKeeper(registry, g, file, writer, () -> leader.getAsBoolean() && addressBook.settled(),
         loaded);
     return g;
@@ -256,7 +297,10 @@ public final class ControlPlane implements AutoCloseable {
     if (local == null && remotes == null) return;
     Duration wait = options.initialSyncWait();
     List<String> waitingFor = new ArrayList<>();
-    if (local != null) waitingFor.add(options.clusterId() + " (API server " + configCluster.getMasterUrl() + ")");
+    if (local != null) {
+      waitingFor.add((options.configKubeconfig() != null ? "the config of " : "") + options.clusterId()
+          + " (API server " + configCluster.getMasterUrl() + ")");
+    }
     if (remotes != null) {
       remotes.clusters().stream().sorted().forEach(id -> waitingFor.add(id + " (remote secret)"));
       if (configCluster != null) {
@@ -268,7 +312,8 @@ public final class ControlPlane implements AutoCloseable {
     // The wait starts once it is announced, so the log shows exactly how long start-up waited.
     long deadline = System.nanoTime() + wait.toNanos();
     if (local != null && !local.awaitSynced(left(deadline))) {
-      LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " (" + options.kubeconfig()
+      LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " ("
+          + (options.configKubeconfig() != null ? options.configKubeconfig() : options.kubeconfig())
           + ") has not synced within " + wait.toSeconds() + " s (--initial-sync-wait); serving what is known");
     }
     if (remotes != null) {
@@ -282,16 +327,52 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /** The same strict reader as remote secrets: no exec, no files, nothing from the environment. */
-  private io.fabric8.kubernetes.client.Config kubeconfig(java.nio.file.Path file) throws StartupException {
+  private io.fabric8.kubernetes.client.Config kubeconfig(String flag, java.nio.file.Path file)
+      throws StartupException {
     KubeConfigs.Checked kubeconfig;
     try {
-      kubeconfig = KubeConfigs.readFile(file, options.clusterId(), null);
+      kubeconfig = KubeConfigs.readFile(flag, file, options.clusterId(), null);
     } catch (InvalidKubeconfigException e) {
       throw new StartupException(e.getMessage(), e);
     }
-    kubeconfig.warnings().forEach((field, message) -> LOG.log(System.Logger.Level.WARNING, "--kubeconfig "
+    kubeconfig.warnings().forEach((field, message) -> LOG.log(System.Logger.Level.WARNING, flag + " "
         + file + ": field " + field + ": " + message));
     return kubeconfig.config();
+  }
+
+  /**
+   * Where this cluster's state comes from: exactly one of a folder, this cluster's API server, or an
+   * external config cluster (which has no local cluster, so it cannot be combined with either).
+   */
+  private void checkConfigSource() {
+    if (options.configKubeconfig() != null && (options.configDir() != null || options.kubeconfig() != null)) {
+      throw new IllegalArgumentException("--config-kubeconfig replaces --config-dir and --kubeconfig: an external "
+          + "control plane has no local cluster (its config cluster's API server holds the mesh config and the "
+          + "remote secrets that add every workload cluster); give only --config-kubeconfig, or drop it");
+    }
+  }
+
+  /**
+   * Only the leader writes back to an API server. With a config cluster, instances elect one through
+   * a Lease in the system namespace; in file mode the only instance leads.
+   */
+  private void startLeaderElection(io.fabric8.kubernetes.client.Config configClusterConfig) {
+    String identity = options.leader().identity() != null ? options.leader().identity()
+        : LeaseLeadership.defaultIdentity();
+    if (configClusterConfig == null) {
+      leadership = Leadership.sole(identity, java.time.Instant.now());
+      return;
+    }
+    LeaseLeadership lease = LeaseLeadership.start(configClusterConfig, options.systemNamespace(),
+        options.leader().leaseName(), identity, options.leader().timings());
+    leadership = lease;
+    // Closed first: the lease is given up before anything else stops.
+    closeables.add(0, lease);
+  }
+
+  /** Whether this instance may write back to the API server now, and who leads (never null once started). */
+  public Leadership leadership() {
+    return leadership;
   }
 
   private void startMeshFile(String flag, MeshFileSource<?> source) throws StartupException {
@@ -341,11 +422,15 @@ public final class ControlPlane implements AutoCloseable {
       }
     } else if (configCluster != null) {
       KubernetesClient local = configCluster;
-      authenticator = new KubernetesTokenAuthenticator(options.clusterId(),
-          id -> id.equals(options.clusterId()) ? local : remotes == null ? null : remotes.client(id), List.of());
+      // A token is reviewed where its workload runs: the config cluster's own remote secret (external
+      // mode) names that connection; otherwise the config cluster's.
+      authenticator = new KubernetesTokenAuthenticator(options.clusterId(), id -> {
+        KubernetesClient remote = remotes == null ? null : remotes.client(id);
+        return remote != null ? remote : id.equals(options.clusterId()) ? local : null;
+      }, List.of());
     } else {
       throw new StartupException("--ca-dir needs a way to check callers: --ca-tokens (file mode) or --kubeconfig "
-          + "(TokenReview on each caller's cluster)");
+          + "or --config-kubeconfig (TokenReview on each caller's cluster)");
     }
     // After the other checks: a first start makes a root here, which should not be left by a failed one.
     try {
@@ -437,6 +522,8 @@ public final class ControlPlane implements AutoCloseable {
     out.put("snapshotVersion", s.version());
     out.put("services", s.services().size());
     out.put("clusters", s.clusters().values());
+    out.put("configCluster", configClusterStatus());
+    out.put("leader", leaderStatus());
     List<Map<String, Object>> problems = new ArrayList<>();
     for (ConfigProblem p : s.problems()) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -450,6 +537,33 @@ public final class ControlPlane implements AutoCloseable {
     out.put("configProblems", problems);
     if (ca != null) out.put("trustBundles", trustBundles(s));
     out.put("proxies", ads == null ? List.of() : ads.proxyStatus());
+    return out;
+  }
+
+  /**
+   * Which cluster holds the mesh config, how it is reached, and whether it also gives workloads
+   * (an external control plane's config cluster does only through a remote secret of its own).
+   */
+  private Map<String, Object> configClusterStatus() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("clusterId", options.clusterId());
+    boolean external = options.configKubeconfig() != null;
+    out.put("mode", external ? "external" : configClient != null ? "kubernetes" : "files");
+    out.put("server", configClient == null ? null : String.valueOf(configClient.getMasterUrl()));
+    boolean workloads = !external || (remoteSecrets != null && remoteSecrets.clusters().contains(options.clusterId()));
+    out.put("workloads", workloads);
+    return out;
+  }
+
+  private Map<String, Object> leaderStatus() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (leadership == null) return out;
+    Leadership.LeaderStatus l = leadership.status();
+    out.put("identity", l.identity());
+    out.put("leader", l.leader());
+    out.put("holder", l.holder());
+    out.put("holderSince", l.holderSince() == null ? null : l.holderSince().toString());
+    out.put("lease", l.lease());
     return out;
   }
 

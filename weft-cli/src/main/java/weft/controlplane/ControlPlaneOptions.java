@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * Everything {@code weft control-plane} is started with. Null paths are unset; a port of 0 asks
- * the system for a free one (tests). Start from {@link #forConfigDir} or {@link #forKubeconfig}
+ * the system for a free one (tests). Start from {@link #forConfigDir}, {@link #forKubeconfig} or
+ * {@link #forConfigKubeconfig}
  * and change fields with the {@code with} methods.
  *
  * @param initialSyncWait how long start-up waits for remote clusters before serving without them
@@ -14,20 +15,42 @@ import java.time.Duration;
  *     cluster whose state another tool writes out
  * @param xdsSendTimeout how long an xDS stream may leave a push waiting for its client to read before it
  *     is closed ({@code --xds-send-timeout})
+ * @param configKubeconfig an external control plane's config cluster ({@code --config-kubeconfig}): its
+ *     API server holds the mesh config and the remote secrets, and there is no local cluster; instead of
+ *     {@code configDir} and {@code kubeconfig}
+ * @param leader how instances elect the one that writes back to the API server
+ * @param dns the control plane's own DNS server ({@code --dns-port}); null when it answers none
  */
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
-    java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Dns dns) {
+    java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
+    Leader leader, Dns dns) {
 
-  /** Without DNS ({@code --dns-port} unset). */
+  /**
+   * Leader election among instances on one config cluster: the Lease {@code leaseName} in the system
+   * namespace, held as {@code timings} say ({@code --leader-lease-duration}, {@code
+   * --leader-renew-deadline}, {@code --leader-retry-period}); {@code identity} null means the host
+   * name and a random suffix.
+   */
+  public record Leader(String leaseName, weft.registry.leader.LeaseTimings timings, String identity) {
+    public static final Leader DEFAULTS = new Leader("weft-leader", weft.registry.leader.LeaseTimings.ISTIO_DEFAULTS,
+        null);
+
+    public Leader {
+      java.util.Objects.requireNonNull(leaseName, "leaseName");
+      java.util.Objects.requireNonNull(timings, "timings");
+    }
+  }
+
+  /** Without an external config cluster, with the default leader election, without DNS. */
   public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
       String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
       int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
       java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout) {
     this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
         stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
-        ca, xdsSendTimeout, null);
+        ca, xdsSendTimeout, null, Leader.DEFAULTS, null);
   }
 
   /**
@@ -47,7 +70,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withDns(Dns settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, settings);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings);
   }
 
   /** With the default xDS send timeout. */
@@ -91,24 +114,45 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, dns);
+        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions {
     remoteConfigDirs = java.util.Map.copyOf(remoteConfigDirs);
     java.util.Objects.requireNonNull(xdsSendTimeout, "xdsSendTimeout");
+    java.util.Objects.requireNonNull(leader, "leader");
+  }
+
+  /**
+   * An external control plane: the config cluster is the API server {@code configKubeconfig} reaches
+   * (named {@code --cluster-id}); every workload cluster comes from a remote secret.
+   */
+  public static ControlPlaneOptions forConfigKubeconfig(Path configKubeconfig) {
+    return forConfigDir(null).withConfigKubeconfig(configKubeconfig);
+  }
+
+  public ControlPlaneOptions withConfigKubeconfig(Path file) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns);
+  }
+
+  public ControlPlaneOptions withLeader(Leader election) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns);
   }
 
   public ControlPlaneOptions withXdsSendTimeout(Duration timeout) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, timeout, dns);
+        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs, ca, xdsSendTimeout, dns);
+        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
@@ -123,29 +167,29 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, dns);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, dns);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, dns);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, dns);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, dns);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
   }
 }

@@ -80,6 +80,22 @@ class CommandLineTest {
   }
 
   @Test
+  void theGatewaysCertificateFlagsGoTogetherAndNameTheirFiles() throws Exception {
+    Path token = Files.writeString(dir.resolve("gateway-token"), "t");
+    Weft alone = Weft.run("gateway", "--ip", "10.0.0.1", "--token-file", token.toString());
+    assertThat(alone.exit()).isEqualTo(1);
+    assertThat(alone.errLines()).singleElement().asString().startsWith("weft gateway: --token-file and --root-cert "
+        + "go together");
+    Weft caOnly = Weft.run("gateway", "--ip", "10.0.0.1", "--ca-address", "localhost:15012");
+    assertThat(caOnly.exit()).isEqualTo(1);
+    assertThat(caOnly.errLines()).singleElement().asString().contains("--ca-address needs --token-file");
+    Weft missingRoot = Weft.run("gateway", "--ip", "10.0.0.1", "--token-file", token.toString(), "--root-cert",
+        dir.resolve("nowhere.pem").toString());
+    assertThat(missingRoot.exit()).isEqualTo(1);
+    assertThat(missingRoot.errLines()).singleElement().asString().contains("--root-cert").contains("no such file");
+  }
+
+  @Test
   void theAgentNamesAMissingRootCertificateAndRefusesAZeroLifetime() throws Exception {
     Path token = Files.writeString(dir.resolve("token"), "t");
     List<String> args = new ArrayList<>(List.of("agent", "--root-cert", dir.resolve("root-cert.pem").toString(),

@@ -130,7 +130,51 @@ class ControlPlaneCommandTest {
     Weft neither = Weft.run("control-plane");
     assertThat(neither.exit()).isEqualTo(2);
     assertThat(neither.errLines()).containsExactly("weft control-plane: give exactly one of --config-dir (a folder "
-        + "of YAML files) or --kubeconfig (a Kubernetes API server); see weft control-plane --help");
+        + "of YAML files), --kubeconfig (a Kubernetes API server) or --config-kubeconfig (an external control "
+        + "plane's config cluster); see weft control-plane --help");
+  }
+
+  @Test
+  void configKubeconfigBesideConfigDirOrKubeconfigIsRefusedSayingItReplacesThem() throws Exception {
+    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), "apiVersion: v1\nkind: Config\n");
+    for (String other : new String[] {"--config-dir", "--kubeconfig"}) {
+      String value = other.equals("--config-dir") ? dir.toString() : kubeconfig.toString();
+      Weft run = Weft.run("control-plane", "--config-kubeconfig", kubeconfig.toString(), other, value);
+      assertThat(run.exit()).isEqualTo(2);
+      assertThat(run.errLines()).containsExactly("weft control-plane: --config-kubeconfig replaces " + other
+          + ": an external control plane has no local cluster (the config cluster's API server holds the mesh "
+          + "config and the remote secrets that add every workload cluster); give only --config-kubeconfig, or "
+          + "drop it; see weft control-plane --help");
+    }
+  }
+
+  @Test
+  void aConfigKubeconfigThatRunsACommandIsRefusedNamingTheFlagAndTheField() throws Exception {
+    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+        contexts: [{name: c, context: {cluster: c, user: u}}]
+        current-context: c
+        users: [{name: u, user: {exec: {command: /bin/sh, apiVersion: client.authentication.k8s.io/v1}}}]
+        """);
+    Weft run = Weft.run("control-plane", "--config-kubeconfig", kubeconfig.toString(), "--xds-port", "0",
+        "--monitoring-port", "0");
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.errLines()).singleElement().asString().startsWith("weft control-plane: --config-kubeconfig "
+        + kubeconfig + ": kubeconfig for cluster cluster1: field users[0].user.exec: exec runs a command");
+  }
+
+  @Test
+  void leaderTimingsThatCouldOverlapTwoWritersAreAUsageErrorNamingTheFlags() {
+    Weft run = Weft.run("control-plane", "--config-dir", dir.toString(), "--leader-lease-duration", "10",
+        "--leader-renew-deadline", "12");
+    assertThat(run.exit()).isEqualTo(2);
+    assertThat(run.errLines()).singleElement().asString().startsWith("weft control-plane: --leader-renew-deadline "
+        + "(12 s) must be shorter than --leader-lease-duration (10 s)");
+    Weft bad = Weft.run("control-plane", "--config-dir", dir.toString(), "--leader-retry-period", "0.0001");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--leader-retry-period").contains("to the millisecond");
   }
 
   @Test

@@ -53,6 +53,36 @@ class OperatorCommandsTest {
   }
 
   @Test
+  void remoteClustersNamesAnExternalControlPlanesConfigClusterAndThatItRunsNoWorkloads() throws Exception {
+    var server = new io.fabric8.kubernetes.client.server.mock.KubernetesMockServer(
+        new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
+        new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
+    server.init(java.net.InetAddress.getLoopbackAddress(), 0);
+    try {
+      String url = "http://127.0.0.1:" + server.getPort();
+      Path kubeconfig = java.nio.file.Files.writeString(configDir.resolve("config-kubeconfig"), """
+          apiVersion: v1
+          kind: Config
+          clusters: [{name: c, cluster: {server: "%s"}}]
+          contexts: [{name: c, context: {cluster: c, user: u}}]
+          current-context: c
+          users: [{name: u, user: {token: t}}]
+          """.formatted(url));
+      try (ControlPlane cp = ControlPlane.start(ControlPlaneOptions.forConfigKubeconfig(kubeconfig)
+          .withCluster("mesh-config", "").withPorts(0, 0))) {
+        Weft clusters = Weft.run("remote-clusters", "--control-plane", "localhost:" + cp.monitoringPort());
+        assertThat(clusters.exit()).isZero();
+        assertThat(clusters.out().lines()).first().isEqualTo("config cluster: mesh-config at " + url
+            + "/ (external control plane: no local cluster; workloads come from remote secrets)");
+        assertThat(clusters.out().lines().filter(l -> l.startsWith("mesh-config "))).singleElement().asString()
+            .matches("mesh-config +config +.*");
+      }
+    } finally {
+      server.destroy();
+    }
+  }
+
+  @Test
   void hostPortAndUrlBothReachTheControlPlane() throws Exception {
     try (ControlPlane cp = ControlPlane.start(ControlPlaneOptions.forConfigDir(configDir).withPorts(0, 0))) {
       int port = cp.monitoringPort();
@@ -62,10 +92,16 @@ class OperatorCommandsTest {
         assertThat(status.err()).isEmpty();
         assertThat(status.exit()).isZero();
         assertThat(status.out()).contains("ready=true").contains("cluster1");
+        // File mode: the only instance leads.
+        assertThat(status.out().lines().filter(l -> l.startsWith("leader: "))).singleElement().asString()
+            .matches("leader: (\\S+) since \\S+ \\(the only instance\\); this instance \\1 leads");
       }
       Weft clusters = Weft.run("remote-clusters", "--control-plane", "localhost:" + port);
       assertThat(clusters.exit()).isZero();
       assertThat(clusters.out()).contains("cluster1").contains("synced");
+      assertThat(clusters.out().lines()).first().isEqualTo("config cluster: cluster1");
+      assertThat(clusters.out().lines().filter(l -> l.startsWith("cluster1 "))).singleElement().asString()
+          .matches("cluster1 +config\\+workloads +.*");
       Weft proxies = Weft.run("proxy-status", "--control-plane", "localhost:" + port);
       assertThat(proxies.exit()).isZero();
       assertThat(proxies.out()).startsWith("PROXY");

@@ -43,32 +43,7 @@ class CrossNetworkTest {
   void proxylessClientReachesAnotherNetworkThroughItsGatewayWithMtlsEndToEnd() throws Exception {
     mtls.writeMesh();
     int gatewayPort = Mesh.freePort();
-    // reviews' only endpoint is in network-2; its east-west gateway is reachable at 127.0.0.3.
-    Files.writeString(mtls.configDir.resolve("reviews.yaml"), Files.readString(mtls.configDir.resolve("reviews.yaml"))
-        .replace("labels: {app: reviews, security.istio.io/tlsMode: istio}",
-            "labels: {app: reviews, security.istio.io/tlsMode: istio, topology.istio.io/network: network-2}")
-        + """
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: istio-eastwestgateway
-          namespace: istio-system
-          labels: {topology.istio.io/network: network-2, networking.istio.io/gatewayPort: "%d", istio: eastwestgateway}
-        spec:
-          externalIPs: [127.0.0.3]
-          ports: [{name: tls, port: 15443}]
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata: {name: cross-network-gateway, namespace: istio-system}
-        spec:
-          selector: {istio: eastwestgateway}
-          servers:
-          - port: {number: 15443, name: tls, protocol: TLS}
-            tls: {mode: AUTO_PASSTHROUGH}
-            hosts: ["*.local"]
-        """.formatted(gatewayPort));
+    putReviewsBehindNetwork2Gateway(mtls.configDir, gatewayPort);
     ControlPlane cp = mtls.controlPlane(Files.createTempDirectory("weft-ca"));
     mtls.reviewsServer(cp, mtls.certificates(cp, "reviews", Duration.ofHours(1)));
     gateway = Gateway.start(GatewayOptions.defaults("localhost:" + cp.xdsPort(), "eastwest-1", "127.0.0.3")
@@ -94,5 +69,37 @@ class CrossNetworkTest {
       assertThat(IdentityAndTrustTest.call(client)).isEqualTo("spiffe://cluster.local/ns/default/sa/frontend");
     }
     assertThat(gateway.stats().total()).as("connections passed through the gateway").isPositive();
+  }
+
+  /**
+   * Moves reviews' only endpoint to network-2, whose east-west gateway (selected by a Gateway with an
+   * AUTO_PASSTHROUGH server on 15443) is reachable at 127.0.0.3:{@code gatewayPort}.
+   */
+  static void putReviewsBehindNetwork2Gateway(java.nio.file.Path configDir, int gatewayPort) throws java.io.IOException {
+    Files.writeString(configDir.resolve("reviews.yaml"), Files.readString(configDir.resolve("reviews.yaml"))
+        .replace("labels: {app: reviews, security.istio.io/tlsMode: istio}",
+            "labels: {app: reviews, security.istio.io/tlsMode: istio, topology.istio.io/network: network-2}")
+        + """
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: istio-eastwestgateway
+          namespace: istio-system
+          labels: {topology.istio.io/network: network-2, networking.istio.io/gatewayPort: "%d", istio: eastwestgateway}
+        spec:
+          externalIPs: [127.0.0.3]
+          ports: [{name: tls, port: 15443}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: cross-network-gateway, namespace: istio-system}
+        spec:
+          selector: {istio: eastwestgateway}
+          servers:
+          - port: {number: 15443, name: tls, protocol: TLS}
+            tls: {mode: AUTO_PASSTHROUGH}
+            hosts: ["*.local"]
+        """.formatted(gatewayPort));
   }
 }

@@ -34,10 +34,11 @@ import weft.agent.cert.TrustRoots;
 /**
  * A workload process for the network-namespace scenario, started by the test inside a namespace
  * with {@code ip netns exec}: it gets its certificate from the control plane's CA, then serves
- * (answering "NAME|CALLER_SPIFFE") or calls in a loop (one line per call: "OK answer" or
+ * (answering "NAME|CALLER_SPIFFE"), calls in a loop, or both (one line per call: "OK answer" or
  * "FAIL status") until its standard input closes.
  *
- * <p>Arguments: MODE NAME IP NETWORK SERVICE_ACCOUNT XDS CA ROOT_PEM TOKEN PORT
+ * <p>Arguments: MODE (server, client, both) NAME IP NETWORK SERVICE_ACCOUNT XDS CA ROOT_PEM TOKEN PORT
+ * [CALL_PORT]: the port served, and the service port called (PORT unless given)
  */
 public final class NetworkWorkload {
   private NetworkWorkload() {}
@@ -76,24 +77,27 @@ public final class NetworkWorkload {
     CertificateFiles f = certs.files();
     Map<String, Object> bootstrap = XdsBootstrap.builder().xdsServer(xds, XdsTransport.PLAINTEXT).identity(id)
         .certificateFiles(f.certificateChainFile(), f.privateKeyFile(), f.rootCertificateFile()).build().toMap();
+    serveAndCall(mode, name, port, a.length > 10 ? Integer.parseInt(a[10]) : port, bootstrap);
+  }
+
+  /**
+   * Serves on {@code port} ("server"), calls reviews on {@code callPort} ("client") or both ("both")
+   * with the bootstrap given, printing READY once started, until standard input closes.
+   */
+  static void serveAndCall(String mode, String name, int port, int callPort, Map<String, ?> bootstrap)
+      throws Exception {
     BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in));
-    if (mode.equals("server")) {
-      Server server = XdsServerBuilder.forPort(port, XdsServerCredentials.create(InsecureServerCredentials.create()))
+    Server server = null;
+    if (mode.equals("server") || mode.equals("both")) {
+      server = XdsServerBuilder.forPort(port, XdsServerCredentials.create(InsecureServerCredentials.create()))
           .overrideBootstrapForTest(bootstrap)
           .addService(IdentityAndTrustTest.whoCalls(name))
           .build().start();
-      System.out.println("READY " + name);
-      System.out.flush();
-      while (stdin.readLine() != null) {
-        // runs until the test closes our input
-      }
-      server.shutdownNow();
-    } else {
+    }
+    if (mode.equals("client") || mode.equals("both")) {
       NameResolverRegistry.getDefaultRegistry().register(XdsNameResolverProvider.createForTest("xds-ns", bootstrap));
-      ManagedChannel channel = Grpc.newChannelBuilder("xds-ns:///reviews.default.svc.cluster.local:" + port,
+      ManagedChannel channel = Grpc.newChannelBuilder("xds-ns:///reviews.default.svc.cluster.local:" + callPort,
           XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
-      System.out.println("READY " + name);
-      System.out.flush();
       // One call at a time with a short rest between them, from a scheduler: a steady stream of
       // lines for the test to read, without spinning a core. A call waits (for the first xDS
       // answers on a busy machine, say) rather than fail: a FAIL line is a real failure.
@@ -109,10 +113,13 @@ public final class NetworkWorkload {
         }
         System.out.flush();
       }, 0, 20, TimeUnit.MILLISECONDS);
-      while (stdin.readLine() != null) {
-        // runs until the test closes our input
-      }
-      System.exit(0);
     }
+    System.out.println("READY " + name);
+    System.out.flush();
+    while (stdin.readLine() != null) {
+      // runs until the test closes our input
+    }
+    if (server != null) server.shutdownNow();
+    System.exit(0);
   }
 }

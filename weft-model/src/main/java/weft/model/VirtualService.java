@@ -6,11 +6,12 @@ import java.util.Map;
 
 /** A {@code networking.istio.io} VirtualService. Unset optional values are null or empty. */
 public record VirtualService(ResourceId id, List<String> hosts, List<String> gateways, List<HttpRoute> http,
-    List<TcpRoute> tcp, List<String> exportTo) implements Resource {
+    List<TlsRoute> tls, List<TcpRoute> tcp, List<String> exportTo) implements Resource {
   public VirtualService {
     hosts = List.copyOf(hosts);
     gateways = List.copyOf(gateways);
     http = List.copyOf(http);
+    tls = List.copyOf(tls);
     tcp = List.copyOf(tcp);
     exportTo = List.copyOf(exportTo);
   }
@@ -69,6 +70,29 @@ public record VirtualService(ResourceId id, List<String> hosts, List<String> gat
     public TcpMatch {
       destinationSubnets = List.copyOf(destinationSubnets);
       sourceLabels = Map.copyOf(sourceLabels);
+    }
+  }
+
+  /** A route for TLS that is passed through, chosen by SNI (and port) before anything is decrypted. */
+  public record TlsRoute(List<TlsMatch> match, List<RouteDestination> route) {
+    public TlsRoute {
+      match = List.copyOf(match);
+      route = List.copyOf(route);
+    }
+  }
+
+  /**
+   * One TLS match; all set fields must hold. {@code sniHosts} is never empty ({@code *} matches any
+   * name); {@code port} is 0 when unset; {@code gateways} empty means every gateway the
+   * VirtualService is bound to.
+   */
+  public record TlsMatch(List<String> sniHosts, List<String> destinationSubnets, int port,
+      Map<String, String> sourceLabels, List<String> gateways) {
+    public TlsMatch {
+      sniHosts = List.copyOf(sniHosts);
+      destinationSubnets = List.copyOf(destinationSubnets);
+      sourceLabels = Map.copyOf(sourceLabels);
+      gateways = List.copyOf(gateways);
     }
   }
 }

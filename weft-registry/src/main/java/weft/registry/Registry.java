@@ -50,8 +50,12 @@ public final class Registry implements AutoCloseable {
   private final Map<String, ClusterSettings> settings = new HashMap<>();
   private final Map<String, Boolean> synced = new HashMap<>();
   private final Map<String, Long> lastSync = new HashMap<>();
-  /** cluster → why its state is stale (its source lost contact); absent when fresh. */
-  private final Map<String, String> stale = new HashMap<>();
+  /**
+   * cluster → feed → why that feed's state is stale (its source lost contact); absent when fresh. A
+   * cluster has one feed ("") but for an external control plane's config cluster that also runs
+   * workloads: its Istio config and its workloads come through two connections that fail alone.
+   */
+  private final Map<String, Map<String, String>> stale = new HashMap<>();
   /** Clusters whose Istio config (VirtualService, DestinationRule, Sidecar) the mesh uses. */
   private final Set<String> configClusters = new HashSet<>();
   private final Map<String, List<ConfigProblem>> problemsBySource = new TreeMap<>();
@@ -113,12 +117,24 @@ public final class Registry implements AutoCloseable {
    * not in {@code fullState} are deleted, the rest applied, and the cluster counts as synced.
    */
   public void resync(String clusterId, Map<ResourceId, Resource> fullState) {
+    resync(clusterId, fullState, id -> true);
+  }
+
+  /**
+   * As {@link #resync(String, Map)}, for a source that gives only part of a cluster's state: only
+   * resources in {@code scope} (the kinds the source reads) that are not in {@code fullState} are
+   * deleted, so two sources of one cluster (its config and its workloads) never delete each other's.
+   */
+  public void resync(String clusterId, Map<ResourceId, Resource> fullState,
+      java.util.function.Predicate<ResourceId> scope) {
     Map<ResourceId, Resource> copy = new HashMap<>(fullState);
     run(() -> {
       ClusterState state = clusters.get(clusterId);
       if (state == null) return;
       Map<ResourceId, Resource> changes = new HashMap<>(copy);
-      for (ResourceId id : state.ids()) changes.putIfAbsent(id, null);
+      for (ResourceId id : state.ids()) {
+        if (scope.test(id)) changes.putIfAbsent(id, null);
+      }
       applyChanges(clusterId, state, changes, true);
     });
   }
@@ -128,13 +144,32 @@ public final class Registry implements AutoCloseable {
    * serving: an unreachable API server must never empty a cluster's endpoints.
    */
   public void setStale(String clusterId, String reason) {
+    setStale(clusterId, "", reason);
+  }
+
+  /**
+   * As {@link #setStale(String, String)}, for one of a cluster's feeds (see {@link #resync(String,
+   * Map, java.util.function.Predicate)}); the cluster is stale while any of its feeds is.
+   */
+  public void setStale(String clusterId, String feed, String reason) {
     run(() -> {
       if (!clusters.containsKey(clusterId)) return;
-      String before = stale.get(clusterId);
+      Map<String, String> feeds = stale.computeIfAbsent(clusterId, id -> new TreeMap<>());
+      String before = feeds.get(feed);
       if (java.util.Objects.equals(before, reason)) return;
-      if (reason == null) stale.remove(clusterId); else stale.put(clusterId, reason);
+      if (reason == null) feeds.remove(feed); else feeds.put(feed, reason);
+      if (feeds.isEmpty()) stale.remove(clusterId);
       publish(Update.STATUS);
     });
+  }
+
+  /** A cluster's stale reasons as one line, each feed but the default one named; null when fresh. */
+  private String staleReason(String clusterId) {
+    Map<String, String> feeds = stale.get(clusterId);
+    if (feeds == null || feeds.isEmpty()) return null;
+    List<String> parts = new ArrayList<>();
+    feeds.forEach((feed, reason) -> parts.add(feed.isEmpty() ? reason : feed + ": " + reason));
+    return String.join("; ", parts);
   }
 
   /**
@@ -487,7 +522,7 @@ public final class Registry implements AutoCloseable {
       ClusterSettings s = settings.get(c.clusterId);
       out.put(c.clusterId, new MeshSnapshot.ClusterStatus(c.clusterId, s.defaultNetwork(), synced.get(c.clusterId),
           lastSync.getOrDefault(c.clusterId, 0L), c.hostCount(), endpointCounts.getOrDefault(c.clusterId, 0),
-          stale.get(c.clusterId)));
+          staleReason(c.clusterId)));
     }
     return out;
   }

@@ -213,6 +213,37 @@ class SecurePortAuthenticationTest {
   }
 
   @Test
+  void aRouterIdentityGetsOnlyRouterConfigAndAWorkloadCannotPassForARouter() throws Exception {
+    int port = securePort(XdsAuthMode.ANY);
+    SpiffeId gateway = new SpiffeId("cluster.local", "istio-system", "istio-eastwestgateway");
+    Node asSidecar = AdsTestClient.proxyless("gw-1", "istio-system");
+    try (AdsTestClient client = new AdsTestClient(channel(port, gateway, null), asSidecar)) {
+      client.request(TypeUrls.CLUSTER, List.of(REVIEWS));
+      assertThat(refusal(client)).isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+    Node frontendAsRouter = router("frontend-1", "default");
+    try (AdsTestClient client = new AdsTestClient(channel(port, FRONTEND, null), frontendAsRouter)) {
+      client.request(TypeUrls.CLUSTER, List.of());
+      assertThat(refusal(client)).isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+    assertThat(refusals).anyMatch(l -> l.contains("to be a router"))
+        .anyMatch(l -> l.contains("may only connect as a router"));
+    try (AdsTestClient client = new AdsTestClient(channel(port, gateway, null), router("gw-1", "istio-system"))) {
+      client.request(TypeUrls.CLUSTER, List.of());
+      client.next();
+      assertThat(mesh.ads.proxyStatus()).singleElement().satisfies(p -> assertThat(p.get("verifiedIdentity"))
+          .isEqualTo("spiffe://cluster.local/ns/istio-system/sa/istio-eastwestgateway (client certificate)"));
+    }
+  }
+
+  private static Node router(String pod, String namespace) {
+    return Node.newBuilder().setId("router~10.0.0.9~" + pod + "." + namespace + "~" + namespace + ".svc.cluster.local")
+        .setMetadata(com.google.protobuf.Struct.newBuilder().putFields("NAMESPACE",
+            com.google.protobuf.Value.newBuilder().setStringValue(namespace).build()))
+        .build();
+  }
+
+  @Test
   void aCertificateForItsOwnNamespaceAndServiceAccountGetsConfig() throws Exception {
     int port = securePort(XdsAuthMode.ANY);
     Node node = withServiceAccount(AdsTestClient.proxyless("a", "default"), "frontend");

@@ -1,6 +1,8 @@
 package weft.agent.xdsproxy;
 
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ChannelCredentials;
@@ -9,8 +11,12 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -33,50 +39,68 @@ final class GrpcUpstreamDialer implements UpstreamDialer {
   }
 
   @Override
-  public Stream open(InetSocketAddress address, Events events) {
+  public Stream<DiscoveryRequest> open(InetSocketAddress address, Events<DiscoveryResponse> events) {
+    ManagedChannel channel = channel(address);
+    return call(channel, events, observer -> AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .streamAggregatedResources(observer));
+  }
+
+  @Override
+  public Stream<DeltaDiscoveryRequest> openDelta(InetSocketAddress address, Events<DeltaDiscoveryResponse> events) {
+    ManagedChannel channel = channel(address);
+    return call(channel, events, observer -> AggregatedDiscoveryServiceGrpc.newStub(channel)
+        .deltaAggregatedResources(observer));
+  }
+
+  private ManagedChannel channel(InetSocketAddress address) {
     NettyChannelBuilder b = NettyChannelBuilder.forAddress(address, credentials)
         .maxInboundMessageSize(MAX_RESPONSE_BYTES);
     if (authority != null && !authority.isEmpty()) b.overrideAuthority(authority);
     ManagedChannel channel = b.build();
     open.add(channel);
-    ClientCallStreamObserver<DiscoveryRequest>[] call = newArray();
-    AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(
-        new ClientResponseObserver<DiscoveryRequest, DiscoveryResponse>() {
-          @Override
-          public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> requests) {
-            call[0] = requests;
-          }
+    return channel;
+  }
 
-          @Override
-          public void onNext(DiscoveryResponse response) {
-            events.onResponse(response);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            release(channel);
-            Status s = Status.fromThrowable(t);
-            events.onClosed(s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()));
-          }
-
-          @Override
-          public void onCompleted() {
-            release(channel);
-            events.onClosed("the control plane ended the stream");
-          }
-        });
-    return new Stream() {
+  private <Q, R> Stream<Q> call(ManagedChannel channel, Events<R> events,
+      Function<StreamObserver<R>, StreamObserver<Q>> start) {
+    List<ClientCallStreamObserver<Q>> call = new ArrayList<>(1);
+    start.apply(new ClientResponseObserver<Q, R>() {
       @Override
-      public void send(DiscoveryRequest request) {
-        synchronized (call) {
-          call[0].onNext(request);
+      public void beforeStart(ClientCallStreamObserver<Q> requests) {
+        call.add(requests);
+      }
+
+      @Override
+      public void onNext(R response) {
+        events.onResponse(response);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        release(channel);
+        Status s = Status.fromThrowable(t);
+        events.onClosed(s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()));
+      }
+
+      @Override
+      public void onCompleted() {
+        release(channel);
+        events.onClosed("the control plane ended the stream");
+      }
+    });
+    ClientCallStreamObserver<Q> requests = call.get(0);
+    return new Stream<>() {
+      @Override
+      public void send(Q request) {
+        synchronized (requests) {
+          requests.onNext(request);
         }
       }
 
       @Override
       public void cancel(String why) {
-        synchronized (call) {
-          call[0].cancel(why, null);
+        synchronized (requests) {
+          requests.cancel(why, null);
         }
         release(channel);
       }
@@ -86,11 +110,6 @@ final class GrpcUpstreamDialer implements UpstreamDialer {
   private void release(ManagedChannel channel) {
     open.remove(channel);
     channel.shutdownNow();
-  }
-
-  @SuppressWarnings("unchecked")
-  private static ClientCallStreamObserver<DiscoveryRequest>[] newArray() {
-    return new ClientCallStreamObserver[1];
   }
 
   @Override

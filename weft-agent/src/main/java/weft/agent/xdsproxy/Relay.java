@@ -7,7 +7,6 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,17 +14,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import weft.agent.cert.RetryPolicy;
 import weft.model.text.ClientText;
 
 /**
- * One workload stream relayed to one upstream control plane at a time: the reconnect and replay
- * state machine of the local xDS proxy.
+ * One State-of-the-World workload stream relayed to one upstream control plane at a time (the
+ * reconnect machine is {@link UpstreamRelay}'s; {@link DeltaRelay} is the Delta variant).
  *
  * <p>The workload's stream outlives upstream streams. When the upstream stream fails, or leaves a
  * request unanswered for {@code responseTimeout}, the relay dials the next address after a short
@@ -43,7 +39,7 @@ import weft.model.text.ClientText;
  * <p>Threads: every method runs its work on {@code sync}, a serialising scheduler; all fields below are
  * owned by it. Callbacks of an upstream stream carry its id, and those of a replaced stream are dropped.
  */
-final class Relay {
+final class Relay extends UpstreamRelay<DiscoveryRequest, DiscoveryResponse> {
   private static final System.Logger LOG = System.getLogger(Relay.class.getName());
   private static final String LDS = "type.googleapis.com/envoy.config.listener.v3.Listener";
   private static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
@@ -58,46 +54,15 @@ final class Relay {
   // well under this; more is a workload gone wrong, not a bigger mesh.
   static final long MAX_NAME_BYTES = 8L << 20;
 
-  private final UpstreamAddresses addresses;
-  private final UpstreamAddresses.Resolver resolver;
-  private final UpstreamDialer dialer;
-  private final Downstream downstream;
-  private final ScheduledExecutorService sync;
-  private final RetryPolicy backoff;
-  private final Duration responseTimeout;
-  private final DoubleSupplier random;
-  private final Node defaults;
-  private final String label;
+  private final Downstream<DiscoveryResponse> downstream;
 
   // Owned by `sync`.
   private final Map<String, TypeState> types = new LinkedHashMap<>();
-  private final Set<String> awaitingResponse = new HashSet<>();
-  private Node node;
-  private UpstreamDialer.Stream upstream;
-  private boolean nodeSent;
-  private long stream;
-  private int addressIndex;
-  private int failures;
   private long downstreamNonces;
-  private ScheduledFuture<?> reconnect;
-  private ScheduledFuture<?> watchdog;
-  private boolean closed;
-  private volatile boolean answering;
-  private volatile String connectedTo = "";
 
-  Relay(Settings s, Downstream downstream, String label) {
-    this.addresses = s.addresses();
-    this.resolver = s.resolver();
-    this.dialer = s.dialer();
-    this.sync = s.sync();
-    this.backoff = s.backoff();
-    this.responseTimeout = s.responseTimeout();
-    this.random = s.random();
-    this.defaults = s.defaults();
+  Relay(Settings s, Downstream<DiscoveryResponse> downstream, String label) {
+    super(s, label);
     this.downstream = downstream;
-    this.label = label;
-    // Start at a random address, so that many workloads spread over the control planes.
-    this.addressIndex = (int) (s.random().getAsDouble() * 1024);
   }
 
   /** What every relay of one proxy shares. */
@@ -105,30 +70,24 @@ final class Relay {
       ScheduledExecutorService sync, RetryPolicy backoff, Duration responseTimeout, DoubleSupplier random,
       Node defaults) {}
 
-  /** Whether an upstream stream is open and has answered since it was opened. */
-  boolean answering() {
-    return answering;
+  @Override
+  UpstreamDialer.Stream<DiscoveryRequest> open(UpstreamDialer dialer, InetSocketAddress target,
+      UpstreamDialer.Events<DiscoveryResponse> events) {
+    return dialer.open(target, events);
   }
 
-  /** The address of the current upstream stream ({@code ip:port}), or "" between streams. */
-  String connectedTo() {
-    return connectedTo;
+  @Override
+  void failWorkload(Status status) {
+    downstream.fail(status);
+  }
+
+  @Override
+  void forget() {
+    types.clear();
   }
 
   void onWorkloadRequest(DiscoveryRequest request) {
     run(() -> handleWorkloadRequest(request));
-  }
-
-  void onWorkloadGone() {
-    run(this::close);
-  }
-
-  private void run(Runnable r) {
-    try {
-      sync.execute(r);
-    } catch (RejectedExecutionException shutDown) {
-      // The proxy is closing: nothing is left to keep.
-    }
   }
 
   private void handleWorkloadRequest(DiscoveryRequest r) {
@@ -147,11 +106,7 @@ final class Relay {
       t = new TypeState(type, type.equals(LDS) || type.equals(CDS) || type.equals(NDS));
       types.put(type, t);
     }
-    if (node == null) {
-      // The workload's own node wins; the agent fills in what it leaves out.
-      node = defaults.toBuilder().mergeFrom(r.getNode()).build();
-      connect();
-    }
+    begin(r.getNode());
     long nameBytes = 0;
     for (String n : r.getResourceNamesList()) nameBytes += n.length();
     long total = nameBytes;
@@ -184,7 +139,7 @@ final class Relay {
       } else {
         t.acceptedVersion = answered.version();
       }
-      if (upstream != null && answered.stream() == stream) {
+      if (upstreamOpen() && answered.stream() == stream) {
         DiscoveryRequest.Builder up = request(t).setResponseNonce(answered.upstreamNonce());
         if (nack) {
           up.setErrorDetail(r.getErrorDetail());
@@ -197,23 +152,17 @@ final class Relay {
         return;
       }
     }
-    if (changed && upstream != null) {
+    if (changed && upstreamOpen()) {
       send(request(t).setResponseNonce(t.upstreamNonce));
       if (added || first) expectResponse(type);
     }
   }
 
-  private void handleResponse(long id, DiscoveryResponse r) {
-    if (closed || id != stream) return;
-    if (!answering) {
-      LOG.log(System.Logger.Level.INFO, label + ": control plane " + connectedTo + " answering");
-    }
-    answering = true;
-    failures = 0;
+  @Override
+  void onUpstreamResponse(DiscoveryResponse r) {
     String type = r.getTypeUrl();
     TypeState t = types.get(type);
-    awaitingResponse.remove(type);
-    armWatchdog();
+    answered(type);
     if (t == null) return; // not asked for: nothing to keep, nothing to forward
     t.upstreamNonce = r.getNonce();
 
@@ -269,126 +218,20 @@ final class Relay {
     return b;
   }
 
-  private void connect() {
-    reconnect = null;
-    if (closed) return;
-    List<InetSocketAddress> candidates;
-    try {
-      candidates = addresses.resolve(resolver);
-    } catch (UnknownHostException e) {
-      failed("cannot resolve " + addresses.entries() + ": " + e.getMessage());
-      return;
-    }
-    InetSocketAddress target = candidates.get(Math.floorMod(addressIndex, candidates.size()));
-    long id = ++stream;
-    connectedTo = target.getAddress().getHostAddress() + ":" + target.getPort();
-    answering = false;
-    awaitingResponse.clear();
-    nodeSent = false;
-    try {
-      upstream = dialer.open(target, new UpstreamDialer.Events() {
-        @Override
-        public void onResponse(DiscoveryResponse response) {
-          run(() -> handleResponse(id, response));
-        }
-
-        @Override
-        public void onClosed(String why) {
-          run(() -> {
-            if (id == stream && upstream != null) failed(why);
-          });
-        }
-      });
-    } catch (RuntimeException e) {
-      failed("cannot open a stream: " + e);
-      return;
-    }
+  @Override
+  void replay() {
     for (TypeState t : types.values()) {
       t.resetUpstream();
       if (!t.subscribed || !t.wildcard && t.names.isEmpty()) continue; // asks for nothing: nothing to replay
       send(request(t));
-      awaitingResponse.add(t.typeUrl);
-    }
-    armWatchdog();
-  }
-
-  /** The upstream stream is done for: keep the workload's config, try the next address soon. */
-  private void failed(String why) {
-    if (closed) return;
-    if (upstream != null) {
-      upstream.cancel("switching control planes: " + why);
-      upstream = null;
-    }
-    stream++; // whatever the old stream still says is stale
-    answering = false;
-    String lost = connectedTo.isEmpty() ? String.valueOf(addresses.entries()) : connectedTo;
-    connectedTo = "";
-    cancelWatchdog();
-    awaitingResponse.clear();
-    failures++;
-    addressIndex++;
-    Duration delay = backoff.delayAfter(failures, random);
-    LOG.log(System.Logger.Level.WARNING, label + ": control plane " + lost + " lost ("
-        + ClientText.forLog(why, 512) + "); the workload keeps its config; next attempt in " + delay.toMillis() + " ms");
-    reconnect = sync.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private void expectResponse(String type) {
-    awaitingResponse.add(type);
-    if (watchdog == null) armWatchdog();
-  }
-
-  /** Rearmed at every sign of progress; fires only when a request has gone unanswered that long. */
-  private void armWatchdog() {
-    cancelWatchdog();
-    if (awaitingResponse.isEmpty() || upstream == null) return;
-    long id = stream;
-    watchdog = sync.schedule(() -> {
-      watchdog = null;
-      if (id == stream && upstream != null && !awaitingResponse.isEmpty()) {
-        failed("no response to " + awaitingResponse.size() + " request(s) within " + responseTimeout.toMillis() + " ms");
-      }
-    }, responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private void cancelWatchdog() {
-    if (watchdog != null) {
-      watchdog.cancel(false);
-      watchdog = null;
+      expectResponse(t.typeUrl);
     }
   }
 
   private void send(DiscoveryRequest.Builder b) {
-    if (upstream == null) return;
-    if (!nodeSent) {
-      b.setNode(node); // once a stream, as gRPC and Envoy do
-      nodeSent = true;
-    }
-    try {
-      upstream.send(b.build());
-    } catch (RuntimeException e) {
-      // The stream's own close callback reconnects.
-      LOG.log(System.Logger.Level.DEBUG, label + ": send upstream failed: " + e);
-    }
-  }
-
-  private void refuse(String why) {
-    LOG.log(System.Logger.Level.WARNING, label + ": closing the workload's stream: " + why);
-    downstream.fail(Status.INVALID_ARGUMENT.withDescription(why));
-    close();
-  }
-
-  private void close() {
-    if (closed) return;
-    closed = true;
-    answering = false;
-    connectedTo = "";
-    cancelWatchdog();
-    if (reconnect != null) reconnect.cancel(false);
-    if (upstream != null) {
-      upstream.cancel("the workload's stream ended");
-      upstream = null;
-    }
-    types.clear();
+    if (!upstreamOpen()) return;
+    Node first = nodeIfFirst();
+    if (first != null) b.setNode(first);
+    sendUpstream(b.build());
   }
 }

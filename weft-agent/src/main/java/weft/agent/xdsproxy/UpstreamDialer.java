@@ -1,5 +1,7 @@
 package weft.agent.xdsproxy;
 
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import java.net.InetSocketAddress;
@@ -9,24 +11,27 @@ import java.net.InetSocketAddress;
  * network ({@link GrpcUpstreamDialer}), the state machine's tests hand back streams they drive by hand.
  */
 interface UpstreamDialer extends AutoCloseable {
-  /** Starts one SotW ADS stream to {@code address}; events arrive on any thread. */
-  Stream open(InetSocketAddress address, Events events);
+  /** Starts one State-of-the-World ADS stream to {@code address}; events arrive on any thread. */
+  Stream<DiscoveryRequest> open(InetSocketAddress address, Events<DiscoveryResponse> events);
+
+  /** Starts one Delta ADS stream ({@code DeltaAggregatedResources}) to {@code address}. */
+  Stream<DeltaDiscoveryRequest> openDelta(InetSocketAddress address, Events<DeltaDiscoveryResponse> events);
 
   /** Releases the channels; streams still open are cancelled. */
   @Override
   void close();
 
   /** The requests half of one upstream stream. */
-  interface Stream {
-    void send(DiscoveryRequest request);
+  interface Stream<Q> {
+    void send(Q request);
 
     /** Cancels the stream; no more events follow that matter (they carry a stale stream id). */
     void cancel(String why);
   }
 
   /** What the control plane says on one stream. */
-  interface Events {
-    void onResponse(DiscoveryResponse response);
+  interface Events<R> {
+    void onResponse(R response);
 
     /** The stream ended (error or completion); {@code why} is for the log. */
     void onClosed(String why);

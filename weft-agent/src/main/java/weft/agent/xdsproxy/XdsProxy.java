@@ -2,6 +2,8 @@ package weft.agent.xdsproxy;
 
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ChannelCredentials;
@@ -25,10 +27,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import weft.agent.cert.RetryPolicy;
 
 /**
- * The agent's local xDS proxy: ADS (State of the World) on a loopback port for the workload, relayed
+ * The agent's local xDS proxy: ADS (State of the World and Delta) on a loopback port for the workload, relayed
  * to one control plane at a time out of several, failing over between them.
  *
  * <p>Why it exists: grpc-java falls back to a second bootstrap server only for resources it never
@@ -36,7 +40,8 @@ import weft.agent.cert.RetryPolicy;
  * xDS credentials ignore their config, so a stock workload cannot reach the secure port. The proxy
  * holds the upstream stream instead (with the workload certificate, over mutual TLS) and moves it to
  * another control plane when one dies or stops answering, while the workload's own stream stays open
- * on its last good config. See {@link Relay} for the rules.
+ * on its last good config. See {@link UpstreamRelay} for the failover rules, {@link Relay} and
+ * {@link DeltaRelay} for what each variant replays and forwards.
  *
  * <p>Each workload stream gets its own {@link Relay} and its own upstream stream; a workload has one
  * per xDS client (one, usually). All relays run on one thread of the proxy's.
@@ -63,7 +68,7 @@ public final class XdsProxy implements AutoCloseable {
   private final Server server;
   private final ScheduledExecutorService sync;
   private final UpstreamDialer dialer;
-  private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+  private final Set<UpstreamRelay<?, ?>> relays = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
 
   private XdsProxy(int port, Relay.Settings settings) {
@@ -91,7 +96,7 @@ public final class XdsProxy implements AutoCloseable {
 
   /** The upstream addresses ({@code ip:port}) the workload streams are connected to now. */
   public List<String> connectedTo() {
-    return relays.stream().map(Relay::connectedTo).filter(s -> !s.isEmpty()).sorted().toList();
+    return relays.stream().map(UpstreamRelay::connectedTo).filter(s -> !s.isEmpty()).sorted().toList();
   }
 
   /**
@@ -102,6 +107,18 @@ public final class XdsProxy implements AutoCloseable {
     return accepted.get();
   }
 
+  /** Upstream streams the open workload streams have opened, summed: one each, plus one per switch. */
+  public int upstreamStreamsOpened() {
+    return relays.stream().mapToInt(UpstreamRelay::streamsOpened).sum();
+  }
+
+  /** Types some workload stream asks for that no control plane answers, so the proxy no longer waits for them. */
+  public Set<String> typesNotAwaited() {
+    Set<String> out = new java.util.TreeSet<>();
+    relays.forEach(r -> out.addAll(r.typesNotAwaited()));
+    return out;
+  }
+
   /** Workload streams open now. */
   int openWorkloadStreams() {
     return relays.size();
@@ -109,7 +126,7 @@ public final class XdsProxy implements AutoCloseable {
 
   /** Whether at least one workload stream is relayed and its control plane has answered. */
   public boolean answering() {
-    return relays.stream().anyMatch(Relay::answering);
+    return relays.stream().anyMatch(UpstreamRelay::answering);
   }
 
   @Override
@@ -133,72 +150,92 @@ public final class XdsProxy implements AutoCloseable {
 
     @Override
     public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
-      ServerCallStreamObserver<DiscoveryResponse> out = (ServerCallStreamObserver<DiscoveryResponse>) responses;
-      if (relays.size() >= MAX_STREAMS) {
-        responses.onError(Status.RESOURCE_EXHAUSTED
-            .withDescription("the xDS proxy takes at most " + MAX_STREAMS + " streams").asRuntimeException());
-        return new Ignore();
-      }
-      Relay[] self = new Relay[1];
-      Relay relay = new Relay(settings, new Downstream() {
-        @Override
-        public void send(DiscoveryResponse response) {
-          try {
-            out.onNext(response);
-          } catch (RuntimeException cancelled) {
-            // The workload is gone; its stream's cancel handler ends the relay.
-          }
-        }
+      return serve(responses, (down, label) -> {
+        Relay relay = new Relay(settings, down, label);
+        return new Served<>(relay, relay::onWorkloadRequest);
+      });
+    }
 
-        @Override
-        public void fail(Status status) {
-          relays.remove(self[0]); // its slot is free at once: a refused stream may not come back
-          try {
-            out.onError(status.asRuntimeException());
-          } catch (RuntimeException cancelled) {
-            // already gone
-          }
-        }
-      }, "workload stream " + accepted.incrementAndGet());
-      self[0] = relay;
-      relays.add(relay);
-      // However the stream ends (the workload cancels, gRPC refuses a message it cannot parse, the
-      // proxy refuses it), the relay ends and its slot is freed.
-      Runnable gone = () -> {
-        relays.remove(relay);
-        relay.onWorkloadGone();
-      };
-      out.setOnCancelHandler(gone);
-      out.setOnCloseHandler(gone);
-      return new StreamObserver<>() {
-        @Override
-        public void onNext(DiscoveryRequest request) {
-          relay.onWorkloadRequest(request);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          relays.remove(relay);
-          relay.onWorkloadGone();
-        }
-
-        @Override
-        public void onCompleted() {
-          relays.remove(relay);
-          relay.onWorkloadGone();
-          try {
-            out.onCompleted();
-          } catch (RuntimeException gone) {
-            // already closed
-          }
-        }
-      };
+    @Override
+    public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
+        StreamObserver<DeltaDiscoveryResponse> responses) {
+      return serve(responses, (down, label) -> {
+        DeltaRelay relay = new DeltaRelay(settings, down, label);
+        return new Served<>(relay, relay::onWorkloadRequest);
+      });
     }
   }
 
-  private static final class Ignore implements StreamObserver<DiscoveryRequest> {
+  /** A relay and where the workload's requests go. */
+  private record Served<Q>(UpstreamRelay<?, ?> relay, Consumer<Q> requests) {}
+
+  /** One workload stream, whichever variant: a relay of its own, its slot freed however it ends. */
+  private <Q, R> StreamObserver<Q> serve(StreamObserver<R> responses,
+      BiFunction<Downstream<R>, String, Served<Q>> make) {
+    ServerCallStreamObserver<R> out = (ServerCallStreamObserver<R>) responses;
+    if (relays.size() >= MAX_STREAMS) {
+      responses.onError(Status.RESOURCE_EXHAUSTED
+          .withDescription("the xDS proxy takes at most " + MAX_STREAMS + " streams").asRuntimeException());
+      return new Ignore<>();
+    }
+    List<UpstreamRelay<?, ?>> self = new java.util.ArrayList<>(1);
+    Served<Q> served = make.apply(new Downstream<R>() {
+      @Override
+      public void send(R response) {
+        try {
+          out.onNext(response);
+        } catch (RuntimeException cancelled) {
+          // The workload is gone; its stream's cancel handler ends the relay.
+        }
+      }
+
+      @Override
+      public void fail(Status status) {
+        self.forEach(relays::remove); // its slot is free at once: a refused stream may not come back
+        try {
+          out.onError(status.asRuntimeException());
+        } catch (RuntimeException cancelled) {
+          // already gone
+        }
+      }
+    }, "workload stream " + accepted.incrementAndGet());
+    UpstreamRelay<?, ?> relay = served.relay();
+    self.add(relay);
+    relays.add(relay);
+    // However the stream ends (the workload cancels, gRPC refuses a message it cannot parse, the
+    // proxy refuses it), the relay ends and its slot is freed.
+    Runnable gone = () -> {
+      relays.remove(relay);
+      relay.onWorkloadGone();
+    };
+    out.setOnCancelHandler(gone);
+    out.setOnCloseHandler(gone);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(Q request) {
+        served.requests().accept(request);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        gone.run();
+      }
+
+      @Override
+      public void onCompleted() {
+        gone.run();
+        try {
+          out.onCompleted();
+        } catch (RuntimeException closed) {
+          // already closed
+        }
+      }
+    };
+  }
+
+  private static final class Ignore<Q> implements StreamObserver<Q> {
     @Override
-    public void onNext(DiscoveryRequest value) {}
+    public void onNext(Q value) {}
 
     @Override
     public void onError(Throwable t) {}

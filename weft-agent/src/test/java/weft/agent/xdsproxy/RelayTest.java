@@ -123,6 +123,51 @@ class RelayTest {
   }
 
   @Test
+  void aTypeNoControlPlaneAnswersCostsOneSwitchAndTheRestKeepsFlowing() {
+    String nameTable = "type.googleapis.com/istio.networking.nds.v1.NameTable";
+    ask(LDS, "", "", "echo:8080");
+    FakeStream first = upstreams.last();
+    first.respond(response(LDS, "v1", listener("echo:8080", 1)));
+    run();
+    ask(LDS, "v1", workload.last().getNonce(), "echo:8080");
+    ask(nameTable, "", "", "mesh");
+    // The first control plane answers listeners but never the name table: counted as stuck once.
+    scheduler.advance(TIMEOUT);
+    assertThat(first.cancelled).contains("no response");
+    scheduler.advance(Duration.ofMillis(200));
+    FakeStream second = upstreams.last();
+    assertThat(second.requests).extracting(DiscoveryRequest::getTypeUrl).containsExactly(LDS, nameTable);
+    second.respond(response(LDS, "v1", listener("echo:8080", 1)));
+    run();
+    // The second does the same: the type stops counting, the relay stays where listeners are answered.
+    scheduler.advance(TIMEOUT.multipliedBy(20));
+    assertThat(upstreams.opened).as("no switching back and forth").hasSize(2);
+    assertThat(second.cancelled).isNull();
+    second.respond(response(LDS, "v2", listener("echo:8080", 2)));
+    run();
+    assertThat(workload.last().getVersionInfo()).as("the workload's other config keeps flowing").isEqualTo("v2");
+    assertThat(workload.failed).isNull();
+
+    // Once some control plane answers the type, it counts again.
+    second.respond(response(nameTable, "n1"));
+    run();
+    ask(nameTable, "n1", workload.last().getNonce(), "mesh", "more");
+    scheduler.advance(TIMEOUT);
+    assertThat(second.cancelled).contains("no response");
+  }
+
+  @Test
+  void controlPlanesThatAnswerNothingAreLeftEveryTime() {
+    ask(LDS, "", "", "echo:8080");
+    for (int i = 1; i <= 4; i++) {
+      scheduler.advance(TIMEOUT);
+      assertThat(upstreams.last().cancelled).contains("no response");
+      scheduler.advance(scheduler.nextDelay());
+      assertThat(upstreams.opened).hasSize(i + 1);
+    }
+  }
+
+  @Test
   void anAckedStreamIsNotWatched() {
     ask(LDS, "", "", "echo:8080");
     upstreams.last().respond(response(LDS, "v1", listener("echo:8080", 1)));
@@ -245,6 +290,25 @@ class RelayTest {
     ask("type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "", "", many, null);
     assertThat(workload.failed.getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
     assertThat(workload.failed.getDescription()).contains("bytes of resource names");
+  }
+
+  @Test
+  void theWorkloadsNodeWinsAndTheAgentsGeneratorIsNotImposedOnAClientThatSaysNone() {
+    Node proxyless = Node.newBuilder().setId("from-agent").setMetadata(Struct.newBuilder()
+        .putFields("GENERATOR", Value.newBuilder().setStringValue("grpc").build())
+        .putFields("CLUSTER_ID", Value.newBuilder().setStringValue("cluster2").build())).build();
+    relay = new Relay(new Relay.Settings(new UpstreamAddresses(List.of("istiod.example:15010")),
+        host -> new InetAddress[] {InetAddress.getByAddress(host, new byte[] {10, 0, 0, 1})}, upstreams, scheduler,
+        XdsProxy.DEFAULT_BACKOFF, TIMEOUT, () -> jitter, proxyless), workload, "test");
+    relay.onWorkloadRequest(DiscoveryRequest.newBuilder().setTypeUrl(LDS)
+        .setNode(Node.newBuilder().setId("router~198.18.100.2~eastwest.istio-system~istio-system.svc.cluster.local")
+            .setMetadata(Struct.newBuilder().putFields("NAMESPACE", Value.newBuilder().setStringValue("istio-system")
+                .build())))
+        .build());
+    run();
+    Node sent = upstreams.last().requests.get(0).getNode();
+    assertThat(sent.getId()).startsWith("router~");
+    assertThat(sent.getMetadata().getFieldsMap()).containsKeys("NAMESPACE", "CLUSTER_ID").doesNotContainKey("GENERATOR");
   }
 
   private void ask(String type, String version, String nonce, String... names) {

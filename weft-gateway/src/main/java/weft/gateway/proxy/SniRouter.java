@@ -42,15 +42,18 @@ final class SniRouter extends AbstractSniHandler<Channel> {
 
   @Override
   protected Future<Channel> lookup(ChannelHandlerContext ctx, String hostname) {
-    if (hostname == null) return ctx.executor().newFailedFuture(new RefusedException("no SNI in the ClientHello"));
+    // No name: a ClientHello without SNI, or not TLS at all; only a chain for any name takes it (as in Envoy).
     SniTable.Route route = table.get().route(hostname);
-    if (route == null) return ctx.executor().newFailedFuture(new RefusedException("no route for SNI " + hostname));
-    List<InetSocketAddress> order = route.pickOrder();
-    if (order.isEmpty()) {
-      return ctx.executor().newFailedFuture(new RefusedException("cluster " + route.cluster() + " has no healthy endpoint"));
+    if (route == null) {
+      return ctx.executor().newFailedFuture(new RefusedException(hostname == null
+          ? "no SNI in the ClientHello (or not TLS) and no chain for any name" : "no route for SNI " + hostname));
+    }
+    SniTable.Target target = route.pick();
+    if (target.order().isEmpty()) {
+      return ctx.executor().newFailedFuture(new RefusedException("cluster " + target.cluster() + " has no healthy endpoint"));
     }
     Promise<Channel> p = ctx.executor().newPromise();
-    connect(ctx, route.cluster(), order, 0, p);
+    connect(ctx, target.cluster(), target.order(), 0, p);
     return p;
   }
 

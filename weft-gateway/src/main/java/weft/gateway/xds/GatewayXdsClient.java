@@ -6,7 +6,6 @@ import com.google.rpc.Status;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -26,12 +25,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import weft.gateway.route.GatewayRoutes;
 import weft.gateway.route.SniTable;
 
 /**
  * The gateway's State-of-the-World ADS client, as a router node: wildcard LDS and CDS, then EDS for
- * the clusters the SNI chains name. Every accepted update yields a new {@link SniTable}. A listener
- * it cannot use is NACKed with the reason and the last good table stays. When the stream breaks it
+ * the clusters the listeners' chains name. Every accepted update yields new {@link GatewayRoutes}:
+ * one table per listener port. Listeners it cannot use are NACKed with the reason and the last good
+ * routes stay. When the stream breaks it
  * reconnects with exponential backoff and keeps serving the last good table meanwhile.
  *
  * <p>All state lives on one thread ({@code sync}); gRPC callbacks only hand work to it.
@@ -48,8 +49,7 @@ public final class GatewayXdsClient implements AutoCloseable {
 
   private final ManagedChannel channel;
   private final Node node;
-  private final int listenerPort;
-  private final Consumer<SniTable> onTable;
+  private final Consumer<GatewayRoutes> onRoutes;
   private final ScheduledExecutorService sync;
 
   // Everything below is touched only on `sync`.
@@ -61,8 +61,8 @@ public final class GatewayXdsClient implements AutoCloseable {
   private volatile String lastNack = "";
   private final Map<String, String> versions = new HashMap<>();
   private final Map<String, String> nonces = new HashMap<>();
-  /** Server name → cluster, from the last accepted listener; null before the first LDS response. */
-  private Map<String, String> routes;
+  /** Each listener's chains by port, from the last accepted LDS response; null before the first. */
+  private Map<Integer, ListenerRoutes.Chains> listeners;
   /** Cluster name → its EDS service name, from the last CDS response; null before the first. */
   private Map<String, String> edsNames;
   /** Clusters that carry their endpoints inline (STATIC). */
@@ -71,16 +71,14 @@ public final class GatewayXdsClient implements AutoCloseable {
   private Set<String> edsSubscribed = Set.of();
   private boolean published;
 
-  public GatewayXdsClient(ManagedChannel channel, Node node, int listenerPort, Consumer<SniTable> onTable) {
-    this(channel, node, listenerPort, onTable, 1000);
+  public GatewayXdsClient(ManagedChannel channel, Node node, Consumer<GatewayRoutes> onRoutes) {
+    this(channel, node, onRoutes, 1000);
   }
 
-  GatewayXdsClient(ManagedChannel channel, Node node, int listenerPort, Consumer<SniTable> onTable,
-      long initialBackoffMillis) {
+  GatewayXdsClient(ManagedChannel channel, Node node, Consumer<GatewayRoutes> onRoutes, long initialBackoffMillis) {
     this.channel = channel;
     this.node = node;
-    this.listenerPort = listenerPort;
-    this.onTable = onTable;
+    this.onRoutes = onRoutes;
     this.initialBackoffMillis = initialBackoffMillis;
     this.sync = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "weft-gateway-xds");
@@ -184,13 +182,7 @@ public final class GatewayXdsClient implements AutoCloseable {
   }
 
   private void onListeners(List<Any> resources) throws InvalidResourceException {
-    Listener l = ListenerRoutes.find(resources, listenerPort);
-    if (l == null) {
-      LOG.info("no listener on port " + listenerPort + " in this update; every SNI is refused until one arrives");
-      routes = Map.of();
-      return;
-    }
-    routes = ListenerRoutes.routes(l);
+    listeners = ListenerRoutes.all(resources);
   }
 
   private void onClusters(List<Any> resources) throws InvalidResourceException {
@@ -220,11 +212,18 @@ public final class GatewayXdsClient implements AutoCloseable {
     assignments.putAll(got);
   }
 
-  /** EDS for the clusters the SNI chains name, once both LDS and CDS are known. */
+  /** Clusters the listeners' chains name. */
+  private Set<String> routedClusters() {
+    Set<String> out = new TreeSet<>();
+    for (ListenerRoutes.Chains c : listeners.values()) out.addAll(c.clusters());
+    return out;
+  }
+
+  /** EDS for the clusters the chains name, once both LDS and CDS are known. */
   private void subscribeEndpoints() {
-    if (routes == null || edsNames == null) return;
+    if (listeners == null || edsNames == null) return;
     Set<String> want = new TreeSet<>();
-    for (String cluster : routes.values()) {
+    for (String cluster : routedClusters()) {
       String service = edsNames.get(cluster);
       if (service != null) want.add(service);
     }
@@ -236,10 +235,10 @@ public final class GatewayXdsClient implements AutoCloseable {
   }
 
   private void publish() {
-    if (routes == null || edsNames == null) return;
+    if (listeners == null || edsNames == null) return;
     Map<String, List<InetSocketAddress>> endpoints = new HashMap<>();
     boolean warm = true;
-    for (String cluster : new TreeSet<>(routes.values())) {
+    for (String cluster : routedClusters()) {
       String service = edsNames.get(cluster);
       if (service != null) {
         List<InetSocketAddress> e = assignments.get(service);
@@ -253,7 +252,9 @@ public final class GatewayXdsClient implements AutoCloseable {
     // turns ready only when the gateway can route; later tables go out at once.
     if (!warm && !published) return;
     published = true;
-    onTable.accept(SniTable.of(routes, endpoints));
+    Map<Integer, SniTable> tables = new TreeMap<>();
+    listeners.forEach((port, chains) -> tables.put(port, SniTable.of(chains.byName(), chains.anyName(), endpoints)));
+    onRoutes.accept(GatewayRoutes.of(tables));
   }
 
   private List<String> names(String type) {

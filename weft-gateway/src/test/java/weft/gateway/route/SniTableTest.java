@@ -36,4 +36,17 @@ class SniTableTest {
     assertThat(t.route("x.local").cluster()).isEqualTo("any");
     assertThat(t.route("local")).isNull();
   }
+
+  @Test
+  void weightedClustersShareNewConnectionsByWeightAndTheChainForAnyNameTakesUnknownAndMissingNames() {
+    SniTable t = SniTable.of(Map.of("a.local", List.of(new ClusterWeight("c", 1))),
+        List.of(new ClusterWeight("big", 3), new ClusterWeight("small", 1)),
+        Map.of("c", List.of(A), "big", List.of(A), "small", List.of(B)));
+    assertThat(t.route("a.local").pick().cluster()).isEqualTo("c");
+    assertThat(t.route(null)).as("no SNI, or not TLS").isSameAs(t.route("x.local"));
+    java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+    for (int i = 0; i < 400; i++) counts.merge(t.route(null).pick().cluster(), 1, Integer::sum);
+    assertThat(counts).containsExactly(Map.entry("big", 300), Map.entry("small", 100));
+    assertThat(t.serverNames()).containsExactly("a.local", "*");
+  }
 }

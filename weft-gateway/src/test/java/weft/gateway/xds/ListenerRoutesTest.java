@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import weft.gateway.route.ClusterWeight;
 
 class ListenerRoutesTest {
   static final String SNI = "outbound_.9080_._.reviews.default.svc.cluster.local";
@@ -37,14 +38,18 @@ class ListenerRoutesTest {
   void sniChainsBecomeServerNameToCluster() throws Exception {
     Listener l = listener(15443, sniChain(SNI, CLUSTER), sniChain("outbound_.9080_.v1_.reviews.default.svc.cluster.local",
         "outbound|9080|v1|reviews.default.svc.cluster.local"));
-    assertThat(ListenerRoutes.routes(l)).containsEntry(SNI, CLUSTER).hasSize(2);
+    assertThat(ListenerRoutes.routes(l).byName()).containsEntry(SNI, List.of(new ClusterWeight(CLUSTER, 1))).hasSize(2);
+    assertThat(ListenerRoutes.routes(l).anyName()).isEmpty();
   }
 
   @Test
-  void theListenerOnTheGatewaysPortIsChosenAndOthersIgnored() throws Exception {
-    List<Any> resources = List.of(Any.pack(listener(8080, sniChain("x", "y"))), Any.pack(listener(15443, sniChain(SNI, CLUSTER))));
-    assertThat(ListenerRoutes.find(resources, 15443).getName()).isEqualTo("0.0.0.0_15443");
-    assertThat(ListenerRoutes.find(resources, 15012)).isNull();
+  void everyListenerIsReadByItsPortAndTwoOnOnePortAreRefused() throws Exception {
+    List<Any> resources = List.of(Any.pack(listener(15012, sniChain("x", "y"))), Any.pack(listener(15443, sniChain(SNI, CLUSTER))));
+    assertThat(ListenerRoutes.all(resources)).containsOnlyKeys(15012, 15443);
+    assertThat(ListenerRoutes.all(resources).get(15012).clusters()).containsExactly("y");
+    List<Any> twice = List.of(Any.pack(listener(15012, sniChain("x", "y"))), Any.pack(listener(15012, sniChain(SNI, CLUSTER))
+        .toBuilder().setName("other").build()));
+    assertThatThrownBy(() -> ListenerRoutes.all(twice)).hasMessageContaining("both listen on port 15012");
   }
 
   @Test
@@ -65,15 +70,38 @@ class ListenerRoutesTest {
         .hasMessageContaining("filter_chains[1]").hasMessageContaining("is not a tcp_proxy");
   }
 
+  static FilterChain.Builder weighted(String sni, Object... clusterAndWeight) {
+    TcpProxy.WeightedCluster.Builder wc = TcpProxy.WeightedCluster.newBuilder();
+    for (int i = 0; i < clusterAndWeight.length; i += 2) {
+      wc.addClusters(TcpProxy.WeightedCluster.ClusterWeight.newBuilder().setName((String) clusterAndWeight[i])
+          .setWeight((Integer) clusterAndWeight[i + 1]));
+    }
+    FilterChain.Builder c = FilterChain.newBuilder().addFilters(Filter.newBuilder().setName(ListenerRoutes.TCP_PROXY)
+        .setTypedConfig(Any.pack(TcpProxy.newBuilder().setStatPrefix("split").setWeightedClusters(wc).build())));
+    if (sni != null) c.setFilterChainMatch(FilterChainMatch.newBuilder().addServerNames(sni));
+    return c;
+  }
+
   @Test
-  void catchAllChainAndWeightedClustersAreRefused() {
-    FilterChain.Builder catchAll = sniChain(SNI, CLUSTER).clearFilterChainMatch();
-    assertThatThrownBy(() -> ListenerRoutes.routes(listener(15443, catchAll))).hasMessageContaining("no server_names");
-    FilterChain.Builder weighted = FilterChain.newBuilder()
-        .setFilterChainMatch(FilterChainMatch.newBuilder().addServerNames(SNI))
-        .addFilters(Filter.newBuilder().setName(ListenerRoutes.TCP_PROXY).setTypedConfig(Any.pack(TcpProxy.newBuilder()
-            .setWeightedClusters(TcpProxy.WeightedCluster.newBuilder().addClusters(
-                TcpProxy.WeightedCluster.ClusterWeight.newBuilder().setName(CLUSTER).setWeight(1))).build())));
-    assertThatThrownBy(() -> ListenerRoutes.routes(listener(15443, weighted))).hasMessageContaining("weighted_clusters");
+  void aChainWithoutServerNamesMatchesAnyNameAndWeightedClustersKeepTheirWeights() throws Exception {
+    ListenerRoutes.Chains c = ListenerRoutes.routes(listener(15012, sniChain(SNI, CLUSTER),
+        weighted(null, "a", 3, "b", 1, "never", 0)));
+    assertThat(c.anyName()).containsExactly(new ClusterWeight("a", 3), new ClusterWeight("b", 1));
+    assertThat(c.byName()).containsOnlyKeys(SNI);
+    assertThat(c.clusters()).containsExactly("a", "b", CLUSTER);
+  }
+
+  @Test
+  void twoChainsForAnyNameOrForOneNameAndOtherMatchFieldsAreRefused() {
+    assertThatThrownBy(() -> ListenerRoutes.routes(listener(15012, weighted(null, "a", 1), weighted(null, "b", 1))))
+        .hasMessageContaining("filter_chains[1] matches any server name, as an earlier chain already does");
+    assertThatThrownBy(() -> ListenerRoutes.routes(listener(15012, sniChain(SNI, CLUSTER), sniChain(SNI, "other"))))
+        .hasMessageContaining("which an earlier chain already matches");
+    FilterChain.Builder byPort = sniChain(SNI, CLUSTER);
+    byPort.getFilterChainMatchBuilder().setDestinationPort(com.google.protobuf.UInt32Value.of(8443));
+    assertThatThrownBy(() -> ListenerRoutes.routes(listener(15012, byPort)))
+        .hasMessageContaining("matches on more than server_names");
+    assertThatThrownBy(() -> ListenerRoutes.routes(listener(15012, weighted(SNI, "a", 0))))
+        .hasMessageContaining("no cluster with a weight above 0");
   }
 }

@@ -9,6 +9,8 @@ import weft.model.VirtualService;
 import weft.model.VirtualService.HttpRoute;
 import weft.model.VirtualService.TcpMatch;
 import weft.model.VirtualService.TcpRoute;
+import weft.model.VirtualService.TlsMatch;
+import weft.model.VirtualService.TlsRoute;
 
 /** A {@code networking.istio.io} VirtualService, checked as Istio's validation checks it. */
 final class VirtualServiceParser {
@@ -27,15 +29,21 @@ final class VirtualServiceParser {
     for (Fields r : spec.objects("http")) http.add(HttpRouteParser.read(r));
     List<TcpRoute> tcp = new ArrayList<>();
     for (Fields r : spec.objects("tcp")) tcp.add(tcpRoute(r));
-    boolean tls = spec.has("tls");
-    spec.notImplemented("tls");
-    if (http.isEmpty() && tcp.isEmpty() && !tls) {
-      report.error(spec.at("http"), "a VirtualService needs http, tcp or tls routes; add spec.http or spec.tcp");
+    List<TlsRoute> tls = new ArrayList<>();
+    for (Fields r : spec.objects("tls")) tls.add(tlsRoute(r, hosts));
+    if (!tls.isEmpty() && meshBound) {
+      // Sidecars would route TLS by SNI too (Istio does); Weft applies tls routes at gateways only.
+      report.warn(spec.at("tls"), spec.at("tls") + " applies to gateways only in Weft; sidecars and proxyless "
+          + "clients (gateways: mesh) ignore it");
+    }
+    if (http.isEmpty() && tcp.isEmpty() && tls.isEmpty() && !spec.has("tls")) {
+      report.error(spec.at("http"), "a VirtualService needs http, tcp or tls routes; add spec.http, spec.tcp or "
+          + "spec.tls");
     }
     List<String> exportTo = spec.strings("exportTo");
     Checks.exportTo(report, spec.at("exportTo"), exportTo, d.namespace(), false, false);
     spec.rejectUnknown("VirtualService");
-    return new VirtualService(d.id(), hosts, gateways, http, tcp, exportTo);
+    return new VirtualService(d.id(), hosts, gateways, http, tls, tcp, exportTo);
   }
 
   private static List<String> hosts(Fields spec, boolean meshBound) {
@@ -105,5 +113,66 @@ final class VirtualServiceParser {
     }
     r.rejectUnknown("TCPRoute");
     return new TcpRoute(matches, route);
+  }
+
+  /**
+   * Istio's validateTLSRoute: at least one match, each with at least one SNI host that is one of the
+   * VirtualService's hosts or falls under one of its wildcards, and at least one destination.
+   */
+  private static TlsRoute tlsRoute(Fields r, List<String> vsHosts) {
+    Report report = r.report();
+    List<TlsMatch> matches = new ArrayList<>();
+    if (r.objects("match").isEmpty()) {
+      report.error(r.at("match"), r.path() + " has no match; a tls route needs at least one match with sniHosts, "
+          + "e.g. match: [{sniHosts: [\"*\"]}]");
+    }
+    for (Fields m : r.objects("match")) {
+      List<String> sni = m.strings("sniHosts");
+      if (sni.isEmpty()) {
+        report.error(m.at("sniHosts"), m.at("sniHosts") + " is missing or empty; list the SNI names to match, or "
+            + "\"*\" for any");
+      }
+      for (int i = 0; i < sni.size(); i++) {
+        String where = m.at("sniHosts") + "[" + i + "]";
+        String h = sni.get(i);
+        String bad = Checks.isIp(h) ? "SNI host " + h + " is an IP address; SNI carries names only"
+            : h.equals("*") ? null : Checks.wildcardDomain(h);
+        if (bad != null) {
+          report.error(where, bad);
+        } else if (vsHosts.stream().noneMatch(v -> sniWithin(h, v))) {
+          report.error(where, "SNI host " + h + " is not one of the VirtualService's hosts " + vsHosts
+              + " nor under one of their wildcards; add it to spec.hosts or change it");
+        }
+      }
+      List<String> subnets = m.strings("destinationSubnets");
+      for (int i = 0; i < subnets.size(); i++) {
+        String bad = Checks.ipOrCidr(subnets.get(i));
+        if (bad != null) report.error(m.at("destinationSubnets") + "[" + i + "]", bad);
+      }
+      Integer port = m.port("port");
+      Map<String, String> sourceLabels = m.stringMap("sourceLabels");
+      Checks.labels(report, m.at("sourceLabels"), sourceLabels);
+      List<String> gateways = m.strings("gateways");
+      gateways(m, gateways);
+      m.notImplemented("sourceNamespace");
+      m.rejectUnknown("TLSMatchAttributes");
+      matches.add(new TlsMatch(sni, subnets, port == null ? 0 : port, sourceLabels, gateways));
+    }
+    var route = Destinations.read(r, "route", false);
+    if (route.isEmpty()) {
+      report.error(r.at("route"), r.path() + " has no route; add route with at least one destination");
+    }
+    r.rejectUnknown("TLSRoute");
+    return new TlsRoute(matches, route);
+  }
+
+  /** Istio's host.Name.SubsetOf: {@code sni} names nothing outside {@code host}. */
+  private static boolean sniWithin(String sni, String host) {
+    String s = sni.toLowerCase(java.util.Locale.ROOT);
+    String h = host.toLowerCase(java.util.Locale.ROOT);
+    if (h.equals("*") || s.equals(h)) return true;
+    if (!h.startsWith("*.")) return false;
+    String suffix = h.substring(1);
+    return s.endsWith(suffix) && s.length() > suffix.length() && !s.equals("*");
   }
 }

@@ -280,4 +280,91 @@ class VirtualServiceParserTest {
     assertThat(m.sourceNamespace()).isEqualTo("frontend");
     assertThat(vs.gateways()).containsExactly("istio-system/ingress", "mesh");
   }
+
+  /** The VirtualService of Istio's samples/multicluster/expose-istiod.yaml. */
+  static final String EXPOSE_ISTIOD_VS = """
+      apiVersion: networking.istio.io/v1alpha3
+      kind: VirtualService
+      metadata: {name: istiod-vs, namespace: istio-system}
+      spec:
+        hosts: ["*"]
+        gateways: [istiod-gateway]
+        tls:
+        - match:
+          - port: 15012
+            sniHosts: ["*"]
+          route:
+          - destination:
+              host: istiod.istio-system.svc.cluster.local
+              port: {number: 15012}
+        - match:
+          - port: 15017
+            sniHosts: ["*"]
+          route:
+          - destination:
+              host: istiod.istio-system.svc.cluster.local
+              port: {number: 443}
+      """;
+
+  @Test
+  void tlsRoutesOfExposeIstiodAreReadWithTheirPortAndSniMatches() {
+    ParsedFile f = parse(EXPOSE_ISTIOD_VS);
+    assertThat(errors(f)).isEmpty();
+    assertThat(warnings(f)).isEmpty();
+    VirtualService vs = only(f, VirtualService.class);
+    assertThat(vs.tls()).hasSize(2);
+    assertThat(vs.tls().get(0).match()).containsExactly(
+        new VirtualService.TlsMatch(java.util.List.of("*"), java.util.List.of(), 15012, java.util.Map.of(),
+            java.util.List.of()));
+    assertThat(vs.tls().get(1).route()).containsExactly(new RouteDestination(
+        new Destination("istiod.istio-system.svc.cluster.local", null, 443), 0));
+  }
+
+  @Test
+  void tlsRouteWithoutMatchOrWithAnSniOutsideTheHostsIsRejectedNamingTheField() {
+    ParsedFile f = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: bad-tls, namespace: istio-system}
+        spec:
+          hosts: ["*.example.com"]
+          gateways: [eastwest]
+          tls:
+          - route:
+            - destination: {host: a.example.com}
+          - match:
+            - sniHosts: [b.example.org]
+              gateways: [Not_A_Gateway]
+            route:
+            - destination: {host: b.example.com}
+          - match:
+            - port: 443
+            route:
+            - destination: {host: c.example.com}
+        """);
+    assertThat(errors(f)).extracting(p -> p.field()).containsExactlyInAnyOrder(
+        "spec.tls[0].match", "spec.tls[1].match[0].sniHosts[0]", "spec.tls[1].match[0].gateways[0]",
+        "spec.tls[2].match[0].sniHosts");
+    assertThat(errors(f)).filteredOn(p -> p.field().equals("spec.tls[1].match[0].sniHosts[0]")).singleElement()
+        .extracting(p -> p.message()).asString().contains("b.example.org", "*.example.com");
+  }
+
+  @Test
+  void tlsRoutesOnAMeshBoundVirtualServiceAreKeptWithAWarningThatOnlyGatewaysApplyThem() {
+    ParsedFile f = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: mesh-tls, namespace: default}
+        spec:
+          hosts: [api.example.com]
+          tls:
+          - match:
+            - sniHosts: [api.example.com]
+            route:
+            - destination: {host: api.example.com, port: {number: 443}}
+        """);
+    assertThat(errors(f)).isEmpty();
+    assertThat(warnings(f)).singleElement().extracting(p -> p.field()).isEqualTo("spec.tls");
+    assertThat(only(f, VirtualService.class).tls()).hasSize(1);
+  }
 }

@@ -60,6 +60,15 @@ public final class KubeClusterSource implements AutoCloseable {
   private final Timing timing;
   private final boolean ownsClient;
   private final List<WatchedKind> kinds;
+  /** Kinds this source reads: a listing replaces only these (the cluster may have another source). */
+  private final Set<String> kindNames;
+  /**
+   * Which of the cluster's feeds this source is: "" for a whole cluster or its workloads,
+   * {@link #CONFIG_FEED} for an external control plane's config cluster read for its Istio config.
+   */
+  private final String feed;
+  /** Names this source's file in the state folder: the cluster id, with the feed after a '~'. */
+  private final String stateName;
   /** Names this cluster's API server in problems ({@link ConfigProblem#file()}) and logs. */
   private final String source;
   private final String server;
@@ -109,17 +118,45 @@ public final class KubeClusterSource implements AutoCloseable {
   /** {@code ownsClient}: {@link #close} closes the client too (clients made from remote secrets). */
   KubeClusterSource(String clusterId, KubernetesClient client, boolean configCluster, Registry registry,
       StateStore state, Timing timing, boolean ownsClient) {
+    this(clusterId, client, WatchedKind.forCluster(configCluster), "", registry, state, timing, ownsClient);
+  }
+
+  /** The feed name of {@link #configOnly} sources (in stale reasons, problems and the state file's name). */
+  public static final String CONFIG_FEED = "config";
+
+  /**
+   * The config cluster of an external control plane, read for its Istio config only: it has no
+   * workloads of its own here (when it runs some, a remote secret of its own adds them as another
+   * source of the same cluster id, and neither deletes what the other gave).
+   */
+  public static KubeClusterSource configOnly(String clusterId, KubernetesClient client, Registry registry,
+      StateStore state) {
+    return configOnly(clusterId, client, registry, state, Timing.DEFAULTS);
+  }
+
+  static KubeClusterSource configOnly(String clusterId, KubernetesClient client, Registry registry,
+      StateStore state, Timing timing) {
+    return new KubeClusterSource(clusterId, client, WatchedKind.ISTIO_CONFIG, CONFIG_FEED, registry, state, timing,
+        false);
+  }
+
+  private KubeClusterSource(String clusterId, KubernetesClient client, List<WatchedKind> kinds, String feed,
+      Registry registry, StateStore state, Timing timing, boolean ownsClient) {
     this.clusterId = clusterId;
     this.client = client;
     this.registry = registry;
     this.state = state;
     this.timing = timing;
     this.ownsClient = ownsClient;
-    this.kinds = WatchedKind.forCluster(configCluster);
+    this.kinds = kinds;
+    this.kindNames = kinds.stream().map(WatchedKind::kind).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    this.feed = feed;
+    // '~' is never in a cluster id, so a feed's file cannot be another cluster's.
+    this.stateName = feed.isEmpty() ? clusterId : clusterId + "~" + feed;
     this.server = String.valueOf(client.getMasterUrl());
-    this.source = "cluster " + clusterId + " API server";
+    this.source = "cluster " + clusterId + " API server" + (feed.isEmpty() ? "" : " (" + feed + ")");
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "weft-kube-" + clusterId);
+      Thread t = new Thread(r, "weft-kube-" + clusterId + (feed.isEmpty() ? "" : "-" + feed));
       t.setDaemon(true);
       return t;
     });
@@ -218,8 +255,8 @@ public final class KubeClusterSource implements AutoCloseable {
     accepted.clear();
     accepted.putAll(next);
     unsent.clear();
-    registry.resync(clusterId, resources(accepted));
-    registry.setStale(clusterId, null);
+    registry.resync(clusterId, resources(accepted), id -> kindNames.contains(id.kind()));
+    registry.setStale(clusterId, feed, null);
     reportAbsentKinds(attempt);
     if (changed || restoredFrom != null) changed();
     if (lostSince != null || restoredFrom != null) {
@@ -285,7 +322,7 @@ public final class KubeClusterSource implements AutoCloseable {
     String reason = why + " (since " + lostSince + ")" + serving;
     if (!reason.equals(staleReason)) {
       staleReason = reason;
-      registry.setStale(clusterId, reason);
+      registry.setStale(clusterId, feed, reason);
       LOG.log(System.Logger.Level.WARNING, source + ": " + reason);
     }
     long base = timing.retryMin().toMillis() << Math.min(failures, 20);
@@ -370,7 +407,7 @@ public final class KubeClusterSource implements AutoCloseable {
   }
 
   private String absentKindsKey() {
-    return "kube:" + clusterId + ":kinds";
+    return "kube:" + clusterId + (feed.isEmpty() ? "" : ":" + feed) + ":kinds";
   }
 
   private Observation observe(WatchedKind kind, GenericKubernetesResource object) {
@@ -389,9 +426,9 @@ public final class KubeClusterSource implements AutoCloseable {
     if (state == null || predecessor != null) return;
     StateStore.Saved saved;
     try {
-      saved = state.load(clusterId);
+      saved = state.load(stateName);
     } catch (IOException e) {
-      LOG.log(System.Logger.Level.WARNING, source + ": cannot read its saved state " + state.file(clusterId)
+      LOG.log(System.Logger.Level.WARNING, source + ": cannot read its saved state " + state.file(stateName)
           + " (" + e.getMessage() + "); starting without it");
       return;
     }
@@ -401,7 +438,7 @@ public final class KubeClusterSource implements AutoCloseable {
     registry.update(clusterId, resources(accepted), false);
     staleReason = "not yet in contact with " + server + " since this control plane started; serving the state "
         + "saved at " + restoredFrom;
-    registry.setStale(clusterId, staleReason);
+    registry.setStale(clusterId, feed, staleReason);
     LOG.log(System.Logger.Level.INFO, source + ": restored " + accepted.size() + " objects saved at "
         + restoredFrom + "; they serve, marked stale, until the API server answers");
   }
@@ -420,11 +457,11 @@ public final class KubeClusterSource implements AutoCloseable {
     List<String> docs = new ArrayList<>();
     new TreeMap<>(accepted).values().forEach(s -> docs.add(s.json()));
     try {
-      state.save(clusterId, docs);
+      state.save(stateName, docs);
       dirty = false;
     } catch (IOException e) {
       // The next change tries again; serving does not depend on the file.
-      LOG.log(System.Logger.Level.WARNING, source + ": cannot save its state to " + state.file(clusterId) + ": " + e);
+      LOG.log(System.Logger.Level.WARNING, source + ": cannot save its state to " + state.file(stateName) + ": " + e);
     }
   }
 
@@ -488,7 +525,7 @@ public final class KubeClusterSource implements AutoCloseable {
   }
 
   /** The root cause in a line: fabric8 wraps I/O errors in several layers. */
-  static String describe(Throwable t) {
+  public static String describe(Throwable t) {
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();
     }

@@ -68,7 +68,13 @@ public final class KubeConfigs {
    * rules, at most {@link #MAX_BYTES}. {@code context} null means its current context.
    */
   public static Checked readFile(Path file, String clusterId, String context) throws InvalidKubeconfigException {
-    String ref = "--kubeconfig " + file;
+    return readFile("--kubeconfig", file, clusterId, context);
+  }
+
+  /** As {@link #readFile(Path, String, String)}, for the file a given flag names (in errors). */
+  public static Checked readFile(String flag, Path file, String clusterId, String context)
+      throws InvalidKubeconfigException {
+    String ref = flag + " " + file;
     String advice = "; write one with only the control plane's context and everything inline, for example with "
         + "kubectl config view --minify --flatten --context NAME";
     if (!Files.isRegularFile(file)) {

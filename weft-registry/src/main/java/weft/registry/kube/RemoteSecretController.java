@@ -56,6 +56,11 @@ public final class RemoteSecretController implements AutoCloseable {
   private static final int REQUEST_RETRIES = 1;
 
   private final String localClusterId;
+  /**
+   * An external control plane's config cluster (then {@link #localClusterId} is null): a secret
+   * naming it adds its workloads beside its config, and removing that secret withdraws only them.
+   */
+  private final String configClusterId;
   private final String systemNamespace;
   private final KubernetesClient configCluster;
   private final Path secretsDir;
@@ -97,7 +102,33 @@ public final class RemoteSecretController implements AutoCloseable {
 
   RemoteSecretController(String localClusterId, String systemNamespace, KubernetesClient configCluster,
       Path secretsDir, Registry registry, Path stateDir, Function<String, ClusterSettings> settings, Timing timing) {
+    this(localClusterId, null, systemNamespace, configCluster, secretsDir, registry, stateDir, settings, timing);
+  }
+
+  /**
+   * For an external control plane, which has no cluster of its own: every workload cluster comes
+   * from a remote secret, the config cluster's own included when it runs workloads (its secret names
+   * {@code configClusterId}, and is then not refused as naming the control plane's own cluster).
+   */
+  public static RemoteSecretController external(String configClusterId, String systemNamespace,
+      KubernetesClient configCluster, Path secretsDir, Registry registry, Path stateDir,
+      Function<String, ClusterSettings> settings) {
+    return external(configClusterId, systemNamespace, configCluster, secretsDir, registry, stateDir, settings,
+        Timing.DEFAULTS);
+  }
+
+  static RemoteSecretController external(String configClusterId, String systemNamespace,
+      KubernetesClient configCluster, Path secretsDir, Registry registry, Path stateDir,
+      Function<String, ClusterSettings> settings, Timing timing) {
+    return new RemoteSecretController(null, java.util.Objects.requireNonNull(configClusterId), systemNamespace,
+        configCluster, secretsDir, registry, stateDir, settings, timing);
+  }
+
+  private RemoteSecretController(String localClusterId, String configClusterId, String systemNamespace,
+      KubernetesClient configCluster, Path secretsDir, Registry registry, Path stateDir,
+      Function<String, ClusterSettings> settings, Timing timing) {
     this.localClusterId = localClusterId;
+    this.configClusterId = configClusterId;
     this.systemNamespace = systemNamespace;
     this.configCluster = configCluster;
     this.secretsDir = secretsDir;
@@ -138,7 +169,7 @@ public final class RemoteSecretController implements AutoCloseable {
       // Unlike cluster sources, this informer keeps retrying on its own: losing the config cluster
       // must not remove remote clusters, it only delays changes to them.
       informer.exceptionHandler((started, t) -> {
-        LOG.log(System.Logger.Level.WARNING, "remote secrets in " + systemNamespace + " of cluster " + localClusterId
+        LOG.log(System.Logger.Level.WARNING, "remote secrets in " + systemNamespace + " of cluster " + secretsCluster()
             + ": " + KubeClusterSource.describe(t) + "; retrying");
         return true;
       });
@@ -159,7 +190,7 @@ public final class RemoteSecretController implements AutoCloseable {
     long deadline = System.nanoTime() + max.toNanos();
     try {
       if (!secretsListed.await(max.toNanos(), TimeUnit.NANOSECONDS)) {
-        LOG.log(System.Logger.Level.WARNING, "remote secrets in " + systemNamespace + " of cluster " + localClusterId
+        LOG.log(System.Logger.Level.WARNING, "remote secrets in " + systemNamespace + " of cluster " + secretsCluster()
             + " were not listed before the initial sync wait ended; the clusters they name are added once they are");
       }
     } catch (InterruptedException e) {
@@ -237,7 +268,7 @@ public final class RemoteSecretController implements AutoCloseable {
   }
 
   private final class SecretHandler implements ResourceEventHandler<Secret> {
-    private final String source = "cluster " + localClusterId + " API server";
+    private final String source = "cluster " + secretsCluster() + " API server";
 
     @Override
     public void onAdd(Secret secret) {
@@ -427,7 +458,14 @@ public final class RemoteSecretController implements AutoCloseable {
 
   private void remove(RemoteCluster c) {
     c.source.close();
-    registry.removeCluster(c.id);
+    if (c.id.equals(configClusterId)) {
+      // The config cluster stays (its config comes from the control plane's own connection): only
+      // the workloads its secret gave are withdrawn.
+      registry.resync(c.id, Map.of(), id -> WatchedKind.CLUSTER.stream().anyMatch(k -> k.kind().equals(id.kind())));
+      registry.setStale(c.id, null);
+    } else {
+      registry.removeCluster(c.id);
+    }
     if (stateStore != null) {
       try {
         stateStore.delete(c.id);
@@ -448,6 +486,11 @@ public final class RemoteSecretController implements AutoCloseable {
   }
 
   // ---- helpers
+
+  /** The cluster whose API server holds the secrets read here (in messages). */
+  private String secretsCluster() {
+    return localClusterId != null ? localClusterId : configClusterId;
+  }
 
   /** Reports problems under a key, logging only what is new. */
   private void report(String key, List<ConfigProblem> problems) {

@@ -15,14 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * as a dead peer behind a load balancer does) until {@link #restore}. {@link #stall} makes it a
  * hung server instead: connections are accepted and then nothing ever answers.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final int targetPort;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile boolean cut;
   private volatile boolean stalled;
 
-  TcpProxy(int targetPort) throws IOException {
+  public TcpProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread t = new Thread(this::acceptLoop, "test-proxy-" + server.getLocalPort());
@@ -30,17 +30,17 @@ final class TcpProxy implements AutoCloseable {
     t.start();
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.getLocalPort();
   }
 
-  void cut() {
+  public void cut() {
     cut = true;
     for (Socket s : open) quietlyClose(s);
     open.clear();
   }
 
-  void restore() {
+  public void restore() {
     cut = false;
     stalled = false;
   }

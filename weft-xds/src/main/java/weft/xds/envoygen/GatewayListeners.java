@@ -30,14 +30,18 @@ import weft.xds.envoygen.GatewayServers.Kind;
  * to every mesh service for AUTO_PASSTHROUGH (the east-west gateway).
  */
 final class GatewayListeners {
+  /** Stands for a chain that matches no particular server name (so any, and none), in duplicate checks. */
+  private static final String ANY_NAME = "";
+
   private GatewayListeners() {}
 
   static SortedMap<String, Listener> all(ProxyView view) {
     SortedMap<String, Listener> out = new TreeMap<>();
     for (Map.Entry<String, List<Entry>> l : GatewayServers.byListener(view).entrySet()) {
       List<FilterChain> chains = new ArrayList<>();
-      // Envoy rejects a listener in which two chains have the same match; the first server keeps it.
-      Set<FilterChainMatch> seen = new HashSet<>();
+      // Envoy rejects a listener in which two chains match the same server name (or both match any
+      // name) under otherwise equal conditions; the first chain keeps the name, as in Istio.
+      Set<String> seen = new HashSet<>();
       boolean httpDone = false;
       for (Entry e : l.getValue()) {
         if (e.kind() == Kind.HTTP) {
@@ -51,11 +55,15 @@ final class GatewayListeners {
         }
         List<FilterChain> mine = chains(view, e);
         for (FilterChain c : mine) {
-          if (seen.add(c.getFilterChainMatch())) {
+          List<String> names = c.getFilterChainMatch().getServerNamesCount() == 0 ? List.of(ANY_NAME)
+              : c.getFilterChainMatch().getServerNamesList();
+          List<String> taken = names.stream().filter(seen::contains).toList();
+          if (taken.isEmpty()) {
+            seen.addAll(names);
             chains.add(c);
           } else {
-            view.drop(e.subject(), "another server on listener " + e.listenerName()
-                + " already matches " + c.getFilterChainMatch().getServerNamesList() + "; chain skipped");
+            view.drop(e.subject(), "another chain on listener " + e.listenerName() + " already matches "
+                + (taken.equals(List.of(ANY_NAME)) ? "any server name" : "server names " + taken) + "; chain skipped");
           }
         }
       }
@@ -72,7 +80,10 @@ final class GatewayListeners {
           .setListenerFiltersTimeout(Protos.ZERO)
           .setContinueOnListenerFiltersTimeout(false)
           .addAllFilterChains(chains);
-      if (chains.stream().anyMatch(c -> c.getFilterChainMatch().getServerNamesCount() > 0 || c.hasTransportSocket())) {
+      // Istio adds the inspector whenever a chain was built from SNI hosts, "*" (no names) included.
+      boolean passthrough = l.getValue().stream().anyMatch(e -> e.kind() == Kind.PASSTHROUGH);
+      if (passthrough
+          || chains.stream().anyMatch(c -> c.getFilterChainMatch().getServerNamesCount() > 0 || c.hasTransportSocket())) {
         listener.addListenerFilters(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
       }
       out.put(l.getKey(), listener.build());
@@ -106,10 +117,7 @@ final class GatewayListeners {
         }
         yield List.of(c.build());
       }
-      case PASSTHROUGH -> {
-        view.drop(e.subject(), "TLS PASSTHROUGH needs VirtualService tls routes, which Weft does not read yet");
-        yield List.of();
-      }
+      case PASSTHROUGH -> passthrough(view, e);
       case AUTO_PASSTHROUGH -> autoPassthrough(view, e);
       case HTTP -> List.of();
     };
@@ -151,6 +159,58 @@ final class GatewayListeners {
       }
     }
     return null;
+  }
+
+  /**
+   * Istio's buildGatewayNetworkFiltersFromTLSRoutes: for each VirtualService bound to the server's
+   * gateway whose hosts meet the server's, each tls route match that holds for this server (its
+   * {@code port} unset or the server's port, its {@code gateways} unset or naming this gateway) is a
+   * chain matching the match's SNI names (any name when one is {@code *}) with a tcp_proxy to the
+   * route's clusters, weighted when there are several. No TLS context: the bytes pass through.
+   */
+  private static List<FilterChain> passthrough(ProxyView view, Entry e) {
+    int port = e.server().port().number();
+    List<FilterChain> out = new ArrayList<>();
+    for (VirtualService vs : view.virtualServicesForGateway(e.gatewayKey())) {
+      if (GatewayHosts.intersect(GatewayServers.hostsFor(e, vs.id().namespace()), GatewayHosts.resolved(vs)).isEmpty()) {
+        continue;
+      }
+      for (int i = 0; i < vs.tls().size(); i++) {
+        VirtualService.TlsRoute tls = vs.tls().get(i);
+        if (tls.route().isEmpty()) continue;
+        Filter proxy = null;
+        for (int j = 0; j < tls.match().size(); j++) {
+          VirtualService.TlsMatch m = tls.match().get(j);
+          if (m.port() != 0 && m.port() != port) continue;
+          if (!m.gateways().isEmpty() && m.gateways().stream()
+              .noneMatch(g -> weft.xds.view.Hosts.gatewayKey(g, vs.id().namespace()).equals(e.gatewayKey()))) {
+            continue;
+          }
+          if (proxy == null) proxy = TcpRoutes.tcpProxy(view, vs, tls.route(), port, vs.id() + " tls[" + i + "]");
+          if (proxy == null) break;
+          List<String> names = sniNames(m.sniHosts());
+          FilterChain.Builder chain = FilterChain.newBuilder().addFilters(proxy);
+          // Any name: no match at all, as Istio leaves it (Envoy then also takes connections without SNI).
+          if (!names.isEmpty()) chain.setFilterChainMatch(sni(names));
+          out.add(chain.build());
+        }
+      }
+    }
+    if (out.isEmpty()) {
+      view.drop(e.subject(), "no VirtualService bound to " + e.gatewayKey() + " has a tls route matching "
+          + e.server().hosts() + " on port " + port + "; a PASSTHROUGH server needs spec.tls routes");
+    }
+    return out;
+  }
+
+  /** SNI names of a tls match, sorted; none (any name) when one is {@code *}, as Istio builds them. */
+  private static List<String> sniNames(List<String> sniHosts) {
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    for (String h : sniHosts) {
+      if (h.equals("*")) return List.of();
+      out.add(h.toLowerCase(java.util.Locale.ROOT));
+    }
+    return List.copyOf(out);
   }
 
   /**

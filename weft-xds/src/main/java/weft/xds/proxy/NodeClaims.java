@@ -16,9 +16,33 @@ import weft.security.auth.VerifiedCaller;
  * trust domain. Sidecars and routers (gateways) follow the same rule: a gateway's identity must be
  * a service account of the namespace it says it runs in. Labels are taken as given within that
  * namespace and service account, as in Istio.
+ *
+ * <p>Beyond Istio, the kind of proxy is checked too. A router is sent every service's passthrough
+ * chains and endpoints (an east-west gateway routes for the whole mesh), so a workload that could
+ * call itself a router would read what its own namespace may not see; and a gateway calling itself a
+ * sidecar would get a workload's config under the gateway's identity. A certificate or token names
+ * no kind, so the kind follows from the service account: Istio's gateway service accounts
+ * ({@link #ROUTER_SERVICE_ACCOUNTS}, in whatever namespace the gateway runs) are routers' and may be
+ * nothing else; any other service account may not be a router's.
  */
 public final class NodeClaims {
+  /**
+   * The service accounts Istio's installers give gateways: the Helm gateway chart names the account
+   * after the release ({@code istio-ingressgateway}, {@code istio-eastwestgateway}), the operator
+   * profiles add {@code -service-account}.
+   */
+  public static final java.util.Set<String> ROUTER_SERVICE_ACCOUNTS = java.util.Set.of(
+      "istio-ingressgateway", "istio-ingressgateway-service-account",
+      "istio-egressgateway", "istio-egressgateway-service-account",
+      "istio-eastwestgateway", "istio-eastwestgateway-service-account");
+  private static final String ROUTER = "router";
+
   private NodeClaims() {}
+
+  /** Whether an identity is a gateway's (router's), by its service account. */
+  public static boolean isRouterIdentity(SpiffeId id) {
+    return ROUTER_SERVICE_ACCOUNTS.contains(id.serviceAccount());
+  }
 
   /**
    * What the node claims that the caller is not, one phrase per claim; empty when nothing.
@@ -47,6 +71,13 @@ public final class NodeClaims {
           || !asUri.get().serviceAccount().equals(id.serviceAccount())) {
         out.add("service account '" + sa + "'");
       }
+    }
+    boolean routerNode = ROUTER.equals(proxy.kind());
+    if (routerNode && !isRouterIdentity(id)) {
+      out.add("to be a router (a gateway), which service account '" + id.serviceAccount() + "' is not");
+    } else if (!routerNode && isRouterIdentity(id)) {
+      out.add("to be a " + (proxy.kind().isEmpty() ? "sidecar" : proxy.kind()) + " but service account '"
+          + id.serviceAccount() + "' is a gateway's: it may only connect as a router");
     }
     if (!caller.clusterId().isEmpty() && !caller.clusterId().equals(proxy.clusterId())) {
       out.add("cluster '" + proxy.clusterId() + "' (its token was reviewed in cluster '" + caller.clusterId() + "')");

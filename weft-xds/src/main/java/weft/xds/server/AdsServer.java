@@ -10,11 +10,14 @@ import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -50,8 +53,7 @@ import weft.xds.view.ProxyView;
  * resend. Status and config-dump readers use the summary each stream publishes and never wait for
  * a stream.
  */
-public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDiscoveryServiceImplBase
-    implements AutoCloseable {
+public final class AdsServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(AdsServer.class.getName());
   /** The remote address of the current call, for logs and /debug/status. */
   private static final Context.Key<Object> PEER = Context.key("weft-peer");
@@ -125,9 +127,26 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
     registry.addListener(this::onSnapshot);
   }
 
-  /** The service with the interceptor that records each stream's peer address. */
+  /**
+   * The service with the interceptor that records each stream's peer address. State of the World
+   * requests are read by {@link SotwRequest}, which leaves resource names undecoded; everything
+   * else uses the generated protobuf marshallers.
+   */
   public ServerServiceDefinition definition() {
-    return ServerInterceptors.intercept(this, new ServerInterceptor() {
+    MethodDescriptor<DiscoveryRequest, DiscoveryResponse> generatedSotw =
+        AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod();
+    MethodDescriptor<SotwRequest, DiscoveryResponse> sotw =
+        generatedSotw.toBuilder(SotwRequest.MARSHALLER, generatedSotw.getResponseMarshaller()).build();
+    MethodDescriptor<DeltaDiscoveryRequest, DeltaDiscoveryResponse> delta =
+        AggregatedDiscoveryServiceGrpc.getDeltaAggregatedResourcesMethod();
+    ServiceDescriptor generated = AggregatedDiscoveryServiceGrpc.getServiceDescriptor();
+    ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(generated.getName())
+        .setSchemaDescriptor(generated.getSchemaDescriptor()).addMethod(sotw).addMethod(delta).build();
+    ServerServiceDefinition service = ServerServiceDefinition.builder(descriptor)
+        .addMethod(sotw, ServerCalls.asyncBidiStreamingCall(this::streamAggregatedResources))
+        .addMethod(delta, ServerCalls.asyncBidiStreamingCall(this::deltaAggregatedResources))
+        .build();
+    return ServerInterceptors.intercept(service, new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
@@ -169,15 +188,13 @@ public final class AdsServer extends AggregatedDiscoveryServiceGrpc.AggregatedDi
     for (ProxyConnection c : connections) c.enqueue(snapshot, change);
   }
 
-  @Override
-  public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
+  private StreamObserver<SotwRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
     ServerCallStreamObserver<DiscoveryResponse> call = (ServerCallStreamObserver<DiscoveryResponse>) responses;
     SotwConnection connection = new SotwConnection(this, call, pool, String.valueOf(PEER.get()), registry.current());
     return requests(connection, call, connection::onRequest);
   }
 
-  @Override
-  public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
+  private StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(
       StreamObserver<DeltaDiscoveryResponse> responses) {
     ServerCallStreamObserver<DeltaDiscoveryResponse> call = (ServerCallStreamObserver<DeltaDiscoveryResponse>) responses;
     DeltaConnection connection = new DeltaConnection(this, call, pool, String.valueOf(PEER.get()), registry.current());

@@ -384,7 +384,7 @@ abstract class ProxyConnection {
     }
     if (change == null || closed || proxy == null) return;
     boolean endpointsOnly = change.endpointsOnly();
-    Set<String> ownHostsNow = ownHosts(snapshot);
+    Set<String> ownHostsNow = ownHostsAfter(snapshot, change);
     boolean envoyWhole = endpointsOnly && !proxy.proxyless() && touchesEnvoyWholeTypes(snapshot, change, ownHostsNow);
     // A stream that waits for its client generates nothing now: it will generate from the newest snapshot.
     boolean waiting = !canSendNow();
@@ -423,6 +423,40 @@ abstract class ProxyConnection {
     for (String host : change.endpointHosts()) if (now.contains(host)) return true;
     return false;
   }
+
+  /**
+   * {@link #ownHosts(MeshSnapshot)} after {@code change}. An endpoint change can only add or remove
+   * the changed hosts, and a few endpoints are cheaper to scan than the mesh-wide address index
+   * is to search; a change with a large host, or of anything but endpoints, looks it up afresh.
+   */
+  private Set<String> ownHostsAfter(MeshSnapshot snapshot, ChangeEvent change) {
+    if (proxy.proxyless()) return Set.of();
+    if (!change.endpointsOnly()) return ownHosts(snapshot);
+    List<weft.registry.ServiceView> changed = new ArrayList<>(change.endpointHosts().size());
+    int endpoints = 0;
+    for (String host : change.endpointHosts()) {
+      var service = snapshot.service(host);
+      if (service != null) {
+        changed.add(service);
+        endpoints += service.endpoints().size();
+      }
+    }
+    if (endpoints > SCAN_ENDPOINTS_UP_TO) return ownHosts(snapshot);
+    Set<String> out = new TreeSet<>(ownHosts);
+    out.removeAll(change.endpointHosts());
+    for (var service : changed) {
+      for (var e : service.endpoints()) {
+        if (e.address().equals(proxy.ip()) && e.clusterId().equals(proxy.clusterId())) {
+          out.add(service.service().hostname());
+          break;
+        }
+      }
+    }
+    return out.equals(ownHosts) ? ownHosts : out;
+  }
+
+  /** Up to how many changed endpoints {@link #ownHostsAfter} scans them rather than searching the index. */
+  private static final int SCAN_ENDPOINTS_UP_TO = 64;
 
   /** The hosts whose endpoints include this proxy's own workload. */
   private Set<String> ownHosts(MeshSnapshot snapshot) {

@@ -33,7 +33,7 @@ final class SotwConnection extends ProxyConnection {
   }
 
   /** On the transport's thread: the request is handled on the stream's executor, then the next one is asked for. */
-  void onRequest(DiscoveryRequest request) {
+  void onRequest(SotwRequest request) {
     serial.execute(() -> {
       handle(request);
       publishStatus();
@@ -41,15 +41,20 @@ final class SotwConnection extends ProxyConnection {
     });
   }
 
-  private void handle(DiscoveryRequest request) {
-    if (closed || !identify(request.getNode())) return;
-    String type = request.getTypeUrl();
+  /** The same, for a request already parsed as a message. */
+  void onRequest(DiscoveryRequest request) {
+    onRequest(SotwRequest.of(request));
+  }
+
+  private void handle(SotwRequest request) {
+    if (closed || !identify(request.node())) return;
+    String type = request.typeUrl();
     if (!TypeUrls.PUSH_ORDER.contains(type)) {
       unsupportedType(type);
       return;
     }
     WatchState w = watches.computeIfAbsent(type, WatchState::new);
-    String responseNonce = request.getResponseNonce();
+    String responseNonce = request.responseNonce();
     boolean isReply = !responseNonce.isEmpty();
     if (isReply && !responseNonce.equals(w.lastNonce)) {
       // Stale: the client has not seen our latest response yet and will answer it. What it says
@@ -59,29 +64,39 @@ final class SotwConnection extends ProxyConnection {
       return;
     }
     if (isReply && request.hasErrorDetail()) {
-      nacked(w, request.getVersionInfo(), responseNonce, request.getErrorDetail().getMessage());
+      nacked(w, request.versionInfo(), responseNonce, request.errorDetail().getMessage());
     } else if (isReply) {
-      w.ackedVersion = request.getVersionInfo();
+      w.ackedVersion = request.versionInfo();
       w.lastNack = null;
     }
-    // The common case is an ACK naming exactly what is watched: answer it without building sets.
-    if (isReply && !w.wildcard && sameNames(request, w)) return;
-    Set<String> requested = new TreeSet<>(request.getResourceNamesList());
+    // The common case is an ACK naming exactly what the previous request named, in its order:
+    // answered on the bytes, without decoding a name or building a set.
+    if (isReply && !w.wildcard && request.namesAre(w.requestOrder)) return;
+    List<String> listed;
+    try {
+      listed = request.names();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      fail(io.grpc.Status.INVALID_ARGUMENT.withDescription("a resource name of " + type + " is not UTF-8"));
+      server.remove(this);
+      return;
+    }
+    Set<String> requested = new TreeSet<>(listed);
     // An empty list means "everything" only for listeners and clusters, and only until names are given.
     boolean wildcard = requested.remove("*") || (requested.isEmpty() && TypeUrls.isFullState(type));
     NameSet previous = w.names;
     boolean changedSubscription = wildcard != w.wildcard || requested.size() != previous.size()
         || !requested.stream().allMatch(previous::contains);
-    if (isReply && !changedSubscription) return;
     if (changedSubscription) {
       long chars = 0;
       for (String n : requested) chars += n.length();
       if (!admitNames(requested.size() - previous.size(), chars - previous.chars())) return;
     }
+    // Envoy lists all of a type's names in every request, in the same order each time.
+    w.requestOrder = request.wireNames();
+    if (isReply && !changedSubscription) return;
     List<String> added = requested.stream().filter(n -> !previous.contains(n)).toList();
     NameSet now = previous.minus(previous.asList().stream().filter(n -> !requested.contains(n)).toList()).plus(added);
     w.names = now;
-    w.requestOrder = null;
     w.wildcard = wildcard;
     // Forget what was sent for names no longer watched, so a later re-subscription is answered.
     if (!wildcard) w.sent = w.sent.retainedIn(now);
@@ -94,20 +109,6 @@ final class SotwConnection extends ProxyConnection {
     ProxyView view = view(snapshot());
     push(w, view, names, true, Set.of());
     recordDropped(view, false);
-  }
-
-  /** True when the request's names (as the client listed them) are exactly what {@code w} watches. */
-  private static boolean sameNames(DiscoveryRequest request, WatchState w) {
-    NameSet watched = w.names;
-    if (request.getResourceNamesCount() != watched.size()) return false;
-    List<com.google.protobuf.ByteString> listed = request.getResourceNamesList().asByteStringList();
-    if (watched.sameInOrder(listed)) return true;
-    if (w.requestOrder != null && NameSet.sameInOrder(listed, w.requestOrder)) return true;
-    List<String> requested = request.getResourceNamesList();
-    for (String n : requested) if (!watched.contains(n)) return false;
-    // The same names in an order of the client's own: remember it, so its next ACK compares in order.
-    w.requestOrder = requested.stream().map(NameSet::intern).toArray(String[]::new);
-    return true;
   }
 
   /**

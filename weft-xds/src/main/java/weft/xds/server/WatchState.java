@@ -14,11 +14,12 @@ final class WatchState {
   final String typeUrl;
   NameSet names = NameSet.EMPTY;
   /**
-   * SotW: the names of the last request in the client's own order, interned, when that order is
-   * not sorted; null otherwise. An ACK repeats its subscription in the same order (Envoy lists all
-   * of a type's names in every request), so comparing in order answers it without a lookup per name.
+   * SotW: the names of the last request whose names were read, in the client's own order, as
+   * interned UTF-8 (shared by every stream that named them). An ACK repeats its subscription in the
+   * same order (Envoy lists all of a type's names in every request), so comparing its bytes in
+   * order answers it without decoding a name.
    */
-  String[] requestOrder;
+  SotwRequest.WireName[] requestOrder;
   boolean wildcard;
   /** name → content hash of what the client holds (unless it NACKed): what was sent, or declared on reconnect. */
   SentTable sent = SentTable.EMPTY;

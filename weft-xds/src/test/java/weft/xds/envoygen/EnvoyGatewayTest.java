@@ -224,4 +224,163 @@ class EnvoyGatewayTest {
     assertThat(l.getFilterChainsCount()).isEqualTo(1);
     assertThat(view.dropped().get("Gateway default/b servers[0]")).contains("already serves HTTP");
   }
+
+  /** The control plane's Service as Istio installs it: 15012 (xDS and CA over TLS) and 443 → the webhook's 15017. */
+  static final String ISTIOD = """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: istiod, namespace: istio-system}
+      spec:
+        clusterIP: 10.96.0.2
+        ports:
+        - {name: tls-xds, port: 15012}
+        - {name: https-webhook, port: 443, targetPort: 15017}
+      ---
+      apiVersion: discovery.k8s.io/v1
+      kind: EndpointSlice
+      metadata: {name: istiod-1, namespace: istio-system, labels: {kubernetes.io/service-name: istiod}}
+      addressType: IPv4
+      ports: [{name: tls-xds, port: 15012}, {name: https-webhook, port: 15017}]
+      endpoints:
+      - addresses: ["10.1.0.2"]
+      ---
+      """;
+
+  /** Istio's samples/multicluster/expose-istiod.yaml, as published (protocol in lower case). */
+  static final String EXPOSE_ISTIOD = """
+      apiVersion: networking.istio.io/v1alpha3
+      kind: Gateway
+      metadata: {name: istiod-gateway, namespace: istio-system}
+      spec:
+        selector: {istio: eastwestgateway}
+        servers:
+        - port: {name: tls-istiod, number: 15012, protocol: tls}
+          tls: {mode: PASSTHROUGH}
+          hosts: ["*"]
+        - port: {name: tls-istiodwebhook, number: 15017, protocol: tls}
+          tls: {mode: PASSTHROUGH}
+          hosts: ["*"]
+      ---
+      apiVersion: networking.istio.io/v1alpha3
+      kind: VirtualService
+      metadata: {name: istiod-vs, namespace: istio-system}
+      spec:
+        hosts: ["*"]
+        gateways: [istiod-gateway]
+        tls:
+        - match:
+          - port: 15012
+            sniHosts: ["*"]
+          route:
+          - destination:
+              host: istiod.istio-system.svc.cluster.local
+              port: {number: 15012}
+        - match:
+          - port: 15017
+            sniHosts: ["*"]
+          route:
+          - destination:
+              host: istiod.istio-system.svc.cluster.local
+              port: {number: 443}
+      ---
+      """;
+
+  @Test
+  void exposeIstiodGivesOneListenerPerPassthroughPortWhoseAnyNameChainRelaysToTheControlPlane() {
+    mesh = new EnvoyMesh(EnvoyGeneratorsTest.MESH + ISTIOD + EXPOSE_ISTIOD);
+    ProxyView view = mesh.router("istio-system", "10.1.9.2", EASTWEST);
+    SortedMap<String, Any> listeners = EnvoyListeners.all(view);
+    assertThat(listeners).containsOnlyKeys("0.0.0.0_15012", "0.0.0.0_15017");
+    Map<Integer, String> portToCluster = new java.util.TreeMap<>();
+    for (Any a : listeners.values()) {
+      Listener l = unpack(a, Listener.class);
+      assertThat(l.getListenerFiltersList()).extracting(f -> f.getName())
+          .containsExactly("envoy.filters.listener.tls_inspector");
+      FilterChain chain = l.getFilterChains(0);
+      assertThat(l.getFilterChainsCount()).isEqualTo(1);
+      assertThat(chain.hasFilterChainMatch()).as("sniHosts * matches any name, and none").isFalse();
+      assertThat(chain.hasTransportSocket()).as("passed through, never terminated").isFalse();
+      portToCluster.put(l.getAddress().getSocketAddress().getPortValue(),
+          unpack(chain.getFilters(0).getTypedConfig(), TcpProxy.class).getCluster());
+    }
+    assertThat(portToCluster).containsExactly(
+        Map.entry(15012, "outbound|15012||istiod.istio-system.svc.cluster.local"),
+        Map.entry(15017, "outbound|443||istiod.istio-system.svc.cluster.local"));
+    assertThat(EnvoyClusters.all(view)).containsKeys("outbound|15012||istiod.istio-system.svc.cluster.local",
+        "outbound|443||istiod.istio-system.svc.cluster.local");
+    assertThat(view.dropped().keySet()).noneMatch(k -> k.startsWith("Gateway") || k.startsWith("listener"));
+  }
+
+  @Test
+  void passthroughChainsMatchSniNamesAndPortSplitByWeightAndSkipWhatAnotherChainAlreadyMatches() {
+    String vs = """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: apps, namespace: istio-system}
+        spec:
+          hosts: ["*.example.com"]
+          gateways: [apps-gateway]
+          tls:
+          - match:
+            - sniHosts: [b.example.com, a.example.com]
+              port: 8443
+            route:
+            - destination: {host: reviews.default.svc.cluster.local, port: {number: 9080}}
+              weight: 75
+            - destination: {host: ratings.default.svc.cluster.local, port: {number: 3306}}
+              weight: 25
+          - match:
+            - sniHosts: [c.example.com]
+              port: 9443
+            route:
+            - destination: {host: reviews.default.svc.cluster.local, port: {number: 9080}}
+          - match:
+            - sniHosts: [d.example.com]
+              gateways: [istio-system/some-other-gateway]
+            route:
+            - destination: {host: reviews.default.svc.cluster.local, port: {number: 9080}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: late, namespace: istio-system}
+        spec:
+          hosts: ["*.example.com"]
+          gateways: [apps-gateway]
+          tls:
+          - match:
+            - sniHosts: [a.example.com]
+            route:
+            - destination: {host: ratings.default.svc.cluster.local, port: {number: 3306}}
+        ---
+        """;
+    mesh = new EnvoyMesh(EnvoyGeneratorsTest.MESH + vs + gateway("istio-system", "apps-gateway", "eastwestgateway", """
+        - port: {number: 8443, name: tls, protocol: TLS}
+          tls: {mode: PASSTHROUGH}
+          hosts: ["*.example.com"]
+        """));
+    ProxyView view = mesh.router("istio-system", "10.1.9.2", EASTWEST);
+    Listener l = unpack(EnvoyListeners.all(view).get("0.0.0.0_8443"), Listener.class);
+    assertThat(l.getFilterChainsCount()).as("port 9443, another gateway, and a.example.com again: left out").isEqualTo(1);
+    FilterChain chain = l.getFilterChains(0);
+    assertThat(chain.getFilterChainMatch().getServerNamesList()).containsExactly("a.example.com", "b.example.com");
+    TcpProxy proxy = unpack(chain.getFilters(0).getTypedConfig(), TcpProxy.class);
+    assertThat(proxy.getWeightedClusters().getClustersList())
+        .extracting(c -> c.getName() + "=" + c.getWeight())
+        .containsExactly("outbound|9080||" + REVIEWS + "=75", "outbound|3306||ratings.default.svc.cluster.local=25");
+    assertThat(view.dropped().get("Gateway istio-system/apps-gateway servers[0] (port 8443)"))
+        .contains("already matches server names [a.example.com]");
+  }
+
+  @Test
+  void passthroughServerWithoutTlsRoutesIsLeftOutSayingWhy() {
+    mesh = new EnvoyMesh(EnvoyGeneratorsTest.MESH + gateway("istio-system", "lonely", "eastwestgateway", """
+        - port: {number: 8443, name: tls, protocol: TLS}
+          tls: {mode: PASSTHROUGH}
+          hosts: ["*"]
+        """));
+    ProxyView view = mesh.router("istio-system", "10.1.9.2", EASTWEST);
+    assertThat(EnvoyListeners.all(view)).isEmpty();
+    assertThat(view.dropped().get("Gateway istio-system/lonely servers[0] (port 8443)"))
+        .contains("needs spec.tls routes");
+  }
 }

@@ -69,6 +69,29 @@ class NodeClaimsTest {
   }
 
   @Test
+  void aWorkloadCertificateCannotClaimToBeARouter() throws Exception {
+    // A sidecar's identity asking for a gateway's config: the east-west gateway routes for the whole mesh.
+    assertThat(check(node("router~10.0.0.5~frontend-1.default~default.svc.cluster.local",
+        Map.of("NAMESPACE", "default")), FRONTEND_CERT)).singleElement().asString()
+        .contains("to be a router").contains("'frontend'");
+  }
+
+  @Test
+  void aGatewayCertificateCannotClaimToBeASidecarOrAProxylessWorkload() throws Exception {
+    VerifiedCaller gateway = new VerifiedCaller(new SpiffeId("cluster.local", "istio-system", "istio-eastwestgateway"),
+        VerifiedCaller.Method.CERTIFICATE, "");
+    assertThat(check(node("sidecar~10.0.0.9~gw-1.istio-system~istio-system.svc.cluster.local",
+        Map.of("NAMESPACE", "istio-system")), gateway)).singleElement().asString()
+        .contains("to be a sidecar").contains("may only connect as a router");
+    assertThat(check(node("sidecar~10.0.0.9~gw-1.istio-system~istio-system.svc.cluster.local",
+        Map.of("NAMESPACE", "istio-system", "GENERATOR", "grpc")), gateway)).hasSize(1);
+    VerifiedCaller ingress = new VerifiedCaller(new SpiffeId("cluster.local", "istio-ingress",
+        "istio-ingressgateway-service-account"), VerifiedCaller.Method.TOKEN, "");
+    assertThat(check(node("router~10.0.0.8~in-1.istio-ingress~istio-ingress.svc.cluster.local",
+        Map.of("NAMESPACE", "istio-ingress")), ingress)).as("Istio's installers' names, in any namespace").isEmpty();
+  }
+
+  @Test
   void aTokenReviewedInOneClusterCannotClaimAnother() throws Exception {
     VerifiedCaller reviewedInCluster1 = new VerifiedCaller(new SpiffeId("cluster.local", "default", "frontend"),
         VerifiedCaller.Method.TOKEN, "cluster1");
