@@ -51,7 +51,8 @@ final class AutoAddressKeeper implements AutoCloseable {
   /**
    * @param stateFile file mode's memory, or null
    * @param statusWriter Kubernetes mode's writer, or null
-   * @param leader whether this control plane may write (the only one in file mode)
+   * @param leader whether this control plane may write now (the only one in file mode; and not before
+   *     the initial sync, while a partly read configuration could drop remembered hosts)
    */
   AutoAddressKeeper(Registry registry, Generators generators, AddressStateFile stateFile,
       ServiceEntryStatusWriter statusWriter, BooleanSupplier leader, Map<HostKey, AutoAddress> loaded) {

@@ -70,6 +70,7 @@ public final class ControlPlane implements AutoCloseable {
   private RemoteSecretController remoteSecrets;
   private Generators generators;
   private AutoAddressKeeper autoAddresses;
+  private weft.dns.alloc.AddressBook addressBook;
   private ControlPlaneDns dns;
 
   private ControlPlane(ControlPlaneOptions options) {
@@ -197,6 +198,10 @@ public final class ControlPlane implements AutoCloseable {
     }
     awaitInitialSync(configCluster, local, remotes);
     registry.flush();
+    // Every host that exists has been read: remembered addresses of absent ones are free now, and
+    // what is kept (state file, status) may be written.
+    addressBook.settle();
+    autoAddresses.onSnapshot(registry.current(), weft.registry.ChangeEvent.FULL);
     if (options.dns() != null) startDns(options.dns());
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
@@ -218,13 +223,15 @@ public final class ControlPlane implements AutoCloseable {
       l.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, "--state-dir: " + w));
       loaded = l.addresses();
     }
+    addressBook = new weft.dns.alloc.AddressBook(loaded);
     Generators g = new Generators(options.localityFailoverWithoutOutlierDetection(), weft.xds.GeneratorProbe.NONE,
-        true, new weft.dns.alloc.AddressBook(loaded));
+        true, addressBook);
     ServiceEntryStatusWriter writer = configCluster == null ? null : new ServiceEntryStatusWriter(configCluster);
     // Who may write: the leader of the Lease election (file mode's only instance leads), asked
-    // right before each write.
+    // right before each write, and not before the initial sync (see AddressBook#settle).
     java.util.function.BooleanSupplier leader = () -> leadership != null && leadership.isLeader();
-    autoAddresses = new AutoAddressKeeper(registry, g, file, writer, leader, loaded);
+    autoAddresses = new AutoAddressKeeper(registry, g, file, writer, () -> leader.getAsBoolean() && addressBook.settled(),
+        loaded);
     return g;
   }
 

@@ -55,6 +55,15 @@ public final class AddressAllocator {
    *     the entries' {@code status.addresses} take precedence over it
    */
   public static Allocation allocate(Collection<ServiceEntry> entries, Map<HostKey, AutoAddress> held) {
+    return allocate(entries, held, Map.of());
+  }
+
+  /**
+   * @param reserved addresses of hosts that are not among {@code entries} but may still exist (their
+   *     entries not read yet after a restart): given to no one else
+   */
+  static Allocation allocate(Collection<ServiceEntry> entries, Map<HostKey, AutoAddress> held,
+      Map<HostKey, AutoAddress> reserved) {
     List<ServiceEntry> sorted = byPrecedence(entries);
     Map<HostKey, Claim> claims = new LinkedHashMap<>();
     List<String> userAddresses = new ArrayList<>();
@@ -67,10 +76,7 @@ public final class AddressAllocator {
         }
         continue;
       }
-      if ("false".equalsIgnoreCase(e.labels().getOrDefault(ENABLE_LABEL, "true").trim())) continue;
-      // Resolution NONE passes connections through to the address the application dialled: with an
-      // automatic address that would be the never-routed address itself (Istio skips them too).
-      if ("NONE".equals(e.resolution())) continue;
+      if (!wantsAddresses(e)) continue;
       for (String host : e.hosts()) {
         if (host.contains("*")) continue; // a wildcard names many hosts: no one address can stand for them
         HostKey key = new HostKey(e.id().namespace(), host);
@@ -83,6 +89,10 @@ public final class AddressAllocator {
     List<ConfigProblem> problems = new ArrayList<>();
     Family[] families = {new Family(AddressRange.IPV4, 0, userAddresses), new Family(AddressRange.IPV6, 1, userAddresses)};
     for (Family f : families) {
+      reserved.forEach((k, a) -> {
+        long o = f.range.offset(f.index == 0 ? a.ipv4() : a.ipv6());
+        if (f.range.usable(o) && !claims.containsKey(k)) f.taken.putIfAbsent(o, k);
+      });
       f.keepHeld(claims.values(), held, result, userOwner, problems);
       f.allocateRest(claims.values(), result, problems);
     }
@@ -91,6 +101,25 @@ public final class AddressAllocator {
       if (a[0] != null || a[1] != null) out.put(k, new AutoAddress(a[0], a[1]));
     });
     return new Allocation(out, problems);
+  }
+
+  /** Whether an entry's hosts get automatic addresses (its non-wildcard ones). */
+  static boolean wantsAddresses(ServiceEntry e) {
+    if (!e.addresses().isEmpty()) return false;
+    if ("false".equalsIgnoreCase(e.labels().getOrDefault(ENABLE_LABEL, "true").trim())) return false;
+    // Resolution NONE passes connections through to the address the application dialled: with an
+    // automatic address that would be the never-routed address itself (Istio skips them too).
+    return !"NONE".equals(e.resolution());
+  }
+
+  /** The hosts {@code entries} want automatic addresses for. */
+  static java.util.Set<HostKey> claimed(Collection<ServiceEntry> entries) {
+    java.util.Set<HostKey> out = new HashSet<>();
+    for (ServiceEntry e : entries) {
+      if (!wantsAddresses(e)) continue;
+      for (String h : e.hosts()) if (!h.contains("*")) out.add(new HostKey(e.id().namespace(), h));
+    }
+    return out;
   }
 
   /** One host wanting addresses, and the (oldest) entry that names it. */

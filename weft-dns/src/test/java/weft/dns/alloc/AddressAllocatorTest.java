@@ -106,6 +106,29 @@ class AddressAllocatorTest {
   }
 
   @Test
+  void rememberedHostsKeepTheirAddressesWhileTheConfigurationIsStillBeingRead() {
+    String[] pair = collidingHosts();
+    ServiceEntry older = entry("default", "older", "2026-01-01T00:00:00Z", pair[0]);
+    ServiceEntry newcomer = entry("default", "newcomer", "2026-01-02T00:00:00Z", pair[1]);
+    Allocation before = new AddressBook().allocate(1, List.of(older));
+    String olderAddress = before.of("default", pair[0]).ipv4();
+    // A restart reads the newcomer first; its first choice is the older host's remembered address,
+    // which stays reserved for it until the whole configuration is read.
+    AddressBook restarted = new AddressBook(before.addresses());
+    String newcomerAddress = restarted.allocate(1, List.of(newcomer)).of("default", pair[1]).ipv4();
+    assertThat(newcomerAddress).isNotEqualTo(olderAddress);
+    Allocation all = restarted.allocate(2, List.of(older, newcomer));
+    assertThat(all.of("default", pair[0]).ipv4()).isEqualTo(olderAddress);
+    assertThat(all.of("default", pair[1]).ipv4()).isEqualTo(newcomerAddress);
+    assertThat(all.problems()).isEmpty();
+
+    // Once settled, an absent remembered host releases its address.
+    AddressBook settled = new AddressBook(before.addresses());
+    settled.settle();
+    assertThat(settled.allocate(1, List.of(newcomer)).of("default", pair[1]).ipv4()).isEqualTo(olderAddress);
+  }
+
+  @Test
   void creatingAndDeletingOtherEntriesNeverChangesAGivenAddress() {
     Random random = new Random(20261202);
     AddressBook book = new AddressBook();
