@@ -67,7 +67,12 @@ final class AutoAddressKeeper implements AutoCloseable {
   /** A snapshot listener: runs on the registry thread, so it only hands the snapshot over. */
   void onSnapshot(MeshSnapshot snapshot, ChangeEvent change) {
     if (change.isEmpty()) return; // status only: nothing a ServiceEntry could have changed
-    if (next.getAndSet(snapshot) == null) worker.execute(this::drain);
+    if (next.getAndSet(snapshot) != null) return;
+    try {
+      worker.execute(this::drain);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      next.set(null); // closed: nothing more is kept
+    }
   }
 
   private void drain() {
@@ -106,8 +111,20 @@ final class AutoAddressKeeper implements AutoCloseable {
     worker.submit(() -> { }).get();
   }
 
+  /**
+   * Lets a write under way finish (a state file half written, or its temporary file left behind,
+   * would be worse than a late one), then stops; a write that hangs (an API server that does not
+   * answer) is interrupted after 10 s.
+   */
   @Override
   public void close() {
-    worker.shutdownNow();
+    next.set(null);
+    worker.shutdown();
+    try {
+      if (!worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) worker.shutdownNow();
+    } catch (InterruptedException e) {
+      worker.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 }
