@@ -62,7 +62,7 @@ public final class ControlPlane implements AutoCloseable {
   private Server grpc;
   private MonitoringServer monitoring;
   private volatile boolean ready;
-  private CertificateAuthority ca;
+  private volatile CertificateAuthority ca;
   private CaServer secure;
   private Leadership leadership;
   /** The config cluster's API server (null in file mode) and the remote secrets (null when none). */
@@ -219,7 +219,9 @@ public final class ControlPlane implements AutoCloseable {
       loaded = l.addresses();
     }
     Generators g = new Generators(options.localityFailoverWithoutOutlierDetection(), weft.xds.GeneratorProbe.NONE,
-        true, new weft.dns.alloc.AddressBook(loaded));
+        true, new weft.dns.alloc.AddressBook(loaded),
+        // With our CA here, Envoy validates each peer against its own trust domain's roots only.
+        snapshot -> ca == null ? null : trustBundles(snapshot));
     ServiceEntryStatusWriter writer = configCluster == null ? null : new ServiceEntryStatusWriter(configCluster);
     // Who may write: the leader of the Lease election (file mode's only instance leads), asked
     // right before each write.
@@ -458,15 +460,19 @@ public final class ControlPlane implements AutoCloseable {
    * caCertificates for the domains they name. Built from the current snapshot each time.
    */
   public TrustBundles trustBundles() {
-    MeshSnapshot s = registry.current();
+    return trustBundles(registry.current());
+  }
+
+  /** {@link #trustBundles()} of one snapshot: what its mTLS validation contexts carry. */
+  public TrustBundles trustBundles(MeshSnapshot s) {
     List<MeshCaCertificate> others = s.meshConfig().caCertificates().stream()
         .map(c -> new MeshCaCertificate(c.pem(), c.trustDomains())).toList();
     return TrustBundles.of(s.meshConfig(), ca.roots(), others);
   }
 
-  private Object trustBundles(MeshSnapshot s) {
+  private Object trustBundlesStatus(MeshSnapshot s) {
     try {
-      TrustBundles bundles = trustBundles();
+      TrustBundles bundles = trustBundles(s);
       Map<String, Object> out = new java.util.TreeMap<>();
       bundles.byTrustDomain().forEach((td, roots) ->
           out.put(td, roots.stream().map(c -> c.getSubjectX500Principal().getName()).toList()));
@@ -528,7 +534,7 @@ public final class ControlPlane implements AutoCloseable {
       problems.add(m);
     }
     out.put("configProblems", problems);
-    if (ca != null) out.put("trustBundles", trustBundles(s));
+    if (ca != null) out.put("trustBundles", trustBundlesStatus(s));
     out.put("proxies", ads == null ? List.of() : ads.proxyStatus());
     return out;
   }
