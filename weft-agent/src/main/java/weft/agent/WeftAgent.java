@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import weft.agent.bootstrap.BootstrapInstaller;
 import weft.agent.bootstrap.XdsBootstrap;
 import weft.agent.bootstrap.XdsTransport;
+import weft.agent.cert.TrustDomainRoots;
 import weft.agent.cert.CaClient;
 import weft.agent.cert.CertificateFiles;
 import weft.agent.cert.CertificateManager;
@@ -127,7 +128,9 @@ public final class WeftAgent implements AutoCloseable {
     XdsProxy proxy = null;
     List<AutoCloseable> dnsParts = new ArrayList<>();
     try {
-      CertificateFiles files = new CertificateFiles(o.outputDir);
+      // Our roots for our domain and its aliases, each peer's for its own: the A87 bundle map beside the certificates.
+      CertificateFiles files = new CertificateFiles(o.outputDir, new TrustDomainRoots(o.identity.trustDomain(),
+          o.trustDomainAliases, o.peerTrustBundles));
       for (String address : o.caAddresses) {
         cas.add(new CaClient(address, o.caServerName, o.roots, o.token, o.identity.clusterId()));
       }
@@ -153,6 +156,7 @@ public final class WeftAgent implements AutoCloseable {
           .xdsServer(o.xdsAddresses.get(0), o.xdsTransport)
           .identity(o.identity)
           .certificateFiles(files.certificateChainFile(), files.privateKeyFile(), files.rootCertificateFile())
+          .spiffeTrustBundleMapFile(files.spiffeBundleMapFile())
           .refreshInterval(refresh);
       if (o.dnsPort != null) {
         // As Istio's agent with DNS proxying: the control plane sends this proxy a name table.
