@@ -44,6 +44,7 @@ import weft.security.ca.CertificateAuthority;
 import weft.security.csr.CaServer;
 import weft.security.csr.CertificateService;
 import weft.security.trust.MeshCaCertificate;
+import weft.security.trust.ForeignNamespaceRules;
 import weft.security.trust.TrustBundles;
 import weft.xds.Generators;
 import weft.xds.server.AdsServer;
@@ -470,6 +471,25 @@ public final class ControlPlane implements AutoCloseable {
     return TrustBundles.of(s.meshConfig(), ca.roots(), others);
   }
 
+  /**
+   * Trust domains whose roots this mesh trusts and that are not ours nor an alias: MeshConfig
+   * caCertificates' domains, and any other domain the trust bundles hold.
+   */
+  java.util.Set<String> foreignTrustDomains(MeshSnapshot s) {
+    java.util.Set<String> domains = new java.util.TreeSet<>();
+    s.meshConfig().caCertificates().forEach(c -> domains.addAll(c.trustDomains()));
+    if (ca != null) {
+      try {
+        domains.addAll(trustBundles(s).byTrustDomain().keySet());
+      } catch (RuntimeException e) {
+        // an unreadable caCertificates entry is reported with the trust bundles; its domains are counted above
+      }
+    }
+    domains.remove(s.meshConfig().trustDomain());
+    s.meshConfig().trustDomainAliases().forEach(domains::remove);
+    return domains;
+  }
+
   private Object trustBundlesStatus(MeshSnapshot s) {
     try {
       TrustBundles bundles = trustBundles(s);
@@ -524,7 +544,9 @@ public final class ControlPlane implements AutoCloseable {
     out.put("configCluster", configClusterStatus());
     out.put("leader", leaderStatus());
     List<Map<String, Object>> problems = new ArrayList<>();
-    for (ConfigProblem p : s.problems()) {
+    List<ConfigProblem> all = new ArrayList<>(s.problems());
+    all.addAll(ForeignNamespaceRules.findings(s.config().authorizationPolicies(), foreignTrustDomains(s)));
+    for (ConfigProblem p : all) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("severity", p.severity().name());
       m.put("file", p.file());
