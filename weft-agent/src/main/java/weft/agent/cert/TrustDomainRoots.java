@@ -71,7 +71,7 @@ public final class TrustDomainRoots {
       return roots;
     } catch (IOException | RuntimeException e) {
       List<X509Certificate> kept = lastGood.get(domain);
-      LOG.log(System.Logger.Level.WARNING, "peer trust bundle " + domain + " (" + file + ") cannot be read: "
+      LOG.log(System.Logger.Level.WARNING, "peer trust bundle " + domain + ": "
           + e.getMessage() + (kept != null ? "; keeping the roots last read from it"
           : "; its identities are refused until the file holds PEM certificates"));
       return kept;
