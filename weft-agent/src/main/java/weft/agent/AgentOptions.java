@@ -36,6 +36,8 @@ public final class AgentOptions {
   final String rootsDescription;
   final TokenSource token;
   final Path outputDir;
+  final List<String> trustDomainAliases;
+  final Map<String, Path> peerTrustBundles;
   final Duration certTtl;
   final double rotationFraction;
   final Duration startTimeout;
@@ -66,6 +68,10 @@ public final class AgentOptions {
     this.rootsDescription = b.rootsDescription;
     this.token = require(b.token, "the CA token (file or literal)");
     this.outputDir = require(b.outputDir, "the output folder for the certificate files");
+    this.trustDomainAliases = List.copyOf(b.trustDomainAliases);
+    this.peerTrustBundles = Map.copyOf(b.peerTrustBundles);
+    // A peer bundle for our own domain would let another CA vouch for our identities: refused here.
+    new weft.agent.cert.TrustDomainRoots(identity.trustDomain(), trustDomainAliases, peerTrustBundles);
     this.certTtl = b.certTtl;
     this.rotationFraction = b.rotationFraction;
     this.startTimeout = b.startTimeout;
@@ -121,6 +127,8 @@ public final class AgentOptions {
     private String rootsDescription = "";
     private TokenSource token;
     private Path outputDir;
+    private final List<String> trustDomainAliases = new java.util.ArrayList<>();
+    private final Map<String, Path> peerTrustBundles = new java.util.LinkedHashMap<>();
     private Duration certTtl;
     private double rotationFraction = CertificateManager.DEFAULT_ROTATION_FRACTION;
     private Duration startTimeout = Duration.ofSeconds(30);
@@ -225,6 +233,25 @@ public final class AgentOptions {
     /** Where {@code cert-chain.pem}, {@code key.pem}, {@code root-cert.pem} and the bootstrap go. */
     public Builder outputDir(Path dir) {
       this.outputDir = dir;
+      return this;
+    }
+
+    /**
+     * Another name of our trust domain (MeshConfig {@code trustDomainAliases}): its identities are
+     * checked against our roots in the SPIFFE bundle map.
+     */
+    public Builder trustDomainAlias(String alias) {
+      this.trustDomainAliases.add(java.util.Objects.requireNonNull(alias, "alias"));
+      return this;
+    }
+
+    /**
+     * A peer trust domain and the PEM file of its roots (a federated mesh's bundle): filed under that
+     * domain only in the SPIFFE bundle map, re-read at each certificate rotation.
+     */
+    public Builder peerTrustBundle(String trustDomain, Path pemFile) {
+      this.peerTrustBundles.put(java.util.Objects.requireNonNull(trustDomain, "trustDomain"),
+          java.util.Objects.requireNonNull(pemFile, "pemFile"));
       return this;
     }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import weft.agent.bootstrap.BootstrapInstaller;
 import weft.agent.bootstrap.XdsBootstrap;
 import weft.agent.bootstrap.XdsTransport;
+import weft.agent.cert.TrustDomainRoots;
 import weft.agent.cert.CaClient;
 import weft.agent.cert.CertificateFiles;
 import weft.agent.cert.CertificateManager;
@@ -87,6 +88,20 @@ public final class WeftAgent implements AutoCloseable {
     return start(options, null, false);
   }
 
+  /** grpc-java 1.85's switch for gRFC A87's SPIFFE bundle map, read once when its xDS classes load. */
+  public static final String SPIFFE_FLAG = "GRPC_EXPERIMENTAL_XDS_MTLS_SPIFFE";
+
+  /** Whether this JVM was started with {@link #SPIFFE_FLAG} true, as grpc-java reads it (environment, then property). */
+  static boolean spiffeFlagSet() {
+    // grpc-java 1.85 also takes its older name for the same switch.
+    for (String name : java.util.List.of(SPIFFE_FLAG, "GRPC_EXPERIMENTAL_SPIFFE_TRUST_BUNDLE_MAP")) {
+      String v = System.getenv(name);
+      if (v == null) v = System.getProperty(name);
+      if (v != null && Boolean.parseBoolean(v.trim())) return true;
+    }
+    return false;
+  }
+
   /**
    * {@code weft agent}: starts standalone and runs until the thread is interrupted or the process
    * is stopped (Ctrl-C, SIGTERM), rotating the certificate all along.
@@ -94,7 +109,9 @@ public final class WeftAgent implements AutoCloseable {
   public static void runStandalone(AgentOptions options) throws InterruptedException {
     WeftAgent agent = startStandalone(options);
     LOG.log(System.Logger.Level.INFO, "agent for " + options.identity.spiffeId() + " running; start the workload with "
-        + BootstrapInstaller.FILE_ENV + "=" + agent.bootstrapFile());
+        + BootstrapInstaller.FILE_ENV + "=" + agent.bootstrapFile() + " and " + SPIFFE_FLAG + "=true (so that "
+        + "grpc-java checks each peer against its own trust domain's roots in "
+        + weft.agent.cert.SpiffeBundleMap.FILE_NAME + ")");
     Thread hook = new Thread(agent::close, "weft-agent-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
@@ -127,7 +144,9 @@ public final class WeftAgent implements AutoCloseable {
     XdsProxy proxy = null;
     List<AutoCloseable> dnsParts = new ArrayList<>();
     try {
-      CertificateFiles files = new CertificateFiles(o.outputDir);
+      // Our roots for our domain and its aliases, each peer's for its own: the A87 bundle map beside the certificates.
+      CertificateFiles files = new CertificateFiles(o.outputDir, new TrustDomainRoots(o.identity.trustDomain(),
+          o.trustDomainAliases, o.peerTrustBundles));
       for (String address : o.caAddresses) {
         cas.add(new CaClient(address, o.caServerName, o.roots, o.token, o.identity.clusterId()));
       }
@@ -153,6 +172,7 @@ public final class WeftAgent implements AutoCloseable {
           .xdsServer(o.xdsAddresses.get(0), o.xdsTransport)
           .identity(o.identity)
           .certificateFiles(files.certificateChainFile(), files.privateKeyFile(), files.rootCertificateFile())
+          .spiffeTrustBundleMapFile(files.spiffeBundleMapFile())
           .refreshInterval(refresh);
       if (o.dnsPort != null) {
         // As Istio's agent with DNS proxying: the control plane sends this proxy a name table.
@@ -174,6 +194,12 @@ public final class WeftAgent implements AutoCloseable {
       Path file = files.directory().resolve(AgentOptions.BOOTSTRAP_FILE);
       BootstrapInstaller.writeFile(bootstrap, file);
       AutoCloseable uninstall = inProcess ? installer.installInProcess(bootstrap) : null;
+      if (inProcess && !o.peerTrustBundles.isEmpty() && !spiffeFlagSet()) {
+        LOG.log(System.Logger.Level.WARNING, "peer trust bundles " + o.peerTrustBundles.keySet() + " are written to "
+            + files.spiffeBundleMapFile() + ", but grpc-java reads that file only when this JVM starts with "
+            + SPIFFE_FLAG + "=true (environment, or -D" + SPIFFE_FLAG + "=true): it reads the flag once, when its "
+            + "xDS classes load; until then the peers' identities are refused");
+      }
       LOG.log(System.Logger.Level.INFO, "joined the mesh as " + o.identity.spiffeId() + " (node "
           + o.identity.nodeId() + "); certificates in " + files.directory() + ", xDS bootstrap "
           + (inProcess ? "installed for this process and " : "") + "written to " + file);

@@ -92,6 +92,17 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--trust-domain", defaultValue = "cluster.local", description = "The mesh's trust domain.")
   String trustDomain;
 
+  @Option(names = "--trust-domain-alias", paramLabel = "DOMAIN", description = {
+      "Another name of --trust-domain (MeshConfig trustDomainAliases): identities in it are checked against our "
+          + "roots in the SPIFFE bundle map. Repeatable.", "Default: none."})
+  List<String> trustDomainAliases = new java.util.ArrayList<>();
+
+  @Option(names = "--peer-trust-bundle", paramLabel = "DOMAIN=FILE", description = {
+      "A peer trust domain and a PEM file of its roots: written under that domain only into "
+          + "spiffe-bundle-map.json beside the certificates (gRFC A87; grpc-java reads it when "
+          + "GRPC_EXPERIMENTAL_XDS_MTLS_SPIFFE=true). Re-read at each rotation. Repeatable.", "Default: none."})
+  Map<String, Path> peerTrustBundles = new LinkedHashMap<>();
+
   @Option(names = "--label", paramLabel = "KEY=VALUE", description = {
       "Workload label (LABELS metadata); repeatable.", "Default: none."})
   Map<String, String> labels = new LinkedHashMap<>();
@@ -137,6 +148,11 @@ final class AgentCommand implements Callable<Integer> {
           .xdsServers(xdsAddresses, xdsMtls ? XdsTransport.MUTUAL_TLS : XdsTransport.PLAINTEXT)
           .xdsProxyPort(xdsProxyPort).caAddresses(caAddresses).caServerName(caServerName)
           .rootCertificateFile(rootCert).tokenFile(tokenFile).outputDir(out);
+      trustDomainAliases.forEach(builder::trustDomainAlias);
+      for (Map.Entry<String, Path> peer : peerTrustBundles.entrySet()) {
+        Paths.requireFile("--peer-trust-bundle " + peer.getKey(), peer.getValue(), "the peer's root certificates (PEM)");
+        builder.peerTrustBundle(peer.getKey(), peer.getValue());
+      }
       if (certTtlSeconds != null) builder.certTtl(Duration.ofSeconds(certTtlSeconds));
       if (dnsPort != null) {
         int qps = (int) Math.min(dnsRateLimit, Integer.MAX_VALUE / 2);

@@ -44,6 +44,7 @@ import weft.security.ca.CertificateAuthority;
 import weft.security.csr.CaServer;
 import weft.security.csr.CertificateService;
 import weft.security.trust.MeshCaCertificate;
+import weft.security.trust.ForeignNamespaceRules;
 import weft.security.trust.TrustBundles;
 import weft.xds.Generators;
 import weft.xds.server.AdsServer;
@@ -62,7 +63,7 @@ public final class ControlPlane implements AutoCloseable {
   private Server grpc;
   private MonitoringServer monitoring;
   private volatile boolean ready;
-  private CertificateAuthority ca;
+  private volatile CertificateAuthority ca;
   private CaServer secure;
   private Leadership leadership;
   /** The config cluster's API server (null in file mode) and the remote secrets (null when none). */
@@ -225,7 +226,9 @@ public final class ControlPlane implements AutoCloseable {
     }
     addressBook = new weft.dns.alloc.AddressBook(loaded);
     Generators g = new Generators(options.localityFailoverWithoutOutlierDetection(), weft.xds.GeneratorProbe.NONE,
-        true, addressBook);
+        true, addressBook,
+        // With our CA here, Envoy validates each peer against its own trust domain's roots only.
+        snapshot -> ca == null ? null : trustBundles(snapshot));
     ServiceEntryStatusWriter writer = configCluster == null ? null : new ServiceEntryStatusWriter(configCluster);
     // Who may write: the leader of the Lease election (file mode's only instance leads), asked
     // right before each write, and not before the initial sync (see AddressBook#settle).
@@ -465,15 +468,38 @@ public final class ControlPlane implements AutoCloseable {
    * caCertificates for the domains they name. Built from the current snapshot each time.
    */
   public TrustBundles trustBundles() {
-    MeshSnapshot s = registry.current();
+    return trustBundles(registry.current());
+  }
+
+  /** {@link #trustBundles()} of one snapshot: what its mTLS validation contexts carry. */
+  public TrustBundles trustBundles(MeshSnapshot s) {
     List<MeshCaCertificate> others = s.meshConfig().caCertificates().stream()
         .map(c -> new MeshCaCertificate(c.pem(), c.trustDomains())).toList();
     return TrustBundles.of(s.meshConfig(), ca.roots(), others);
   }
 
-  private Object trustBundles(MeshSnapshot s) {
+  /**
+   * Trust domains whose roots this mesh trusts and that are not ours nor an alias: MeshConfig
+   * caCertificates' domains, and any other domain the trust bundles hold.
+   */
+  java.util.Set<String> foreignTrustDomains(MeshSnapshot s) {
+    java.util.Set<String> domains = new java.util.TreeSet<>();
+    s.meshConfig().caCertificates().forEach(c -> domains.addAll(c.trustDomains()));
+    if (ca != null) {
+      try {
+        domains.addAll(trustBundles(s).byTrustDomain().keySet());
+      } catch (RuntimeException e) {
+        // an unreadable caCertificates entry is reported with the trust bundles; its domains are counted above
+      }
+    }
+    domains.remove(s.meshConfig().trustDomain());
+    s.meshConfig().trustDomainAliases().forEach(domains::remove);
+    return domains;
+  }
+
+  private Object trustBundlesStatus(MeshSnapshot s) {
     try {
-      TrustBundles bundles = trustBundles();
+      TrustBundles bundles = trustBundles(s);
       Map<String, Object> out = new java.util.TreeMap<>();
       bundles.byTrustDomain().forEach((td, roots) ->
           out.put(td, roots.stream().map(c -> c.getSubjectX500Principal().getName()).toList()));
@@ -525,7 +551,9 @@ public final class ControlPlane implements AutoCloseable {
     out.put("configCluster", configClusterStatus());
     out.put("leader", leaderStatus());
     List<Map<String, Object>> problems = new ArrayList<>();
-    for (ConfigProblem p : s.problems()) {
+    List<ConfigProblem> all = new ArrayList<>(s.problems());
+    all.addAll(ForeignNamespaceRules.findings(s.config().authorizationPolicies(), foreignTrustDomains(s)));
+    for (ConfigProblem p : all) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("severity", p.severity().name());
       m.put("file", p.file());
@@ -535,7 +563,7 @@ public final class ControlPlane implements AutoCloseable {
       problems.add(m);
     }
     out.put("configProblems", problems);
-    if (ca != null) out.put("trustBundles", trustBundles(s));
+    if (ca != null) out.put("trustBundles", trustBundlesStatus(s));
     out.put("proxies", ads == null ? List.of() : ads.proxyStatus());
     return out;
   }

@@ -38,6 +38,8 @@ public final class Generators {
   private final boolean caching;
   /** This control plane's memory of automatic addresses, shared by every snapshot's context. */
   private final AddressBook addressBook;
+  /** Roots per trust domain for each snapshot's mTLS validation contexts. */
+  private final PushContext.TrustSource trustSource;
   /** The newest snapshot's context and the one before; replaced only under this object's lock. */
   private volatile PushContext latest;
   private volatile PushContext previous;
@@ -63,10 +65,20 @@ public final class Generators {
   /** @param addressBook where automatic addresses start from (file mode: what the state file held) */
   public Generators(boolean failoverWithoutOutlierDetection, GeneratorProbe probe, boolean caching,
       AddressBook addressBook) {
+    this(failoverWithoutOutlierDetection, probe, caching, addressBook, PushContext.TrustSource.NONE);
+  }
+
+  /**
+   * @param trustSource the roots of each trust domain for a snapshot: Envoy's mTLS contexts then
+   *     validate a peer against the roots of its own SPIFFE trust domain only
+   */
+  public Generators(boolean failoverWithoutOutlierDetection, GeneratorProbe probe, boolean caching,
+      AddressBook addressBook, PushContext.TrustSource trustSource) {
     this.failoverWithoutOutlierDetection = failoverWithoutOutlierDetection;
     this.probe = probe;
     this.caching = caching;
     this.addressBook = addressBook;
+    this.trustSource = trustSource;
   }
 
   /**
@@ -85,7 +97,8 @@ public final class Generators {
   }
 
   private PushContext fresh(MeshSnapshot snapshot) {
-    return caching ? PushContext.of(snapshot, addressBook) : PushContext.uncached(snapshot, addressBook);
+    return caching ? PushContext.of(snapshot, addressBook, trustSource)
+        : PushContext.uncached(snapshot, addressBook, trustSource);
   }
 
   /** The shared context of a snapshot. */

@@ -112,6 +112,7 @@ public final class XdsBootstrap {
     private Path certificateFile;
     private Path privateKeyFile;
     private Path caCertificateFile;
+    private Path spiffeTrustBundleMapFile;
     private Duration refreshInterval = DEFAULT_REFRESH_INTERVAL;
     private final Map<String, Object> extraMetadata = new LinkedHashMap<>();
 
@@ -138,6 +139,17 @@ public final class XdsBootstrap {
     }
 
     /** How often gRPC re-reads the files; at least a second. */
+    /**
+     * gRFC A87's SPIFFE trust-bundle map for the {@code file_watcher} provider: with it grpc-java
+     * checks a peer against the roots of the peer's own trust domain instead of one CA pool. grpc-java
+     * 1.85 reads it only when {@code GRPC_EXPERIMENTAL_XDS_MTLS_SPIFFE=true} was set (environment or
+     * system property) before its xDS classes loaded; otherwise it ignores the key.
+     */
+    public Builder spiffeTrustBundleMapFile(Path file) {
+      this.spiffeTrustBundleMapFile = file == null ? null : file.toAbsolutePath();
+      return this;
+    }
+
     public Builder refreshInterval(Duration interval) {
       if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
         throw new IllegalArgumentException("refresh interval must be at least 1s (grpc-java counts whole seconds), got "
@@ -198,7 +210,11 @@ public final class XdsBootstrap {
 
       Map<String, Object> provider = new LinkedHashMap<>();
       provider.put("plugin_name", FILE_WATCHER);
-      provider.put("config", files);
+      Map<String, Object> providerFiles = new LinkedHashMap<>(files);
+      if (spiffeTrustBundleMapFile != null) {
+        providerFiles.put("spiffe_trust_bundle_map_file", spiffeTrustBundleMapFile.toString());
+      }
+      provider.put("config", providerFiles);
 
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("xds_servers", List.of(server));

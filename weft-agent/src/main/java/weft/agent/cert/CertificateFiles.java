@@ -60,10 +60,22 @@ public final class CertificateFiles {
 
   private final Path dir;
   private final boolean posix;
+  /** Roots per trust domain for {@link SpiffeBundleMap#FILE_NAME}; null: no map file. */
+  private final TrustDomainRoots trust;
   private long generation;
 
   /** @param dir the folder; made when missing */
   public CertificateFiles(Path dir) {
+    this(dir, null);
+  }
+
+  /**
+   * @param dir the folder; made when missing
+   * @param trust when set, each generation also holds {@link SpiffeBundleMap#FILE_NAME} (gRFC A87),
+   *     our roots filed under our trust domain and its aliases, peers' under theirs
+   */
+  public CertificateFiles(Path dir, TrustDomainRoots trust) {
+    this.trust = trust;
     this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
     this.posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
     try {
@@ -90,6 +102,15 @@ public final class CertificateFiles {
     return dir.resolve(ROOT_CERT);
   }
 
+  /** The SPIFFE trust-bundle map (gRFC A87), or null when these files have none. */
+  public Path spiffeBundleMapFile() {
+    return trust == null ? null : dir.resolve(SpiffeBundleMap.FILE_NAME);
+  }
+
+  private List<String> names() {
+    return trust == null ? NAMES : List.of(CERT_CHAIN, PRIVATE_KEY, ROOT_CERT, SpiffeBundleMap.FILE_NAME);
+  }
+
   /**
    * Makes {@code cert} the one every reader sees from now on.
    *
@@ -104,12 +125,22 @@ public final class CertificateFiles {
     write(gen.resolve(PRIVATE_KEY), Pem.encodePrivateKey(cert.privateKey()), KEY_MODE);
     write(gen.resolve(CERT_CHAIN), Pem.encode(cert.chain()), CERT_MODE);
     write(gen.resolve(ROOT_CERT), Pem.encode(cert.roots()), CERT_MODE);
-    for (String name : NAMES) {
+    if (trust != null) {
+      String map;
+      try {
+        map = trust.bundleMap(cert.roots()).json();
+      } catch (IllegalArgumentException e) {
+        throw new IOException(SpiffeBundleMap.FILE_NAME + ": " + e.getMessage(), e);
+      }
+      write(gen.resolve(SpiffeBundleMap.FILE_NAME), map, CERT_MODE);
+    }
+    List<String> names = names();
+    for (String name : names) {
       makeLaterThan(gen.resolve(name), floor);
     }
     syncDirectory(gen);
     replaceWithLink(dir.resolve(DATA_LINK), gen.getFileName());
-    for (String name : NAMES) {
+    for (String name : names) {
       Path target = Path.of(DATA_LINK, name);
       Path visible = dir.resolve(name);
       if (!Files.isSymbolicLink(visible) || !Files.readSymbolicLink(visible).equals(target)) {
@@ -162,7 +193,7 @@ public final class CertificateFiles {
   /** The latest modification time among the files readers see now; null when there are none. */
   private FileTime newestVisibleTime() throws IOException {
     FileTime newest = null;
-    for (String name : NAMES) {
+    for (String name : names()) {
       try {
         FileTime t = Files.getLastModifiedTime(dir.resolve(name));
         if (newest == null || t.compareTo(newest) > 0) {

@@ -72,6 +72,21 @@ class XdsBootstrapTest {
   }
 
   @Test
+  void theSpiffeBundleMapIsNamedInTheFileWatcherProviderOnlyNotInTheXdsChannelCredentials() throws Exception {
+    Path dir = tmp.resolve("certs");
+    JsonNode doc = new ObjectMapper().readTree(XdsBootstrap.builder()
+        .xdsServer("istiod.istio-system.svc:15012", XdsTransport.MUTUAL_TLS).identity(TestMesh.frontend())
+        .certificateFiles(dir.resolve("cert-chain.pem"), dir.resolve("key.pem"), dir.resolve("root-cert.pem"))
+        .spiffeTrustBundleMapFile(dir.resolve("spiffe-bundle-map.json"))
+        .build().toJson());
+    assertThat(doc.at("/certificate_providers/default/config/spiffe_trust_bundle_map_file").asText())
+        .isEqualTo(dir + "/spiffe-bundle-map.json");
+    assertThat(doc.at("/certificate_providers/default/config/ca_certificate_file").asText())
+        .as("kept for grpc-java without the A87 flag").isEqualTo(dir + "/root-cert.pem");
+    assertThat(doc.at("/xds_servers/0/channel_creds/0/config").has("spiffe_trust_bundle_map_file")).isFalse();
+  }
+
+  @Test
   void transportsMapToInsecureOrTlsCredentials() throws Exception {
     ObjectMapper json = new ObjectMapper();
     JsonNode plain = json.readTree(bootstrap("cp:15010", XdsTransport.PLAINTEXT).toJson()).at("/xds_servers/0/channel_creds");

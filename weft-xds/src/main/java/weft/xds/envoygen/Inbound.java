@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.type.v3.Int32Range;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import weft.security.trust.TrustBundles;
 import java.util.Map;
 import java.util.TreeMap;
 import weft.registry.MeshService;
@@ -90,11 +91,12 @@ final class Inbound {
             .setDestinationPort(UInt32Value.of(WellKnown.INBOUND_CAPTURE_PORT)))
         .addFilters(Protos.tcpProxy(WellKnown.BLACK_HOLE_CLUSTER))
         .build());
+    TrustBundles trust = view.context().trustBundles();
     if (ServerMtls.mode(view, -1) == MtlsMode.STRICT) {
       // Ports no service declares take mTLS only, like the declared ones: STRICT has no plaintext way in.
       chains.add(FilterChain.newBuilder()
           .setName(WellKnown.VIRTUAL_INBOUND)
-          .setTransportSocket(TlsContexts.transportSocket(TlsContexts.sidecarServer(List.of())))
+          .setTransportSocket(TlsContexts.transportSocket(TlsContexts.sidecarServer(List.of(), trust)))
           .addAllFilters(tcp.networkFilters())
           .addFilters(Protos.tcpProxy(WellKnown.INBOUND_PASSTHROUGH_CLUSTER))
           .build());
@@ -122,15 +124,15 @@ final class Inbound {
       FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(p.number()));
       if (mode == MtlsMode.STRICT) {
         // No transport protocol: plaintext reaches this chain too and fails the handshake.
-        chains.add(portChain(name, match, p, http, tcp, true));
+        chains.add(portChain(name, match, p, http, tcp, true, trust));
         continue;
       }
-      chains.add(portChain(name, match.clone().setTransportProtocol(WellKnown.RAW_BUFFER), p, http, tcp, false));
+      chains.add(portChain(name, match.clone().setTransportProtocol(WellKnown.RAW_BUFFER), p, http, tcp, false, trust));
       if (mode == MtlsMode.PERMISSIVE) {
         // The TLS inspector tells the two apart. Istio also requires its own ALPN here; Weft does not,
         // so that proxyless gRPC clients (ALPN h2) reach a PERMISSIVE sidecar with mTLS too.
         chains.add(portChain(name + WellKnown.MTLS_CHAIN_SUFFIX, match.clone().setTransportProtocol(WellKnown.TLS),
-            p, http, tcp, true));
+            p, http, tcp, true, trust));
         sniffed.add(p.number());
       }
     }
@@ -151,7 +153,7 @@ final class Inbound {
 
   /** One declared port's chain: the workload's RBAC, then the HCM or TCP proxy to its inbound cluster. */
   private static FilterChain portChain(String name, FilterChainMatch.Builder match, Port p, Rbac.Rules http,
-      Rbac.Rules tcp, boolean mtls) {
+      Rbac.Rules tcp, boolean mtls, TrustBundles trust) {
     FilterChain.Builder chain = FilterChain.newBuilder().setName(name).setFilterChainMatch(match);
     if (p.http()) {
       chain.addFilters(ConnectionManagers.inline("inbound_" + name, routes(p.cluster(), p.number()),
@@ -161,7 +163,7 @@ final class Inbound {
     }
     if (mtls) {
       chain.setTransportSocket(TlsContexts.transportSocket(
-          TlsContexts.sidecarServer(p.http() ? TlsContexts.INBOUND_HTTP_ALPN : List.of())));
+          TlsContexts.sidecarServer(p.http() ? TlsContexts.INBOUND_HTTP_ALPN : List.of(), trust)));
     }
     return chain.build();
   }

@@ -125,7 +125,8 @@ final class OutboundClusters {
       if (mtls != null) {
         String sni = mtls.sni().isEmpty() ? sni(port.number(), subsetName, s.hostname()) : mtls.sni();
         c.setTransportSocket(TlsContexts.transportSocket(
-            TlsContexts.sidecarClient(mtls.subjectAltNames(), sni, Protocols.isHttp2(port.protocol()))));
+            TlsContexts.sidecarClient(mtls.subjectAltNames(), sni, Protocols.isHttp2(port.protocol()),
+                in.context().trustBundles())));
       }
     }
     return c.build();

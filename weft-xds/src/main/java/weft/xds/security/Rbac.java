@@ -108,10 +108,20 @@ public final class Rbac {
     Proxy p = view.proxy();
     List<AuthorizationPolicy> policies = Authorizations.forWorkload(view.securityPolicies(),
         view.snapshot().meshConfig().rootNamespace(), p.namespace(), p.labels(), view::drop);
-    return build(policies, target, view::drop);
+    weft.model.MeshConfig mesh = view.snapshot().meshConfig();
+    return build(policies, target, view::drop, new TrustDomainAliases(mesh.trustDomain(), mesh.trustDomainAliases()));
   }
 
   public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop) {
+    return build(policies, target, drop, TrustDomainAliases.NONE);
+  }
+
+  /**
+   * @param names our trust domain and its aliases: a principal of ours matches under each of our names
+   *     (Istio's rule); a foreign principal matches exactly
+   */
+  public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop,
+      TrustDomainAliases names) {
     RBAC.Builder deny = null;
     RBAC.Builder allow = null;
     for (AuthorizationPolicy policy : policies) {
@@ -145,7 +155,7 @@ public final class Rbac {
         continue;
       }
       for (int i = 0; i < policy.rules().size(); i++) {
-        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop);
+        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop, names);
         try {
           rbac.putPolicies(name(policy, i), ctx.policy(policy.rules().get(i)));
         } catch (Unsupported e) {
@@ -178,13 +188,15 @@ public final class Rbac {
   }
 
   private record Context(AuthorizationPolicy policy, String subject, boolean denying, Target target,
-      BiConsumer<String, String> drop) {
+      BiConsumer<String, String> drop, TrustDomainAliases names) {
 
     Policy policy(Rule rule) throws Unsupported {
       List<Attr> basePermission = new ArrayList<>();
       List<Attr> basePrincipal = new ArrayList<>();
       for (Condition c : rule.when()) {
-        Attr a = new Attr(c.key(), c.values(), c.notValues());
+        Attr a = c.key().equals("source.principal")
+            ? new Attr(c.key(), names.expand(c.values()), names.expand(c.notValues()))
+            : new Attr(c.key(), c.values(), c.notValues());
         if (permissionKey(c.key())) {
           basePermission.add(a);
         } else {
@@ -197,7 +209,7 @@ public final class Rbac {
         List<Attr> attrs = new ArrayList<>();
         Source s = from == null ? null : from.source();
         if (s != null) {
-          attrs.add(new Attr("principals", s.principals(), s.notPrincipals()));
+          attrs.add(new Attr("principals", names.expand(s.principals()), names.expand(s.notPrincipals())));
           attrs.add(new Attr("requestPrincipals", s.requestPrincipals(), s.notRequestPrincipals()));
           attrs.add(new Attr("serviceAccounts", s.serviceAccounts(), s.notServiceAccounts()));
           attrs.add(new Attr("trustDomains", s.trustDomains(), s.notTrustDomains()));

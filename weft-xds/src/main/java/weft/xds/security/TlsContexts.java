@@ -7,15 +7,21 @@ import com.google.protobuf.Message;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.TransportSocket;
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateProviderPluginInstance;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.List;
+import weft.security.ca.Pem;
+import weft.security.trust.TrustBundles;
 
 /**
  * Istio-mTLS contexts for both kinds of client. The key never leaves the workload: Envoy gets
@@ -38,6 +44,8 @@ public final class TlsContexts {
   /** Istio's SDS resource names: the workload's certificate chain and key, and the mesh roots. */
   public static final String CERTIFICATE = "default";
   public static final String ROOT_CA = "ROOTCA";
+  /** Envoy's name for its SPIFFE certificate validator extension. */
+  public static final String SPIFFE_VALIDATOR = "envoy.tls.cert_validator.spiffe";
   /** ALPN an Istio sidecar offers to an in-mesh server (Istio's ALPNInMeshWithMxc), plus h2 on HTTP/2 clusters. */
   public static final List<String> IN_MESH_ALPN = List.of("istio-peer-exchange", "istio");
   public static final List<String> IN_MESH_ALPN_H2 = List.of("istio-peer-exchange", "istio", "h2");
@@ -71,13 +79,24 @@ public final class TlsContexts {
 
   /** An Envoy sidecar's inbound context: Istio's ISTIO_MUTUAL server side, by SDS. */
   public static DownstreamTlsContext sidecarServer(List<String> alpn) {
-    CommonTlsContext common = CommonTlsContext.newBuilder()
+    return sidecarServer(alpn, null);
+  }
+
+  /**
+   * An Envoy sidecar's inbound context; with {@code trust}, a client certificate is validated
+   * against the roots of the trust domain in its SPIFFE id only ({@link #spiffeValidation}).
+   */
+  public static DownstreamTlsContext sidecarServer(List<String> alpn, TrustBundles trust) {
+    CommonTlsContext.Builder common = CommonTlsContext.newBuilder()
         .addAllAlpnProtocols(alpn)
-        .addTlsCertificateSdsSecretConfigs(sds(CERTIFICATE))
-        .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
-            .setDefaultValidationContext(CertificateValidationContext.getDefaultInstance())
-            .setValidationContextSdsSecretConfig(sds(ROOT_CA)))
-        .build();
+        .addTlsCertificateSdsSecretConfigs(sds(CERTIFICATE));
+    if (trust != null) {
+      common.setValidationContext(spiffeValidation(trust, List.of()));
+    } else {
+      common.setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+          .setDefaultValidationContext(CertificateValidationContext.getDefaultInstance())
+          .setValidationContextSdsSecretConfig(sds(ROOT_CA)));
+    }
     return DownstreamTlsContext.newBuilder()
         .setCommonTlsContext(common)
         .setRequireClientCertificate(BoolValue.of(true))
@@ -86,14 +105,55 @@ public final class TlsContexts {
 
   /** An Envoy sidecar's outbound context: Istio's ISTIO_MUTUAL client side, by SDS. */
   public static UpstreamTlsContext sidecarClient(List<String> subjectAltNames, String sni, boolean http2) {
-    CommonTlsContext common = CommonTlsContext.newBuilder()
+    return sidecarClient(subjectAltNames, sni, http2, null);
+  }
+
+  /**
+   * An Envoy sidecar's (or router's) outbound context; with {@code trust}, the server is validated
+   * against the roots of its own trust domain only, then matched against {@code subjectAltNames}.
+   */
+  public static UpstreamTlsContext sidecarClient(List<String> subjectAltNames, String sni, boolean http2,
+      TrustBundles trust) {
+    CommonTlsContext.Builder common = CommonTlsContext.newBuilder()
         .addAllAlpnProtocols(http2 ? IN_MESH_ALPN_H2 : IN_MESH_ALPN)
-        .addTlsCertificateSdsSecretConfigs(sds(CERTIFICATE))
-        .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
-            .setDefaultValidationContext(sans(subjectAltNames))
-            .setValidationContextSdsSecretConfig(sds(ROOT_CA)))
-        .build();
+        .addTlsCertificateSdsSecretConfigs(sds(CERTIFICATE));
+    if (trust != null) {
+      common.setValidationContext(spiffeValidation(trust, subjectAltNames));
+    } else {
+      common.setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+          .setDefaultValidationContext(sans(subjectAltNames))
+          .setValidationContextSdsSecretConfig(sds(ROOT_CA)));
+    }
     return UpstreamTlsContext.newBuilder().setCommonTlsContext(common).setSni(sni).build();
+  }
+
+  /**
+   * Envoy's SPIFFE certificate validator with one bundle per trust domain: a peer's chain is
+   * checked only against the roots of the trust domain its SPIFFE id names, so a federated
+   * peer's CA cannot mint identities of our domain (a single trusted_ca pool would let it).
+   * Aliases of our domain carry our roots ({@link TrustBundles}); a domain with no roots is left
+   * out, so its identities are refused. The roots go inline: the control plane is the one that
+   * knows every domain's bundle, and a rotation is a push. Server identities are matched as typed
+   * URI SANs, which this validator honours (it ignores {@code trusted_ca}, so none is set).
+   */
+  public static CertificateValidationContext spiffeValidation(TrustBundles trust, List<String> subjectAltNames) {
+    SPIFFECertValidatorConfig.Builder spiffe = SPIFFECertValidatorConfig.newBuilder();
+    trust.byTrustDomain().forEach((domain, roots) -> {
+      if (roots.isEmpty()) return;
+      spiffe.addTrustDomains(SPIFFECertValidatorConfig.TrustDomain.newBuilder()
+          .setName(domain)
+          .setTrustBundle(DataSource.newBuilder().setInlineString(Pem.encode(roots))));
+    });
+    CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder()
+        .setCustomValidatorConfig(TypedExtensionConfig.newBuilder()
+            .setName(SPIFFE_VALIDATOR)
+            .setTypedConfig(Any.pack(spiffe.build())));
+    for (String san : subjectAltNames) {
+      v.addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
+          .setSanType(SubjectAltNameMatcher.SanType.URI)
+          .setMatcher(StringMatcher.newBuilder().setExact(san)));
+    }
+    return v.build();
   }
 
   public static TransportSocket transportSocket(Message tlsContext) {

@@ -17,6 +17,7 @@ import weft.model.VirtualService;
 import weft.dns.alloc.AddressBook;
 import weft.dns.alloc.Allocation;
 import weft.registry.MeshSnapshot;
+import weft.security.trust.TrustBundles;
 import weft.xds.security.Identities;
 import weft.xds.security.SecurityPolicies;
 
@@ -40,6 +41,10 @@ public final class PushContext {
   private final SecurityPolicies security;
   private final PartCache parts;
   private final AddressBook addressBook;
+  /** Where this snapshot's per-trust-domain roots come from (our CA's, MeshConfig's, peers'). */
+  private final TrustSource trustSource;
+  /** The trust bundles of this snapshot, computed on first use (empty: none known). */
+  private volatile java.util.Optional<TrustBundles> trust;
   private volatile Indexes indexes;
   /** The automatic addresses of this snapshot's ServiceEntry hosts; computed on first use. */
   private volatile Allocation allocation;
@@ -47,10 +52,59 @@ public final class PushContext {
   private final Map<VisibilityKey, Visibility> visibility = new ConcurrentHashMap<>();
 
   PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts, AddressBook addressBook) {
+    this(snapshot, security, parts, addressBook, TrustSource.NONE);
+  }
+
+  PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts, AddressBook addressBook,
+      TrustSource trustSource) {
     this.snapshot = snapshot;
     this.security = security;
     this.parts = parts;
     this.addressBook = addressBook;
+    this.trustSource = trustSource;
+  }
+
+  /**
+   * Where the roots of each trust domain come from for a snapshot. {@link #NONE}: the control plane
+   * holds no CA, so mTLS contexts name the agent's {@code ROOTCA} secret as Istio does.
+   */
+  @FunctionalInterface
+  public interface TrustSource {
+    TrustSource NONE = s -> null;
+
+    /** The bundles for {@code snapshot}, or null when this control plane knows none. */
+    TrustBundles bundles(MeshSnapshot snapshot);
+  }
+
+  /** A context with nothing generated yet whose mTLS contexts validate per trust domain from {@code trust}. */
+  public static PushContext of(MeshSnapshot snapshot, AddressBook book, TrustSource trust) {
+    return new PushContext(snapshot, SecurityPolicies.of(snapshot), new PartCache(), book, trust);
+  }
+
+  /** Like {@link #uncached(MeshSnapshot, AddressBook)}, validating per trust domain from {@code trust}. */
+  public static PushContext uncached(MeshSnapshot snapshot, AddressBook book, TrustSource trust) {
+    return new PushContext(snapshot, SecurityPolicies.of(snapshot), PartCache.disabled(), book, trust);
+  }
+
+  /**
+   * This snapshot's roots per trust domain, or null when the control plane knows none (then the
+   * proxies' own {@code ROOTCA} is used). A source that fails counts as none, logged once per snapshot.
+   */
+  public TrustBundles trustBundles() {
+    java.util.Optional<TrustBundles> t = trust;
+    if (t == null) {
+      TrustBundles b;
+      try {
+        b = trustSource.bundles(snapshot);
+      } catch (RuntimeException e) {
+        System.getLogger(PushContext.class.getName()).log(System.Logger.Level.WARNING,
+            "trust bundles of snapshot " + snapshot.version() + " cannot be built: " + e.getMessage());
+        b = null;
+      }
+      t = java.util.Optional.ofNullable(b);
+      trust = t;
+    }
+    return t.orElse(null);
   }
 
   /** A context with nothing generated yet. */
@@ -84,7 +138,7 @@ public final class PushContext {
    */
   public PushContext next(MeshSnapshot nextSnapshot, weft.registry.ChangeEvent change) {
     PushContext next = new PushContext(nextSnapshot, SecurityPolicies.of(nextSnapshot),
-        parts.next(change, nextSnapshot), addressBook);
+        parts.next(change, nextSnapshot), addressBook, trustSource);
     // ServiceEntries only change with their hosts' service definitions: otherwise nothing to redo.
     if (!change.full() && change.serviceHosts().isEmpty()) next.allocation = allocation;
     return next;
