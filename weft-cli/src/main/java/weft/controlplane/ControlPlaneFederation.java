@@ -1,0 +1,170 @@
+package weft.controlplane;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
+import weft.model.MeshConfig;
+import weft.security.SpiffeId;
+import weft.security.ca.CertificateAuthority;
+import weft.security.federation.BundleClient;
+import weft.security.federation.BundleEndpointProfile;
+import weft.security.federation.BundleEndpointServer;
+import weft.security.federation.BundleSequence;
+import weft.security.federation.BundleTls;
+import weft.security.federation.FederatedPeer;
+import weft.security.federation.PeerBundles;
+import weft.security.federation.SpiffeBundle;
+
+/**
+ * The control plane's half of trust between meshes: our bundle (served at {@code --bundle-port}) and
+ * the peers' bundles ({@link PeerBundles}), fetched and followed. Peers' roots reach the per-trust-domain
+ * {@link weft.security.trust.TrustBundles} through {@link ControlPlane#trustBundles()}.
+ */
+final class ControlPlaneFederation implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ControlPlaneFederation.class.getName());
+  private final CertificateAuthority ca;
+  private final Supplier<MeshConfig> mesh;
+  private final ControlPlaneOptions.Federation settings;
+  private final BundleSequence sequence;
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "weft-federation");
+    t.setDaemon(true);
+    return t;
+  });
+  private final PeerBundles peers;
+  private volatile List<String> peerProblems = List.of();
+  private volatile List<FederatedPeer> declared = List.of();
+  private BundleEndpointServer endpoint;
+
+  ControlPlaneFederation(CertificateAuthority ca, Supplier<MeshConfig> mesh, ControlPlaneOptions.Federation settings,
+      Path stateDir, Runnable onPeerRootsChange) {
+    this.ca = ca;
+    this.mesh = mesh;
+    this.settings = settings;
+    this.sequence = new BundleSequence(stateDir);
+    SSLContext webRoots = null;
+    if (settings.webRoots() != null) {
+      try {
+        webRoots = WebRoots.context(settings.webRoots());
+      } catch (IllegalArgumentException e) {
+        scheduler.shutdownNow();
+        throw new IllegalArgumentException("--bundle-web-roots " + e.getMessage(), e);
+      }
+    }
+    this.peers = new PeerBundles(new BundleClient(webRoots), scheduler, Clock.systemUTC(), settings.minRefresh(),
+        settings.maxRefresh(), onPeerRootsChange);
+  }
+
+  /** Binds the bundle endpoint when {@code --bundle-port} is given. */
+  void serve(String systemNamespace) throws IOException {
+    if (settings.bundlePort() < 0) return;
+    SSLContext tls;
+    if (settings.profile() == BundleEndpointProfile.HTTPS_WEB) {
+      if (settings.tlsDir() == null) {
+        throw new IllegalArgumentException("--bundle-profile https_web needs --bundle-tls-dir (the endpoint's "
+            + BundleTls.CERT_FILE + " and " + BundleTls.KEY_FILE + ")");
+      }
+      try {
+        tls = BundleTls.httpsWeb(settings.tlsDir());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--bundle-tls-dir " + e.getMessage(), e);
+      }
+    } else {
+      tls = BundleTls.httpsSpiffe(ca, endpointId(systemNamespace), scheduler);
+    }
+    endpoint = new BundleEndpointServer(new InetSocketAddress(settings.bundlePort()), tls, this::ourBundle);
+    LOG.log(System.Logger.Level.INFO, "serving the SPIFFE bundle of " + mesh.get().trustDomain() + " on :"
+        + endpoint.port() + " (" + settings.profile().wireName() + ")");
+  }
+
+  /** The SPIFFE id the https_spiffe endpoint presents: the control plane's own, as on the secure port. */
+  SpiffeId endpointId(String systemNamespace) {
+    return new SpiffeId(mesh.get().trustDomain(), systemNamespace, "istiod");
+  }
+
+  int port() {
+    return endpoint == null ? -1 : endpoint.port();
+  }
+
+  /**
+   * Our bundle: our CA's roots plus MeshConfig {@code caCertificates} given for our own trust domain
+   * by name (how a new root is published before it signs, for the overlap of a rotation). Entries for
+   * every domain are not ours to publish.
+   */
+  SpiffeBundle ourBundle() {
+    MeshConfig m = mesh.get();
+    List<X509Certificate> roots = new ArrayList<>(ca.roots());
+    for (MeshConfig.CaCertificate c : m.caCertificates()) {
+      if (c.pem() == null || !c.trustDomains().contains(m.trustDomain())) continue;
+      try {
+        for (X509Certificate r : weft.security.ca.Pem.parseCertificates(c.pem(), null)) {
+          if (roots.stream().noneMatch(r::equals)) roots.add(r);
+        }
+      } catch (RuntimeException e) {
+        // Already reported by the MeshConfig checks; what can be read is served.
+      }
+    }
+    return new SpiffeBundle(m.trustDomain(), roots, sequence.sequenceFor(roots), settings.refreshHint());
+  }
+
+  /** The declared peers, as a whole (from TrustDomainFederation resources and MeshConfig). */
+  void setPeers(List<FederatedPeer> all) {
+    if (all.equals(declared)) return;
+    declared = List.copyOf(all);
+    MeshConfig m = mesh.get();
+    peerProblems = peers.setPeers(m.trustDomain(), m.trustDomainAliases(), all);
+    peerProblems.forEach(p -> LOG.log(System.Logger.Level.WARNING, p));
+  }
+
+  PeerBundles peers() {
+    return peers;
+  }
+
+  /** For /debug/status: our bundle, each peer with its sequence, age and last error, refused peers. */
+  Map<String, Object> status() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    SpiffeBundle ours = ourBundle();
+    out.put("trustDomain", ours.trustDomain());
+    out.put("bundleSequence", ours.sequence());
+    out.put("bundlePort", port());
+    out.put("bundleProfile", endpoint == null ? null : settings.profile().wireName());
+    List<Map<String, Object>> list = new ArrayList<>();
+    Instant now = Instant.now();
+    peers.states().forEach((td, s) -> {
+      Map<String, Object> p = new LinkedHashMap<>();
+      p.put("trustDomain", td);
+      p.put("profile", s.peer().profile().wireName());
+      p.put("bundleEndpointURL", s.peer().bundleEndpointUrl().toString());
+      p.put("source", s.peer().source());
+      p.put("sequence", s.bundle() == null ? null : s.bundle().sequence());
+      p.put("roots", s.bundle() == null ? 0 : s.bundle().x509Authorities().size());
+      p.put("fetchedAt", s.fetchedAt() == null ? null : s.fetchedAt().toString());
+      p.put("ageSeconds", s.fetchedAt() == null ? null : Duration.between(s.fetchedAt(), now).toSeconds());
+      p.put("stale", s.stale());
+      p.put("lastError", s.lastError());
+      list.add(p);
+    });
+    out.put("peers", list);
+    out.put("refusedPeers", peerProblems);
+    return out;
+  }
+
+  @Override
+  public void close() {
+    if (endpoint != null) endpoint.close();
+    peers.close();
+    scheduler.shutdownNow();
+  }
+}
