@@ -501,8 +501,9 @@ public final class ControlPlane implements AutoCloseable {
         ex.getResponseBody().write(body);
       }
     });
-    registry.addListener((snapshot, change) -> federation.setPeers(FederationPeers.declared(snapshot.meshConfig())));
-    federation.setPeers(FederationPeers.declared(registry.current().meshConfig()));
+    registry.addListener((snapshot, change) -> federation.onMeshConfig(snapshot.meshConfig()));
+    federation.onMeshConfig(registry.current().meshConfig());
+    if (options.configDir() != null) federation.watchFolder(options.configDir());
   }
 
   /** The bundle endpoint's port, or -1 when {@code --bundle-port} is off. */

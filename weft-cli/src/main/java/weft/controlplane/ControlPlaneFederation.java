@@ -44,8 +44,13 @@ final class ControlPlaneFederation implements AutoCloseable {
     return t;
   });
   private final PeerBundles peers;
-  private volatile List<String> peerProblems = List.of();
+  private volatile List<String> refused = List.of();
+  private volatile List<String> folderProblems = List.of();
   private volatile List<FederatedPeer> declared = List.of();
+  private volatile List<FederatedPeer> fromMesh = List.of();
+  private volatile FederationPeers.Declared fromFolder = FederationPeers.Declared.NONE;
+  // Owned by the federation thread.
+  private String folderStamp;
   private BundleEndpointServer endpoint;
 
   ControlPlaneFederation(CertificateAuthority ca, Supplier<MeshConfig> mesh, ControlPlaneOptions.Federation settings,
@@ -119,13 +124,40 @@ final class ControlPlaneFederation implements AutoCloseable {
     return new SpiffeBundle(m.trustDomain(), roots, sequence.sequenceFor(roots), settings.refreshHint());
   }
 
-  /** The declared peers, as a whole (from TrustDomainFederation resources and MeshConfig). */
-  void setPeers(List<FederatedPeer> all) {
-    if (all.equals(declared)) return;
-    declared = List.copyOf(all);
-    MeshConfig m = mesh.get();
-    peerProblems = peers.setPeers(m.trustDomain(), m.trustDomainAliases(), all);
-    peerProblems.forEach(p -> LOG.log(System.Logger.Level.WARNING, p));
+  /** MeshConfig changed: its spiffeBundleUrl peers, with the folder's. */
+  void onMeshConfig(MeshConfig m) {
+    fromMesh = FederationPeers.declared(m);
+    apply();
+  }
+
+  /**
+   * Reads the config folder's TrustDomainFederation resources now and whenever its files change
+   * (checked every two seconds on the federation thread; a file's size or time is enough to notice).
+   */
+  void watchFolder(Path dir) {
+    scheduler.scheduleWithFixedDelay(() -> {
+      String stamp = FederationPeers.folderStamp(dir);
+      if (stamp.equals(folderStamp)) return;
+      folderStamp = stamp;
+      fromFolder = FederationPeers.fromFolder(dir);
+      apply();
+    }, 0, 2, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  private synchronized void apply() {
+    List<FederatedPeer> all = new ArrayList<>(fromFolder.peers());
+    all.addAll(fromMesh);
+    List<String> problems = new ArrayList<>(fromFolder.problems());
+    if (!all.equals(declared)) {
+      declared = List.copyOf(all);
+      MeshConfig m = mesh.get();
+      refused = peers.setPeers(m.trustDomain(), m.trustDomainAliases(), all);
+      refused.forEach(p -> LOG.log(System.Logger.Level.WARNING, p));
+    }
+    if (!problems.equals(folderProblems)) {
+      problems.forEach(p -> LOG.log(System.Logger.Level.WARNING, p));
+    }
+    folderProblems = List.copyOf(problems);
   }
 
   PeerBundles peers() {
@@ -157,7 +189,9 @@ final class ControlPlaneFederation implements AutoCloseable {
       list.add(p);
     });
     out.put("peers", list);
-    out.put("refusedPeers", peerProblems);
+    List<String> problems = new ArrayList<>(folderProblems);
+    problems.addAll(refused);
+    out.put("refusedPeers", problems);
     return out;
   }
 

@@ -138,9 +138,68 @@ class MeshFederationTest {
     assertThat(SpiffeBundle.parse("mesh2.example", again.out().getBytes(), Duration.ZERO).sequence()).isEqualTo(2);
   }
 
+  @Test
+  void trustDomainFederationResourcesInTheConfigFolderFollowAnHttpsSpiffePeerAndRefuseForgeriesAndOurOwnDomain()
+      throws Exception {
+    ControlPlaneOptions.Federation fast = ControlPlaneOptions.Federation.DEFAULTS
+        .withRefresh(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(200));
+    ControlPlane mesh2 = start("mesh2", Files.writeString(tmp.resolve("mesh2.yaml"), "trustDomain: mesh2.example\n"),
+        fast.withBundleEndpoint(0, BundleEndpointProfile.HTTPS_SPIFFE, null));
+    // A third mesh whose endpoint presents its own CA's certificate under mesh 2's name: a forgery.
+    ControlPlane forger = start("forger", Files.writeString(tmp.resolve("forger.yaml"),
+        "trustDomain: mesh2.example\n"), fast.withBundleEndpoint(0, BundleEndpointProfile.HTTPS_SPIFFE, null));
+    String mesh2Bundle = Weft.run("mesh", "bundle", "--control-plane", "localhost:" + mesh2.monitoringPort()).out();
+
+    ControlPlane mesh1 = start("mesh1", Files.writeString(tmp.resolve("mesh1.yaml"), "trustDomain: cluster.local\n"),
+        fast);
+    Path folder = tmp.resolve("mesh1-config");
+    Files.writeString(folder.resolve("federation.yaml"), """
+        apiVersion: weft.dev/v1alpha1
+        kind: TrustDomainFederation
+        metadata: {name: mesh2}
+        spec:
+          trustDomain: mesh2.example
+          bundleEndpointURL: https://127.0.0.1:%d/
+          bundleEndpointProfile:
+            type: https_spiffe
+            endpointSPIFFEID: spiffe://mesh2.example/ns/istio-system/sa/istiod
+          trustDomainBundle: |
+        %s
+        ---
+        apiVersion: weft.dev/v1alpha1
+        kind: TrustDomainFederation
+        metadata: {name: ourselves}
+        spec:
+          trustDomain: cluster.local
+          bundleEndpointURL: https://127.0.0.1:%d/
+          bundleEndpointProfile: {type: https_web}
+        """.formatted(mesh2.bundlePort(), mesh2Bundle.indent(4).stripTrailing(), forger.bundlePort()));
+    await().atMost(Duration.ofSeconds(30)).until(() -> peerStatus(mesh1).get("fetchedAt") != null);
+    assertThat(peerStatus(mesh1).get("profile")).isEqualTo("https_spiffe");
+    assertThat(peerStatus(mesh1).get("stale")).isEqualTo(false);
+    assertThat(mesh1.trustBundles().roots("mesh2.example")).isEqualTo(mesh2.ca().roots());
+    assertThat(mesh1.trustBundles().roots("cluster.local")).isEqualTo(mesh1.ca().roots());
+    assertThat(federationStatus(mesh1).get("refusedPeers").toString()).contains("ourselves", "own trust domain");
+
+    // The same peer now pointed at the forger's endpoint: refused, the last good bundle stays.
+    String forged = Files.readString(folder.resolve("federation.yaml"))
+        .replace("127.0.0.1:" + mesh2.bundlePort(), "127.0.0.1:" + forger.bundlePort());
+    Files.writeString(folder.resolve("federation.yaml"), forged);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(peerStatus(mesh1))
+        .extracting(p -> String.valueOf(p.get("lastError"))).asString().contains("does not chain"));
+    assertThat(mesh1.trustBundles().roots("mesh2.example")).isEqualTo(mesh2.ca().roots())
+        .doesNotContainAnyElementsOf(forger.ca().roots());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> federationStatus(ControlPlane cp) {
+    return (Map<String, Object>) cp.status().get("federation");
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> peerStatus(ControlPlane cp) {
     Map<String, Object> federation = (Map<String, Object>) cp.status().get("federation");
-    return ((List<Map<String, Object>>) federation.get("peers")).get(0);
+    List<Map<String, Object>> peers = (List<Map<String, Object>>) federation.get("peers");
+    return peers.isEmpty() ? Map.of() : peers.get(0);
   }
 }

@@ -74,6 +74,12 @@ public final class BundleClient {
   }
 
   private static String describe(Throwable e) {
+    // Our own verdict on the endpoint's certificate says the most; below it are the JDK's details.
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException && t.getMessage() != null) {
+        return e.getClass().getSimpleName() + ": " + t.getMessage();
+      }
+    }
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     String m = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
