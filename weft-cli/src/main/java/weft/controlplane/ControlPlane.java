@@ -488,6 +488,7 @@ public final class ControlPlane implements AutoCloseable {
         () -> LOG.log(System.Logger.Level.INFO, "federated trust bundles changed: "
             + federation.peers().roots().keySet()));
     closeables.add(0, federation);
+    federation.registerMetrics(metrics);
     listen("--bundle-port", settings.bundlePort(), () -> {
       federation.serve(options.systemNamespace());
       return federation;

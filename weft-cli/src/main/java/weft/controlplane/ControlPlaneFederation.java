@@ -72,6 +72,22 @@ final class ControlPlaneFederation implements AutoCloseable {
         settings.maxRefresh(), onPeerRootsChange);
   }
 
+  /**
+   * Metrics: {@code weft_federation_peers} and {@code weft_federation_peers_stale} (a peer whose last
+   * fetch failed, its last bundle still in force), {@code weft_federation_bundle_sequence} of ours.
+   */
+  void registerMetrics(io.micrometer.core.instrument.MeterRegistry metrics) {
+    io.micrometer.core.instrument.Gauge.builder("weft_federation_peers", peers, p -> p.states().size())
+        .description("federated trust domains declared").register(metrics);
+    io.micrometer.core.instrument.Gauge.builder("weft_federation_peers_stale", peers,
+        p -> p.states().values().stream().filter(PeerBundles.PeerState::stale).count())
+        .description("federated trust domains whose last bundle fetch failed (the last good bundle stays in force)")
+        .register(metrics);
+    io.micrometer.core.instrument.Gauge.builder("weft_federation_bundle_sequence", this,
+        f -> f.ourBundle().sequence())
+        .description("spiffe_sequence of this mesh's bundle").register(metrics);
+  }
+
   /** Binds the bundle endpoint when {@code --bundle-port} is given. */
   void serve(String systemNamespace) throws IOException {
     if (settings.bundlePort() < 0) return;

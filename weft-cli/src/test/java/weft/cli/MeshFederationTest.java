@@ -117,7 +117,11 @@ class MeshFederationTest {
         %s
           trustDomains: [mesh2.example]
         """.formatted(Pem.encode(next.root()).indent(4).stripTrailing()));
-    await().atMost(Duration.ofSeconds(30)).until(() -> mesh1.trustBundles().roots("mesh2.example").size() == 2);
+    long rotatedAt = System.nanoTime();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .until(() -> mesh1.trustBundles().roots("mesh2.example").size() == 2);
+    // The refresh latency: mesh 2's file watch, then mesh 1's next fetch (refresh bounded to 100..200 ms here).
+    System.out.println("peer root rotation followed in " + (System.nanoTime() - rotatedAt) / 1_000_000 + " ms");
     List<X509Certificate> overlap = mesh1.trustBundles().roots("mesh2.example");
     assertThat(overlap).containsExactlyInAnyOrder(mesh2.ca().root(), next.root());
     assertThat(peerStatus(mesh1).get("sequence")).isEqualTo(2L);
@@ -127,6 +131,10 @@ class MeshFederationTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> Boolean.TRUE.equals(peerStatus(mesh1).get("stale")));
     assertThat(mesh1.trustBundles().roots("mesh2.example")).containsExactlyInAnyOrderElementsOf(overlap);
     assertThat((String) peerStatus(mesh1).get("lastError")).contains("localhost:" + mesh2Port);
+    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://localhost:" + mesh1.monitoringPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("weft_federation_peers_stale 1.0", "weft_federation_peers 1.0");
     Weft stale = Weft.run("mesh", "peers", "--control-plane", "localhost:" + mesh1.monitoringPort());
     assertThat(stale.out().lines().filter(l -> l.startsWith("mesh2.example"))).singleElement().asString()
         .contains(" yes ");
