@@ -32,45 +32,89 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * name check: the SPIFFE id is the name). The body is read up to {@link SpiffeBundle#MAX_BYTES}.
  */
 public final class BundleClient {
-  // A bundle endpoint that does not answer within this is down; the last bundle stays in force.
+  // A bundle endpoint that has not sent its whole document within this is down (or stalling us on
+  // purpose); the last bundle stays in force.
   static final Duration TIMEOUT = Duration.ofSeconds(10);
+  private static final java.util.concurrent.ExecutorService READERS =
+      java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "weft-bundle-fetch");
+        t.setDaemon(true);
+        return t;
+      });
   private final SSLContext webRoots;
+  private final Duration timeout;
 
   /** @param webRoots TLS context for {@code https_web}; null = the JDK's default trust */
   public BundleClient(SSLContext webRoots) {
+    this(webRoots, TIMEOUT);
+  }
+
+  /** @param timeout for the whole fetch: connection, headers and body */
+  public BundleClient(SSLContext webRoots, Duration timeout) {
     try {
       this.webRoots = webRoots != null ? webRoots : SSLContext.getDefault();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+    this.timeout = timeout;
   }
 
   /**
    * @param trusted for {@code https_spiffe}: the peer's bundle to check the endpoint against
-   * @throws BundleException with the reason (connection, TLS, status, document)
+   * @throws BundleException with the reason (connection, TLS, status, document, time)
    */
   public SpiffeBundle fetch(FederatedPeer peer, SpiffeBundle trusted, Duration defaultRefresh)
       throws BundleException {
     SSLContext tls = peer.profile() == BundleEndpointProfile.HTTPS_WEB ? webRoots
         : spiffeContext(trusted.x509Authorities(), peer.endpointSpiffeId());
-    HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(TIMEOUT)
+    HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(timeout)
         .followRedirects(HttpClient.Redirect.NEVER).build();
-    HttpRequest request = HttpRequest.newBuilder(peer.bundleEndpointUrl()).timeout(TIMEOUT).GET().build();
-    try {
-      HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream in = response.body()) {
-        if (response.statusCode() != 200) {
-          throw new BundleException(peer.bundleEndpointUrl() + " answered HTTP " + response.statusCode());
+    HttpRequest request = HttpRequest.newBuilder(peer.bundleEndpointUrl()).timeout(timeout).GET().build();
+    java.util.concurrent.atomic.AtomicReference<InputStream> stream = new java.util.concurrent.atomic.AtomicReference<>();
+    // The body is read on its own thread so that a peer trickling bytes cannot hold the caller past
+    // the timeout: on time-out the stream is closed under the reader.
+    java.util.concurrent.CompletableFuture<byte[]> body = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        stream.set(response.body());
+        try (InputStream in = response.body()) {
+          if (response.statusCode() != 200) {
+            throw new java.util.concurrent.CompletionException(
+                new BundleException(peer.bundleEndpointUrl() + " answered HTTP " + response.statusCode()));
+          }
+          return in.readNBytes(SpiffeBundle.MAX_BYTES + 1);
         }
-        byte[] body = in.readNBytes(SpiffeBundle.MAX_BYTES + 1);
-        return SpiffeBundle.parse(peer.trustDomain(), body, defaultRefresh);
+      } catch (IOException e) {
+        throw new java.util.concurrent.CompletionException(
+            new BundleException(peer.bundleEndpointUrl() + ": " + describe(e), e));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.util.concurrent.CompletionException(new BundleException("interrupted", e));
       }
-    } catch (IOException e) {
-      throw new BundleException(peer.bundleEndpointUrl() + ": " + describe(e), e);
+    }, READERS);
+    byte[] bytes;
+    try {
+      bytes = body.get(timeout.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      InputStream in = stream.get();
+      if (in != null) {
+        try {
+          in.close();
+        } catch (IOException ignored) {
+          // closing only unblocks the reader
+        }
+      }
+      body.cancel(true);
+      throw new BundleException(peer.bundleEndpointUrl() + ": no complete bundle within " + timeout.toMillis() * 2
+          + " ms");
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof BundleException b) throw b;
+      throw new BundleException(peer.bundleEndpointUrl() + ": " + describe(e.getCause()), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BundleException("interrupted", e);
     }
+    return SpiffeBundle.parse(peer.trustDomain(), bytes, defaultRefresh);
   }
 
   private static String describe(Throwable e) {

@@ -115,4 +115,40 @@ class BundleEndpointTest {
           .isInstanceOf(BundleException.class).hasMessageContaining("more than");
     }
   }
+
+  @Test
+  void anEndpointThatTricklesItsBodyIsCutOffAtTheTimeout() throws Exception {
+    CertificateAuthority mesh2 = ca(tmp.resolve("mesh2"), "mesh2.example");
+    SSLContext tls = BundleTls.httpsSpiffe(mesh2, endpointId("mesh2.example"), null);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    com.sun.net.httpserver.HttpsServer server = com.sun.net.httpserver.HttpsServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.createContext("/", ex -> {
+      ex.sendResponseHeaders(200, 0);
+      ex.getResponseBody().write("{\"keys\": [".getBytes());
+      ex.getResponseBody().flush();
+      try {
+        release.await(); // holds the body open until the test ends
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ex.close();
+    });
+    server.start();
+    try {
+      SpiffeBundle bootstrap = new SpiffeBundle("mesh2.example", mesh2.roots(), 0, Duration.ZERO);
+      FederatedPeer peer = new FederatedPeer("mesh2.example",
+          java.net.URI.create("https://127.0.0.1:" + server.getAddress().getPort() + "/"),
+          BundleEndpointProfile.HTTPS_SPIFFE, endpointId("mesh2.example").toString(), bootstrap, "test");
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> new BundleClient(null, Duration.ofMillis(500)).fetch(peer, bootstrap, Duration.ZERO))
+          .isInstanceOf(BundleException.class).hasMessageContaining("no complete bundle within 1000 ms");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    } finally {
+      release.countDown();
+      server.stop(0);
+    }
+  }
 }
