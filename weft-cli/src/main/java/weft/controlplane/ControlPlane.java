@@ -504,7 +504,11 @@ public final class ControlPlane implements AutoCloseable {
     });
     registry.addListener((snapshot, change) -> federation.onMeshConfig(snapshot.meshConfig()));
     federation.onMeshConfig(registry.current().meshConfig());
-    if (options.configDir() != null) federation.watchFolder(options.configDir());
+    if (options.configDir() != null) {
+      federation.watchFolder(options.configDir());
+    } else if (configClient != null) {
+      federation.watchConfigCluster(configClient, options.systemNamespace());
+    }
   }
 
   /** The bundle endpoint's port, or -1 when {@code --bundle-port} is off. */

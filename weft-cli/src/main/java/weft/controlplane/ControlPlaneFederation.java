@@ -160,6 +160,44 @@ final class ControlPlaneFederation implements AutoCloseable {
     }, 0, 2, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /**
+   * Reads TrustDomainFederation resources of the config cluster every two seconds: only those in the
+   * system namespace, where only mesh administrators write (a tenant's namespace must not be able to
+   * add trust). A failed list keeps the last one.
+   */
+  void watchConfigCluster(io.fabric8.kubernetes.client.KubernetesClient client, String systemNamespace) {
+    scheduler.scheduleWithFixedDelay(() -> {
+      FederationPeers.Declared read;
+      try {
+        var list = client.genericKubernetesResources(RESOURCE).inNamespace(systemNamespace).list();
+        List<FederatedPeer> found = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (var item : list.getItems()) {
+          com.fasterxml.jackson.databind.JsonNode doc = CLUSTER_JSON.valueToTree(item);
+          var r = weft.security.federation.TrustDomainFederationParser.parse(doc,
+              "config cluster namespace " + systemNamespace);
+          if (r.peer() != null) found.add(r.peer());
+          problems.addAll(r.problems());
+        }
+        read = new FederationPeers.Declared(found, problems);
+      } catch (RuntimeException e) {
+        String why = "config cluster: cannot list TrustDomainFederation in " + systemNamespace + " ("
+            + e.getMessage() + "); the last list stays";
+        read = new FederationPeers.Declared(fromFolder.peers(), List.of(why));
+      }
+      fromFolder = read;
+      apply();
+    }, 0, 2, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /** The TrustDomainFederation kind on an API server (a CRD there: group weft.dev, namespaced). */
+  static final io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext RESOURCE =
+      new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder().withGroup("weft.dev")
+          .withVersion("v1alpha1").withKind("TrustDomainFederation").withPlural("trustdomainfederations")
+          .withNamespaced(true).build();
+  private static final com.fasterxml.jackson.databind.ObjectMapper CLUSTER_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
   private synchronized void apply() {
     List<FederatedPeer> all = new ArrayList<>(fromFolder.peers());
     all.addAll(fromMesh);

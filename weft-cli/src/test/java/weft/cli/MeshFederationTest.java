@@ -199,6 +199,55 @@ class MeshFederationTest {
         .doesNotContainAnyElementsOf(forger.ca().roots());
   }
 
+  @Test
+  void trustDomainFederationInTheConfigClustersSystemNamespaceIsFollowedAndOtherNamespacesAreNot() throws Exception {
+    ControlPlaneOptions.Federation fast = ControlPlaneOptions.Federation.DEFAULTS
+        .withRefresh(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(200));
+    ControlPlane mesh2 = start("mesh2", Files.writeString(tmp.resolve("mesh2.yaml"), "trustDomain: mesh2.example\n"),
+        fast.withBundleEndpoint(0, BundleEndpointProfile.HTTPS_SPIFFE, null));
+    String mesh2Bundle = Weft.run("mesh", "bundle", "--control-plane", "localhost:" + mesh2.monitoringPort()).out();
+    var server = new io.fabric8.kubernetes.client.server.mock.KubernetesMockServer(
+        new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
+        new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
+    server.init(java.net.InetAddress.getLoopbackAddress(), 0);
+    closeables.add(server::destroy);
+    var client = server.createClient();
+    closeables.add(0, client);
+    for (String ns : new String[] {"istio-system", "tenant"}) {
+      var tdf = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+          .withApiVersion("weft.dev/v1alpha1").withKind("TrustDomainFederation")
+          .withNewMetadata().withName("mesh2").withNamespace(ns).endMetadata()
+          .addToAdditionalProperties("spec", Map.of(
+              "trustDomain", ns.equals("tenant") ? "tenant.example" : "mesh2.example",
+              "bundleEndpointURL", "https://127.0.0.1:" + mesh2.bundlePort() + "/",
+              "bundleEndpointProfile", Map.of("type", "https_spiffe",
+                  "endpointSPIFFEID", "spiffe://mesh2.example/ns/istio-system/sa/istiod"),
+              "trustDomainBundle", mesh2Bundle))
+          .build();
+      client.genericKubernetesResources(new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder()
+          .withGroup("weft.dev").withVersion("v1alpha1").withKind("TrustDomainFederation")
+          .withPlural("trustdomainfederations").withNamespaced(true).build()).inNamespace(ns)
+          .resource(tdf).create();
+    }
+    Path kubeconfig = Files.writeString(tmp.resolve("kubeconfig"), """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "http://127.0.0.1:%d"}}]
+        contexts: [{name: c, context: {cluster: c, user: u}}]
+        current-context: c
+        users: [{name: u, user: {token: t}}]
+        """.formatted(server.getPort()));
+    Path tokens = Files.writeString(tmp.resolve("mesh1-tokens.yaml"),
+        "- {token: t, namespace: default, serviceAccount: frontend}\n");
+    ControlPlane mesh1 = ControlPlane.start(ControlPlaneOptions.forKubeconfig(kubeconfig).withPorts(0, 0)
+        .withCa(new ControlPlaneOptions.Ca(tmp.resolve("mesh1-ca"), tokens, 0)).withFederation(fast));
+    closeables.add(0, mesh1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> peerStatus(mesh1).get("fetchedAt") != null);
+    assertThat(mesh1.trustBundles().roots("mesh2.example")).isEqualTo(mesh2.ca().roots());
+    assertThat(mesh1.trustBundles().byTrustDomain()).doesNotContainKey("tenant.example");
+    assertThat((List<?>) federationStatus(mesh1).get("peers")).hasSize(1);
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Object> federationStatus(ControlPlane cp) {
     return (Map<String, Object>) cp.status().get("federation");
