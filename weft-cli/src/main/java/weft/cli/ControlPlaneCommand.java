@@ -92,7 +92,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
   String bundleProfile;
 
   @Option(names = "--bundle-tls-dir", paramLabel = "DIR", description = {
-      "The https_web endpoint's tls.crt (certificate chain, PEM) and tls.key: a Web PKI certificate for its host."})
+      "The https_web endpoint's tls.crt (certificate chain, PEM) and tls.key: a Web PKI certificate for its host.",
+      "Default: none."})
   Path bundleTlsDir;
 
   @Option(names = "--bundle-refresh-hint", paramLabel = "SECONDS", defaultValue = "300", description = {
@@ -100,7 +101,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
   long bundleRefreshHintSeconds;
 
   @Option(names = "--bundle-web-roots", paramLabel = "FILE", description = {
-      "PEM roots that vouch for https_web bundle endpoints of peers (a private PKI). Default: the JDK's roots."})
+      "PEM roots that vouch for https_web bundle endpoints of peers (a private PKI).", "Default: the JDK's roots."})
   Path bundleWebRoots;
 
   @Option(names = "--dns-client", paramLabel = "CIDR=CLUSTER_ID/NAMESPACE", description = {

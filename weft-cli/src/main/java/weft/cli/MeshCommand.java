@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** {@code weft mesh}: this mesh as other meshes see it (its SPIFFE bundle) and the meshes it trusts. */
-@Command(name = "mesh", mixinStandardHelpOptions = true, description = "Trust between meshes.",
+@Command(name = "mesh", mixinStandardHelpOptions = true, showDefaultValues = true, description = "Trust between meshes.",
     subcommands = {MeshCommand.Bundle.class, MeshCommand.Peers.class})
 final class MeshCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec
@@ -19,7 +19,7 @@ final class MeshCommand implements Callable<Integer> {
     return 2;
   }
 
-  @Command(name = "bundle", mixinStandardHelpOptions = true,
+  @Command(name = "bundle", mixinStandardHelpOptions = true, showDefaultValues = true,
       description = "Print this mesh's SPIFFE trust bundle (the document its bundle endpoint serves).")
   static final class Bundle implements Callable<Integer> {
     @picocli.CommandLine.Mixin
@@ -45,7 +45,7 @@ final class MeshCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "peers", mixinStandardHelpOptions = true,
+  @Command(name = "peers", mixinStandardHelpOptions = true, showDefaultValues = true,
       description = "List the federated trust domains: profile, bundle sequence and age, last error.")
   static final class Peers implements Callable<Integer> {
     @picocli.CommandLine.Mixin
