@@ -80,6 +80,30 @@ final class ControlPlaneCommand implements Callable<Integer> {
       "Default: off."})
   Integer dnsPort;
 
+  @Option(names = "--bundle-port", paramLabel = "PORT", converter = OptionValues.PortOrAny.class, description = {
+      "Serve this mesh's SPIFFE trust bundle (HTTPS, GET on any path) on this port, for federated meshes (0: any "
+          + "free port, logged). Needs --ca-dir.",
+      "Default: off."})
+  Integer bundlePort;
+
+  @Option(names = "--bundle-profile", paramLabel = "PROFILE", defaultValue = "https_spiffe", description = {
+      "How the bundle endpoint proves itself: https_spiffe (a certificate from our CA with the control plane's "
+          + "SPIFFE id, spiffe://TRUST_DOMAIN/ns/SYSTEM_NS/sa/istiod) or https_web (--bundle-tls-dir)."})
+  String bundleProfile;
+
+  @Option(names = "--bundle-tls-dir", paramLabel = "DIR", description = {
+      "The https_web endpoint's tls.crt (certificate chain, PEM) and tls.key: a Web PKI certificate for its host.",
+      "Default: none."})
+  Path bundleTlsDir;
+
+  @Option(names = "--bundle-refresh-hint", paramLabel = "SECONDS", defaultValue = "300", description = {
+      "The spiffe_refresh_hint our bundle carries: how often peers should fetch it again."})
+  long bundleRefreshHintSeconds;
+
+  @Option(names = "--bundle-web-roots", paramLabel = "FILE", description = {
+      "PEM roots that vouch for https_web bundle endpoints of peers (a private PKI).", "Default: the JDK's roots."})
+  Path bundleWebRoots;
+
   @Option(names = "--dns-client", paramLabel = "CIDR=CLUSTER_ID/NAMESPACE", description = {
       "Queries from this block are answered as for a proxy of that cluster and namespace; the most specific block "
           + "wins; repeatable. Other sources get this cluster's view from namespace default.", "Default: none."})
@@ -189,6 +213,32 @@ final class ControlPlaneCommand implements Callable<Integer> {
     return new ControlPlaneOptions.Dns(new java.net.InetSocketAddress(dnsPort), rules, upstreams);
   }
 
+  /** The bundle endpoint and peer settings; a bad --bundle-* value is a usage error. */
+  private ControlPlaneOptions.Federation federation() {
+    weft.security.federation.BundleEndpointProfile profile;
+    try {
+      profile = weft.security.federation.BundleEndpointProfile.parse(bundleProfile);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--bundle-profile: " + e.getMessage());
+    }
+    if (bundlePort != null && caDir == null) {
+      throw new ParameterException(spec.commandLine(), "--bundle-port serves our CA's roots; give --ca-dir too");
+    }
+    if (profile == weft.security.federation.BundleEndpointProfile.HTTPS_WEB && bundlePort != null
+        && bundleTlsDir == null) {
+      throw new ParameterException(spec.commandLine(), "--bundle-profile https_web needs --bundle-tls-dir");
+    }
+    if (bundleRefreshHintSeconds < 1) {
+      throw new ParameterException(spec.commandLine(), "--bundle-refresh-hint must be at least 1 second");
+    }
+    Paths.requireFolder("--bundle-tls-dir", bundleTlsDir, "the folder of tls.crt and tls.key");
+    Paths.requireFile("--bundle-web-roots", bundleWebRoots, "a PEM file of roots");
+    ControlPlaneOptions.Federation d = ControlPlaneOptions.Federation.DEFAULTS;
+    return d.withBundleEndpoint(bundlePort == null ? -1 : bundlePort, profile, bundleTlsDir)
+        .withWebRoots(bundleWebRoots)
+        .withRefresh(Duration.ofSeconds(bundleRefreshHintSeconds), d.minRefresh(), d.maxRefresh());
+  }
+
   @Override
   public Integer call() throws Exception {
     if (configKubeconfig != null && (configDir != null || kubeconfig != null)) {
@@ -244,12 +294,13 @@ final class ControlPlaneCommand implements Callable<Integer> {
       }
     }
     ControlPlaneOptions.Dns dns = dns();
+    ControlPlaneOptions.Federation federation = federation();
     ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
         failoverWithoutOutlierDetection, Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
         caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot),
         Duration.ofSeconds(xdsSendTimeoutSeconds), configKubeconfig,
-        new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null), dns));
+        new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null), dns, federation));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

@@ -73,6 +73,7 @@ public final class ControlPlane implements AutoCloseable {
   private AutoAddressKeeper autoAddresses;
   private weft.dns.alloc.AddressBook addressBook;
   private ControlPlaneDns dns;
+  private ControlPlaneFederation federation;
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -172,6 +173,7 @@ public final class ControlPlane implements AutoCloseable {
         .build()
         .start());
     if (options.ca() != null) startSecurePort(configCluster, remotes);
+    startFederation();
 
     KubeClusterSource local = null;
     if (options.configDir() != null) {
@@ -473,9 +475,68 @@ public final class ControlPlane implements AutoCloseable {
 
   /** {@link #trustBundles()} of one snapshot: what its mTLS validation contexts carry. */
   public TrustBundles trustBundles(MeshSnapshot s) {
-    List<MeshCaCertificate> others = s.meshConfig().caCertificates().stream()
+    List<MeshCaCertificate> others = s.meshConfig().caCertificates().stream().filter(c -> c.pem() != null)
         .map(c -> new MeshCaCertificate(c.pem(), c.trustDomains())).toList();
-    return TrustBundles.of(s.meshConfig(), ca.roots(), others);
+    TrustBundles bundles = TrustBundles.of(s.meshConfig(), ca.roots(), others);
+    if (federation != null) {
+      for (Map.Entry<String, List<java.security.cert.X509Certificate>> peer : federation.peers().roots().entrySet()) {
+        bundles = bundles.withRoots(peer.getKey(), peer.getValue());
+      }
+    }
+    return bundles;
+  }
+
+  /**
+   * Trust between meshes: the bundle endpoint ({@code --bundle-port}) and the peers' bundles. Needs the
+   * CA: our bundle is its roots, and without it there is no per-trust-domain trust to add peers to.
+   */
+  private void startFederation() throws IOException {
+    ControlPlaneOptions.Federation settings = options.federation();
+    if (ca == null) {
+      if (settings.bundlePort() >= 0) {
+        throw new IllegalArgumentException("--bundle-port serves this mesh's CA roots; give --ca-dir too");
+      }
+      return;
+    }
+    federation = new ControlPlaneFederation(ca, () -> registry.current().meshConfig(), settings, options.stateDir(),
+        () -> {
+          LOG.log(System.Logger.Level.INFO, "federated trust bundles changed: " + federation.peers().roots().keySet()
+              + "; pushing them to the proxies");
+          // The validation contexts read the peers' roots per snapshot: a new one carries them.
+          registry.republish();
+        });
+    closeables.add(0, federation);
+    federation.registerMetrics(metrics);
+    listen("--bundle-port", settings.bundlePort(), () -> {
+      federation.serve(options.systemNamespace());
+      return federation;
+    });
+    // The same document the bundle endpoint serves, for `weft mesh bundle` (the monitoring port is plain HTTP).
+    monitoring.serve("/debug/spiffe_bundle", ex -> {
+      try (ex) {
+        byte[] body = federation.ourBundle().toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, body.length);
+        ex.getResponseBody().write(body);
+      }
+    });
+    registry.addListener((snapshot, change) -> federation.onMeshConfig(snapshot.meshConfig()));
+    federation.onMeshConfig(registry.current().meshConfig());
+    if (options.configDir() != null) {
+      federation.watchFolder(options.configDir());
+    } else if (configClient != null) {
+      federation.watchConfigCluster(configClient, options.systemNamespace());
+    }
+  }
+
+  /** The bundle endpoint's port, or -1 when {@code --bundle-port} is off. */
+  public int bundlePort() {
+    return federation == null ? -1 : federation.port();
+  }
+
+  /** Our SPIFFE bundle and the peers' (null without a CA). */
+  ControlPlaneFederation federation() {
+    return federation;
   }
 
   /**
@@ -564,6 +625,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     out.put("configProblems", problems);
     if (ca != null) out.put("trustBundles", trustBundlesStatus(s));
+    if (federation != null) out.put("federation", federation.status());
     out.put("proxies", ads == null ? List.of() : ads.proxyStatus());
     return out;
   }

@@ -25,7 +25,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
     java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
-    Leader leader, Dns dns) {
+    Leader leader, Dns dns, Federation federation) {
 
   /**
    * Leader election among instances on one config cluster: the Lease {@code leaseName} in the system
@@ -41,6 +41,55 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
       java.util.Objects.requireNonNull(leaseName, "leaseName");
       java.util.Objects.requireNonNull(timings, "timings");
     }
+  }
+
+  /** Without a bundle endpoint or federated peers. */
+  public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
+      String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
+      int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
+      java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
+      Leader leader, Dns dns) {
+    this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
+        stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
+        ca, xdsSendTimeout, configKubeconfig, leader, dns, Federation.DEFAULTS);
+  }
+
+  /**
+   * Trust with other meshes: our SPIFFE bundle endpoint ({@code --bundle-port}, -1 = off; 0 = any free
+   * port) under {@code profile} ({@code --bundle-profile}), with {@code tlsDir} ({@code --bundle-tls-dir})
+   * for https_web; the refresh hint we publish; the Web PKI roots used to check https_web peers ({@code
+   * --bundle-web-roots}, null = the JDK's); and the bounds on how often a peer is refetched.
+   */
+  public record Federation(int bundlePort, weft.security.federation.BundleEndpointProfile profile, Path tlsDir,
+      Duration refreshHint, Path webRoots, Duration minRefresh, Duration maxRefresh) {
+    public static final Federation DEFAULTS = new Federation(-1,
+        weft.security.federation.BundleEndpointProfile.HTTPS_SPIFFE, null, Duration.ofMinutes(5), null,
+        weft.security.federation.PeerBundles.MIN_REFRESH, weft.security.federation.PeerBundles.MAX_REFRESH);
+
+    public Federation {
+      java.util.Objects.requireNonNull(profile, "profile");
+      java.util.Objects.requireNonNull(refreshHint, "refreshHint");
+      java.util.Objects.requireNonNull(minRefresh, "minRefresh");
+      java.util.Objects.requireNonNull(maxRefresh, "maxRefresh");
+    }
+
+    public Federation withBundleEndpoint(int port, weft.security.federation.BundleEndpointProfile p, Path dir) {
+      return new Federation(port, p, dir, refreshHint, webRoots, minRefresh, maxRefresh);
+    }
+
+    public Federation withWebRoots(Path file) {
+      return new Federation(bundlePort, profile, tlsDir, refreshHint, file, minRefresh, maxRefresh);
+    }
+
+    public Federation withRefresh(Duration hint, Duration min, Duration max) {
+      return new Federation(bundlePort, profile, tlsDir, hint, webRoots, min, max);
+    }
+  }
+
+  public ControlPlaneOptions withFederation(Federation settings) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, settings);
   }
 
   /** Without an external config cluster, with the default leader election, without DNS. */
@@ -70,7 +119,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withDns(Dns settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings, federation);
   }
 
   /** With the default xDS send timeout. */
@@ -114,13 +163,14 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns);
+        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns, federation);
   }
 
   public ControlPlaneOptions {
     remoteConfigDirs = java.util.Map.copyOf(remoteConfigDirs);
     java.util.Objects.requireNonNull(xdsSendTimeout, "xdsSendTimeout");
     java.util.Objects.requireNonNull(leader, "leader");
+    java.util.Objects.requireNonNull(federation, "federation");
   }
 
   /**
@@ -134,25 +184,25 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withConfigKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns, federation);
   }
 
   public ControlPlaneOptions withLeader(Leader election) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns, federation);
   }
 
   public ControlPlaneOptions withXdsSendTimeout(Duration timeout) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns);
+        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns, federation);
   }
 
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
+        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
@@ -167,29 +217,29 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
   }
 }

@@ -158,7 +158,10 @@ class SingleClusterTest {
       // A bad edit of a file that was serving: the VirtualService keeps its last good version.
       mesh.write("reviews-vs.yaml", Yamls.split("reviews", -5, 0));
       await().atMost(Duration.ofSeconds(60)).until(() -> log.contains("broken.yaml") && log.contains("reviews-vs.yaml"));
-      assertThat(mesh.debugStatus()).contains("broken.yaml").contains("reviews-vs.yaml");
+      // The log line is written as the file is read; the status shows it once the registry has
+      // published the problem, which may come a moment later.
+      await().atMost(Duration.ofSeconds(60))
+          .until(() -> mesh.debugStatus().contains("broken.yaml") && mesh.debugStatus().contains("reviews-vs.yaml"));
       assertThat(Mesh.spread(client, 100, Map.of())).containsOnlyKeys(V1A[0], V1B[0]);
     } finally {
       log.remove();

@@ -23,9 +23,19 @@ public record MeshConfig(String rootNamespace, String trustDomain, List<String> 
    * Another CA whose roots the mesh trusts (MeshConfig {@code caCertificates}): for the listed
    * trust domains, or all of them when none is listed, as Istio reads it.
    */
-  public record CaCertificate(String pem, List<String> trustDomains) {
+  /**
+   * One {@code caCertificates} entry: roots as {@code pem}, or {@code spiffeBundleUrl}, the SPIFFE bundle
+   * endpoint (https_web profile) of the one trust domain in {@code trustDomains}, followed by the control
+   * plane. Exactly one of the two is set.
+   */
+  public record CaCertificate(String pem, List<String> trustDomains, String spiffeBundleUrl) {
     public CaCertificate {
       trustDomains = List.copyOf(trustDomains);
+    }
+
+    /** Roots given as PEM. */
+    public CaCertificate(String pem, List<String> trustDomains) {
+      this(pem, trustDomains, null);
     }
   }
 

@@ -224,6 +224,15 @@ public final class Registry implements AutoCloseable {
     });
   }
 
+  /**
+   * Publishes the same state again as a mesh-wide change, so every proxy's config is generated
+   * afresh: for inputs that generation reads from outside the registry (a federated peer's trust
+   * bundle). Queued behind every change handed over before it, so it never reverts one.
+   */
+  public void republish() {
+    run(() -> publish(Update.MESH_WIDE));
+  }
+
   public void setMeshNetworks(MeshNetworks networks) {
     run(() -> {
       meshNetworks = networks;

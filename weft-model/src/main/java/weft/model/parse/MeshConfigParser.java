@@ -134,16 +134,43 @@ public final class MeshConfigParser {
         locality, serviceSettings, meshId, caCertificates);
   }
 
-  /** One {@code caCertificates} entry: a PEM bundle for some trust domains (or all). */
+  /**
+   * One {@code caCertificates} entry: a PEM bundle for some trust domains (or all), or the SPIFFE bundle
+   * endpoint ({@code spiffeBundleUrl}, Istio's field; https_web profile) of exactly one trust domain.
+   */
   private static MeshConfig.CaCertificate caCertificate(Fields c) {
     String pem = c.string("pem");
+    String url = c.string("spiffeBundleUrl");
     List<String> trustDomains = c.strings("trustDomains");
     for (int i = 0; i < trustDomains.size(); i++) {
       trustDomain(c.report(), c.at("trustDomains") + "[" + i + "]", trustDomains.get(i));
     }
     c.strings("certSigners");
-    c.warnIfSet("is not implemented by Weft yet (roots come only as pem); ignored", "spiffeBundleUrl");
     c.rejectUnknown("CertificateData");
+    if (url != null) {
+      if (pem != null) {
+        c.report().error(c.at("spiffeBundleUrl"), "is set together with pem; an entry holds one of them");
+        return null;
+      }
+      if (trustDomains.size() != 1) {
+        c.report().error(c.at("trustDomains"), "a spiffeBundleUrl entry names exactly one trust domain (the "
+            + "peer's) in trustDomains; it has " + trustDomains.size());
+        return null;
+      }
+      String full = url.contains("://") ? url : "https://" + url;
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(full);
+      } catch (java.net.URISyntaxException e) {
+        c.report().error(c.at("spiffeBundleUrl"), "is not a URL: " + e.getMessage());
+        return null;
+      }
+      if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
+        c.report().error(c.at("spiffeBundleUrl"), "must be an https URL with a host (the peer's bundle endpoint)");
+        return null;
+      }
+      return new MeshConfig.CaCertificate(null, trustDomains, uri.toString());
+    }
     if (pem == null || !pem.contains("-----BEGIN CERTIFICATE-----")) {
       if (pem != null) c.report().error(c.at("pem"), "is not a PEM certificate bundle; give the CA's root certificates");
       return null;

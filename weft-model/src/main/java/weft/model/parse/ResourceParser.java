@@ -22,6 +22,8 @@ public final class ResourceParser {
   private static final String ISTIO_GROUP = "networking.istio.io";
   private static final Set<String> SECURITY_VERSIONS = Set.of("v1", "v1beta1");
   private static final String SECURITY_GROUP = "security.istio.io";
+  /** Weft's own kinds that another part reads from the same folder (TrustDomainFederation). */
+  private static final String FEDERATION_GROUP = "weft.dev";
   /** The API groups Weft reads kinds from ("" is Kubernetes' core group). */
   private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP);
   /**
@@ -151,6 +153,9 @@ public final class ResourceParser {
               + "; use " + suggestedApiVersion(kind));
           reject(doc, where, kind);
           return;
+        }
+        if (group.equals(FEDERATION_GROUP) && kind.equals("TrustDomainFederation")) {
+          return; // read by the control plane's federation (weft.security.federation), not a cluster's state
         }
         skipped.merge(apiVersion.isEmpty() ? kind : kind + " (" + apiVersion + ")", 1, Integer::sum);
         return;

@@ -221,4 +221,26 @@ class MeshConfigParserTest {
         """);
     assertThat(bad.problems()).anySatisfy(p -> assertThat(p.field()).contains("caCertificates[0].pem"));
   }
+
+  @Test
+  void aSpiffeBundleUrlEntryIsAPeerOfOneTrustDomainAndBadOnesAreNamed() {
+    Parsed<MeshConfig> ok = MeshConfigParser.parseMeshConfig(FILE, """
+        caCertificates:
+        - spiffeBundleUrl: bundles.mesh2.example:8443
+          trustDomains: [mesh2.example]
+        """);
+    assertThat(errors(ok)).isEmpty();
+    assertThat(warnings(ok)).isEmpty();
+    MeshConfig.CaCertificate peer = ok.value().caCertificates().get(0);
+    assertThat(peer.spiffeBundleUrl()).isEqualTo("https://bundles.mesh2.example:8443");
+    assertThat(peer.pem()).isNull();
+    Parsed<MeshConfig> bad = MeshConfigParser.parseMeshConfig(FILE, """
+        caCertificates:
+        - spiffeBundleUrl: https://a.example/
+        - spiffeBundleUrl: http://b.example/
+          trustDomains: [b.example]
+        """);
+    assertThat(errors(bad)).anySatisfy(p -> assertThat(p.field()).contains("caCertificates[0].trustDomains"))
+        .anySatisfy(p -> assertThat(p.field()).contains("caCertificates[1].spiffeBundleUrl"));
+  }
 }

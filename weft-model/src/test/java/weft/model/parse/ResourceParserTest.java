@@ -84,6 +84,20 @@ class ResourceParserTest {
   }
 
   @Test
+  void aTrustDomainFederationBesideTheClustersConfigIsLeftToTheFederationWithoutAWarning() {
+    ParsedFile f = parse("""
+        apiVersion: weft.dev/v1alpha1
+        kind: TrustDomainFederation
+        metadata: {name: mesh2}
+        spec: {trustDomain: mesh2.example}
+        ---
+        """ + VALID_VS);
+    assertThat(errors(f)).isEmpty();
+    assertThat(warnings(f)).isEmpty();
+    assertThat(ids(f)).containsExactly(new ResourceId("VirtualService", "default", "ok"));
+  }
+
+  @Test
   void documentsWithoutKindOrNameAreErrorsForThemselvesOnly() {
     ParsedFile f = parse("""
         metadata: {name: no-kind}
