@@ -145,7 +145,9 @@ class BundleEndpointTest {
       long start = System.nanoTime();
       assertThatThrownBy(() -> new BundleClient(null, Duration.ofMillis(500)).fetch(peer, bootstrap, Duration.ZERO))
           .isInstanceOf(BundleException.class).hasMessageContaining("no complete bundle within 1000 ms");
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      // The body is held open until the test ends: without the deadline the fetch would never
+      // return. The bound is loose so that a loaded machine's slow handshake cannot fail it.
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
     } finally {
       release.countDown();
       server.stop(0);
