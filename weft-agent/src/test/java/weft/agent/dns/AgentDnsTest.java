@@ -142,7 +142,7 @@ public class AgentDnsTest {
       // The workload's own bootstrap carries the same metadata: its config is that of a DNS-capturing proxy.
       assertThat(agent.bootstrap().toJson()).contains("\"DNS_CAPTURE\"").contains("\"DNS_AUTO_ALLOCATE\"");
       // And the table was ACKed with its version.
-      await().atMost(Duration.ofSeconds(10)).until(() -> controlPlane.requests.stream()
+      await().atMost(Duration.ofSeconds(60)).until(() -> controlPlane.requests.stream()
           .anyMatch(r -> r.getResponseNonce().equals("n1") && r.getVersionInfo().equals("v1")));
     }
   }

@@ -123,7 +123,7 @@ class LeaseLeadershipTest {
     LeaseLeadership follower = leader == a ? b : a;
     List<Boolean> told = new CopyOnWriteArrayList<>();
     leader.addListener(told::add);
-    await().atMost(Duration.ofSeconds(5)).until(() -> told.equals(List.of(true)));
+    await().atMost(Duration.ofSeconds(60)).until(() -> told.equals(List.of(true)));
 
     long closed = System.nanoTime();
     leader.close();
@@ -166,7 +166,7 @@ class LeaseLeadershipTest {
     });
     writer.start();
     try {
-      await().atMost(Duration.ofSeconds(10)).until(() -> writes.get() > 3);
+      await().atMost(Duration.ofSeconds(60)).until(() -> writes.get() > 3);
 
       long cut = System.nanoTime();
       leadersLink.cut();
