@@ -62,6 +62,13 @@ class ClientTextInLogsTest {
     mesh.close();
   }
 
+  /** The first stream's last CDS NACK in a proxy-status listing, or null while there is none. */
+  private static Map<?, ?> lastNack(List<Map<String, Object>> status) {
+    if (status.isEmpty()) return null;
+    Map<?, ?> cds = (Map<?, ?>) ((Map<?, ?>) status.get(0).get("xds")).get("CDS");
+    return cds == null ? null : (Map<?, ?>) cds.get("lastNack");
+  }
+
   private List<LogRecord> linesAbout(String podName) {
     return records.stream().filter(r -> r.getMessage().contains(podName)).toList();
   }
@@ -83,8 +90,10 @@ class ClientTextInLogsTest {
       assertThat(line.length()).isLessThan(1024);
       assertThat(mesh.meters.counter("weft_xds_nacks_total", "type", "CDS").count()).isEqualTo(1.0);
 
-      Map<?, ?> cds = (Map<?, ?>) ((Map<?, ?>) mesh.ads.proxyStatus().get(0).get("xds")).get("CDS");
-      String shown = (String) ((Map<?, ?>) cds.get("lastNack")).get("reason");
+      // The line is logged as the NACK is handled; the stream's status summary is published right
+      // after, so it is read once it shows the NACK.
+      await().atMost(Duration.ofSeconds(60)).until(() -> lastNack(mesh.ads.proxyStatus()) != null);
+      String shown = (String) lastNack(mesh.ads.proxyStatus()).get("reason");
       assertThat(shown).startsWith("bad cluster\\n2026-01-01").endsWith("(" + detail.length() + " bytes)")
           .doesNotContain("\n");
       assertThat(shown.length()).isLessThan(300);
