@@ -73,7 +73,9 @@ public final class FileWatcher implements AutoCloseable {
     synchronized (keys) {
       register(folder.root(), 0);
     }
-    rescanner.execute(guarded("listing", this::recordStamps));
+    // Listed before the constructor returns: a change made right after start-up (a ConfigMap
+    // volume's data swap, say) must differ from the stamps, so they cannot be taken after it.
+    guarded("listing", this::recordStamps).run();
     rescanner.scheduleWithFixedDelay(guarded("rescan", this::rescan), RESCAN_MILLIS, RESCAN_MILLIS,
         TimeUnit.MILLISECONDS);
     this.thread = daemon(this::loop, "weft-file-watch");
