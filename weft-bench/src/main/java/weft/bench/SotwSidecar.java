@@ -1,12 +1,14 @@
 package weft.bench;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.HashMap;
 import java.util.List;
@@ -30,22 +32,30 @@ final class SotwSidecar extends EnvoySidecar {
 
   SotwSidecar(ManagedChannel channel, Node node, String hotEds) {
     super(node, hotEds);
-    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses(this::onResponse));
+    requests = ClientCalls.asyncBidiStreamingCall(channel.newCall(METHOD, CallOptions.DEFAULT),
+        responses(this::onResponse));
   }
 
-  private void onResponse(DiscoveryResponse r) {
-    String type = r.getTypeUrl();
-    trace("<- " + shortType(type) + " version_info=" + r.getVersionInfo() + " nonce=" + r.getNonce() + ", "
-        + r.getResourcesCount() + " resources");
+  /** ADS with responses read as {@link LightResponse}s: the harness reads only what a sidecar acts on. */
+  private static final MethodDescriptor<DiscoveryRequest, LightResponse> METHOD =
+      AggregatedDiscoveryServiceGrpc.getStreamAggregatedResourcesMethod().toBuilder(
+          ProtoUtils.marshaller(DiscoveryRequest.getDefaultInstance()), LightResponse.MARSHALLER).build();
+
+  private void onResponse(LightResponse r) {
+    String type = r.typeUrl();
+    if (trace) {
+      trace("<- " + shortType(type) + " version_info=" + r.versionInfo() + " nonce=" + r.nonce() + ", "
+          + r.resources().size() + " resources");
+    }
     Map<String, ByteString> changed = new HashMap<>();
-    for (Any any : r.getResourcesList()) changed.put(Peek.name(any.getValue()), any.getValue());
+    for (ByteString value : r.resources()) changed.put(Peek.name(value), value);
     synchronized (this) {
       DiscoveryRequest.Builder state = perType.get(type);
       if (state == null) {
         error = new IllegalStateException("response of a type never asked for: " + type);
         return;
       }
-      state.setVersionInfo(r.getVersionInfo()).setResponseNonce(r.getNonce());
+      state.setVersionInfo(r.versionInfo()).setResponseNonce(r.nonce());
     }
     boolean fullState = type.equals(BenchTypes.CLUSTER) || type.equals(BenchTypes.LISTENER);
     onResources(type, changed, List.of(), fullState);
@@ -73,9 +83,11 @@ final class SotwSidecar extends EnvoySidecar {
     DiscoveryRequest.Builder request = state.clone();
     if (!nodeSent) request.setNode(node);
     nodeSent = true;
-    trace("-> " + shortType(request.getTypeUrl()) + (request.hasNode() ? " (with node)" : "") + " version_info="
-        + request.getVersionInfo() + " response_nonce=" + request.getResponseNonce() + ", "
-        + (request.getResourceNamesCount() == 0 ? "wildcard" : request.getResourceNamesCount() + " names"));
+    if (trace) {
+      trace("-> " + shortType(request.getTypeUrl()) + (request.hasNode() ? " (with node)" : "") + " version_info="
+          + request.getVersionInfo() + " response_nonce=" + request.getResponseNonce() + ", "
+          + (request.getResourceNamesCount() == 0 ? "wildcard" : request.getResourceNamesCount() + " names"));
+    }
     requests.onNext(request.build());
   }
 

@@ -2,6 +2,8 @@ package weft.xds;
 
 import com.google.protobuf.Any;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -172,6 +174,20 @@ public final class Generators {
       return all;
     }
     probe.entering(generatorName(typeUrl, proxyless));
+    if (typeUrl.equals(TypeUrls.ENDPOINT) && names.size() >= MESH_WIDE_FROM) {
+      // A full-mesh sidecar's assignments: the same for every proxy with an equal key, so the
+      // thousand lookups behind them are made once per snapshot, not once per proxy.
+      List<String> listed = names instanceof List<String> l ? l : List.copyOf(names);
+      return view.meshWidePart(generatorName(typeUrl, proxyless), listed,
+          v -> Collections.unmodifiableSortedMap(generateEach(typeUrl, v, listed)));
+    }
+    return generateEach(typeUrl, view, names);
+  }
+
+  /** From how many names a request's assignments are shared whole between proxies. */
+  static final int MESH_WIDE_FROM = 32;
+
+  private SortedMap<String, Generated> generateEach(String typeUrl, ProxyView view, Collection<String> names) {
     SortedMap<String, Generated> out = new TreeMap<>();
     for (String name : names) {
       Generated resource = generateOne(typeUrl, view, name);

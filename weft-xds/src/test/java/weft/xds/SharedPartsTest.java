@@ -158,6 +158,13 @@ class SharedPartsTest {
     String target = "reviews" + SUFFIX + ":9080";
     out.put("CDS", bytes(generators.generateAll(TypeUrls.CLUSTER, view)));
     out.put("EDS", bytes(generators.generate(TypeUrls.ENDPOINT, view, List.of(REVIEWS))));
+    // A full-mesh sidecar's request: every cluster, answered whole from the snapshot's cache.
+    List<String> every = new ArrayList<>();
+    for (String name : out.get("CDS").keySet()) if (name.startsWith("outbound|")) every.add(name);
+    for (int i = 0; every.size() < Generators.MESH_WIDE_FROM + 8; i++) {
+      every.add("outbound|9080||absent-" + i + ".default.svc.cluster.local");
+    }
+    out.put("EDS, every cluster", bytes(generators.generate(TypeUrls.ENDPOINT, view, every)));
     if (p.proxyless()) {
       out.put("LDS", bytes(generators.generate(TypeUrls.LISTENER, view, List.of(target))));
       out.put("RDS", bytes(generators.generate(TypeUrls.ROUTE, view, List.of(target))));

@@ -54,6 +54,25 @@ public final class EnvoyClusters {
    */
   public static SortedMap<String, Generated> generated(ProxyView view) {
     boolean router = "router".equals(view.proxy().kind());
+    // A router's clusters read its own workload (the ports its gateway servers listen on), which
+    // no shared key holds; routers are few, so theirs are gathered for each alone.
+    SortedMap<String, Generated> out = new TreeMap<>(router ? outbound(view)
+        : view.meshWidePart("envoy-outbound-clusters", null, EnvoyClusters::outbound));
+    out.put(WellKnown.BLACK_HOLE_CLUSTER, BLACK_HOLE);
+    out.put(WellKnown.PASSTHROUGH_CLUSTER, PASSTHROUGH);
+    if (!router) {
+      out.put(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH);
+      for (Inbound.Port p : Inbound.ports(view)) out.put(p.cluster(), Generated.of(Any.pack(inbound(p))));
+    }
+    return out;
+  }
+
+  /**
+   * The outbound clusters of every visible service: the same for every proxy with an equal
+   * {@link ProxyView.MeshWideKey}, so a full-mesh sidecar's thousand are gathered once per snapshot.
+   */
+  private static SortedMap<String, Generated> outbound(ProxyView view) {
+    boolean router = "router".equals(view.proxy().kind());
     SortedMap<String, Generated> out = new TreeMap<>();
     java.util.Set<String> passthrough = router ? GatewayListeners.autoPassthroughHosts(view) : java.util.Set.of();
     PushContext context = view.context();
@@ -70,14 +89,9 @@ public final class EnvoyClusters {
       part.replay(view);
       out.putAll(part.value());
     }
-    out.put(WellKnown.BLACK_HOLE_CLUSTER, BLACK_HOLE);
-    out.put(WellKnown.PASSTHROUGH_CLUSTER, PASSTHROUGH);
-    if (!router) {
-      out.put(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH);
-      for (Inbound.Port p : Inbound.ports(view)) out.put(p.cluster(), Generated.of(Any.pack(inbound(p))));
-    }
-    return out;
+    return Collections.unmodifiableSortedMap(out);
   }
+
 
   /** Where routes to nothing go: a static cluster without endpoints. */
   private static Cluster blackHole() {

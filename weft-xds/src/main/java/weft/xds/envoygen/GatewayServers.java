@@ -57,7 +57,7 @@ final class GatewayServers {
 
   static List<Entry> all(ProxyView view) {
     Proxy proxy = view.proxy();
-    List<WorkloadAt> own = proxy.ip() == null || proxy.ip().isEmpty() ? List.of()
+    List<WorkloadAt> own = proxy.ip() == null || proxy.ip().isEmpty() ? new ArrayList<>()
         : new ArrayList<>(view.snapshot().endpointsAt(proxy.clusterId(), proxy.ip()));
     own.sort(Comparator.comparing((WorkloadAt w) -> w.service().service().hostname())
         .thenComparingInt(w -> w.endpoint().servicePort()));

@@ -8,25 +8,44 @@ import weft.xds.Generated;
 
 /**
  * What a stream holds of one type: each resource's name and the 64-bit hash of the bytes it was
- * sent, sorted by name in two parallel arrays (about 12 bytes per resource with interned names).
+ * sent, sorted by name in parallel arrays (about 12 bytes per resource with interned names).
  * Immutable: a push builds the next table, and the status summary shares the current one.
+ *
+ * <p>Hashes are kept in blocks of {@value #BLOCK}: the common push changes one resource of a
+ * thousand, and its next table shares the names and every block but the one it changed, instead
+ * of copying 8 KB of hashes per stream per change.
  */
 final class SentTable {
+  private static final int BLOCK = 64;
+  private static final int SHIFT = 6;
   static final SentTable EMPTY = new SentTable(new String[0], new long[0]);
 
   private final String[] names;
-  private final long[] hashes;
+  /** Hash of {@code names[i]} at {@code blocks[i >>> SHIFT][i & (BLOCK - 1)]}. */
+  private final long[][] blocks;
   /** Sum over entries of {@link #mix}: order-free, so an update adjusts it instead of rehashing the table. */
   private final long digest;
 
   private SentTable(String[] names, long[] hashes) {
-    this(names, hashes, digestOf(names, hashes));
+    this(names, blocksOf(hashes), digestOf(names, hashes));
   }
 
-  private SentTable(String[] names, long[] hashes, long digest) {
+  private SentTable(String[] names, long[][] blocks, long digest) {
     this.names = names;
-    this.hashes = hashes;
+    this.blocks = blocks;
     this.digest = digest;
+  }
+
+  private static long[][] blocksOf(long[] hashes) {
+    long[][] out = new long[(hashes.length + BLOCK - 1) >>> SHIFT][];
+    for (int b = 0; b < out.length; b++) {
+      out[b] = Arrays.copyOfRange(hashes, b << SHIFT, Math.min(hashes.length, (b + 1) << SHIFT));
+    }
+    return out;
+  }
+
+  private long hash(int i) {
+    return blocks[i >>> SHIFT][i & (BLOCK - 1)];
   }
 
   private static long digestOf(String[] names, long[] hashes) {
@@ -77,7 +96,7 @@ final class SentTable {
       if (order < 0) {
         if (!gone.contains(names[i])) {
           n[k] = names[i];
-          h[k++] = hashes[i];
+          h[k++] = hash(i);
         }
         i++;
       } else {
@@ -94,19 +113,30 @@ final class SentTable {
 
   /**
    * The common push (an endpoint change): every updated name is held already, so the names array
-   * is shared and only the hashes are copied; null when some name is new.
+   * and the untouched blocks are shared and only the changed blocks are copied; null when some
+   * name is new.
    */
   private SentTable updatedInPlace(SortedMap<String, Long> updates) {
-    long[] h = null;
+    long[][] b = null;
+    boolean[] copied = null;
     long d = digest;
     for (Map.Entry<String, Long> e : updates.entrySet()) {
       int i = Arrays.binarySearch(names, e.getKey());
       if (i < 0) return null;
-      if (h == null) h = hashes.clone();
-      d += mix(names[i], e.getValue()) - mix(names[i], h[i]);
-      h[i] = e.getValue();
+      if (b == null) {
+        b = blocks.clone();
+        copied = new boolean[b.length];
+      }
+      int block = i >>> SHIFT;
+      if (!copied[block]) {
+        b[block] = b[block].clone();
+        copied[block] = true;
+      }
+      int at = i & (BLOCK - 1);
+      d += mix(names[i], e.getValue()) - mix(names[i], b[block][at]);
+      b[block][at] = e.getValue();
     }
-    return new SentTable(names, h, d);
+    return new SentTable(names, b, d);
   }
 
   /** Only the entries whose names are in {@code watched}. */
@@ -120,7 +150,7 @@ final class SentTable {
     for (int i = 0; i < names.length; i++) {
       if (!watched.contains(names[i])) continue;
       n[k] = names[i];
-      h[k++] = hashes[i];
+      h[k++] = hash(i);
     }
     return new SentTable(n, h);
   }
@@ -140,7 +170,7 @@ final class SentTable {
   /** Whether the stream was sent exactly this content under this name. */
   boolean holds(String name, long hash) {
     int i = Arrays.binarySearch(names, name);
-    return i >= 0 && hashes[i] == hash;
+    return i >= 0 && hash(i) == hash;
   }
 
   /**
@@ -154,12 +184,13 @@ final class SentTable {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof SentTable other && Arrays.equals(names, other.names) && Arrays.equals(hashes, other.hashes);
+    return o instanceof SentTable other && Arrays.equals(names, other.names)
+        && Arrays.deepEquals(blocks, other.blocks);
   }
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(hashes);
+    return Long.hashCode(digest);
   }
 
   private String canonical(String name) {

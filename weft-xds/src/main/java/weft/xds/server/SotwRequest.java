@@ -12,7 +12,6 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -25,14 +24,20 @@ import java.util.List;
  * bytes. Envoy repeats every name of a type in each ACK (a full-mesh sidecar: a thousand EDS names,
  * some 50 KB), and an ACK almost always names what the stream already watches, in the order it
  * named them before. Protobuf's own parser decodes each name into a String only for the server to
- * find it unchanged; here an ACK is compared byte for byte with the previous request's names and
- * nothing is decoded unless they differ. Fields other than the names are read as protobuf does
- * (strings checked as UTF-8, unknown fields skipped); bytes that are not a {@code DiscoveryRequest}
- * fail the call as grpc-java's protobuf marshaller fails it.
+ * find it unchanged; here nothing is decoded unless the names differ from the previous request's.
+ *
+ * <p>A request is read into a buffer the reading thread reuses, and what it keeps of its names is
+ * interned: each name once for the whole server ({@link WireName}), and a long run of names (how
+ * every encoder writes a repeated field) once as a whole ({@link NameRuns}), so the thousand
+ * sidecars that ACK the same thousand names allocate nothing per ACK and an ACK is recognised by
+ * identity. Fields other than the names are read as protobuf does (strings checked as UTF-8,
+ * unknown fields skipped); bytes that are not a {@code DiscoveryRequest} fail the call as
+ * grpc-java's protobuf marshaller fails it.
  */
 final class SotwRequest {
   /** Resource names as the wire carries them, interned across streams so their ACKs share one copy. */
   private static final Interner<WireName> NAMES = Interners.newWeakInterner();
+  private static final WireName[] NO_NAMES = new WireName[0];
 
   // Tags of DiscoveryRequest's fields, all length-delimited: (field number << 3) | 2.
   private static final int VERSION_INFO = lengthDelimited(DiscoveryRequest.VERSION_INFO_FIELD_NUMBER);
@@ -46,10 +51,8 @@ final class SotwRequest {
     return (fieldNumber << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED;
   }
 
-  private final byte[] wire;
-  private final int[] nameStart;
-  private final int[] nameLength;
-  private final int nameCount;
+  /** The names in the request's order, interned; never changed (streams keep it as their request order). */
+  private final WireName[] names;
   private final String versionInfo;
   private final String typeUrl;
   private final String responseNonce;
@@ -58,12 +61,9 @@ final class SotwRequest {
   /** The names decoded, once asked for. */
   private List<String> decoded;
 
-  private SotwRequest(byte[] wire, int[] nameStart, int[] nameLength, int nameCount, String versionInfo,
-      String typeUrl, String responseNonce, Node node, Status errorDetail) {
-    this.wire = wire;
-    this.nameStart = nameStart;
-    this.nameLength = nameLength;
-    this.nameCount = nameCount;
+  private SotwRequest(WireName[] names, String versionInfo, String typeUrl, String responseNonce, Node node,
+      Status errorDetail) {
+    this.names = names;
     this.versionInfo = versionInfo;
     this.typeUrl = typeUrl;
     this.responseNonce = responseNonce;
@@ -71,15 +71,21 @@ final class SotwRequest {
     this.errorDetail = errorDetail;
   }
 
-  /**
-   * Reads a serialized {@code DiscoveryRequest}; {@code wire} is kept, not copied. Runs of names
-   * (how every encoder writes a repeated field) are walked here without a decoder; every other
-   * field is read by protobuf's.
-   */
+  /** Reads a serialized {@code DiscoveryRequest}; nothing of {@code wire} is kept. */
   static SotwRequest parse(byte[] wire) throws IOException {
-    int[] start = new int[16];
-    int[] length = new int[16];
+    return parse(wire, wire.length, Scratch.get());
+  }
+
+  /**
+   * Reads the first {@code size} bytes of {@code wire}. Names and the three strings every request
+   * carries are walked here without a decoder; the node, an error detail and fields no version of
+   * the API has are left to protobuf's decoder.
+   */
+  private static SotwRequest parse(byte[] wire, int size, Scratch scratch) throws IOException {
     int count = 0;
+    int runStart = -1;
+    int runEnd = -1;
+    boolean oneRun = true;
     String versionInfo = "";
     String typeUrl = "";
     String responseNonce = "";
@@ -87,32 +93,42 @@ final class SotwRequest {
     Status errorDetail = null;
     ExtensionRegistryLite none = ExtensionRegistryLite.getEmptyRegistry();
     int pos = 0;
-    while (pos < wire.length) {
-      if (wire[pos] == RESOURCE_NAMES) {
-        // One byte of tag, then a varint length (a name under 128 bytes has a one-byte length).
+    while (pos < size) {
+      int tag = wire[pos];
+      if (tag == RESOURCE_NAMES || tag == VERSION_INFO || tag == TYPE_URL || tag == RESPONSE_NONCE) {
+        // One byte of tag, then a varint length (under 128 bytes, one byte).
         int at = pos + 1;
         int n = 0;
         int shift = 0;
         while (true) {
-          if (at >= wire.length || shift > 28) throw new InvalidProtocolBufferException("a resource name's length is cut short or too long");
+          if (at >= size || shift > 28) throw new InvalidProtocolBufferException("a field's length is cut short or too long");
           byte b = wire[at++];
           n |= (b & 0x7F) << shift;
           if (b >= 0) break;
           shift += 7;
         }
-        if (n < 0 || n > wire.length - at) throw new InvalidProtocolBufferException("a resource name runs past the end of the request");
-        if (count == start.length) {
-          start = Arrays.copyOf(start, count * 2);
-          length = Arrays.copyOf(length, count * 2);
+        if (n < 0 || n > size - at) throw new InvalidProtocolBufferException("a field runs past the end of the request");
+        if (tag == RESOURCE_NAMES) {
+          if (count > 0 && runEnd != pos) oneRun = false;
+          if (count == 0) runStart = pos;
+          scratch.addName(count++, at, n);
+          runEnd = at + n;
+        } else {
+          String text = utf8(wire, at, n);
+          if (tag == VERSION_INFO) {
+            versionInfo = text;
+          } else if (tag == TYPE_URL) {
+            typeUrl = text;
+          } else {
+            responseNonce = text;
+          }
         }
-        start[count] = at;
-        length[count++] = n;
         pos = at + n;
         continue;
       }
       // Any other field: one step of protobuf's own decoder from here.
-      CodedInputStream in = CodedInputStream.newInstance(wire, pos, wire.length - pos);
-      int tag = in.readTag();
+      CodedInputStream in = CodedInputStream.newInstance(wire, pos, size - pos);
+      tag = in.readTag();
       if (tag == VERSION_INFO) {
         versionInfo = in.readStringRequireUtf8();
       } else if (tag == TYPE_URL) {
@@ -129,20 +145,38 @@ final class SotwRequest {
       } else if (tag == RESOURCE_NAMES) {
         // A tag written in more bytes than it needs: legal, if odd.
         int n = in.readRawVarint32();
-        if (n < 0) throw new InvalidProtocolBufferException("a resource name with a negative length");
-        if (count == start.length) {
-          start = Arrays.copyOf(start, count * 2);
-          length = Arrays.copyOf(length, count * 2);
+        if (n < 0 || n > size - pos - in.getTotalBytesRead()) {
+          throw new InvalidProtocolBufferException("a resource name runs past the end of the request");
         }
-        start[count] = pos + in.getTotalBytesRead();
-        length[count++] = n;
+        oneRun = false;
+        scratch.addName(count++, pos + in.getTotalBytesRead(), n);
         in.skipRawBytes(n);
       } else if (tag == 0 || !in.skipField(tag)) {
         throw new InvalidProtocolBufferException("a DiscoveryRequest with a stray end-group tag or field 0");
       }
       pos += in.getTotalBytesRead();
     }
-    return new SotwRequest(wire, start, length, count, versionInfo, typeUrl, responseNonce, node, errorDetail);
+    WireName[] names;
+    if (count == 0) {
+      names = NO_NAMES;
+    } else if (oneRun && runEnd - runStart >= NameRuns.SHARED_FROM_BYTES) {
+      names = NameRuns.SHARED.names(wire, runStart, runEnd, count, scratch);
+    } else {
+      names = scratch.internNames(wire, count);
+    }
+    return new SotwRequest(names, versionInfo, typeUrl, responseNonce, node, errorDetail);
+  }
+
+  /** A string field's bytes, checked as protobuf checks a proto3 string. */
+  private static String utf8(byte[] wire, int at, int n) throws InvalidProtocolBufferException {
+    for (int i = at; i < at + n; i++) {
+      if (wire[i] < 0) {
+        var bytes = UnsafeByteOperations.unsafeWrap(wire, at, n);
+        if (!bytes.isValidUtf8()) throw new InvalidProtocolBufferException("a string field that is not UTF-8");
+        return bytes.toStringUtf8();
+      }
+    }
+    return new String(wire, at, n, java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 
   /** The same request, for callers that hold a parsed message (tests, in-process clients). */
@@ -183,7 +217,7 @@ final class SotwRequest {
   }
 
   int nameCount() {
-    return nameCount;
+    return names.length;
   }
 
   /**
@@ -192,9 +226,9 @@ final class SotwRequest {
    */
   List<String> names() throws InvalidProtocolBufferException {
     if (decoded == null) {
-      List<String> out = new ArrayList<>(nameCount);
-      for (int i = 0; i < nameCount; i++) {
-        var bytes = UnsafeByteOperations.unsafeWrap(wire, nameStart[i], nameLength[i]);
+      List<String> out = new ArrayList<>(names.length);
+      for (WireName name : names) {
+        var bytes = UnsafeByteOperations.unsafeWrap(name.bytes);
         if (!bytes.isValidUtf8()) throw new InvalidProtocolBufferException("a resource name that is not UTF-8");
         out.add(bytes.toStringUtf8());
       }
@@ -203,24 +237,38 @@ final class SotwRequest {
     return decoded;
   }
 
-  /** Whether this request lists exactly {@code names}, in that order, byte for byte. */
-  boolean namesAre(WireName[] names) {
-    if (names == null || names.length != nameCount) return false;
-    for (int i = 0; i < nameCount; i++) {
-      byte[] expected = names[i].bytes;
-      int from = nameStart[i];
-      if (!Arrays.equals(wire, from, from + nameLength[i], expected, 0, expected.length)) return false;
-    }
+  /**
+   * Whether this request lists exactly {@code expected}, in that order. Names are interned, so
+   * they are compared by identity; a long run read before is the very same array.
+   */
+  boolean namesAre(WireName[] expected) {
+    if (expected == names) return true;
+    if (expected == null || expected.length != names.length) return false;
+    for (int i = 0; i < names.length; i++) if (expected[i] != names[i]) return false;
     return true;
   }
 
-  /** This request's names in its order, interned, for {@link #namesAre} on the next request. */
+  /**
+   * This request's names in its order, interned, for {@link #namesAre} on the next request. Shared
+   * with every request that listed the same run: never to be changed.
+   */
   WireName[] wireNames() {
-    WireName[] out = new WireName[nameCount];
-    for (int i = 0; i < nameCount; i++) {
-      out[i] = NAMES.intern(new WireName(Arrays.copyOfRange(wire, nameStart[i], nameStart[i] + nameLength[i])));
-    }
-    return out;
+    return names;
+  }
+
+  /** The request as a message again (for a caller that serializes one; the server never does). */
+  DiscoveryRequest toMessage() {
+    DiscoveryRequest.Builder b = DiscoveryRequest.newBuilder().setVersionInfo(versionInfo).setTypeUrl(typeUrl)
+        .setResponseNonce(responseNonce);
+    for (WireName name : names) b.addResourceNamesBytes(UnsafeByteOperations.unsafeWrap(name.bytes));
+    if (node != null) b.setNode(node);
+    if (errorDetail != null) b.setErrorDetail(errorDetail);
+    return b.build();
+  }
+
+  /** One name of a request, interned. */
+  static WireName intern(byte[] wire, int from, int length) {
+    return NAMES.intern(new WireName(Arrays.copyOfRange(wire, from, from + length)));
   }
 
   /** One resource name's UTF-8 bytes, compared by content. */
@@ -245,34 +293,82 @@ final class SotwRequest {
   }
 
   /**
-   * Reads requests straight from the transport's buffer. A malformed request fails the call with
-   * INTERNAL, as grpc-java's protobuf marshaller does.
+   * Reads requests straight from the transport's buffer into the reading thread's scratch buffer.
+   * A malformed request fails the call with INTERNAL, as grpc-java's protobuf marshaller does.
    */
   static final MethodDescriptor.Marshaller<SotwRequest> MARSHALLER = new MethodDescriptor.Marshaller<>() {
     @Override
     public InputStream stream(SotwRequest value) {
-      return new ByteArrayInputStream(value.wire);
+      return value.toMessage().toByteString().newInput();
     }
 
     @Override
     public SotwRequest parse(InputStream stream) {
       try {
-        byte[] wire;
+        Scratch scratch = Scratch.get();
         if (stream instanceof KnownLength) {
-          // Read straight into an array of the message's size (readNBytes(int) would copy twice).
           int size = stream.available();
-          wire = new byte[size];
+          byte[] wire = scratch.bytes(size);
           if (stream.readNBytes(wire, 0, size) != size || stream.read() != -1) {
             throw new IOException("message length differs from its frame");
           }
-        } else {
-          wire = stream.readAllBytes();
+          return SotwRequest.parse(wire, size, scratch);
         }
-        return SotwRequest.parse(wire);
+        byte[] wire = stream.readAllBytes();
+        return SotwRequest.parse(wire, wire.length, scratch);
       } catch (IOException e) {
         throw io.grpc.Status.INTERNAL.withDescription("Invalid protobuf byte sequence").withCause(e)
             .asRuntimeException();
       }
     }
   };
+
+  /**
+   * A reading thread's reusable buffers: the request's bytes and where its names are. A full-mesh
+   * sidecar's requests are tens of kilobytes each; reading every ACK into a fresh array was most of
+   * what the server allocated per change.
+   */
+  static final class Scratch {
+    /** Larger requests get arrays of their own, so an odd huge request pins nothing per thread. */
+    private static final int KEPT_UP_TO = 1 << 20;
+    private static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(Scratch::new);
+
+    private byte[] bytes = new byte[64 * 1024];
+    private int[] nameStart = new int[256];
+    private int[] nameLength = new int[256];
+
+    static Scratch get() {
+      return PER_THREAD.get();
+    }
+
+    byte[] bytes(int size) {
+      if (size <= bytes.length) return bytes;
+      if (size > KEPT_UP_TO) return new byte[size];
+      bytes = new byte[Math.min(KEPT_UP_TO, Math.max(size, bytes.length * 2))];
+      return bytes;
+    }
+
+    void addName(int index, int start, int length) {
+      if (index == nameStart.length) {
+        nameStart = Arrays.copyOf(nameStart, index * 2);
+        nameLength = Arrays.copyOf(nameLength, index * 2);
+      }
+      nameStart[index] = start;
+      nameLength[index] = length;
+    }
+
+    int nameStart(int index) {
+      return nameStart[index];
+    }
+
+    int nameLength(int index) {
+      return nameLength[index];
+    }
+
+    WireName[] internNames(byte[] wire, int count) {
+      WireName[] out = new WireName[count];
+      for (int i = 0; i < count; i++) out[i] = intern(wire, nameStart[i], nameLength[i]);
+      return out;
+    }
+  }
 }

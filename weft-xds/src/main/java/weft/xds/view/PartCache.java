@@ -21,7 +21,10 @@ import weft.registry.ServiceView;
  *   <li>per host: parts of one service that read its endpoints (clusters, assignments); dropped
  *       when the change event names the host;
  *   <li>routing: parts that read service definitions and config but no endpoints (listeners,
- *       routes); dropped when any service definition changes.
+ *       routes); dropped when any service definition changes;
+ *   <li>snapshot: whole responses that read many hosts' endpoints (all of a full-mesh sidecar's
+ *       assignments, all its outbound clusters); they live with one snapshot and are never carried
+ *       to the next. Their values share the per-host parts they are made of.
  * </ul>
  * Any config change or a full change drops everything (see {@link #next}). A part whose
  * generation throws is never stored: every caller waiting for it gets the exception, and the
@@ -43,6 +46,11 @@ public final class PartCache {
    */
   static final long MAX_HOST_BYTES = 8L << 20;
   static final long MAX_ROUTING_BYTES = 128L << 20;
+  /**
+   * Snapshot bucket bound: one whole response per distinct proxy key and name list. Its values
+   * reference parts held elsewhere, so it is bounded by count (a map entry each, not the bytes).
+   */
+  static final int MAX_SNAPSHOT = 256;
 
   /** One generated part and the drop notes its generation recorded, replayed into each view that uses it. */
   public record Part<T>(T value, List<Drop> drops) {
@@ -81,6 +89,7 @@ public final class PartCache {
   private final boolean enabled;
   private final Map<String, Bucket> byHost;
   private final Bucket routing;
+  private final Bucket snapshotWide = new Bucket(null);
 
   public PartCache() {
     this(true, new ConcurrentHashMap<>(), new Bucket(null));
@@ -131,6 +140,15 @@ public final class PartCache {
   public <T> Part<T> forRouting(Object key, Supplier<Part<T>> build) {
     if (!enabled) return build.get();
     return get(routing, MAX_ROUTING, MAX_ROUTING_BYTES, key, build);
+  }
+
+  /**
+   * A whole response of this cache's snapshot, made of parts of many hosts; held only while this
+   * cache is the snapshot's (a later snapshot starts without it).
+   */
+  public <T> Part<T> forSnapshot(Object key, Supplier<Part<T>> build) {
+    if (!enabled) return build.get();
+    return get(snapshotWide, MAX_SNAPSHOT, Long.MAX_VALUE, key, build);
   }
 
   @SuppressWarnings("unchecked")
@@ -185,7 +203,7 @@ public final class PartCache {
 
   /** How many parts are held (tests, diagnostics). */
   public int size() {
-    int n = routing.parts.size();
+    int n = routing.parts.size() + snapshotWide.parts.size();
     for (Bucket b : byHost.values()) n += b.parts.size();
     return n;
   }

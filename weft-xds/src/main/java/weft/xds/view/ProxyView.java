@@ -139,6 +139,53 @@ public final class ProxyView {
 
   private record NamedPart(String generator, String name, RoutingKey key) {}
 
+  /**
+   * What a whole response of assignments or outbound clusters reads of a proxy: its routing key,
+   * and what assignments read besides (network, locality, the networks it asked to see, and the
+   * labels some {@code failoverPriority} names). A full-mesh sidecar's thousand assignments are
+   * the same for every proxy with an equal key.
+   */
+  public record MeshWideKey(RoutingKey routing, String network, weft.registry.Locality locality,
+      List<String> networkView, Map<String, String> failoverLabels) {
+    public MeshWideKey {
+      networkView = List.copyOf(networkView);
+      failoverLabels = Map.copyOf(failoverLabels);
+    }
+
+    /** A proxy with only this key's fields: a generator given it cannot read what the key lacks. */
+    Proxy asProxy() {
+      Map<String, String> labels = new TreeMap<>(routing.labels());
+      labels.putAll(failoverLabels);
+      return new Proxy("", routing.kind(), "", "", routing.namespace(), routing.clusterId(), network, labels, "",
+          locality, routing.proxyless(), routing.dnsDomain(), routing.dnsCapture(), networkView);
+    }
+  }
+
+  public MeshWideKey meshWideKey() {
+    Map<String, String> failover = new TreeMap<>();
+    Set<String> read = context.failoverLabelKeys();
+    proxy.labels().forEach((k, v) -> {
+      if (read.contains(k)) failover.put(k, v);
+    });
+    return new MeshWideKey(routingKey(), proxy.network(), proxy.locality(), proxy.networkView(), failover);
+  }
+
+  /**
+   * A whole response for {@code names} (null: everything the proxy sees): from the snapshot's
+   * cache when the context caches (generated on a view built from this proxy's
+   * {@link MeshWideKey} alone), else generated on this view; drop notes replayed either way.
+   */
+  public <T> T meshWidePart(String generator, List<String> names, java.util.function.Function<ProxyView, T> generate) {
+    if (!context.parts().enabled()) return generate.apply(this);
+    MeshWideKey key = meshWideKey();
+    PartCache.Part<T> part = context.parts().forSnapshot(new WholePart(generator, names, key),
+        () -> partOf(generate, new ProxyView(context, key.asProxy())));
+    part.replay(this);
+    return part.value();
+  }
+
+  private record WholePart(String generator, List<String> names, MeshWideKey key) {}
+
   /** Runs a generator on {@code on} and keeps what it dropped with what it made. */
   public static <T> PartCache.Part<T> partOf(java.util.function.Function<ProxyView, T> generate, ProxyView on) {
     T value = generate.apply(on);

@@ -248,6 +248,14 @@ public final class PushContext {
   }
 
   /**
+   * Every label a {@code failoverPriority} (of any DestinationRule, at any level, or of the mesh)
+   * names: the only labels of a proxy its endpoint assignments can depend on.
+   */
+  public Set<String> failoverLabelKeys() {
+    return indexes().failoverLabelKeys;
+  }
+
+  /**
    * Every subset name any DestinationRule defines for {@code host} (exact or wildcard host, any
    * namespace): a superset of the subsets any proxy's rule in force can name, so the cluster names
    * {@code outbound|PORT|SUBSET|HOST} built from them cover every name a proxy may watch for the host.
@@ -278,6 +286,7 @@ public final class PushContext {
     final Map<String, List<VirtualService>> vsByGateway = new HashMap<>();
     final Map<String, List<Sidecar>> sidecarsByNamespace = new HashMap<>();
     final Set<String> selectorLabelKeys;
+    final Set<String> failoverLabelKeys;
 
     Indexes(MeshSnapshot snapshot) {
       var config = snapshot.config();
@@ -331,6 +340,31 @@ public final class PushContext {
         for (VirtualService.TcpRoute r : vs.tcp()) for (var m : r.match()) keys.addAll(m.sourceLabels().keySet());
       }
       selectorLabelKeys = Set.copyOf(keys);
+      Set<String> failover = new TreeSet<>();
+      var mesh = snapshot.meshConfig().localityLbSetting();
+      if (mesh != null) addFailoverLabels(mesh, failover);
+      for (DestinationRule dr : config.destinationRules()) {
+        addFailoverLabels(dr.trafficPolicy(), failover);
+        for (DestinationRule.Subset s : dr.subsets()) addFailoverLabels(s.trafficPolicy(), failover);
+      }
+      failoverLabelKeys = Set.copyOf(failover);
+    }
+
+    private static void addFailoverLabels(DestinationRule.TrafficPolicy policy, Set<String> out) {
+      if (policy == null) return;
+      if (policy.loadBalancer() != null && policy.loadBalancer().localityLbSetting() != null) {
+        addFailoverLabels(policy.loadBalancer().localityLbSetting(), out);
+      }
+      for (DestinationRule.TrafficPolicy port : policy.portLevelSettings()) addFailoverLabels(port, out);
+    }
+
+    /** A {@code key=value} entry names its key; the value is matched, but the label is still read. */
+    private static void addFailoverLabels(weft.model.LocalityLbSetting setting, Set<String> out) {
+      for (String entry : setting.failoverPriority()) {
+        int eq = entry.indexOf('=');
+        out.add(eq < 0 ? entry : entry.substring(0, eq));
+        out.add(entry);
+      }
     }
   }
 }

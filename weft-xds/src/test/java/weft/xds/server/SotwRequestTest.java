@@ -114,6 +114,48 @@ class SotwRequestTest {
   }
 
   @Test
+  void aLongRunOfNamesIsHeldOnceAndItsAcksAreKnownByIdentity() {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 300; i++) names.add("outbound|8080||svc-" + i + ".bench.svc.cluster.local");
+    SotwRequest first = SotwRequest.of(request(names.toArray(String[]::new)));
+    SotwRequest ack = SotwRequest.of(request(names.toArray(String[]::new)));
+
+    assertThat(ack.wireNames()).as("the same run, one array").isSameAs(first.wireNames());
+    assertThat(ack.namesAre(first.wireNames())).isTrue();
+
+    List<String> oneChanged = new ArrayList<>(names);
+    oneChanged.set(150, "outbound|8080||svc-150.bench.svc.cluster.locaL");
+    SotwRequest other = SotwRequest.of(request(oneChanged.toArray(String[]::new)));
+    assertThat(other.namesAre(first.wireNames())).as("a run of the same length and ends, one byte apart").isFalse();
+    assertThat(other.wireNames()[0]).as("names are still shared one by one").isSameAs(first.wireNames()[0]);
+  }
+
+  @Test
+  void heldRunsStayWithinTheirBound() throws IOException {
+    NameRuns runs = new NameRuns(8_000);
+    for (int round = 0; round < 50; round++) {
+      String[] names = new String[40];
+      for (int i = 0; i < names.length; i++) names[i] = "outbound|80||r" + round + "-" + i + ".ns.svc.cluster.local";
+      byte[] wire = request(names).toByteArray();
+      SotwRequest read = SotwRequest.parse(wire);
+      assertThat(read.names()).containsExactly(names);
+      // The run starts at the first name's tag: after the type URL and nonce fields.
+      int from = 0;
+      while (wire[from] != 0x1A) from += 2 + wire[from + 1];
+      int to = from;
+      while (to < wire.length && wire[to] == 0x1A) to += 2 + wire[to + 1];
+      SotwRequest.Scratch scratch = SotwRequest.Scratch.get();
+      int at = from;
+      for (int i = 0; i < names.length; i++) {
+        scratch.addName(i, at + 2, wire[at + 1]);
+        at += 2 + wire[at + 1];
+      }
+      assertThat(runs.names(wire, from, to, names.length, scratch)).hasSize(names.length);
+      assertThat(runs.heldBytes()).isLessThanOrEqualTo(8_000);
+    }
+  }
+
+  @Test
   void aNameThatIsNotUtf8IsRefusedWhenRead() throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
