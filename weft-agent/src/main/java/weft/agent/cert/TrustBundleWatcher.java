@@ -27,7 +27,7 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import weft.security.api.trust.TrustBundleServiceGrpc;
 import weft.security.api.trust.TrustBundleSet;
-import weft.security.api.trust.TrustDomainRoots;
+import weft.security.api.trust.RootCertificates;
 import weft.security.api.trust.WatchTrustBundlesRequest;
 
 /**
@@ -214,7 +214,7 @@ public final class TrustBundleWatcher implements AutoCloseable {
   }
 
   /** Adds {@code domain}'s roots to {@code out}, or says what is wrong with them. */
-  private static String check(String domain, TrustDomainRoots entry, Map<String, List<X509Certificate>> out) {
+  private static String check(String domain, RootCertificates entry, Map<String, List<X509Certificate>> out) {
     String shown = domain.length() > 64 ? domain.substring(0, 64) + "..." : domain;
     if (!TRUST_DOMAIN.matcher(domain).matches()) {
       return "trust domain \"" + escape(shown) + "\" is not a SPIFFE trust domain name";

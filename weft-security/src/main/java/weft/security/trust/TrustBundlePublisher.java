@@ -15,7 +15,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import weft.security.api.trust.TrustBundleServiceGrpc;
 import weft.security.api.trust.TrustBundleSet;
-import weft.security.api.trust.TrustDomainRoots;
+import weft.security.api.trust.RootCertificates;
 import weft.security.api.trust.WatchTrustBundlesRequest;
 
 /**
@@ -74,7 +74,7 @@ public final class TrustBundlePublisher extends TrustBundleServiceGrpc.TrustBund
     TrustBundleSet.Builder b = TrustBundleSet.newBuilder();
     // Sorted, so equal content gives an equal digest whatever order the map was built in.
     for (Map.Entry<String, List<X509Certificate>> e : new TreeMap<>(byDomain).entrySet()) {
-      TrustDomainRoots.Builder roots = TrustDomainRoots.newBuilder();
+      RootCertificates.Builder roots = RootCertificates.newBuilder();
       digest.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
       digest.update((byte) 0);
       for (X509Certificate c : e.getValue()) {
