@@ -38,6 +38,7 @@ public final class AgentOptions {
   final Path outputDir;
   final List<String> trustDomainAliases;
   final Map<String, Path> peerTrustBundles;
+  final boolean trustBundlesFromControlPlane;
   final Duration certTtl;
   final double rotationFraction;
   final Duration startTimeout;
@@ -70,6 +71,7 @@ public final class AgentOptions {
     this.outputDir = require(b.outputDir, "the output folder for the certificate files");
     this.trustDomainAliases = List.copyOf(b.trustDomainAliases);
     this.peerTrustBundles = Map.copyOf(b.peerTrustBundles);
+    this.trustBundlesFromControlPlane = b.trustBundlesFromControlPlane;
     // A peer bundle for our own domain would let another CA vouch for our identities: refused here.
     new weft.agent.cert.TrustDomainRoots(identity.trustDomain(), trustDomainAliases, peerTrustBundles);
     this.certTtl = b.certTtl;
@@ -128,6 +130,7 @@ public final class AgentOptions {
     private TokenSource token;
     private Path outputDir;
     private final List<String> trustDomainAliases = new java.util.ArrayList<>();
+    private boolean trustBundlesFromControlPlane = true;
     private final Map<String, Path> peerTrustBundles = new java.util.LinkedHashMap<>();
     private Duration certTtl;
     private double rotationFraction = CertificateManager.DEFAULT_ROTATION_FRACTION;
@@ -252,6 +255,15 @@ public final class AgentOptions {
     public Builder peerTrustBundle(String trustDomain, Path pemFile) {
       this.peerTrustBundles.put(java.util.Objects.requireNonNull(trustDomain, "trustDomain"),
           java.util.Objects.requireNonNull(pemFile, "pemFile"));
+      return this;
+    }
+
+    /**
+     * Whether to follow the control plane's per-trust-domain roots (federated peers' bundles) on the
+     * CA address, rewriting the SPIFFE bundle map when they change. Default: true.
+     */
+    public Builder trustBundlesFromControlPlane(boolean follow) {
+      this.trustBundlesFromControlPlane = follow;
       return this;
     }
 

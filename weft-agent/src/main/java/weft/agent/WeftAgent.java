@@ -44,6 +44,7 @@ public final class WeftAgent implements AutoCloseable {
 
   private final List<CaClient> cas;
   private final CertificateManager certificates;
+  private final weft.agent.cert.TrustBundleWatcher trustWatcher;
   private final XdsProxy proxy;
   private final AgentDns dns;
   // Closed before the rest: the DNS, its own xDS proxy, the grpc resolver's registration.
@@ -55,11 +56,12 @@ public final class WeftAgent implements AutoCloseable {
   private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicBoolean closing = new AtomicBoolean();
 
-  private WeftAgent(List<CaClient> cas, CertificateManager certificates, XdsProxy proxy, AgentDns dns,
-      List<AutoCloseable> dnsParts, ScheduledExecutorService ownScheduler, XdsBootstrap bootstrap, Path bootstrapFile,
-      AutoCloseable uninstall) {
+  private WeftAgent(List<CaClient> cas, CertificateManager certificates, weft.agent.cert.TrustBundleWatcher trustWatcher,
+      XdsProxy proxy, AgentDns dns, List<AutoCloseable> dnsParts, ScheduledExecutorService ownScheduler,
+      XdsBootstrap bootstrap, Path bootstrapFile, AutoCloseable uninstall) {
     this.cas = cas;
     this.certificates = certificates;
+    this.trustWatcher = trustWatcher;
     this.proxy = proxy;
     this.dns = dns;
     this.dnsParts = dnsParts;
@@ -141,12 +143,14 @@ public final class WeftAgent implements AutoCloseable {
     }) : null;
     List<CaClient> cas = new ArrayList<>();
     CertificateManager certs = null;
+    weft.agent.cert.TrustBundleWatcher watcher = null;
     XdsProxy proxy = null;
     List<AutoCloseable> dnsParts = new ArrayList<>();
     try {
       // Our roots for our domain and its aliases, each peer's for its own: the A87 bundle map beside the certificates.
-      CertificateFiles files = new CertificateFiles(o.outputDir, new TrustDomainRoots(o.identity.trustDomain(),
-          o.trustDomainAliases, o.peerTrustBundles));
+      TrustDomainRoots trust = new TrustDomainRoots(o.identity.trustDomain(), o.trustDomainAliases,
+          o.peerTrustBundles);
+      CertificateFiles files = new CertificateFiles(o.outputDir, trust);
       for (String address : o.caAddresses) {
         cas.add(new CaClient(address, o.caServerName, o.roots, o.token, o.identity.clusterId()));
       }
@@ -159,6 +163,16 @@ public final class WeftAgent implements AutoCloseable {
           .scheduler(own != null ? own : o.scheduler)
           .build();
       certs.start();
+      if (o.trustBundlesFromControlPlane) {
+        // Peers' roots as the control plane follows them: a peer's rotated root reaches the map file
+        // (and gRPC's file watcher) without a restart. Started now, so the first set usually arrives
+        // with the first certificate; if later, the files are written again.
+        CertificateManager installed = certs;
+        watcher = new weft.agent.cert.TrustBundleWatcher(o.caAddresses, o.caServerName, o.roots, roots -> {
+          if (trust.setDelivered(roots)) installed.rewriteTrustFiles();
+        }, own != null ? own : o.scheduler);
+        watcher.start();
+      }
       IssuedCertificate first;
       try {
         first = certs.awaitFirstCertificate(o.startTimeout);
@@ -203,19 +217,19 @@ public final class WeftAgent implements AutoCloseable {
       LOG.log(System.Logger.Level.INFO, "joined the mesh as " + o.identity.spiffeId() + " (node "
           + o.identity.nodeId() + "); certificates in " + files.directory() + ", xDS bootstrap "
           + (inProcess ? "installed for this process and " : "") + "written to " + file);
-      return new WeftAgent(cas, certs, proxy, dns, dnsParts, own, bootstrap, file, uninstall);
+      return new WeftAgent(cas, certs, watcher, proxy, dns, dnsParts, own, bootstrap, file, uninstall);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closeAll(dnsParts);
-      cleanUp(cas, certs, proxy, own);
+      cleanUp(cas, certs, watcher, proxy, own);
       throw new AgentException("interrupted while waiting for the first workload certificate", e);
     } catch (IOException e) {
       closeAll(dnsParts);
-      cleanUp(cas, certs, proxy, own);
+      cleanUp(cas, certs, watcher, proxy, own);
       throw new AgentException("cannot write the xDS bootstrap: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       closeAll(dnsParts);
-      cleanUp(cas, certs, proxy, own);
+      cleanUp(cas, certs, watcher, proxy, own);
       throw e instanceof AgentException ae ? ae : new AgentException(e.getMessage(), e);
     }
   }
@@ -280,6 +294,11 @@ public final class WeftAgent implements AutoCloseable {
     return java.util.Optional.ofNullable(dns);
   }
 
+  /** What follows the control plane's trust bundles, unless turned off. */
+  public java.util.Optional<weft.agent.cert.TrustBundleWatcher> trustBundleWatcher() {
+    return java.util.Optional.ofNullable(trustWatcher);
+  }
+
   /** The local xDS proxy, when the agent runs one. */
   public java.util.Optional<XdsProxy> xdsProxy() {
     return java.util.Optional.ofNullable(proxy);
@@ -324,7 +343,7 @@ public final class WeftAgent implements AutoCloseable {
       return;
     }
     closeAll(dnsParts);
-    cleanUp(cas, certificates, proxy, ownScheduler);
+    cleanUp(cas, certificates, trustWatcher, proxy, ownScheduler);
     if (uninstall != null) {
       try {
         uninstall.close();
@@ -346,8 +365,11 @@ public final class WeftAgent implements AutoCloseable {
     parts.clear();
   }
 
-  private static void cleanUp(List<CaClient> cas, CertificateManager certs, XdsProxy proxy,
-      ScheduledExecutorService own) {
+  private static void cleanUp(List<CaClient> cas, CertificateManager certs, weft.agent.cert.TrustBundleWatcher watcher,
+      XdsProxy proxy, ScheduledExecutorService own) {
+    if (watcher != null) {
+      watcher.close();
+    }
     if (proxy != null) {
       proxy.close();
     }

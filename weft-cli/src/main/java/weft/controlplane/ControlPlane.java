@@ -74,6 +74,8 @@ public final class ControlPlane implements AutoCloseable {
   private weft.dns.alloc.AddressBook addressBook;
   private ControlPlaneDns dns;
   private ControlPlaneFederation federation;
+  /** Per-trust-domain roots streamed to agents on the secure port (null without a CA). */
+  private weft.security.trust.TrustBundlePublisher trustBundleStream;
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -172,8 +174,16 @@ public final class ControlPlane implements AutoCloseable {
         .maxInboundMessageSize(16 * 1024 * 1024)
         .build()
         .start());
-    if (options.ca() != null) startSecurePort(configCluster, remotes);
+    if (options.ca() != null) {
+      trustBundleStream = new weft.security.trust.TrustBundlePublisher();
+      startSecurePort(configCluster, remotes);
+    }
     startFederation();
+    if (trustBundleStream != null) {
+      registry.addListener((snapshot, change) -> publishTrustBundles());
+      publishTrustBundles();
+      if (federation != null) federation.settled().thenRun(this::publishTrustBundles);
+    }
 
     KubeClusterSource local = null;
     if (options.configDir() != null) {
@@ -461,8 +471,28 @@ public final class ControlPlane implements AutoCloseable {
             new RefuseUntilReady(() -> ready)))
         // Interceptors run last-added first: refuse until ready, then authenticate the caller.
         .addService(ServerInterceptors.intercept(ads.definition(), xdsCallers, new RefuseUntilReady(() -> ready)))
+        // Public roots (the bundle endpoint serves them to anyone); the agent checks who sends them by TLS.
+        .addService(ServerInterceptors.intercept(trustBundleStream, new RefuseUntilReady(() -> ready)))
         .start());
     closeables.add(0, secure);
+  }
+
+  /**
+   * Streams the trust bundles of each new snapshot to the agents (a federated peer's new roots come
+   * with a republished snapshot). A snapshot whose bundles cannot be built keeps the last set in force.
+   * Callers on different threads (the registry's, the federation's) are serialised, and each publishes
+   * from the newest snapshot, so an older set never replaces a newer one.
+   */
+  private synchronized void publishTrustBundles() {
+    MeshSnapshot s = registry.current();
+    // Until the peers are declared, a set would tell the agents to drop peers not read yet.
+    if (federation != null && !federation.settled().isDone()) return;
+    try {
+      trustBundleStream.publish(trustBundles(s));
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "trust bundles for the agents not updated: " + e.getMessage()
+          + "; they keep the last set");
+    }
   }
 
   /**
@@ -526,6 +556,8 @@ public final class ControlPlane implements AutoCloseable {
       federation.watchFolder(options.configDir());
     } else if (configClient != null) {
       federation.watchConfigCluster(configClient, options.systemNamespace());
+    } else {
+      federation.settleWithoutWatch();
     }
   }
 

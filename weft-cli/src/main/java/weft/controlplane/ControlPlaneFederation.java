@@ -44,6 +44,10 @@ final class ControlPlaneFederation implements AutoCloseable {
     return t;
   });
   private final PeerBundles peers;
+  private final weft.security.federation.PeerBundleStore kept;
+  // Complete once the first declarations (folder or config cluster) are applied: until then the
+  // peers are not known, and the agents must not be told there are none.
+  private final java.util.concurrent.CompletableFuture<Void> settled = new java.util.concurrent.CompletableFuture<>();
   private volatile List<String> refused = List.of();
   private volatile List<String> folderProblems = List.of();
   private volatile List<FederatedPeer> declared = List.of();
@@ -68,8 +72,36 @@ final class ControlPlaneFederation implements AutoCloseable {
         throw new IllegalArgumentException("--bundle-web-roots " + e.getMessage(), e);
       }
     }
+    this.kept = new weft.security.federation.PeerBundleStore(stateDir);
     this.peers = new PeerBundles(new BundleClient(webRoots), scheduler, Clock.systemUTC(), settings.minRefresh(),
-        settings.maxRefresh(), onPeerRootsChange);
+        settings.maxRefresh(), () -> {
+          keep();
+          onPeerRootsChange.run();
+        });
+    peers.seed(kept.load());
+  }
+
+  /** Keeps the peers' bundles in force in the state folder, for a restart (on the federation thread). */
+  private void keep() {
+    Map<String, SpiffeBundle> now = new java.util.TreeMap<>();
+    peers.states().forEach((td, s) -> {
+      if (s.bundle() != null) now.put(td, s.bundle());
+    });
+    kept.save(now);
+  }
+
+  /**
+   * Completes once the first declarations of peers are applied (with bundles kept from before a
+   * restart in force): what the control plane tells agents before then could lack a peer it has not
+   * read yet.
+   */
+  java.util.concurrent.CompletableFuture<Void> settled() {
+    return settled;
+  }
+
+  /** Declarations come from MeshConfig alone (no folder, no config cluster): settled once applied. */
+  void settleWithoutWatch() {
+    scheduler.execute(() -> settled.complete(null));
   }
 
   /**
@@ -157,6 +189,8 @@ final class ControlPlaneFederation implements AutoCloseable {
       folderStamp = stamp;
       fromFolder = FederationPeers.fromFolder(dir);
       apply();
+      // Queued behind the peers' application that apply() just queued on this thread.
+      if (!settled.isDone()) scheduler.execute(() -> settled.complete(null));
     }, 0, 2, java.util.concurrent.TimeUnit.SECONDS);
   }
 
@@ -187,6 +221,7 @@ final class ControlPlaneFederation implements AutoCloseable {
       }
       fromFolder = read;
       apply();
+      if (!settled.isDone()) scheduler.execute(() -> settled.complete(null));
     }, 0, 2, java.util.concurrent.TimeUnit.SECONDS);
   }
 

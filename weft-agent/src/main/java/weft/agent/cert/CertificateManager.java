@@ -125,6 +125,47 @@ public final class CertificateManager implements AutoCloseable {
     schedule(Duration.ZERO);
   }
 
+  /**
+   * Writes the installed certificate again, with the trust files as they are now (a peer's new roots,
+   * say), on the scheduler: the same key and certificate, a new generation, so gRPC's file watcher
+   * reads the new bundle map without a new certificate. Nothing happens before the first certificate
+   * (its installation writes the trust files anyway). A failed write keeps what was installed.
+   */
+  public void rewriteTrustFiles() {
+    try {
+      scheduler.execute(this::rewriteNow);
+    } catch (RejectedExecutionException e) {
+      LOG.log(System.Logger.Level.DEBUG, "trust files not rewritten: the scheduler is shut down");
+    }
+  }
+
+  private void rewriteNow() {
+    if (!attempting.tryLock()) {
+      // A request is running (on another thread of the scheduler): it must not be made to skip its
+      // next schedule, so this waits for it instead; its installation may be the older map's.
+      try {
+        scheduler.schedule(this::rewriteNow, 50, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        LOG.log(System.Logger.Level.DEBUG, "trust files not rewritten: the scheduler is shut down");
+      }
+      return;
+    }
+    try {
+      synchronized (lock) {
+        if (closed) return;
+      }
+      IssuedCertificate installed = current;
+      if (installed == null) return;
+      files.install(installed);
+      LOG.log(System.Logger.Level.INFO, () -> "trust bundles rewritten in " + files.directory());
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot rewrite the trust bundles in " + files.directory() + ": "
+          + e.getMessage() + "; the files installed before stay");
+    } finally {
+      attempting.unlock();
+    }
+  }
+
   /** The certificate installed now, if any. */
   public Optional<IssuedCertificate> current() {
     return Optional.ofNullable(current);

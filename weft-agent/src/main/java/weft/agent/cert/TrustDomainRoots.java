@@ -18,8 +18,11 @@ import weft.security.ca.Pem;
  * peer's domain only, so it cannot vouch for an identity of ours.
  *
  * <p>Peer files are re-read at every certificate installation; a file that cannot be read keeps
- * the roots last read from it (and says so in the log), so a bad write does not drop a peer.
- * Thread-safety: {@link #bundleMap} is synchronized (it is called from the certificate thread).
+ * the roots last read from it (and says so in the log), so a bad write does not drop a peer. Peers'
+ * roots may also come from the control plane ({@link #setDelivered}, what {@link TrustBundleWatcher}
+ * receives): they are added to a file's roots for the same domain, and any the control plane names
+ * for our own domain or an alias are ignored (ours come only from our CA).
+ * Thread-safety: {@link #bundleMap} and {@link #setDelivered} are synchronized.
  */
 public final class TrustDomainRoots {
   private static final System.Logger LOG = System.getLogger(TrustDomainRoots.class.getName());
@@ -27,6 +30,8 @@ public final class TrustDomainRoots {
   private final List<String> aliases;
   private final Map<String, Path> peerFiles;
   private final Map<String, List<X509Certificate>> lastGood = new HashMap<>();
+  // @GuardedBy("this")
+  private Map<String, List<X509Certificate>> delivered = Map.of();
 
   /**
    * @param trustDomain our trust domain
@@ -60,7 +65,34 @@ public final class TrustDomainRoots {
       List<X509Certificate> roots = read(domain, file);
       if (roots != null) map.put(domain, roots);
     });
+    delivered.forEach((domain, roots) -> {
+      List<X509Certificate> merged = new java.util.ArrayList<>(map.getOrDefault(domain, List.of()));
+      roots.stream().filter(r -> !merged.contains(r)).forEach(merged::add);
+      map.put(domain, merged);
+    });
     return new SpiffeBundleMap(map);
+  }
+
+  /**
+   * The peers' roots as the control plane sends them now (trust domain to roots), replacing the last
+   * ones: a domain it no longer names is no longer trusted through it. Entries for our own domain or
+   * an alias are left out.
+   *
+   * @return whether the peers' roots changed (the map file should then be written again)
+   */
+  public synchronized boolean setDelivered(Map<String, List<X509Certificate>> peers) {
+    Map<String, List<X509Certificate>> next = new LinkedHashMap<>();
+    peers.forEach((domain, roots) -> {
+      if (!isOurs(domain) && !roots.isEmpty()) next.put(domain, List.copyOf(roots));
+    });
+    if (next.equals(delivered)) return false;
+    delivered = java.util.Collections.unmodifiableMap(next);
+    return true;
+  }
+
+  /** Whether {@code domain} is our trust domain or one of its aliases. */
+  public boolean isOurs(String domain) {
+    return domain.equals(trustDomain) || aliases.contains(domain);
   }
 
   private List<X509Certificate> read(String domain, Path file) {

@@ -49,6 +49,9 @@ public final class PeerBundles implements AutoCloseable {
   // Owned by the scheduler thread.
   private final Map<String, ScheduledFuture<?>> timers = new TreeMap<>();
   private volatile Map<String, PeerState> states = Map.of();
+  // Owned by the scheduler thread: bundles kept from before a restart, each used once, when its trust
+  // domain is first declared (then fetched as usual).
+  private final Map<String, SpiffeBundle> kept = new TreeMap<>();
 
   public PeerBundles(BundleClient client, ScheduledExecutorService scheduler, Clock clock, Duration minRefresh,
       Duration maxRefresh, Runnable onChange) {
@@ -58,6 +61,17 @@ public final class PeerBundles implements AutoCloseable {
     this.minRefresh = minRefresh;
     this.maxRefresh = maxRefresh;
     this.onChange = onChange;
+  }
+
+  /**
+   * Bundles kept from before a restart ({@link PeerBundleStore}): a peer declared again starts with
+   * its kept bundle in force (stale until its first fetch) instead of nothing, and an https_spiffe
+   * peer's first fetch is checked against it rather than the bootstrap bundle (SPIRE's rule). Call
+   * before the first {@link #setPeers}.
+   */
+  public void seed(Map<String, SpiffeBundle> bundles) {
+    Map<String, SpiffeBundle> copy = Map.copyOf(bundles);
+    scheduler.execute(() -> kept.putAll(copy));
   }
 
   /**
@@ -95,7 +109,11 @@ public final class PeerBundles implements AutoCloseable {
         continue;
       }
       // A new or changed declaration: https_spiffe's bootstrap bundle is in force until the first fetch.
-      next.put(p.trustDomain(), new PeerState(p, p.bootstrap(), null, "not fetched yet", null));
+      SpiffeBundle before = kept.remove(p.trustDomain());
+      next.put(p.trustDomain(), before != null
+          ? new PeerState(p, before, null, "not fetched yet since the start; the bundle kept from before is in force",
+              null)
+          : new PeerState(p, p.bootstrap(), null, "not fetched yet", null));
       changed = true;
       cancel(p.trustDomain());
       timers.put(p.trustDomain(), scheduler.schedule(() -> refresh(p.trustDomain()), 0, TimeUnit.MILLISECONDS));
