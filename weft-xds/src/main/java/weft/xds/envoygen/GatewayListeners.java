@@ -152,7 +152,8 @@ final class GatewayListeners {
       for (int i = 0; i < vs.tcp().size(); i++) {
         VirtualService.TcpRoute tcp = vs.tcp().get(i);
         if (tcp.route().isEmpty()) continue;
-        boolean applies = tcp.match().isEmpty() || tcp.match().stream().anyMatch(m -> m.port() == 0 || m.port() == port);
+        boolean applies = tcp.match().isEmpty() || tcp.match().stream().anyMatch(m -> (m.port() == 0 || m.port() == port)
+            && HttpRoutes.forGateway(m.gateways(), vs.id().namespace(), e.gatewayKey()));
         if (!applies) continue;
         Filter f = TcpRoutes.tcpProxy(view, vs, tcp.route(), port, vs.id() + " tcp[" + i + "]");
         if (f != null) return f;
