@@ -124,6 +124,8 @@ final class GatewayListeners {
   }
 
   private static boolean certificateGiven(ProxyView view, Entry e) {
+    // ISTIO_MUTUAL: the gateway's own workload certificate, which its agent serves by SDS.
+    if ("ISTIO_MUTUAL".equals(e.tlsMode())) return true;
     Gateway.Tls tls = e.server().tls();
     boolean credential = tls.credentialName() != null && !tls.credentialName().isEmpty();
     boolean files = tls.serverCertificate() != null && tls.privateKey() != null;

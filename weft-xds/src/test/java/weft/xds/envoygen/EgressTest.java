@@ -479,4 +479,76 @@ class EgressTest {
       assertValid(app);
     }
   }
+
+  @Test
+  void anIstioMutualEgressGatewayTerminatesTheMeshMtlsAndRoutesOut() {
+    String yaml = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: istio-egressgateway, namespace: istio-system}
+        spec:
+          clusterIP: 10.96.0.99
+          selector: {istio: egressgateway}
+          ports: [{name: http2, port: 80}, {name: https, port: 443}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: istio-egressgateway, namespace: default}
+        spec:
+          selector: {istio: egressgateway}
+          servers:
+          - port: {number: 443, name: https, protocol: HTTPS}
+            hosts: [edition.cnn.com]
+            tls: {mode: ISTIO_MUTUAL}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: egressgateway-for-cnn, namespace: default}
+        spec:
+          host: istio-egressgateway.istio-system.svc.cluster.local
+          subsets:
+          - name: cnn
+            trafficPolicy:
+              portLevelSettings:
+              - port: {number: 443}
+                tls: {mode: ISTIO_MUTUAL, sni: edition.cnn.com}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: direct-cnn-through-egress-gateway, namespace: default}
+        spec:
+          hosts: [edition.cnn.com]
+          gateways: [istio-egressgateway, mesh]
+          http:
+          - match: [{gateways: [mesh], port: 80}]
+            route:
+            - destination: {host: istio-egressgateway.istio-system.svc.cluster.local, subset: cnn, port: {number: 443}}
+          - match: [{gateways: [istio-egressgateway], port: 443}]
+            route:
+            - destination: {host: edition.cnn.com, port: {number: 80}}
+        ---
+        """;
+    try (EnvoyMesh mesh = new EnvoyMesh(CNN + yaml)) {
+      ProxyView app = sidecar(mesh);
+      String toGateway = "outbound|443|cnn|istio-egressgateway.istio-system.svc.cluster.local";
+      RouteConfiguration sidecarRoutes = unpack(EnvoyRoutes.generate(app, "80"), RouteConfiguration.class);
+      assertThat(clusters(sidecarRoutes, "edition.cnn.com")).containsExactly(toGateway);
+      assertThat(tls(cluster(app, toGateway)).getSni()).isEqualTo("edition.cnn.com");
+      assertValid(app, "80");
+
+      ProxyView gateway = mesh.router("istio-system", "10.1.9.3", Map.of("istio", "egressgateway"));
+      Listener l = listener(gateway, "0.0.0.0_443");
+      FilterChain chain = l.getFilterChains(0);
+      var downstream = unpack(chain.getTransportSocket().getTypedConfig(),
+          io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.class);
+      assertThat(downstream.getRequireClientCertificate().getValue()).isTrue();
+      assertThat(downstream.getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0).getName())
+          .isEqualTo(TlsContexts.CERTIFICATE);
+      String routeName = unpack(chain.getFilters(0).getTypedConfig(), HttpConnectionManager.class).getRds()
+          .getRouteConfigName();
+      RouteConfiguration gatewayRoutes = unpack(EnvoyRoutes.generate(gateway, routeName), RouteConfiguration.class);
+      assertThat(clusters(gatewayRoutes, "")).containsExactly(CNN_80);
+      assertValid(gateway, routeName);
+    }
+  }
 }
