@@ -20,7 +20,7 @@ import weft.xds.security.UpstreamTls;
 import weft.xds.view.ProxyView;
 
 /**
- * EDS clusters {@code outbound|PORT|SUBSET|HOST} with the DestinationRule's policies, and Istio
+ * Clusters {@code outbound|PORT|SUBSET|HOST} (EDS; single-host LOGICAL_DNS for DNS ServiceEntries) with the DestinationRule's policies, and Istio
  * mTLS (DestinationRule ISTIO_MUTUAL or auto mTLS, see {@link UpstreamTls}) through the
  * certificate-provider instances of the client's bootstrap. A client built without xDS channel
  * credentials ignores the TLS settings and stays plaintext.

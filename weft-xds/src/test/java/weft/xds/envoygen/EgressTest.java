@@ -439,14 +439,25 @@ class EgressTest {
   }
 
   @Test
-  void aMeshTlsRouteSendsTheSidecarsConnectionToTheEgressGatewayBySni() {
+  void tlsPassthroughThroughAnEgressGatewaySeparatesTheMeshRouteFromTheGatewayRoute() {
     String passthrough = """
         apiVersion: v1
         kind: Service
         metadata: {name: istio-egressgateway, namespace: istio-system}
         spec:
           clusterIP: 10.96.0.99
+          selector: {istio: egressgateway}
           ports: [{name: tls, port: 443}]
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: istio-egressgateway, namespace: default}
+        spec:
+          selector: {istio: egressgateway}
+          servers:
+          - port: {number: 443, name: tls, protocol: TLS}
+            hosts: [edition.cnn.com]
+            tls: {mode: PASSTHROUGH}
         ---
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -477,6 +488,17 @@ class EgressTest {
         assertThat(tcpCluster(c)).isEqualTo("outbound|443||istio-egressgateway.istio-system.svc.cluster.local");
       });
       assertValid(app);
+
+      // At the gateway only the gateway's match holds: the bytes go on to the external host, not back to itself.
+      ProxyView gateway = mesh.router("istio-system", "10.1.9.3", Map.of("istio", "egressgateway"));
+      Listener g = listener(gateway, "0.0.0.0_443");
+      assertThat(g.getFilterChainsList()).singleElement().satisfies(c -> {
+        assertThat(c.getFilterChainMatch().getServerNamesList()).containsExactly("edition.cnn.com");
+        assertThat(c.hasTransportSocket()).isFalse();
+        assertThat(tcpCluster(c)).isEqualTo(CNN_443);
+      });
+      assertThat(cluster(gateway, CNN_443).hasTransportSocket()).isFalse();
+      assertValid(gateway);
     }
   }
 
