@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A DestinationRule asking for TLS Weft cannot originate (SIMPLE, MUTUAL) makes a real grpc-java
+ * A DestinationRule asking for TLS Weft cannot originate (a credentialName Secret) makes a real grpc-java
  * client's calls fail UNAVAILABLE instead of going out in plaintext, is shown as a config error, and
  * a rule Weft can serve brings the calls back.
  */
@@ -55,15 +55,15 @@ class FailClosedTlsTest {
   }
 
   @Test
-  void simpleTlsFailsTheCallUnavailableInsteadOfSendingItInPlaintext() throws Exception {
+  void tlsFromASecretWeftDoesNotServeFailsTheCallUnavailableInsteadOfSendingItInPlaintext() throws Exception {
     ManagedChannel client = mesh.client("default", HOST, 9080);
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> Mesh.call(client).equals("reviews-1"));
 
-    mesh.write("reviews-dr.yaml", tls("SIMPLE"));
+    mesh.write("reviews-dr.yaml", tls("SIMPLE, credentialName: reviews-ca"));
     await().atMost(Duration.ofSeconds(60)).until(() -> outcome(client) == Status.Code.UNAVAILABLE);
     String status = mesh.debugStatus();
-    assertThat(status).contains("spec.trafficPolicy.tls.mode").contains("reviews-tls")
-        .contains("rather than go out in plaintext").contains("cannot originate for proxyless gRPC clients");
+    assertThat(status).contains("spec.trafficPolicy.tls.credentialName").contains("reviews-tls")
+        .contains("rather than go out without the requested TLS").contains("credentialName reviews-ca");
 
     mesh.write("reviews-dr.yaml", tls("DISABLE"));
     await().atMost(Duration.ofSeconds(60)).until(() -> outcome(client) == Status.Code.OK);

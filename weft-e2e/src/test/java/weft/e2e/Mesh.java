@@ -109,6 +109,21 @@ final class Mesh implements AutoCloseable {
     return channel;
   }
 
+  /**
+   * A proxyless client that takes its TLS from xDS (grpc-java's {@code XdsChannelCredentials},
+   * plaintext where the cluster asks for none), as a workload that lets the mesh originate TLS is built.
+   */
+  ManagedChannel xdsCredentialsClient(String namespace, String host, int servicePort) {
+    String scheme = "xds-e2e-" + SCHEMES.incrementAndGet();
+    Map<String, Object> bootstrap = GrpcBootstrap.of("localhost:" + controlPlane.xdsPort(), "client-" + scheme,
+        namespace, "127.0.0.1", "cluster1", "", Map.of("app", "client"), "");
+    NameResolverRegistry.getDefaultRegistry().register(XdsNameResolverProvider.createForTest(scheme, bootstrap));
+    ManagedChannel channel = Grpc.newChannelBuilder(scheme + ":///" + host + ":" + servicePort,
+        io.grpc.xds.XdsChannelCredentials.create(InsecureChannelCredentials.create())).build();
+    channels.add(channel);
+    return channel;
+  }
+
   static String call(ManagedChannel channel) {
     return call(channel, Map.of());
   }

@@ -46,10 +46,26 @@ public record DestinationRule(ResourceId id, String host, TrafficPolicy trafficP
   public record OutlierDetection(Integer consecutive5xxErrors, Integer consecutiveGatewayErrors, Duration interval,
       Duration baseEjectionTime, Integer maxEjectionPercent, Integer minHealthPercent) {}
 
-  /** {@code mode} is DISABLE, SIMPLE, MUTUAL or ISTIO_MUTUAL. */
-  public record Tls(String mode, String sni, List<String> subjectAltNames) {
+  /**
+   * {@code mode} is DISABLE, SIMPLE, MUTUAL or ISTIO_MUTUAL. The file paths ({@code caCertificates},
+   * {@code clientCertificate}, {@code privateKey}, {@code caCrl}) and {@code credentialName} are null
+   * when unset; they name files on the proxy, or a Kubernetes Secret, for TLS origination
+   * (SIMPLE, MUTUAL).
+   */
+  public record Tls(String mode, String sni, List<String> subjectAltNames, String caCertificates,
+      String clientCertificate, String privateKey, String credentialName, boolean insecureSkipVerify, String caCrl) {
     public Tls {
       subjectAltNames = List.copyOf(subjectAltNames);
+    }
+
+    /** Only a mode, an SNI and server names (ISTIO_MUTUAL, DISABLE). */
+    public Tls(String mode, String sni, List<String> subjectAltNames) {
+      this(mode, sni, subjectAltNames, null, null, null, null, false, null);
+    }
+
+    /** SIMPLE or MUTUAL: Weft's proxy originates TLS to a server with its own certificate. */
+    public boolean originates() {
+      return "SIMPLE".equals(mode) || "MUTUAL".equals(mode);
     }
   }
 }

@@ -9,8 +9,23 @@ import java.util.List;
 public record MeshConfig(String rootNamespace, String trustDomain, List<String> trustDomainAliases,
     List<String> defaultServiceExportTo, List<String> defaultVirtualServiceExportTo,
     List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
-    List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates) {
+    List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates,
+    String outboundTrafficPolicy) {
+  /** Istio's {@code outboundTrafficPolicy.mode} values; ALLOW_ANY is its default. */
+  public static final String ALLOW_ANY = "ALLOW_ANY";
+  public static final String REGISTRY_ONLY = "REGISTRY_ONLY";
+
+  /** A mesh config with the default outbound traffic policy (ALLOW_ANY). */
+  public MeshConfig(String rootNamespace, String trustDomain, List<String> trustDomainAliases,
+      List<String> defaultServiceExportTo, List<String> defaultVirtualServiceExportTo,
+      List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
+      List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates) {
+    this(rootNamespace, trustDomain, trustDomainAliases, defaultServiceExportTo, defaultVirtualServiceExportTo,
+        defaultDestinationRuleExportTo, localityLbSetting, serviceSettings, meshId, caCertificates, ALLOW_ANY);
+  }
+
   public MeshConfig {
+    outboundTrafficPolicy = outboundTrafficPolicy == null ? ALLOW_ANY : outboundTrafficPolicy;
     trustDomainAliases = List.copyOf(trustDomainAliases);
     defaultServiceExportTo = List.copyOf(defaultServiceExportTo);
     defaultVirtualServiceExportTo = List.copyOf(defaultVirtualServiceExportTo);

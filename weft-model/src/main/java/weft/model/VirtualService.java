@@ -27,16 +27,28 @@ public record VirtualService(ResourceId id, List<String> hosts, List<String> gat
   /**
    * One match condition; all set fields must hold. {@code headers} maps a lower-case header name
    * to its match; {@code withoutHeaders} must not match. {@code port} is 0 when unset.
+   * {@code gateways} (as written) limits the match to those gateways ({@code mesh}: sidecars and
+   * proxyless clients); empty means every gateway the VirtualService is bound to.
    */
   public record HttpMatch(String name, StringMatch uri, StringMatch method, StringMatch authority,
       Map<String, StringMatch> headers, Map<String, StringMatch> withoutHeaders,
       Map<String, StringMatch> queryParams, int port, Map<String, String> sourceLabels, String sourceNamespace,
-      boolean ignoreUriCase) {
+      boolean ignoreUriCase, List<String> gateways) {
     public HttpMatch {
       headers = Map.copyOf(headers);
       withoutHeaders = Map.copyOf(withoutHeaders);
       queryParams = Map.copyOf(queryParams);
       sourceLabels = Map.copyOf(sourceLabels);
+      gateways = gateways == null ? List.of() : List.copyOf(gateways);
+    }
+
+    /** A match for every gateway the VirtualService is bound to. */
+    public HttpMatch(String name, StringMatch uri, StringMatch method, StringMatch authority,
+        Map<String, StringMatch> headers, Map<String, StringMatch> withoutHeaders,
+        Map<String, StringMatch> queryParams, int port, Map<String, String> sourceLabels, String sourceNamespace,
+        boolean ignoreUriCase) {
+      this(name, uri, method, authority, headers, withoutHeaders, queryParams, port, sourceLabels, sourceNamespace,
+          ignoreUriCase, List.of());
     }
   }
 
@@ -66,10 +78,17 @@ public record VirtualService(ResourceId id, List<String> hosts, List<String> gat
     }
   }
 
-  public record TcpMatch(int port, List<String> destinationSubnets, Map<String, String> sourceLabels) {
+  /** {@code gateways} as in {@link HttpMatch}. */
+  public record TcpMatch(int port, List<String> destinationSubnets, Map<String, String> sourceLabels,
+      List<String> gateways) {
     public TcpMatch {
       destinationSubnets = List.copyOf(destinationSubnets);
       sourceLabels = Map.copyOf(sourceLabels);
+      gateways = gateways == null ? List.of() : List.copyOf(gateways);
+    }
+
+    public TcpMatch(int port, List<String> destinationSubnets, Map<String, String> sourceLabels) {
+      this(port, destinationSubnets, sourceLabels, List.of());
     }
   }
 

@@ -78,10 +78,13 @@ final class HttpRouteParser {
           + "name");
     }
     boolean ignoreUriCase = m.bool("ignoreUriCase", false);
-    m.notImplemented("scheme", "gateways", "statPrefix");
+    List<String> gateways = m.strings("gateways");
+    VirtualServiceParser.checkGateways(m, gateways);
+    m.notImplemented("scheme", "statPrefix");
     m.rejectUnknown("HTTPMatchRequest");
     return new HttpMatch(name, uri, method, authority, headers, withoutHeaders, queryParams, port == null ? 0 : port,
-        sourceLabels, sourceNamespace == null || sourceNamespace.isEmpty() ? null : sourceNamespace, ignoreUriCase);
+        sourceLabels, sourceNamespace == null || sourceNamespace.isEmpty() ? null : sourceNamespace, ignoreUriCase,
+        gateways);
   }
 
   /** Header matches keyed by lower-case name (HTTP header names are case-insensitive). */

@@ -20,7 +20,7 @@ public final class MeshConfigParser {
     "proxyListenPort", "proxyInboundListenPort", "proxyHttpPort", "connectTimeout", "hboneIdleTimeout",
     "protocolDetectionTimeout", "tcpKeepalive", "ingressClass", "ingressService", "ingressControllerMode",
     "ingressSelector", "enableTracing", "accessLogFile", "accessLogFormat", "accessLogEncoding",
-    "enableEnvoyAccessLogService", "disableEnvoyListenerLog", "outboundTrafficPolicy", "inboundTrafficPolicy",
+    "enableEnvoyAccessLogService", "disableEnvoyListenerLog", "inboundTrafficPolicy",
     "configSources", "enableAutoMtls", "zoneAwareLbSetting", "dnsRefreshRate",
     "h2UpgradePolicy", "inboundClusterStatName", "outboundClusterStatName", "certificates", "serviceScopeConfigs",
     "enablePrometheusMerge", "verifyCertificateAtClient", "ca", "extensionProviders", "defaultProviders",
@@ -127,11 +127,24 @@ public final class MeshConfigParser {
       MeshConfig.CaCertificate ca = caCertificate(c);
       if (ca != null) caCertificates.add(ca);
     }
+    String outbound = outboundTrafficPolicy(f.object("outboundTrafficPolicy"));
     f.warnIfSet("is not used by Weft yet; ignored", UNUSED);
     f.warnIfSet("was removed from Istio's MeshConfig; ignored", REMOVED);
     f.rejectUnknown("MeshConfig");
     return new MeshConfig(rootNamespace, trustDomain, aliases, serviceExport, vsExport, drExport,
-        locality, serviceSettings, meshId, caCertificates);
+        locality, serviceSettings, meshId, caCertificates, outbound == null ? d.outboundTrafficPolicy() : outbound);
+  }
+
+  /**
+   * {@code outboundTrafficPolicy.mode} (MeshConfig and Sidecar): ALLOW_ANY or REGISTRY_ONLY, null when
+   * unset. Istio's egressProxy is not implemented and warned.
+   */
+  static String outboundTrafficPolicy(Fields p) {
+    if (!p.present()) return null;
+    String mode = p.enumOf("mode", List.of(MeshConfig.ALLOW_ANY, MeshConfig.REGISTRY_ONLY), MeshConfig.ALLOW_ANY);
+    p.notImplemented("egressProxy");
+    p.rejectUnknown("OutboundTrafficPolicy");
+    return mode;
   }
 
   /**

@@ -54,12 +54,13 @@ final class SidecarParser {
       egress.add(new Sidecar.Egress(port, hosts));
     }
     boolean other = spec.has("ingress") || spec.has("outboundTrafficPolicy") || spec.has("inboundConnectionPool");
-    spec.notImplemented("ingress", "outboundTrafficPolicy", "inboundConnectionPool");
+    String outboundPolicy = MeshConfigParser.outboundTrafficPolicy(spec.object("outboundTrafficPolicy"));
+    spec.notImplemented("ingress", "inboundConnectionPool");
     spec.rejectUnknown("Sidecar");
     if (listeners.isEmpty() && !other) {
       report.error(spec.path(), "the Sidecar configures nothing; add egress hosts or remove it");
     }
-    return new Sidecar(d.id(), selector, egress);
+    return new Sidecar(d.id(), selector, egress, outboundPolicy);
   }
 
   /** {@code namespace/dnsName}: namespace is *, ., ~ or a name; dnsName is * or a (wildcard) FQDN. */

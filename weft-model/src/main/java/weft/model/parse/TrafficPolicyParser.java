@@ -168,25 +168,61 @@ final class TrafficPolicyParser {
 
   private static Tls tls(Fields t) {
     if (!t.present()) return null;
+    Report report = t.report();
     String mode = t.enumOf("mode", TLS_MODES, "DISABLE");
+    if (mode == null) mode = "DISABLE";
     String sni = t.string("sni");
     List<String> sans = t.strings("subjectAltNames");
-    if ("MUTUAL".equals(mode) && !t.has("credentialName")
-        && (!t.has("clientCertificate") || !t.has("privateKey"))) {
-      t.report().error(t.path(), "tls mode MUTUAL needs clientCertificate and privateKey (or credentialName); add "
+    String ca = nonEmpty(t.string("caCertificates"));
+    String cert = nonEmpty(t.string("clientCertificate"));
+    String key = nonEmpty(t.string("privateKey"));
+    String credential = nonEmpty(t.string("credentialName"));
+    String crl = nonEmpty(t.string("caCrl"));
+    boolean skipVerify = t.bool("insecureSkipVerify", false);
+    boolean originates = "SIMPLE".equals(mode) || "MUTUAL".equals(mode);
+    if ("MUTUAL".equals(mode) && credential == null && (cert == null || key == null)) {
+      report.error(t.path(), "tls mode MUTUAL needs clientCertificate and privateKey (or credentialName); add "
           + "them or use ISTIO_MUTUAL");
     }
-    if ("SIMPLE".equals(mode) || "MUTUAL".equals(mode)) {
-      // Never plaintext in place of TLS: the generators leave these clusters out of every proxy's
-      // config, so calls fail (Envoy 503, gRPC UNAVAILABLE) instead of going out unencrypted.
-      t.report().failClosed(t.at("mode"), t.at("mode") + " " + mode + " (TLS origination to a server outside the "
-          + "mesh) is not implemented by Weft yet, so the clusters it applies to are left out of every proxy's "
-          + "config and calls to them fail rather than go out in plaintext; use ISTIO_MUTUAL for mesh workloads, "
-          + "let the application originate TLS with mode DISABLE, or remove the tls setting");
+    if ((cert == null) != (key == null) && credential == null && originates) {
+      report.error(t.path(), "clientCertificate and privateKey go together; set both or neither");
     }
-    t.notImplemented("clientCertificate", "privateKey", "caCertificates", "credentialName", "insecureSkipVerify",
-        "caCrl");
+    if (credential != null && (ca != null || cert != null || key != null) && originates) {
+      // Istio's validation: the Secret carries the files, so both at once is ambiguous.
+      report.error(t.at("credentialName"), "credentialName cannot be combined with caCertificates, "
+          + "clientCertificate or privateKey; the Secret holds them, so keep one of the two forms");
+    }
+    if (originates) {
+      // Never plaintext where TLS was asked: what a kind of proxy cannot honour leaves the cluster
+      // out of that proxy's config (the generators), and is an error here so `weft status` shows it.
+      if (credential != null) {
+        report.failClosed(t.at("credentialName"), t.at("credentialName") + " " + credential + ": Weft does not "
+            + "serve Kubernetes Secrets over SDS yet, so the clusters this tls setting applies to are left out of "
+            + "every proxy's config and calls to them fail rather than go out without the requested TLS; mount the "
+            + "files in the proxy and use caCertificates, clientCertificate and privateKey");
+      } else {
+        List<String> proxylessGaps = new ArrayList<>();
+        if (skipVerify) proxylessGaps.add("insecureSkipVerify");
+        if (ca != null) proxylessGaps.add("caCertificates (a file)");
+        if (cert != null || key != null) proxylessGaps.add("clientCertificate/privateKey (files)");
+        if (crl != null) proxylessGaps.add("caCrl");
+        if (!proxylessGaps.isEmpty()) {
+          report.failClosed(t.at("mode"), t.at("mode") + " " + mode + " with " + String.join(", ", proxylessGaps)
+              + ": proxyless gRPC clients (grpc-java takes certificates only from its bootstrap's certificate "
+              + "providers, and cannot skip verification) cannot honour it, so the clusters it applies to are "
+              + "left out of their config; Envoy proxies originate it. For proxyless clients use mode SIMPLE "
+              + "with the system's root certificates (no caCertificates) or ISTIO_MUTUAL");
+        }
+      }
+    } else if (ca != null || cert != null || key != null || credential != null || crl != null || skipVerify) {
+      report.warn(t.path(), "caCertificates, clientCertificate, privateKey, credentialName, caCrl and "
+          + "insecureSkipVerify apply to modes SIMPLE and MUTUAL only; with mode " + mode + " they are ignored");
+    }
     t.rejectUnknown("ClientTLSSettings");
-    return new Tls(mode == null ? "DISABLE" : mode, sni, sans);
+    return new Tls(mode, sni, sans, ca, cert, key, credential, skipVerify, crl);
+  }
+
+  private static String nonEmpty(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 }

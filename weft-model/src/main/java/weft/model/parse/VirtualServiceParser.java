@@ -32,9 +32,11 @@ final class VirtualServiceParser {
     List<TlsRoute> tls = new ArrayList<>();
     for (Fields r : spec.objects("tls")) tls.add(tlsRoute(r, hosts));
     if (!tls.isEmpty() && meshBound) {
-      // Sidecars would route TLS by SNI too (Istio does); Weft applies tls routes at gateways only.
-      report.warn(spec.at("tls"), spec.at("tls") + " applies to gateways only in Weft; sidecars and proxyless "
-          + "clients (gateways: mesh) ignore it");
+      // Envoy sidecars take the first tls route that covers the host they connect to (the listener
+      // of a TLS port tells hosts apart by SNI); proxyless clients speak gRPC, not raw TLS.
+      report.warn(spec.at("tls"), spec.at("tls") + ": Envoy sidecars apply the first tls route that covers the "
+          + "host they connect to, not a route per SNI name on a shared address; proxyless gRPC clients ignore "
+          + "tls routes");
     }
     if (http.isEmpty() && tcp.isEmpty() && tls.isEmpty() && !spec.has("tls")) {
       report.error(spec.at("http"), "a VirtualService needs http, tcp or tls routes; add spec.http, spec.tcp or "
@@ -74,6 +76,11 @@ final class VirtualServiceParser {
   }
 
   /** Gateways are "mesh", "namespace/name" or a (legacy) host-style name. */
+  /** Checks a match's {@code gateways} as the VirtualService's own are checked. */
+  static void checkGateways(Fields match, List<String> gateways) {
+    gateways(match, gateways);
+  }
+
   private static void gateways(Fields spec, List<String> gateways) {
     for (int i = 0; i < gateways.size(); i++) {
       String g = gateways.get(i);
@@ -103,9 +110,11 @@ final class VirtualServiceParser {
       Integer port = m.port("port");
       Map<String, String> sourceLabels = m.stringMap("sourceLabels");
       Checks.labels(r.report(), m.at("sourceLabels"), sourceLabels);
-      m.notImplemented("sourceSubnet", "gateways", "sourceNamespace");
+      List<String> gateways = m.strings("gateways");
+      gateways(m, gateways);
+      m.notImplemented("sourceSubnet", "sourceNamespace");
       m.rejectUnknown("L4MatchAttributes");
-      matches.add(new TcpMatch(port == null ? 0 : port, subnets, sourceLabels));
+      matches.add(new TcpMatch(port == null ? 0 : port, subnets, sourceLabels, gateways));
     }
     var route = Destinations.read(r, "route", false);
     if (route.isEmpty()) {

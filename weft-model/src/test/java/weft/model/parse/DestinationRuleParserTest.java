@@ -177,6 +177,6 @@ class DestinationRuleParserTest {
     assertThat(errors(f)).isEmpty();
     assertThat(f.resources()).hasSize(1);
     assertThat(warnings(f)).extracting(p -> p.field()).containsExactlyInAnyOrder(
-        "spec.trafficPolicy.proxyProtocol", "spec.trafficPolicy.tls.credentialName");
+        "spec.trafficPolicy.proxyProtocol", "spec.trafficPolicy.tls");
   }
 }

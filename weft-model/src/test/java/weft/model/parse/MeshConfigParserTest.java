@@ -62,7 +62,8 @@ class MeshConfigParserTest {
         List.of("*.kube-system.svc.cluster.local", "istiod.istio-system.svc.cluster.local")));
     assertThat(mc.meshId()).isEqualTo("mesh1");
     assertThat(warnings(p)).extracting(ConfigProblem::field).containsExactlyInAnyOrder("accessLogFile",
-        "enableTracing", "enableAutoMtls", "outboundTrafficPolicy", "extensionProviders", "defaultConfig");
+        "enableTracing", "enableAutoMtls", "extensionProviders", "defaultConfig");
+    assertThat(mc.outboundTrafficPolicy()).isEqualTo(MeshConfig.REGISTRY_ONLY);
     assertThat(warnings(p)).filteredOn(w -> w.field().equals("accessLogFile")).singleElement()
         .extracting(ConfigProblem::message).isEqualTo("accessLogFile is not used by Weft yet; ignored");
     assertThat(warnings(p)).filteredOn(w -> w.field().equals("defaultConfig")).singleElement()

@@ -8,6 +8,7 @@ import static weft.model.parse.Yamls.warnings;
 
 import org.junit.jupiter.api.Test;
 import weft.model.ConfigProblem;
+import weft.model.DestinationRule;
 import weft.model.RequestAuthentication;
 import weft.model.ResourceId;
 
@@ -124,7 +125,7 @@ class NamesAddressesAndTlsTest {
   }
 
   @Test
-  void simpleOrMutualTlsIsAnErrorThatKeepsTheRuleSoItsClustersFailClosed() {
+  void simpleTlsWithTheSystemRootsIsReadWithoutProblemsAndCredentialNameIsAnErrorThatKeepsTheRule() {
     ParsedFile f = parse("""
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
@@ -134,7 +135,7 @@ class NamesAddressesAndTlsTest {
           trafficPolicy:
             portLevelSettings:
             - port: {number: 443}
-              tls: {mode: SIMPLE}
+              tls: {mode: SIMPLE, sni: api.example.com, subjectAltNames: [api.example.com]}
           subsets:
           - name: v1
             labels: {version: v1}
@@ -142,10 +143,53 @@ class NamesAddressesAndTlsTest {
               tls: {mode: MUTUAL, credentialName: client-cert}
         """);
     assertThat(ids(f)).containsExactly(new ResourceId("DestinationRule", "default", "external"));
-    assertThat(errors(f)).extracting(ConfigProblem::field).containsExactly(
-        "spec.trafficPolicy.portLevelSettings[0].tls.mode", "spec.subsets[0].trafficPolicy.tls.mode");
-    assertThat(errors(f).get(0).message()).contains("not implemented by Weft yet").contains("rather than go out in "
-        + "plaintext").contains("ISTIO_MUTUAL");
+    DestinationRule dr = (DestinationRule) f.resources().get(0);
+    DestinationRule.Tls simple = dr.trafficPolicy().portLevelSettings().get(0).tls();
+    assertThat(simple.originates()).isTrue();
+    assertThat(simple.caCertificates()).isNull();
+    assertThat(dr.subsets().get(0).trafficPolicy().tls().credentialName()).isEqualTo("client-cert");
+    assertThat(errors(f)).singleElement().satisfies(p -> {
+      assertThat(p.field()).isEqualTo("spec.subsets[0].trafficPolicy.tls.credentialName");
+      assertThat(p.message()).contains("does not serve Kubernetes Secrets").contains("left out of every proxy")
+          .contains("caCertificates, clientCertificate and privateKey");
+    });
+  }
+
+  @Test
+  void tlsFilesAreReadAndWhatProxylessClientsCannotHonourIsAnError() {
+    ParsedFile f = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: db-mtls, namespace: default}
+        spec:
+          host: mydb.example.com
+          trafficPolicy:
+            tls:
+              mode: MUTUAL
+              clientCertificate: /etc/certs/client.pem
+              privateKey: /etc/certs/client-key.pem
+              caCertificates: /etc/certs/root.pem
+              insecureSkipVerify: false
+        """);
+    DestinationRule.Tls tls = ((DestinationRule) f.resources().get(0)).trafficPolicy().tls();
+    assertThat(tls).isEqualTo(new DestinationRule.Tls("MUTUAL", null, java.util.List.of(), "/etc/certs/root.pem",
+        "/etc/certs/client.pem", "/etc/certs/client-key.pem", null, false, null));
+    assertThat(errors(f)).singleElement().satisfies(p -> {
+      assertThat(p.field()).isEqualTo("spec.trafficPolicy.tls.mode");
+      assertThat(p.message()).contains("proxyless gRPC clients").contains("caCertificates (a file)")
+          .contains("Envoy proxies originate it");
+    });
+    ParsedFile half = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: half, namespace: default}
+        spec:
+          host: mydb.example.com
+          trafficPolicy:
+            tls: {mode: SIMPLE, clientCertificate: /etc/certs/client.pem}
+        """);
+    assertThat(errors(half)).extracting(ConfigProblem::message)
+        .anySatisfy(m -> assertThat(m).contains("clientCertificate and privateKey go together"));
   }
 
   @Test

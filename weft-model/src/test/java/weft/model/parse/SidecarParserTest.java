@@ -57,8 +57,8 @@ class SidecarParserTest {
         """);
     Sidecar sc = only(f, Sidecar.class);
     assertThat(sc.workloadSelector()).isNull();
-    assertThat(warnings(f)).extracting(p -> p.field())
-        .containsExactlyInAnyOrder("spec.ingress", "spec.outboundTrafficPolicy");
+    assertThat(sc.outboundTrafficPolicy()).isEqualTo("REGISTRY_ONLY");
+    assertThat(warnings(f)).extracting(p -> p.field()).containsExactlyInAnyOrder("spec.ingress");
     assertThat(errors(f)).isEmpty();
   }
 }

@@ -22,7 +22,9 @@ public final class EnvoyListeners {
     return out;
   }
 
-  private static final Generated VIRTUAL_OUTBOUND = Generated.of(Any.pack(SidecarListeners.virtualOutbound()));
+  private static final Generated VIRTUAL_OUTBOUND = Generated.of(Any.pack(SidecarListeners.virtualOutbound(false)));
+  private static final Generated VIRTUAL_OUTBOUND_REGISTRY_ONLY =
+      Generated.of(Any.pack(SidecarListeners.virtualOutbound(true)));
 
   /**
    * Every listener, ready to send. A sidecar's outbound listeners depend on its routing key alone
@@ -40,7 +42,8 @@ public final class EnvoyListeners {
       SidecarListeners.outbound(v).forEach((name, l) -> packed.put(name, Generated.of(Any.pack(l))));
       return java.util.Collections.unmodifiableSortedMap(packed);
     }));
-    out.put(WellKnown.VIRTUAL_OUTBOUND, VIRTUAL_OUTBOUND);
+    out.put(WellKnown.VIRTUAL_OUTBOUND,
+        SidecarListeners.registryOnly(view) ? VIRTUAL_OUTBOUND_REGISTRY_ONLY : VIRTUAL_OUTBOUND);
     out.put(WellKnown.VIRTUAL_INBOUND, Generated.of(Any.pack(Inbound.virtualInbound(view))));
     return out;
   }

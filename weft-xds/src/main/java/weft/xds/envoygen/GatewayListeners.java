@@ -124,6 +124,8 @@ final class GatewayListeners {
   }
 
   private static boolean certificateGiven(ProxyView view, Entry e) {
+    // ISTIO_MUTUAL: the gateway's own workload certificate, which its agent serves by SDS.
+    if ("ISTIO_MUTUAL".equals(e.tlsMode())) return true;
     Gateway.Tls tls = e.server().tls();
     boolean credential = tls.credentialName() != null && !tls.credentialName().isEmpty();
     boolean files = tls.serverCertificate() != null && tls.privateKey() != null;
@@ -152,7 +154,8 @@ final class GatewayListeners {
       for (int i = 0; i < vs.tcp().size(); i++) {
         VirtualService.TcpRoute tcp = vs.tcp().get(i);
         if (tcp.route().isEmpty()) continue;
-        boolean applies = tcp.match().isEmpty() || tcp.match().stream().anyMatch(m -> m.port() == 0 || m.port() == port);
+        boolean applies = tcp.match().isEmpty() || tcp.match().stream().anyMatch(m -> (m.port() == 0 || m.port() == port)
+            && HttpRoutes.forGateway(m.gateways(), vs.id().namespace(), e.gatewayKey()));
         if (!applies) continue;
         Filter f = TcpRoutes.tcpProxy(view, vs, tcp.route(), port, vs.id() + " tcp[" + i + "]");
         if (f != null) return f;

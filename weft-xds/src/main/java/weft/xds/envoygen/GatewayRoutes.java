@@ -42,7 +42,8 @@ final class GatewayRoutes {
             GatewayHosts.resolved(vs));
         if (hosts.isEmpty()) continue;
         List<Route> routes = routesByVs.computeIfAbsent(e.gatewayKey() + "|" + vs.id() + "|" + port,
-            k -> HttpRoutes.forVirtualService(view, vs, port, HttpRoutes.PortInference.SINGLE_SERVICE_PORT));
+            k -> HttpRoutes.forVirtualService(view, vs, port, HttpRoutes.PortInference.SINGLE_SERVICE_PORT,
+                e.gatewayKey()));
         if (routes.isEmpty()) {
           view.drop(vs.id() + " on " + e.gatewayKey(), "no HTTP route of the VirtualService applies on port " + port);
           continue;

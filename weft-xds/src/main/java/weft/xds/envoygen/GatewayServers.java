@@ -110,7 +110,7 @@ final class GatewayServers {
     return switch (mode) {
       case "PASSTHROUGH" -> Kind.PASSTHROUGH;
       case "AUTO_PASSTHROUGH" -> Kind.AUTO_PASSTHROUGH;
-      case "SIMPLE", "MUTUAL" -> protocol.equals("HTTPS") ? Kind.HTTPS : Kind.TCP;
+      case "SIMPLE", "MUTUAL", "ISTIO_MUTUAL" -> protocol.equals("HTTPS") ? Kind.HTTPS : Kind.TCP;
       default -> null;
     };
   }

@@ -13,13 +13,20 @@ import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import weft.model.Gateway;
 
 /**
- * The server side of a TLS-terminating gateway server (Istio's BuildListenerTLSContext for SIMPLE
- * and MUTUAL): the certificate by SDS from {@code credentialName}, or from files on the router.
+ * The server side of a TLS-terminating gateway server (Istio's BuildListenerTLSContext for SIMPLE,
+ * MUTUAL and ISTIO_MUTUAL): the certificate by SDS from {@code credentialName}, or from files on the
+ * router, or for ISTIO_MUTUAL the gateway's own mesh certificate.
  */
 final class GatewayTls {
   private GatewayTls() {}
 
   static TransportSocket downstream(Gateway.Tls tls, String mode) {
+    if ("ISTIO_MUTUAL".equals(mode)) {
+      // Istio's mesh mTLS terminated at the gateway (its egress-gateway tasks): the gateway's workload
+      // certificate and the mesh roots by SDS, a client certificate required, as on a sidecar's inbound.
+      return weft.xds.security.TlsContexts.transportSocket(
+          weft.xds.security.TlsContexts.sidecarServer(WellKnown.GATEWAY_ALPNS));
+    }
     boolean mutual = "MUTUAL".equals(mode);
     CommonTlsContext.Builder common = CommonTlsContext.newBuilder().addAllAlpnProtocols(WellKnown.GATEWAY_ALPNS);
     CertificateValidationContext validation = validation(tls, mutual);

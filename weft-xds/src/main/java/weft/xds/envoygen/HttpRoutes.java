@@ -42,6 +42,16 @@ final class HttpRoutes {
    * would never reach the rest.
    */
   static List<Route> forVirtualService(ProxyView view, VirtualService vs, int listenPort, PortInference ports) {
+    return forVirtualService(view, vs, listenPort, ports, TcpRoutes.MESH);
+  }
+
+  /**
+   * The same for one gateway ({@code namespace/name}, or {@code mesh} for sidecars): a match whose
+   * {@code gateways} do not name it is left out (Istio's egress-gateway pattern keeps the mesh's
+   * route to the gateway and the gateway's route onwards in one VirtualService this way).
+   */
+  static List<Route> forVirtualService(ProxyView view, VirtualService vs, int listenPort, PortInference ports,
+      String gateway) {
     List<Route> out = new ArrayList<>();
     for (int i = 0; i < vs.http().size(); i++) {
       HttpRoute http = vs.http().get(i);
@@ -50,6 +60,7 @@ final class HttpRoutes {
       List<HttpMatch> matches = catchAll ? Collections.singletonList(null) : http.match();
       for (HttpMatch m : matches) {
         if (m != null && m.port() != 0 && m.port() != listenPort) continue;
+        if (m != null && !forGateway(m.gateways(), vs.id().namespace(), gateway)) continue;
         if (m != null && !sourceMatches(view, m)) continue;
         Route r = translate(view, vs, http, m, listenPort, ports, where);
         if (r == null) continue;
@@ -62,6 +73,18 @@ final class HttpRoutes {
       if (catchAll) break;
     }
     return out;
+  }
+
+  /**
+   * Whether a match with these {@code gateways} (as written in a VirtualService of {@code vsNamespace})
+   * holds at {@code gateway}: unset holds everywhere the VirtualService is bound.
+   */
+  static boolean forGateway(List<String> gateways, String vsNamespace, String gateway) {
+    if (gateways.isEmpty()) return true;
+    for (String g : gateways) {
+      if (Hosts.gatewayKey(g, vsNamespace).equals(gateway)) return true;
+    }
+    return false;
   }
 
   /** Istio's default outbound route for a service without a VirtualService (BuildDefaultHTTPOutboundRoute). */

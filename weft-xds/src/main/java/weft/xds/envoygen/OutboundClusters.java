@@ -119,7 +119,11 @@ final class OutboundClusters {
       default -> { }
     }
     ClusterPolicies.apply(c, dr, port, subsetName, lb);
-    if (mtlsAllowed) {
+    DestinationRule.Tls origination = mtlsAllowed ? UpstreamTls.origination(dr, port.number(), subsetName) : null;
+    if (origination != null) {
+      c.setTransportSocket(TlsContexts.transportSocket(TlsContexts.envoyOrigination(origination,
+          originationSni(origination, s.hostname()), Protocols.isHttp2(port.protocol()))));
+    } else if (mtlsAllowed) {
       UpstreamTls.Mtls mtls = UpstreamTls.decide(in.context().snapshot().meshConfig(), in.context().securityPolicies(),
           in.drop(), sv, port.number(), subsetName, dr, name);
       if (mtls != null) {
@@ -130,6 +134,27 @@ final class OutboundClusters {
       }
     }
     return c.build();
+  }
+
+  /**
+   * The server name a SIMPLE or MUTUAL origination sends: the rule's {@code sni}, else the host
+   * (Istio's Envoy derives it from the request's Host with auto SNI, which is the same name for the
+   * egress tasks' routes; a TCP connection has no Host, so Weft names the host for every protocol).
+   * A wildcard host names no one server, so none is sent.
+   */
+  static String originationSni(DestinationRule.Tls tls, String host) {
+    if (tls.sni() != null && !tls.sni().isEmpty()) return tls.sni();
+    return host.startsWith("*") ? "" : host;
+  }
+
+  /** The ServiceEntry port's {@code targetPort} (where a self-resolving DNS entry is dialled), else the port. */
+  static int targetPort(MeshService s, int port) {
+    if (s.serviceEntry() != null) {
+      for (weft.model.ServiceEntry.Port p : s.serviceEntry().ports()) {
+        if (p.number() == port && p.targetPort() > 0) return p.targetPort();
+      }
+    }
+    return port;
   }
 
   /** Istio's SNI for in-mesh mTLS, which east-west gateways route by. */
@@ -148,7 +173,7 @@ final class OutboundClusters {
     List<WorkloadEndpoint> endpoints = new ArrayList<>(LoadAssignments.select(sv, port.number(), subset,
         in.key().onlyCluster()));
     if (endpoints.isEmpty() && sv.endpoints().isEmpty() && subset == null && !s.hostname().startsWith("*")) {
-      endpoints.add(new WorkloadEndpoint(s.hostname(), port.number(), port.number(), Map.of(), "", "",
+      endpoints.add(new WorkloadEndpoint(s.hostname(), port.number(), targetPort(s, port.number()), Map.of(), "", "",
           Locality.UNKNOWN, "", WorkloadEndpoint.Health.HEALTHY, 0, ""));
     }
     int sockets = endpoints.size();

@@ -2,12 +2,14 @@ package weft.xds.envoygen;
 
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
 import io.envoyproxy.envoy.config.core.v3.TrafficDirection;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector;
 import io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -30,38 +32,69 @@ final class SidecarListeners {
    */
   static SortedMap<String, Listener> outbound(ProxyView view) {
     SortedMap<String, Listener> out = new TreeMap<>();
-    SortedMap<Integer, Boolean> httpPorts = new TreeMap<>(); // port → some service there speaks gRPC-Web
+    SortedMap<Integer, WildcardPort> wildcard = new TreeMap<>();
     for (ServiceView sv : Visible.services(view)) {
       SortedMap<String, Listener> mine = new TreeMap<>();
-      SortedMap<Integer, Boolean> myHttp = new TreeMap<>();
-      outbound(view, sv.service(), out, mine, myHttp);
+      outbound(view, sv.service(), out, mine, wildcard);
       out.putAll(mine);
-      myHttp.forEach((port, grpcWeb) -> httpPorts.merge(port, grpcWeb, Boolean::logicalOr));
     }
-    httpPorts.forEach((port, grpcWeb) -> {
+    boolean registryOnly = registryOnly(view);
+    wildcard.forEach((port, w) -> {
       String name = WellKnown.WILDCARD + "_" + port;
-      out.put(name, httpListener(name, port, grpcWeb));
+      out.put(name, wildcardListener(name, port, w, registryOnly));
     });
     return out;
   }
 
-  /** One service's TCP listeners into {@code mine}, and its HTTP ports (with whether they speak gRPC-Web). */
+  /**
+   * Istio's {@code outboundTrafficPolicy}: the workload's Sidecar, else the mesh's. REGISTRY_ONLY
+   * sends connections to destinations outside the registry to the BlackHoleCluster.
+   */
+  static boolean registryOnly(ProxyView view) {
+    weft.model.Sidecar sidecar = view.sidecar();
+    String mode = sidecar != null && sidecar.outboundTrafficPolicy() != null ? sidecar.outboundTrafficPolicy()
+        : view.snapshot().meshConfig().outboundTrafficPolicy();
+    return weft.model.MeshConfig.REGISTRY_ONLY.equals(mode);
+  }
+
+  /**
+   * What shares one {@code 0.0.0.0_PORT} listener: the HTTP services of the port (one chain, with
+   * whether one speaks gRPC-Web), then chains of services clients reach without an address of their
+   * own: by destination prefix for CIDR addresses, by SNI for TLS and HTTPS ports, and the one TCP
+   * service that takes the rest (Istio's listener for a ServiceEntry without addresses).
+   */
+  private static final class WildcardPort {
+    boolean http;
+    boolean grpcWeb;
+    final List<FilterChain> chains = new ArrayList<>();
+    final java.util.Set<Object> matches = new java.util.HashSet<>();
+    FilterChain catchAll;
+    String catchAllHost;
+  }
+
+  /** One service's TCP listeners into {@code mine}, and its share of the {@code 0.0.0.0_PORT} listeners. */
   private static void outbound(ProxyView view, MeshService s, SortedMap<String, Listener> existing,
-      SortedMap<String, Listener> mine, SortedMap<Integer, Boolean> httpPorts) {
+      SortedMap<String, Listener> mine, SortedMap<Integer, WildcardPort> wildcard) {
     for (MeshService.Port p : s.ports()) {
       if (Protocols.isUdp(p.protocol())) continue;
       if (Protocols.isHttp(p.protocol())) {
-        httpPorts.merge(p.number(), Protocols.normalize(p.protocol()).equals("GRPC-WEB"), Boolean::logicalOr);
+        WildcardPort w = wildcard.computeIfAbsent(p.number(), k -> new WildcardPort());
+        w.http = true;
+        w.grpcWeb |= Protocols.normalize(p.protocol()).equals("GRPC-WEB");
         continue;
       }
       String subject = s.hostname() + ":" + p.number();
       String vip = Visible.vip(view, s);
-      if (vip == null || vip.equals(WellKnown.WILDCARD)) {
-        view.drop(subject, "TCP port of a service without a virtual IP: no outbound listener");
+      if (vip != null && vip.contains("/")) {
+        cidrChain(view, s, p.number(), subject, wildcard.computeIfAbsent(p.number(), k -> new WildcardPort()));
         continue;
       }
-      if (vip.contains("/")) {
-        view.drop(subject, "TCP port of a service whose address is a CIDR (" + vip + "): not supported yet");
+      if (vip == null || vip.equals(WellKnown.WILDCARD)) {
+        if (s.serviceEntry() == null) {
+          view.drop(subject, "TCP port of a service without a virtual IP: no outbound listener");
+        } else {
+          addressless(view, s, p, subject, wildcard.computeIfAbsent(p.number(), k -> new WildcardPort()));
+        }
         continue;
       }
       String name = vip + "_" + p.number();
@@ -73,8 +106,67 @@ final class SidecarListeners {
     }
   }
 
+  /** A ServiceEntry whose addresses are CIDR blocks: its connections are told apart by destination prefix. */
+  private static void cidrChain(ProxyView view, MeshService s, int port, String subject, WildcardPort w) {
+    List<CidrRange> ranges = new ArrayList<>();
+    for (String a : s.serviceEntry().addresses()) {
+      CidrRange r = weft.xds.security.Matchers.cidr(a.contains("/") ? a : a + (a.contains(":") ? "/128" : "/32"));
+      if (r != null) ranges.add(r);
+    }
+    if (ranges.isEmpty() || !w.matches.add(List.copyOf(ranges))) {
+      view.drop(subject, "another service on port " + port + " already claims the addresses " + ranges.stream()
+          .map(r -> r.getAddressPrefix() + "/" + r.getPrefixLen().getValue()).toList() + "; no listener chain");
+      return;
+    }
+    w.chains.add(FilterChain.newBuilder()
+        .setName(subject)
+        .setFilterChainMatch(FilterChainMatch.newBuilder().addAllPrefixRanges(ranges))
+        .addFilters(Protos.tcpProxy(weft.xds.ClusterName.outbound(port, "", s.hostname()).toString()))
+        .build());
+  }
+
+  /**
+   * A TCP, TLS or HTTPS port of a ServiceEntry without addresses, for a proxy that does not proxy
+   * DNS (Istio's {@code 0.0.0.0_PORT} listener): TLS and HTTPS are told apart by the SNI the client
+   * sends, one chain per host (a VirtualService {@code tls} route for the mesh may send it
+   * elsewhere, e.g. to an egress gateway); plain TCP has nothing to tell hosts apart by, so the
+   * first entry by hostname takes the port's remaining connections and the others are named.
+   */
+  private static void addressless(ProxyView view, MeshService s, MeshService.Port p, String subject, WildcardPort w) {
+    String protocol = Protocols.normalize(p.protocol());
+    String cluster = weft.xds.ClusterName.outbound(p.number(), "", s.hostname()).toString();
+    if (protocol.equals("TLS") || protocol.equals("HTTPS")) {
+      if (!w.matches.add("sni:" + s.hostname())) {
+        view.drop(subject, "another service already claims server name " + s.hostname() + " on port " + p.number());
+        return;
+      }
+      io.envoyproxy.envoy.config.listener.v3.Filter proxy = TcpRoutes.meshTlsRoute(view, s.hostname(), p.number());
+      w.chains.add(FilterChain.newBuilder()
+          .setName(subject)
+          .setFilterChainMatch(FilterChainMatch.newBuilder()
+              .setTransportProtocol(WellKnown.TLS)
+              .addServerNames(s.hostname()))
+          .addFilters(proxy != null ? proxy : Protos.tcpProxy(cluster))
+          .build());
+      return;
+    }
+    if (w.catchAll != null) {
+      view.drop(subject, "port " + p.number() + " of " + WellKnown.WILDCARD + "_" + p.number() + " already goes to "
+          + w.catchAllHost + " (a TCP ServiceEntry without addresses takes every connection to its port, and the "
+          + "first by hostname wins); give this entry addresses, or let the proxy proxy DNS for automatic ones");
+      return;
+    }
+    w.catchAllHost = s.hostname();
+    w.catchAll = FilterChain.newBuilder().setName(subject).addFilters(Protos.tcpProxy(cluster)).build();
+  }
+
   /** Everything iptables sends to 15001 goes to the listener of its original destination, else passes through. */
   static Listener virtualOutbound() {
+    return virtualOutbound(false);
+  }
+
+  /** The same, with outboundTrafficPolicy REGISTRY_ONLY sending unknown destinations to the BlackHoleCluster. */
+  static Listener virtualOutbound(boolean registryOnly) {
     return Listener.newBuilder()
         .setName(WellKnown.VIRTUAL_OUTBOUND)
         .setAddress(Protos.address(WellKnown.WILDCARD, WellKnown.OUTBOUND_CAPTURE_PORT))
@@ -86,32 +178,40 @@ final class SidecarListeners {
             .setFilterChainMatch(FilterChainMatch.newBuilder()
                 .setDestinationPort(UInt32Value.of(WellKnown.OUTBOUND_CAPTURE_PORT)))
             .addFilters(Protos.tcpProxy(WellKnown.BLACK_HOLE_CLUSTER)))
-        // outboundTrafficPolicy ALLOW_ANY: unknown destinations are reached directly.
+        // outboundTrafficPolicy: ALLOW_ANY reaches unknown destinations directly, REGISTRY_ONLY drops them.
         .addFilterChains(FilterChain.newBuilder()
             .setName(WellKnown.OUTBOUND_CATCHALL_CHAIN)
-            .addFilters(Protos.tcpProxy(WellKnown.PASSTHROUGH_CLUSTER)))
+            .addFilters(Protos.tcpProxy(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER)))
         .build();
   }
 
   /**
-   * Shared by every HTTP service on the port; the Host header picks the virtual host. Istio matches
-   * only what the HTTP inspector recognises as plaintext HTTP, so other traffic to the port (an
-   * unknown TCP destination) still passes through.
+   * Shared by every service on the port without an address of its own. HTTP services share one
+   * chain, where the Host header picks the virtual host; Istio matches only what the HTTP inspector
+   * recognises as plaintext HTTP. Other traffic to the port (an unknown destination) passes
+   * through, or under REGISTRY_ONLY goes to the BlackHoleCluster.
    */
-  private static Listener httpListener(String name, int port, boolean grpcWeb) {
-    return outbound(name, WellKnown.WILDCARD, port)
-        .addListenerFilters(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()))
-        .addListenerFilters(Protos.listenerFilter(WellKnown.HTTP_INSPECTOR, HttpInspector.getDefaultInstance()))
-        .addFilterChains(FilterChain.newBuilder()
-            .setFilterChainMatch(FilterChainMatch.newBuilder()
-                .setTransportProtocol(WellKnown.RAW_BUFFER)
-                .addAllApplicationProtocols(WellKnown.PLAINTEXT_HTTP_ALPNS))
-            .addFilters(ConnectionManagers.rds("outbound_" + name, String.valueOf(port), false, grpcWeb)))
-        .setDefaultFilterChain(FilterChain.newBuilder()
-            .setName(WellKnown.PASSTHROUGH_CHAIN)
-            .setFilterChainMatch(FilterChainMatch.getDefaultInstance())
-            .addFilters(Protos.tcpProxy(WellKnown.PASSTHROUGH_CLUSTER)))
-        .build();
+  private static Listener wildcardListener(String name, int port, WildcardPort w, boolean registryOnly) {
+    Listener.Builder l = outbound(name, WellKnown.WILDCARD, port)
+        .addListenerFilters(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
+    if (w.http) {
+      l.addListenerFilters(Protos.listenerFilter(WellKnown.HTTP_INSPECTOR, HttpInspector.getDefaultInstance()))
+          .addFilterChains(FilterChain.newBuilder()
+              .setFilterChainMatch(FilterChainMatch.newBuilder()
+                  .setTransportProtocol(WellKnown.RAW_BUFFER)
+                  .addAllApplicationProtocols(WellKnown.PLAINTEXT_HTTP_ALPNS))
+              .addFilters(ConnectionManagers.rds("outbound_" + name, String.valueOf(port), false, w.grpcWeb)));
+    }
+    l.addAllFilterChains(w.chains);
+    if (w.catchAll != null) {
+      l.setDefaultFilterChain(w.catchAll.toBuilder().setFilterChainMatch(FilterChainMatch.getDefaultInstance()));
+    } else {
+      l.setDefaultFilterChain(FilterChain.newBuilder()
+          .setName(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CHAIN)
+          .setFilterChainMatch(FilterChainMatch.getDefaultInstance())
+          .addFilters(Protos.tcpProxy(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER)));
+    }
+    return l.build();
   }
 
   /** A dedicated listener per TCP service port, at the VIP clients dial. */

@@ -32,13 +32,25 @@ final class SidecarRoutes {
       if (vh != null) vhosts.add(vh);
     }
     vhosts.sort(Comparator.comparing(VirtualHost::getName));
-    // Unknown hosts on a known HTTP port pass through, as Istio does with outboundTrafficPolicy ALLOW_ANY.
-    vhosts.add(VirtualHost.newBuilder()
-        .setName(WellKnown.ALLOW_ANY)
-        .addDomains("*")
-        .addRoutes(HttpRoutes.passthrough(WellKnown.ALLOW_ANY, WellKnown.PASSTHROUGH_CLUSTER))
-        .setIncludeRequestAttemptCount(true)
-        .build());
+    // Unknown hosts on a known HTTP port pass through under outboundTrafficPolicy ALLOW_ANY, and are
+    // answered 502 by Istio's block_all virtual host under REGISTRY_ONLY.
+    if (SidecarListeners.registryOnly(view)) {
+      vhosts.add(VirtualHost.newBuilder()
+          .setName(WellKnown.BLOCK_ALL)
+          .addDomains("*")
+          .addRoutes(Route.newBuilder().setName(WellKnown.BLOCK_ALL)
+              .setMatch(io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/"))
+              .setDirectResponse(io.envoyproxy.envoy.config.route.v3.DirectResponseAction.newBuilder().setStatus(502)))
+          .setIncludeRequestAttemptCount(true)
+          .build());
+    } else {
+      vhosts.add(VirtualHost.newBuilder()
+          .setName(WellKnown.ALLOW_ANY)
+          .addDomains("*")
+          .addRoutes(HttpRoutes.passthrough(WellKnown.ALLOW_ANY, WellKnown.PASSTHROUGH_CLUSTER))
+          .setIncludeRequestAttemptCount(true)
+          .build());
+    }
     return RouteConfiguration.newBuilder()
         .setName(name)
         .addAllVirtualHosts(vhosts)

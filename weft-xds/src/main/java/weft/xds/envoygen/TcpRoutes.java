@@ -41,6 +41,7 @@ final class TcpRoutes {
         if (tcp.match().isEmpty()) matches.add(List.of());
         for (TcpMatch m : tcp.match()) {
           if (m.port() != 0 && m.port() != port) continue;
+          if (!HttpRoutes.forGateway(m.gateways(), vs.id().namespace(), MESH)) continue;
           if (!Labels.matches(m.sourceLabels(), view.proxy().labels())) continue;
           List<CidrRange> ranges = new ArrayList<>();
           for (String subnet : m.destinationSubnets()) {
@@ -61,10 +62,41 @@ final class TcpRoutes {
         }
       }
     }
+    Filter tls = meshTlsRoute(view, host, port);
     chains.add(FilterChain.newBuilder()
-        .addFilters(Protos.tcpProxy(ClusterName.outbound(port, "", host).toString()))
+        .addFilters(tls != null ? tls : Protos.tcpProxy(ClusterName.outbound(port, "", host).toString()))
         .build());
     return chains;
+  }
+
+  /** The mesh gateway's name in VirtualService {@code gateways} and match {@code gateways}. */
+  static final String MESH = "mesh";
+
+  /**
+   * The tcp_proxy of the first VirtualService {@code tls} route that holds for a sidecar connecting
+   * to {@code host:port} (Istio's sidecar TLS routing, as in its egress-gateway tasks, where the
+   * mesh's route sends the connection to the egress gateway): a match whose {@code gateways} are
+   * unset or name {@code mesh}, whose port is unset or this one, whose {@code sniHosts} cover the
+   * host and whose source labels hold. Null when no route holds.
+   */
+  static Filter meshTlsRoute(ProxyView view, String host, int port) {
+    VirtualService vs = view.virtualService(host);
+    if (vs == null) return null;
+    for (int i = 0; i < vs.tls().size(); i++) {
+      VirtualService.TlsRoute route = vs.tls().get(i);
+      for (VirtualService.TlsMatch m : route.match()) {
+        if (m.port() != 0 && m.port() != port) continue;
+        if (!HttpRoutes.forGateway(m.gateways(), vs.id().namespace(), MESH)) continue;
+        if (!Labels.matches(m.sourceLabels(), view.proxy().labels())) continue;
+        boolean covers = false;
+        for (String sni : m.sniHosts()) {
+          if (sni.equals("*") || Hosts.matches(Hosts.resolve(sni, vs.id().namespace()), host)) covers = true;
+        }
+        if (!covers) continue;
+        return tcpProxy(view, vs, route.route(), port, vs.id() + " tls[" + i + "]");
+      }
+    }
+    return null;
   }
 
   /**

@@ -27,6 +27,8 @@ final class WellKnown {
 
   /** Istio's catch-all virtual host for unknown HTTP destinations under outboundTrafficPolicy ALLOW_ANY. */
   static final String ALLOW_ANY = "allow_any";
+  /** Istio's catch-all virtual host under outboundTrafficPolicy REGISTRY_ONLY: a 502 for unknown hosts. */
+  static final String BLOCK_ALL = "block_all";
 
   // Filter names (Envoy's well-known extension names).
   static final String HCM = "envoy.filters.network.http_connection_manager";

@@ -81,6 +81,8 @@ public final class GrpcRoutes {
       List<HttpMatch> matches = http.match().isEmpty() ? java.util.Collections.singletonList(null) : http.match();
       for (HttpMatch m : matches) {
         if (m != null && m.port() != 0 && m.port() != port) continue;
+        // A match limited to gateways that do not include the mesh is not for proxyless clients.
+        if (m != null && !m.gateways().isEmpty() && m.gateways().stream().noneMatch("mesh"::equals)) continue;
         if (m != null && !m.queryParams().isEmpty()) {
           view.drop(routeName, "query parameter matches are not available to gRPC clients; route skipped");
           continue;

@@ -156,6 +156,67 @@ public final class TlsContexts {
     return v.build();
   }
 
+  /**
+   * Where an Envoy proxy finds the system's roots when a SIMPLE or MUTUAL rule names no
+   * {@code caCertificates}: the Debian/Ubuntu bundle of Istio's proxy image. Istio's agent serves
+   * the same file as SDS {@code file-root:system}; Weft lets Envoy read it, so the server is
+   * verified either way rather than accepted unchecked.
+   */
+  public static final String SYSTEM_ROOTS_FILE = "/etc/ssl/certs/ca-certificates.crt";
+
+  /**
+   * An Envoy proxy's context for DestinationRule SIMPLE or MUTUAL (Istio's cluster_tls.go): the
+   * client certificate and key from files for MUTUAL, the server checked against
+   * {@code caCertificates} (else the system's roots), the CRL, and its names against
+   * {@code subjectAltNames}, else against the SNI (as Istio's automatic SAN validation does);
+   * {@code insecureSkipVerify} drops the whole validation. The caller has ruled out
+   * {@code credentialName} ({@link UpstreamTls#refusal}).
+   */
+  public static UpstreamTlsContext envoyOrigination(weft.model.DestinationRule.Tls tls, String sni, boolean http2) {
+    CommonTlsContext.Builder common = CommonTlsContext.newBuilder();
+    if (http2) common.addAlpnProtocols("h2");
+    if ("MUTUAL".equals(tls.mode())) {
+      common.addTlsCertificates(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate.newBuilder()
+          .setCertificateChain(DataSource.newBuilder().setFilename(tls.clientCertificate()))
+          .setPrivateKey(DataSource.newBuilder().setFilename(tls.privateKey())));
+    }
+    if (!tls.insecureSkipVerify()) {
+      CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder()
+          .setTrustedCa(DataSource.newBuilder()
+              .setFilename(tls.caCertificates() != null ? tls.caCertificates() : SYSTEM_ROOTS_FILE));
+      if (tls.caCrl() != null) v.setCrl(DataSource.newBuilder().setFilename(tls.caCrl()));
+      for (String san : serverNames(tls, sni)) {
+        v.addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
+            .setSanType(san.startsWith("spiffe://") ? SubjectAltNameMatcher.SanType.URI : SubjectAltNameMatcher.SanType.DNS)
+            .setMatcher(StringMatcher.newBuilder().setExact(san)));
+      }
+      common.setValidationContext(v);
+    }
+    UpstreamTlsContext.Builder ctx = UpstreamTlsContext.newBuilder().setCommonTlsContext(common);
+    if (sni != null && !sni.isEmpty()) ctx.setSni(sni);
+    return ctx.build();
+  }
+
+  /**
+   * A proxyless client's context for DestinationRule SIMPLE (gRFC A82): the system's roots, the
+   * server's names as for Envoy, and the SNI (grpc-java sends it since 1.78). Everything else a rule
+   * may ask for is refused before ({@link UpstreamTls#refusal}), so no client certificate here.
+   */
+  public static UpstreamTlsContext proxylessOrigination(weft.model.DestinationRule.Tls tls, String sni) {
+    CertificateValidationContext.Builder v = sans(serverNames(tls, sni))
+        .setSystemRootCerts(CertificateValidationContext.SystemRootCerts.getDefaultInstance());
+    UpstreamTlsContext.Builder ctx = UpstreamTlsContext.newBuilder()
+        .setCommonTlsContext(CommonTlsContext.newBuilder().setValidationContext(v));
+    if (sni != null && !sni.isEmpty()) ctx.setSni(sni);
+    return ctx.build();
+  }
+
+  /** The rule's subjectAltNames, else the SNI the client sends (a server must prove the name it was asked for). */
+  private static List<String> serverNames(weft.model.DestinationRule.Tls tls, String sni) {
+    if (!tls.subjectAltNames().isEmpty()) return tls.subjectAltNames();
+    return sni == null || sni.isEmpty() ? List.of() : List.of(sni);
+  }
+
   public static TransportSocket transportSocket(Message tlsContext) {
     return TransportSocket.newBuilder().setName(TRANSPORT_SOCKET).setTypedConfig(Any.pack(tlsContext)).build();
   }

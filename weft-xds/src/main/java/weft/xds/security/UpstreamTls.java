@@ -17,8 +17,9 @@ import weft.xds.view.ProxyView;
  * which identities it accepts from the server.
  *
  * <p>The DestinationRule's {@code tls} (subset port-level, subset, rule port-level, rule) decides
- * when set: ISTIO_MUTUAL originates mTLS, DISABLE does not, SIMPLE and MUTUAL are not implemented,
- * and a cluster they apply to is left out of the proxy's config ({@link #refusal}), never sent as
+ * when set: ISTIO_MUTUAL originates mTLS, DISABLE does not, SIMPLE and MUTUAL originate TLS with
+ * the rule's own certificates ({@link #origination}) where the client can honour them, and a cluster
+ * a client cannot honour them for is left out of its config ({@link #refusal}), never sent as
  * plaintext. Without one, auto mTLS decides as Istio's does, sending
  * mTLS exactly when the servers will take it. Per endpoint (its namespace, labels and target port):
  * STRICT takes only mTLS; DISABLE only plaintext; PERMISSIVE takes mTLS when the workload is in the
@@ -69,8 +70,7 @@ public final class UpstreamTls {
           return null;
         }
         default -> {
-          // Generators never get here: they ask refusal() first and leave such a cluster out. The
-          // other caller (which network's endpoints EDS may hold) is safest assuming no mTLS.
+          // SIMPLE and MUTUAL: not Istio mTLS; generators build them from origination().
           return null;
         }
       }
@@ -106,23 +106,55 @@ public final class UpstreamTls {
 
   /**
    * Why the cluster {@code outbound|port|subset|…} must be left out for this proxy rather than sent
-   * without the TLS its DestinationRule asks for, or null when Weft can produce that TLS. Today
-   * neither Envoy nor proxyless clients get SIMPLE or MUTUAL origination from Weft.
+   * without the TLS its DestinationRule asks for, or null when Weft can produce that TLS.
    */
   public static String refusal(ProxyView view, DestinationRule dr, int port, String subset) {
     return refusal(view.proxy().proxyless(), dr, port, subset);
   }
 
-  /** The same for a kind of client: proxyless gRPC or Envoy. */
+  /**
+   * The same for a kind of client. SIMPLE and MUTUAL are originated for Envoy from files on the
+   * proxy; a {@code credentialName} (an SDS secret from Kubernetes) is not served yet, so no client
+   * gets it. grpc-java 1.85 reads certificates only from its bootstrap's certificate-provider
+   * instances (the mesh's own) and validates against those or the system roots, and cannot skip
+   * verification: a setting beyond that leaves the cluster out for proxyless clients.
+   */
   public static String refusal(boolean proxyless, DestinationRule dr, int port, String subset) {
     Chosen chosen = chosen(dr, port, subset);
-    if (chosen == null || chosen.tls().mode() == null) return null;
-    String mode = chosen.tls().mode();
-    if (!mode.equals("SIMPLE") && !mode.equals("MUTUAL")) return null;
-    String client = proxyless ? "proxyless gRPC clients" : "Envoy";
-    return "DestinationRule " + dr.id().namespace() + "/" + dr.id().name() + " sets " + chosen.path() + " " + mode
-        + ", which Weft cannot originate for " + client + " yet; the cluster is left out so calls fail instead of "
-        + "going out in plaintext. Use ISTIO_MUTUAL for mesh workloads, or DISABLE if the application originates TLS";
+    if (chosen == null || !chosen.tls().originates()) return null;
+    DestinationRule.Tls tls = chosen.tls();
+    String mode = tls.mode();
+    String where = "DestinationRule " + dr.id().namespace() + "/" + dr.id().name() + " sets " + chosen.path() + " "
+        + mode;
+    String leftOut = "; the cluster is left out so calls fail instead of going out without that TLS";
+    if (tls.credentialName() != null) {
+      return where + " with credentialName " + tls.credentialName() + ", a Secret Weft does not serve over SDS yet"
+          + leftOut + ". Mount the files in the proxy and name them (caCertificates, clientCertificate, privateKey)";
+    }
+    if (!proxyless) return null;
+    List<String> gaps = proxylessGaps(tls);
+    if (gaps.isEmpty()) return null;
+    return where + " with " + String.join(", ", gaps) + ", which proxyless gRPC clients cannot honour (grpc-java "
+        + "takes certificates only from its bootstrap's certificate providers and cannot skip verification)"
+        + leftOut + ". Use SIMPLE with the system's roots (no caCertificates), or ISTIO_MUTUAL";
+  }
+
+  private static List<String> proxylessGaps(DestinationRule.Tls tls) {
+    List<String> gaps = new ArrayList<>();
+    if (tls.insecureSkipVerify()) gaps.add("insecureSkipVerify");
+    if (tls.caCertificates() != null) gaps.add("caCertificates " + tls.caCertificates());
+    if (tls.clientCertificate() != null || tls.privateKey() != null) gaps.add("client certificate files");
+    if (tls.caCrl() != null) gaps.add("caCrl");
+    return gaps;
+  }
+
+  /**
+   * The DestinationRule's SIMPLE or MUTUAL setting for this cluster (by Istio's precedence), or null
+   * when the cluster does not originate TLS to a server with its own certificate.
+   */
+  public static DestinationRule.Tls origination(DestinationRule dr, int port, String subset) {
+    DestinationRule.Tls tls = tls(dr, port, subset);
+    return tls != null && tls.originates() ? tls : null;
   }
 
   /** A tls setting and the path of its mode field in the DestinationRule. */

@@ -350,6 +350,9 @@ public final class ProxyView {
   }
 
   private boolean egressAllows(MeshService s) {
+    // A Sidecar without egress listeners (one that sets only outboundTrafficPolicy, say) keeps
+    // Istio's default egress, every namespace's hosts.
+    if (sidecar.egress().isEmpty()) return true;
     for (Sidecar.Egress egress : sidecar.egress()) {
       for (String entry : egress.hosts()) {
         int slash = entry.indexOf('/');

@@ -18,7 +18,7 @@ import weft.xds.proxy.Proxy;
 import weft.xds.view.ProxyView;
 
 /**
- * DestinationRule TLS modes Weft cannot originate leave their clusters out (never plaintext), and
+ * DestinationRule TLS settings a client cannot honour leave their clusters out for it (never plaintext), and
  * {@code unix://} endpoints reach Envoy as pipes while proxyless clients are told why they lack them.
  */
 class FailClosedTlsAndSocketsTest {
@@ -56,44 +56,50 @@ class FailClosedTlsAndSocketsTest {
   }
 
   @Test
-  void simpleTlsOnTheWholeRuleLeavesEveryReviewsClusterOutOfEnvoyCdsAndSaysWhere() {
-    String dr = rule("trafficPolicy:\n  tls: {mode: SIMPLE}", "");
+  void credentialNameOnTheWholeRuleLeavesEveryReviewsClusterOutOfEnvoyCdsAndSaysWhere() {
+    String dr = rule("trafficPolicy:\n  tls: {mode: SIMPLE, credentialName: reviews-ca}", "");
     try (EnvoyMesh mesh = new EnvoyMesh(EnvoyGeneratorsTest.MESH + dr)) {
       ProxyView view = sidecar(mesh);
       SortedMap<String, com.google.protobuf.Any> clusters = EnvoyClusters.all(view);
       assertThat(clusters).doesNotContainKeys(BASE, V1, V2).containsKey(RATINGS);
       assertThat(view.dropped().get(BASE)).contains("DestinationRule default/reviews")
-          .contains("spec.trafficPolicy.tls.mode SIMPLE").contains("cannot originate for Envoy")
-          .contains("ISTIO_MUTUAL");
+          .contains("spec.trafficPolicy.tls.mode SIMPLE").contains("credentialName reviews-ca")
+          .contains("does not serve over SDS");
       assertThat(view.dropped()).containsKeys(V1, V2);
       // Routes still name the cluster: Envoy answers 503 for it rather than sending plaintext.
       RouteConfiguration rc = unpack(EnvoyRoutes.generate(view, "9080"), RouteConfiguration.class);
       assertThat(rc.getVirtualHostsList()).flatExtracting(v -> v.getRoutesList())
           .extracting(r -> r.getRoute().getCluster()).contains(BASE);
+      ProxyView grpc = proxyless(mesh);
+      assertThat(GrpcClusters.generate(grpc, BASE)).isNull();
+      assertThat(grpc.dropped().get(BASE)).contains("credentialName reviews-ca");
     }
   }
 
   @Test
-  void mutualOnOneSubsetLeavesOnlyThatSubsetOutAndNamesTheSubsetPath() {
-    String dr = rule("", "trafficPolicy:\n  tls: {mode: MUTUAL, credentialName: client-cert}");
+  void mutualFromFilesOnOneSubsetIsOriginatedByEnvoyAndLeftOutOnlyForProxylessClients() {
+    String dr = rule("", "trafficPolicy:\n  tls: {mode: MUTUAL, clientCertificate: /etc/c.pem, privateKey: /etc/k.pem}");
     try (EnvoyMesh mesh = new EnvoyMesh(EnvoyGeneratorsTest.MESH + dr)) {
       ProxyView view = sidecar(mesh);
-      assertThat(EnvoyClusters.all(view)).containsKeys(BASE, V1).doesNotContainKey(V2);
-      assertThat(view.dropped().get(V2)).contains("spec.subsets[1].trafficPolicy.tls.mode MUTUAL");
+      assertThat(EnvoyClusters.all(view)).containsKeys(BASE, V1, V2);
       ProxyView grpc = proxyless(mesh);
       assertThat(GrpcClusters.generate(grpc, V2)).isNull();
       assertThat(GrpcClusters.generate(grpc, V1)).isNotNull();
-      assertThat(grpc.dropped().get(V2)).contains("cannot originate for proxyless gRPC clients");
+      assertThat(grpc.dropped().get(V2)).contains("spec.subsets[1].trafficPolicy.tls.mode MUTUAL")
+          .contains("client certificate files").contains("proxyless gRPC clients cannot honour");
     }
   }
 
   @Test
-  void aPortLevelSimpleSettingIsNamedByItsIndex() {
-    String dr = rule("trafficPolicy:\n  portLevelSettings:\n  - port: {number: 9080}\n    tls: {mode: SIMPLE}", "");
+  void aPortLevelSkipVerifySettingIsNamedByItsIndexForProxylessClients() {
+    String dr = rule("trafficPolicy:\n  portLevelSettings:\n  - port: {number: 9080}\n    tls: {mode: SIMPLE, "
+        + "insecureSkipVerify: true}", "");
     try (EnvoyMesh mesh = new EnvoyMesh(EnvoyGeneratorsTest.MESH + dr)) {
-      ProxyView view = sidecar(mesh);
-      assertThat(EnvoyClusters.all(view)).doesNotContainKeys(BASE, V1, V2);
-      assertThat(view.dropped().get(BASE)).contains("spec.trafficPolicy.portLevelSettings[0].tls.mode SIMPLE");
+      assertThat(EnvoyClusters.all(sidecar(mesh))).containsKeys(BASE, V1, V2);
+      ProxyView grpc = proxyless(mesh);
+      assertThat(GrpcClusters.generate(grpc, BASE)).isNull();
+      assertThat(grpc.dropped().get(BASE)).contains("spec.trafficPolicy.portLevelSettings[0].tls.mode SIMPLE")
+          .contains("insecureSkipVerify");
     }
   }
 

@@ -218,15 +218,21 @@ class ProxylessMtlsTest {
   }
 
   @Test
-  void simpleAndMutualLeaveTheClusterOutInsteadOfSendingItPlaintext() {
-    for (String mode : List.of("SIMPLE", "MUTUAL")) {
-      String tls = mode.equals("MUTUAL") ? "{mode: MUTUAL, credentialName: client-cert}" : "{mode: SIMPLE}";
-      try (SecureMesh mesh = new SecureMesh(SecureMesh.greeter(PLAIN, PLAIN) + rule(tls))) {
-        ProxyView client = mesh.client();
-        assertThat(GrpcClusters.generate(client, CLUSTER)).as(mode).isNull();
-        assertThat(client.dropped().get(CLUSTER)).contains("spec.trafficPolicy.tls.mode " + mode)
-            .contains("cannot originate").contains("ISTIO_MUTUAL");
-      }
+  void simpleIsOriginatedWithTheSystemRootsAndMutualIsLeftOutInsteadOfSentPlaintext() {
+    try (SecureMesh mesh = new SecureMesh(SecureMesh.greeter(PLAIN, PLAIN) + rule("{mode: SIMPLE}"))) {
+      UpstreamTlsContext tls = SecureMesh.clientTls(SecureMesh.cluster(mesh.client(), CLUSTER));
+      assertThat(tls.getSni()).isEqualTo(SecureMesh.GREETER);
+      assertThat(tls.getCommonTlsContext().getValidationContext().hasSystemRootCerts()).isTrue();
+      assertThat(tls.getCommonTlsContext().getValidationContext().getMatchSubjectAltNamesList())
+          .containsExactly(exact(SecureMesh.GREETER));
+      assertThat(tls.getCommonTlsContext().hasTlsCertificateProviderInstance()).isFalse();
+    }
+    String mutual = "{mode: MUTUAL, clientCertificate: /etc/c.pem, privateKey: /etc/k.pem}";
+    try (SecureMesh mesh = new SecureMesh(SecureMesh.greeter(PLAIN, PLAIN) + rule(mutual))) {
+      ProxyView client = mesh.client();
+      assertThat(GrpcClusters.generate(client, CLUSTER)).isNull();
+      assertThat(client.dropped().get(CLUSTER)).contains("spec.trafficPolicy.tls.mode MUTUAL")
+          .contains("cannot honour").contains("ISTIO_MUTUAL");
     }
   }
 
