@@ -70,7 +70,7 @@ public final class MeshTls {
   private static SSLContext context(KeyManager km, TrustManager tm) {
     try {
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(new KeyManager[] {km}, new TrustManager[] {tm}, null);
+      ctx.init(km == null ? null : new KeyManager[] {km}, new TrustManager[] {tm}, null);
       return ctx;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
