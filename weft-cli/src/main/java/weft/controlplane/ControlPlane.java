@@ -150,7 +150,7 @@ public final class ControlPlane implements AutoCloseable {
     remoteSecrets = remotes;
     // This mesh's id as a label (the trust domain when MeshConfig names none), following MeshConfig.
     io.micrometer.core.instrument.MultiGauge meshInfo = io.micrometer.core.instrument.MultiGauge
-        .builder("weft_mesh_info").description("this mesh's id and trust domain (always 1)").register(metrics);
+        .builder("weft_mesh_id").description("this mesh's id and trust domain (always 1)").register(metrics);
     java.util.concurrent.atomic.AtomicReference<String> shownMesh = new java.util.concurrent.atomic.AtomicReference<>();
     java.util.function.Consumer<weft.model.MeshConfig> showMesh = m -> {
       String key = m.effectiveMeshId() + "\n" + m.trustDomain();

@@ -140,12 +140,42 @@ class SeveralMeshesTest {
     assertThat(String.valueOf(cp1.status().get("meshes"))).contains(imported, "spiffe://" + TD2 + "/ns/default/sa/c");
     assertThat(String.valueOf(cp2.status().get("meshes"))).contains("Service default/c", "weft.io/export-to=mesh1");
 
+    // The proxy's MESH_ID in status, the mesh id as a metric label.
+    assertThat(String.valueOf(cp1.status().get("proxies"))).contains("meshId=mesh1");
+    java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + cp1.monitoringPort() + "/metrics"))
+            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.body()).contains("weft_mesh_id{mesh_id=\"mesh1\",trust_domain=\"" + TD1 + "\"}",
+        "weft_mesh_imported_services{peer_mesh_id=\"mesh2\"} 1.0");
+
+    // The CLI: what mesh 2 exports to mesh 1 and why; what mesh 1 imports.
+    String[] exported = weft("mesh", "export", "--peer", "mesh1", "--control-plane", "localhost:" + cp2.monitoringPort());
+    assertThat(exported[0]).isEqualTo("0");
+    assertThat(exported[1]).contains("EXPORTED c.default.svc.cluster.local",
+        "because Service default/c has weft.io/export-to=mesh1", "spiffe://" + TD2 + "/ns/default/sa/c")
+        .doesNotContain("hidden");
+    String[] peers = weft("mesh", "peers", "--control-plane", "localhost:" + cp1.monitoringPort());
+    assertThat(peers[1]).contains("imported " + imported + " -> c.default.svc.cluster.local via 127.0.0.3:"
+        + gatewayPort);
+    assertThat(weft("mesh", "export", "--peer", "mesh9", "--control-plane", "localhost:" + cp2.monitoringPort())[0])
+        .isNotEqualTo("0");
+
     // Removing the label withdraws the import within the refresh interval (1 s here, plus the file watch).
     long start = System.nanoTime();
     Files.writeString(config2.resolve("c.yaml"), workload("c", c2Port, "network-2", null));
     await().atMost(Duration.ofSeconds(30)).until(() -> cp1.registry().current().service(imported) == null);
     System.out.printf("import withdrawn %d ms after the export label was removed%n",
         (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** Runs a weft command in-process: its exit code and what it printed. */
+  static String[] weft(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    picocli.CommandLine cl = new picocli.CommandLine(new weft.cli.Main());
+    cl.setOut(new java.io.PrintWriter(out, true));
+    cl.setErr(new java.io.PrintWriter(new java.io.StringWriter(), true));
+    int exit = cl.execute(args);
+    return new String[] {String.valueOf(exit), out.toString()};
   }
 
   ControlPlane controlPlane(Path work, String n, Path config, String trustDomain, String meshId, int bundlePort)
@@ -194,6 +224,7 @@ class SeveralMeshesTest {
             .build())
         .certificateFiles(f.certificateChainFile(), f.privateKeyFile(), f.rootCertificateFile())
         .spiffeTrustBundleMapFile(f.spiffeBundleMapFile())
+        .metadata("MESH_ID", trustDomain.equals(TD1) ? "mesh1" : "mesh2")
         .refreshInterval(Duration.ofSeconds(1)).build().toMap();
   }
 
