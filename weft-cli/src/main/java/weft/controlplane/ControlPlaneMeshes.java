@@ -73,6 +73,8 @@ final class ControlPlaneMeshes implements AutoCloseable {
   });
   private volatile MeshFederationPeers.Declared declared = MeshFederationPeers.Declared.NONE;
   private volatile List<String> refused = List.of();
+  /** The declared peers that were accepted, as of the last declarations read. */
+  private volatile List<MeshPeer> peers = List.of();
   private volatile Map<String, PeerState> states = Map.of();
   private volatile Map<String, List<MeshImports.Import>> imports = Map.of();
   // Owned by the scheduler thread.
@@ -118,7 +120,7 @@ final class ControlPlaneMeshes implements AutoCloseable {
 
   /** What we export to the mesh of this trust domain, if a MeshFederation names it. */
   Optional<ExportDocument> exportsFor(String trustDomain) {
-    for (MeshPeer p : accepted()) {
+    for (MeshPeer p : peers) {
       if (p.trustDomain().equals(trustDomain)) {
         return Optional.of(MeshExports.document(registry.current(), p.meshId()));
       }
@@ -157,10 +159,11 @@ final class ControlPlaneMeshes implements AutoCloseable {
       read.problems().forEach(p -> LOG.log(System.Logger.Level.WARNING, p));
     }
     declared = read;
-    List<MeshPeer> peers = accepted();
+    List<MeshPeer> accepted = accepted();
+    peers = accepted;
     Map<String, PeerState> next = new TreeMap<>();
     boolean fetch = false;
-    for (MeshPeer p : peers) {
+    for (MeshPeer p : accepted) {
       PeerState old = states.get(p.meshId());
       if (old != null && old.peer().equals(p)) {
         next.put(p.meshId(), old);
