@@ -77,7 +77,7 @@ final class ControlPlaneMeshes implements AutoCloseable {
   private volatile List<MeshPeer> peers = List.of();
   private volatile Map<String, PeerState> states = Map.of();
   private volatile Map<String, List<MeshImports.Import>> imports = Map.of();
-  // Owned by the scheduler thread.
+  // Owned by the scheduler thread; null until the import cluster exists.
   private Map<ResourceId, Resource> lastResources = null;
   private MultiGauge imported;
 
@@ -94,8 +94,6 @@ final class ControlPlaneMeshes implements AutoCloseable {
     this.refresh = refresh;
     this.suffix = suffix;
     this.systemNamespace = systemNamespace;
-    registry.addCluster(new ClusterSettings(IMPORT_CLUSTER, "", systemNamespace), true);
-    registry.resync(IMPORT_CLUSTER, Map.of());
   }
 
   /** {@code weft_mesh_imported_services{peer_mesh_id}}. */
@@ -240,7 +238,12 @@ final class ControlPlaneMeshes implements AutoCloseable {
       all.put(s.peer().meshId(), r.imports());
     }
     imports = Map.copyOf(all);
-    if (!resources.equals(lastResources)) {
+    boolean noCluster = lastResources == null;
+    if (!(noCluster && states.isEmpty()) && !resources.equals(lastResources)) {
+      if (noCluster) {
+        // Made with the first peer, so a mesh that federates with none shows no such cluster.
+        registry.addCluster(new ClusterSettings(IMPORT_CLUSTER, "", systemNamespace), true);
+      }
       lastResources = resources;
       registry.resync(IMPORT_CLUSTER, resources);
     }
