@@ -92,6 +92,11 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--trust-domain", defaultValue = "cluster.local", description = "The mesh's trust domain.")
   String trustDomain;
 
+  @Option(names = "--mesh-id", paramLabel = "ID", defaultValue = "", description = {
+      "MESH_ID metadata: the mesh the workload belongs to (MeshConfig defaultConfig.meshId).",
+      "Default: the trust domain."})
+  String meshId;
+
   @Option(names = "--trust-domain-alias", paramLabel = "DOMAIN", description = {
       "Another name of --trust-domain (MeshConfig trustDomainAliases): identities in it are checked against our "
           + "roots in the SPIFFE bundle map. Repeatable.", "Default: none."})
@@ -149,6 +154,12 @@ final class AgentCommand implements Callable<Integer> {
           .xdsProxyPort(xdsProxyPort).caAddresses(caAddresses).caServerName(caServerName)
           .rootCertificateFile(rootCert).tokenFile(tokenFile).outputDir(out);
       trustDomainAliases.forEach(builder::trustDomainAlias);
+      String mesh = meshId.isEmpty() ? trustDomain : meshId;
+      if (!mesh.matches("[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?")) {
+        throw new IllegalArgumentException("--mesh-id '" + weft.model.text.ClientText.forLog(mesh) + "' is not a mesh "
+            + "id: lower-case letters, digits, '.' and '-' (as MeshConfig defaultConfig.meshId), e.g. mesh1");
+      }
+      builder.metadata("MESH_ID", mesh);
       for (Map.Entry<String, Path> peer : peerTrustBundles.entrySet()) {
         Paths.requireFile("--peer-trust-bundle " + peer.getKey(), peer.getValue(), "the peer's root certificates (PEM)");
         builder.peerTrustBundle(peer.getKey(), peer.getValue());

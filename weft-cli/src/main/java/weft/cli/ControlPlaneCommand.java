@@ -104,6 +104,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
       "PEM roots that vouch for https_web bundle endpoints of peers (a private PKI).", "Default: the JDK's roots."})
   Path bundleWebRoots;
 
+  @Option(names = "--mesh-refresh", paramLabel = "SECONDS", defaultValue = "30", description = {
+      "How often each peer mesh (MeshFederation) is asked what it exports to us; a failed fetch keeps the last "
+          + "list."})
+  double meshRefreshSeconds;
+
+  @Option(names = "--mesh-import-suffix", paramLabel = "SUFFIX", defaultValue = "global", description = {
+      "Services imported from peer meshes are named NAME.NS.svc.MESH_ID.SUFFIX."})
+  String meshImportSuffix;
+
   @Option(names = "--dns-client", paramLabel = "CIDR=CLUSTER_ID/NAMESPACE", description = {
       "Queries from this block are answered as for a proxy of that cluster and namespace; the most specific block "
           + "wins; repeatable. Other sources get this cluster's view from namespace default.", "Default: none."})
@@ -236,7 +245,19 @@ final class ControlPlaneCommand implements Callable<Integer> {
     ControlPlaneOptions.Federation d = ControlPlaneOptions.Federation.DEFAULTS;
     return d.withBundleEndpoint(bundlePort == null ? -1 : bundlePort, profile, bundleTlsDir)
         .withWebRoots(bundleWebRoots)
-        .withRefresh(Duration.ofSeconds(bundleRefreshHintSeconds), d.minRefresh(), d.maxRefresh());
+        .withRefresh(Duration.ofSeconds(bundleRefreshHintSeconds), d.minRefresh(), d.maxRefresh())
+        .withMeshImports(meshRefresh(), meshImportSuffix);
+  }
+
+  private Duration meshRefresh() {
+    if (!(meshRefreshSeconds >= 1) || meshRefreshSeconds > 86_400) {
+      throw new ParameterException(spec.commandLine(), "--mesh-refresh must be 1..86400 seconds");
+    }
+    if (!weft.security.meshes.MeshNames.isDnsName(meshImportSuffix)) {
+      throw new ParameterException(spec.commandLine(), "--mesh-import-suffix '"
+          + weft.model.text.ClientText.forLog(meshImportSuffix) + "' is not a DNS name, e.g. global");
+    }
+    return Duration.ofMillis((long) (meshRefreshSeconds * 1000));
   }
 
   @Override

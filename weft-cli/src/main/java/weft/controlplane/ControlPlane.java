@@ -76,6 +76,7 @@ public final class ControlPlane implements AutoCloseable {
   private ControlPlaneFederation federation;
   /** Per-trust-domain roots streamed to agents on the secure port (null without a CA). */
   private weft.security.trust.TrustBundlePublisher trustBundleStream;
+  private ControlPlaneMeshes meshes;
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -149,6 +150,18 @@ public final class ControlPlane implements AutoCloseable {
           configCluster, options.remoteSecretsDir(), registry, options.stateDir(), remoteSettings);
     }
     remoteSecrets = remotes;
+    // This mesh's id as a label (the trust domain when MeshConfig names none), following MeshConfig.
+    io.micrometer.core.instrument.MultiGauge meshInfo = io.micrometer.core.instrument.MultiGauge
+        .builder("weft_mesh_id").description("this mesh's id and trust domain (always 1)").register(metrics);
+    java.util.concurrent.atomic.AtomicReference<String> shownMesh = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.function.Consumer<weft.model.MeshConfig> showMesh = m -> {
+      String key = m.effectiveMeshId() + "\n" + m.trustDomain();
+      if (key.equals(shownMesh.getAndSet(key))) return;
+      meshInfo.register(List.of(io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of(
+          "mesh_id", m.effectiveMeshId(), "trust_domain", m.trustDomain()), 1)), true);
+    };
+    showMesh.accept(registry.current().meshConfig());
+    registry.addListener((snapshot, change) -> showMesh.accept(snapshot.meshConfig()));
     Gauge.builder("weft_config_errors", registry, r -> count(r.current(), ConfigProblem.Severity.ERROR))
         .description("configuration problems that rejected a file or resource").register(metrics);
     Gauge.builder("weft_config_warnings", registry, r -> count(r.current(), ConfigProblem.Severity.WARNING))
@@ -537,6 +550,14 @@ public final class ControlPlane implements AutoCloseable {
         });
     closeables.add(0, federation);
     federation.registerMetrics(metrics);
+    // Several meshes: imports from the MeshFederation peers, and what we export to them on the bundle port.
+    meshes = new ControlPlaneMeshes(registry, () -> registry.current().meshConfig(), () -> federation.peers().roots(),
+        weft.security.federation.BundleTls.spiffeKeyManager(ca, federation.endpointId(options.systemNamespace()),
+            meshScheduler()),
+        settings.meshRefresh(), settings.importSuffix(), options.systemNamespace());
+    closeables.add(0, meshes);
+    meshes.registerMetrics(metrics);
+    federation.serveExports(meshes.endpoint());
     listen("--bundle-port", settings.bundlePort(), () -> {
       federation.serve(options.systemNamespace());
       return federation;
@@ -554,11 +575,26 @@ public final class ControlPlane implements AutoCloseable {
     federation.onMeshConfig(registry.current().meshConfig());
     if (options.configDir() != null) {
       federation.watchFolder(options.configDir());
+      meshes.watchFolder(options.configDir());
     } else if (configClient != null) {
       federation.watchConfigCluster(configClient, options.systemNamespace());
+      meshes.watchConfigCluster(configClient);
     } else {
       federation.settleWithoutWatch();
     }
+
+  }
+
+  /** Renews the control plane's SVID for peer meshes; shut down with the control plane. */
+  private java.util.concurrent.ScheduledExecutorService meshScheduler() {
+    java.util.concurrent.ScheduledExecutorService s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "weft-meshes-svid");
+          t.setDaemon(true);
+          return t;
+        });
+    closeables.add(s::shutdownNow);
+    return s;
   }
 
   /** The bundle endpoint's port, or -1 when {@code --bundle-port} is off. */
@@ -658,6 +694,8 @@ public final class ControlPlane implements AutoCloseable {
     out.put("configProblems", problems);
     if (ca != null) out.put("trustBundles", trustBundlesStatus(s));
     if (federation != null) out.put("federation", federation.status());
+    out.put("meshId", s.meshConfig().effectiveMeshId());
+    if (meshes != null) out.put("meshes", meshes.status());
     out.put("proxies", ads == null ? List.of() : ads.proxyStatus());
     return out;
   }

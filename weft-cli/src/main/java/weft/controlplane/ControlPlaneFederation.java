@@ -120,6 +120,13 @@ final class ControlPlaneFederation implements AutoCloseable {
         .description("spiffe_sequence of this mesh's bundle").register(metrics);
   }
 
+  /** What we export to peer meshes, served beside the bundle; null: none (set before {@link #serve}). */
+  private com.sun.net.httpserver.HttpHandler exports;
+
+  void serveExports(com.sun.net.httpserver.HttpHandler handler) {
+    this.exports = handler;
+  }
+
   /** Binds the bundle endpoint when {@code --bundle-port} is given. */
   void serve(String systemNamespace) throws IOException {
     if (settings.bundlePort() < 0) return;
@@ -134,10 +141,21 @@ final class ControlPlaneFederation implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("--bundle-tls-dir " + e.getMessage(), e);
       }
+    } else if (exports != null) {
+      // Peer meshes' control planes authenticate with their X.509-SVIDs to fetch what we export to them.
+      tls = weft.security.meshes.MeshTls.server(BundleTls.spiffeKeyManager(ca, endpointId(systemNamespace), scheduler),
+          weft.security.meshes.MeshTls.current(peers::roots));
     } else {
       tls = BundleTls.httpsSpiffe(ca, endpointId(systemNamespace), scheduler);
     }
-    endpoint = new BundleEndpointServer(new InetSocketAddress(settings.bundlePort()), tls, this::ourBundle);
+    boolean mutual = exports != null && settings.profile() == BundleEndpointProfile.HTTPS_SPIFFE;
+    endpoint = new BundleEndpointServer(new InetSocketAddress(settings.bundlePort()), tls, this::ourBundle, mutual);
+    if (mutual) {
+      endpoint.handle(weft.security.meshes.ExportClient.PATH, exports);
+    } else if (exports != null) {
+      LOG.log(System.Logger.Level.WARNING, "--bundle-profile https_web: peer meshes cannot fetch what we export "
+          + "(the export list is served only over https_spiffe, where both sides show SPIFFE ids)");
+    }
     LOG.log(System.Logger.Level.INFO, "serving the SPIFFE bundle of " + mesh.get().trustDomain() + " on :"
         + endpoint.port() + " (" + settings.profile().wireName() + ")");
   }

@@ -61,7 +61,12 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
    * --bundle-web-roots}, null = the JDK's); and the bounds on how often a peer is refetched.
    */
   public record Federation(int bundlePort, weft.security.federation.BundleEndpointProfile profile, Path tlsDir,
-      Duration refreshHint, Path webRoots, Duration minRefresh, Duration maxRefresh) {
+      Duration refreshHint, Path webRoots, Duration minRefresh, Duration maxRefresh, Duration meshRefresh,
+      String importSuffix) {
+    /** How often a peer mesh's export list is fetched ({@code --mesh-refresh}). */
+    public static final Duration MESH_REFRESH = Duration.ofSeconds(30);
+    /** Imports are named NAME.NS.svc.MESH_ID.SUFFIX ({@code --mesh-import-suffix}). */
+    public static final String IMPORT_SUFFIX = "global";
     public static final Federation DEFAULTS = new Federation(-1,
         weft.security.federation.BundleEndpointProfile.HTTPS_SPIFFE, null, Duration.ofMinutes(5), null,
         weft.security.federation.PeerBundles.MIN_REFRESH, weft.security.federation.PeerBundles.MAX_REFRESH);
@@ -71,18 +76,39 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
       java.util.Objects.requireNonNull(refreshHint, "refreshHint");
       java.util.Objects.requireNonNull(minRefresh, "minRefresh");
       java.util.Objects.requireNonNull(maxRefresh, "maxRefresh");
+      if (meshRefresh == null) meshRefresh = MESH_REFRESH;
+      if (importSuffix == null) importSuffix = IMPORT_SUFFIX;
+      if (meshRefresh.toMillis() < 100) {
+        throw new IllegalArgumentException("--mesh-refresh must be at least 0.1 s, got " + meshRefresh.toMillis() + " ms");
+      }
+      if (!weft.security.meshes.MeshNames.isDnsName(importSuffix)) {
+        throw new IllegalArgumentException("--mesh-import-suffix '" + weft.model.text.ClientText.forLog(importSuffix)
+            + "' is not a DNS name (lower-case labels, e.g. global)");
+      }
+    }
+
+    /** Peer meshes at the default interval and suffix. */
+    public Federation(int bundlePort, weft.security.federation.BundleEndpointProfile profile, Path tlsDir,
+        Duration refreshHint, Path webRoots, Duration minRefresh, Duration maxRefresh) {
+      this(bundlePort, profile, tlsDir, refreshHint, webRoots, minRefresh, maxRefresh, MESH_REFRESH, IMPORT_SUFFIX);
+    }
+
+    /** How often peer meshes' export lists are fetched, and the suffix of imported names. */
+    public Federation withMeshImports(Duration refresh, String suffix) {
+      return new Federation(bundlePort, profile, tlsDir, refreshHint, webRoots, minRefresh, maxRefresh, refresh, suffix);
     }
 
     public Federation withBundleEndpoint(int port, weft.security.federation.BundleEndpointProfile p, Path dir) {
-      return new Federation(port, p, dir, refreshHint, webRoots, minRefresh, maxRefresh);
+      return new Federation(port, p, dir, refreshHint, webRoots, minRefresh, maxRefresh, meshRefresh, importSuffix);
     }
 
     public Federation withWebRoots(Path file) {
-      return new Federation(bundlePort, profile, tlsDir, refreshHint, file, minRefresh, maxRefresh);
+      return new Federation(bundlePort, profile, tlsDir, refreshHint, file, minRefresh, maxRefresh, meshRefresh,
+          importSuffix);
     }
 
     public Federation withRefresh(Duration hint, Duration min, Duration max) {
-      return new Federation(bundlePort, profile, tlsDir, hint, webRoots, min, max);
+      return new Federation(bundlePort, profile, tlsDir, hint, webRoots, min, max, meshRefresh, importSuffix);
     }
   }
 

@@ -101,6 +101,11 @@ final class AdsStream implements AutoCloseable {
     }
   }
 
+  /** Every resource of this type received so far (the latest of each name). */
+  Map<String, Any> all(String typeUrl) {
+    return Map.copyOf(latest.getOrDefault(typeUrl, Map.of()));
+  }
+
   private synchronized void send(DiscoveryRequest r) {
     requests.onNext(r);
   }

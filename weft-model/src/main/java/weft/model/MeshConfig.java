@@ -59,6 +59,14 @@ public record MeshConfig(String rootNamespace, String trustDomain, List<String> 
         null, List.of(), "", List.of());
   }
 
+  /**
+   * The name of this mesh among federated meshes: {@code defaultConfig.meshId} when set, else the
+   * trust domain (Istio's default). Imports from a peer are named {@code NAME.NS.svc.MESH_ID.SUFFIX}.
+   */
+  public String effectiveMeshId() {
+    return meshId == null || meshId.isEmpty() ? trustDomain : meshId;
+  }
+
   /** {@code hosts} may hold wildcards such as {@code *.svc.cluster.local}. */
   public record ServiceSettings(boolean clusterLocal, List<String> hosts) {
     public ServiceSettings {

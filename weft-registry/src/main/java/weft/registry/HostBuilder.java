@@ -67,7 +67,7 @@ final class HostBuilder {
     Set<String> exportTo = exportTo(parseList(svc.annotations().get(EXPORT_TO_ANNOTATION)), ns,
         mesh.defaultServiceExportTo());
     MeshService service = new MeshService(host, ns, svc.id().name(), MeshService.Origin.KUBERNETES, ports,
-        addresses, exportTo, "STATIC", false, new java.util.TreeSet<>(Set.of(settings.clusterId())));
+        addresses, exportTo, "STATIC", false, new java.util.TreeSet<>(Set.of(settings.clusterId())), null, svc.labels());
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
     for (ResourceId sliceId : state.slicesFor(ns, svc.id().name())) {
       EndpointSlice slice = (EndpointSlice) state.get(sliceId);

@@ -15,10 +15,12 @@ import java.util.Set;
  * @param clusters the clusters that declare this host (a Service or ServiceEntry there)
  * @param serviceEntry for {@link Origin#SERVICE_ENTRY}, the entry that declares the host (its labels,
  *     creation time and status decide its automatic address); null for Kubernetes Services
+ * @param labels the declaring Service's or ServiceEntry's metadata labels (federation reads
+ *     {@code weft.io/export-to} from them)
  */
 public record MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
     Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
-    java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry) {
+    java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry, Map<String, String> labels) {
 
   public enum Origin { KUBERNETES, SERVICE_ENTRY }
 
@@ -27,6 +29,15 @@ public record MeshService(String hostname, String namespace, String name, Origin
     addresses = Map.copyOf(addresses);
     exportTo = Set.copyOf(exportTo);
     clusters = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(clusters));
+    labels = labels == null ? Map.of() : Map.copyOf(labels);
+  }
+
+  /** Labels from the ServiceEntry, if any. */
+  public MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
+      Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
+      java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry) {
+    this(hostname, namespace, name, origin, ports, addresses, exportTo, resolution, meshExternal, clusters,
+        serviceEntry, serviceEntry == null ? Map.of() : serviceEntry.labels());
   }
 
   /** A service with no ServiceEntry behind it. */

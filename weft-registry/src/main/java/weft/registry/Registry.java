@@ -480,7 +480,7 @@ public final class Registry implements AutoCloseable {
     if (service == null) return null;
     MeshService merged = new MeshService(service.hostname(), service.namespace(), service.name(), service.origin(),
         service.ports(), addresses, service.exportTo(), service.resolution(), service.meshExternal(), declaredIn,
-        service.serviceEntry());
+        service.serviceEntry(), service.labels());
     return new ServiceView(merged, endpoints);
   }
 

@@ -43,6 +43,22 @@ public record ClusterName(String direction, int port, String subset, String host
     return label.length() > 63 ? null : label + "." + host;
   }
 
+  /**
+   * {@link #sniAlias} of an SNI written in Istio's form ({@code outbound_.PORT_.SUBSET_.HOST}, as a
+   * DestinationRule's {@code tls.sni} may give it), or null when {@code sni} is not of that form.
+   */
+  public static String sniAliasOf(String sni) {
+    String[] parts = sni.split("_\\.", 4);
+    if (parts.length != 4 || !parts[0].equals("outbound") || parts[3].isEmpty()) return null;
+    try {
+      int port = Integer.parseInt(parts[1]);
+      if (port < 1 || port > 65535) return null;
+      return new ClusterName("outbound", port, parts[2], parts[3]).sniAlias();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
   @Override
   public String toString() {
     return direction + "|" + port + "|" + subset + "|" + host;

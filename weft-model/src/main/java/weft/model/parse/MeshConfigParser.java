@@ -205,7 +205,14 @@ public final class MeshConfigParser {
       f.report().error(f.at("meshId"), "meshId \"" + top + "\" differs from defaultConfig.meshId \"" + fromProxy
           + "\"; set one of them");
     }
-    return top != null ? top : fromProxy != null ? fromProxy : MeshConfig.defaults().meshId();
+    String id = top != null ? top : fromProxy != null ? fromProxy : MeshConfig.defaults().meshId();
+    if (!id.isEmpty() && (Checks.wildcardDomain(id) != null || id.contains("*") || id.endsWith("."))) {
+      // A peer names our imports NAME.NS.svc.MESH_ID.global: the id must be host-name labels.
+      f.report().error(fromProxy != null ? f.at("defaultConfig") + ".meshId" : f.at("meshId"), "meshId \"" + id + "\" is not a DNS "
+          + "name (lower-case letters, digits, '-' in dot-separated labels), which federated meshes use in host names; "
+          + "pick one such as mesh1");
+    }
+    return id;
   }
 
   private static List<String> exportTo(Fields f, String field, List<String> fallback) {

@@ -154,7 +154,7 @@ public final class ResourceParser {
           reject(doc, where, kind);
           return;
         }
-        if (group.equals(FEDERATION_GROUP) && kind.equals("TrustDomainFederation")) {
+        if (group.equals(FEDERATION_GROUP) && (kind.equals("TrustDomainFederation") || kind.equals("MeshFederation"))) {
           return; // read by the control plane's federation (weft.security.federation), not a cluster's state
         }
         skipped.merge(apiVersion.isEmpty() ? kind : kind + " (" + apiVersion + ")", 1, Integer::sum);

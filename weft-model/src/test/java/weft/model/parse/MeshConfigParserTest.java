@@ -92,6 +92,19 @@ class MeshConfigParserTest {
   }
 
   @Test
+  void theMeshIdDefaultsToTheTrustDomainAndMustBeAHostName() {
+    assertThat(MeshConfigParser.parseMeshConfig(FILE, "trustDomain: mesh1.example\n").value().effectiveMeshId())
+        .isEqualTo("mesh1.example");
+    assertThat(MeshConfigParser.parseMeshConfig(FILE, "defaultConfig: {meshId: mesh1}\n").value().effectiveMeshId())
+        .isEqualTo("mesh1");
+    Parsed<MeshConfig> bad = MeshConfigParser.parseMeshConfig(FILE, "defaultConfig: {meshId: Mesh_1}\n");
+    assertThat(errors(bad)).singleElement().satisfies(e -> {
+      assertThat(e.field()).isEqualTo("defaultConfig.meshId");
+      assertThat(e.message()).contains("not a DNS name");
+    });
+  }
+
+  @Test
   void unknownTopLevelFieldIsAnErrorAndGivesNoValue() {
     Parsed<MeshConfig> p = MeshConfigParser.parseMeshConfig(FILE, "trustDomian: example.org\n");
     assertThat(p.value()).isNull();

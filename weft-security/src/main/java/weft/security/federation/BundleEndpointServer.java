@@ -22,8 +22,24 @@ public final class BundleEndpointServer implements AutoCloseable {
 
   public BundleEndpointServer(InetSocketAddress address, SSLContext tls, Supplier<SpiffeBundle> bundle)
       throws IOException {
+    this(address, tls, bundle, false);
+  }
+
+  /**
+   * @param wantClientCertificates ask for (never require) a client certificate, for paths added with
+   *     {@link #handle} that serve only authenticated peers; the bundle itself stays public
+   */
+  public BundleEndpointServer(InetSocketAddress address, SSLContext tls, Supplier<SpiffeBundle> bundle,
+      boolean wantClientCertificates) throws IOException {
     server = HttpsServer.create(address, 0);
-    server.setHttpsConfigurator(new HttpsConfigurator(tls));
+    server.setHttpsConfigurator(new HttpsConfigurator(tls) {
+      @Override
+      public void configure(com.sun.net.httpserver.HttpsParameters params) {
+        javax.net.ssl.SSLParameters p = tls.getDefaultSSLParameters();
+        p.setWantClientAuth(wantClientCertificates);
+        params.setSSLParameters(p);
+      }
+    });
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "weft-bundle-endpoint");
       t.setDaemon(true);
@@ -46,6 +62,11 @@ public final class BundleEndpointServer implements AutoCloseable {
       }
     });
     server.start();
+  }
+
+  /** Serves {@code path} (and below) with {@code handler} beside the bundle. */
+  public void handle(String path, com.sun.net.httpserver.HttpHandler handler) {
+    server.createContext(path, handler);
   }
 
   public int port() {

@@ -58,9 +58,18 @@ public final class BundleTls {
    * {@code scheduler} when two thirds of its life are gone.
    */
   public static SSLContext httpsSpiffe(CertificateAuthority ca, SpiffeId id, ScheduledExecutorService scheduler) {
+    return context(spiffeKeyManager(ca, id, scheduler));
+  }
+
+  /**
+   * The key manager behind {@link #httpsSpiffe}: an X.509-SVID of {@code id}, renewed on {@code
+   * scheduler}; for contexts that also check the other side (federated meshes' control planes).
+   */
+  public static AdvancedTlsX509KeyManager spiffeKeyManager(CertificateAuthority ca, SpiffeId id,
+      ScheduledExecutorService scheduler) {
     AdvancedTlsX509KeyManager km = new AdvancedTlsX509KeyManager();
     renew(ca, id, km, scheduler);
-    return context(km);
+    return km;
   }
 
   private static void renew(CertificateAuthority ca, SpiffeId id, AdvancedTlsX509KeyManager km,

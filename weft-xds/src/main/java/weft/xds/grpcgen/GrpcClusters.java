@@ -92,7 +92,10 @@ public final class GrpcClusters {
       // to the workload; the SAN match (not the SNI) authenticates the server. grpc-java sends no
       // server name with underscores, so Istio's outbound_.PORT_.SUBSET_.HOST goes as its DNS alias.
       String alias = cn.sniAlias();
-      String sni = !mtls.sni().isEmpty() ? mtls.sni() : alias != null ? alias : cn.sni();
+      // A DestinationRule's sni in Istio's form (a federated import names the exporting mesh's own
+      // host so) goes as its alias too, or grpc-java would drop it.
+      String given = mtls.sni().isEmpty() ? null : ClusterName.sniAliasOf(mtls.sni());
+      String sni = given != null ? given : !mtls.sni().isEmpty() ? mtls.sni() : alias != null ? alias : cn.sni();
       c.setTransportSocket(TlsContexts.transportSocket(TlsContexts.proxylessClient(mtls.subjectAltNames(), sni)));
     }
     return c.build();

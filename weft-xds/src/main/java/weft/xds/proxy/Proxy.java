@@ -15,13 +15,25 @@ import weft.registry.Locality;
  *     addresses are known to it by their automatic addresses
  * @param networkView the networks whose endpoints it asks to see ({@code REQUESTED_NETWORK_VIEW},
  *     Istio's partitioned discovery), sorted; empty: every network
+ * @param meshId the mesh it says it belongs to ({@code MESH_ID}, Istio's ProxyConfig mesh_id); empty
+ *     when not given. Shown in status; a proxy of another mesh is not served another mesh's config
+ *     by this field (identity decides that), it only makes a mix-up visible.
  */
 public record Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId,
     String network, Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless,
-    String dnsDomain, boolean dnsCapture, List<String> networkView) {
+    String dnsDomain, boolean dnsCapture, List<String> networkView, String meshId) {
   public Proxy {
     labels = Map.copyOf(labels);
     networkView = List.copyOf(new java.util.TreeSet<>(networkView));
+    meshId = meshId == null ? "" : meshId;
+  }
+
+  /** A proxy that names no mesh. */
+  public Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId, String network,
+      Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless, String dnsDomain,
+      boolean dnsCapture, List<String> networkView) {
+    this(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality, proxyless, dnsDomain,
+        dnsCapture, networkView, "");
   }
 
   /** A proxy that sees every network. */

@@ -16,7 +16,7 @@ import weft.registry.Locality;
 /**
  * Reads Istio's node identity contract: id {@code sidecar~IP~POD.NS~NS.svc.cluster.local} and
  * metadata CLUSTER_ID, NETWORK, NAMESPACE, LABELS, SERVICE_ACCOUNT, GENERATOR, DNS_CAPTURE, DNS_AUTO_ALLOCATE,
- * REQUESTED_NETWORK_VIEW.
+ * REQUESTED_NETWORK_VIEW, MESH_ID.
  */
 public final class ProxyParser {
   private ProxyParser() {}
@@ -80,7 +80,25 @@ public final class ProxyParser {
     return new Proxy(id, kind, parts[1], pod, namespace, clusterId.isEmpty() ? defaultClusterId : clusterId,
         string(md, "NETWORK"), labels, string(md, "SERVICE_ACCOUNT"), locality,
         "grpc".equals(string(md, "GENERATOR")), parts[3], flag(md, "DNS_CAPTURE") || flag(md, "DNS_AUTO_ALLOCATE"),
-        networkView(md));
+        networkView(md), meshId(md));
+  }
+
+  /** At most this many characters in MESH_ID: a DNS name. */
+  static final int MAX_MESH_ID = 253;
+
+  /**
+   * MESH_ID, checked: it is shown in status and metrics, so it must be a host-name-like string, never
+   * a line breaker or an unbounded blob.
+   */
+  private static String meshId(Struct md) throws InvalidNodeException {
+    String id = string(md, "MESH_ID");
+    if (id.isEmpty()) return id;
+    if (id.length() > MAX_MESH_ID || !id.matches("[a-z0-9]([a-z0-9.-]*[a-z0-9])?")) {
+      throw new InvalidNodeException("node metadata MESH_ID " + weft.model.Names.quote(id.length() > 80
+          ? id.substring(0, 80) + "..." : id) + " is not a mesh id (lower-case letters, digits, '.' and '-', at most "
+          + MAX_MESH_ID + " characters); fix the proxy's bootstrap (weft agent --mesh-id)");
+    }
+    return id;
   }
 
   /** At most this many networks in REQUESTED_NETWORK_VIEW, each at most {@link #MAX_NETWORK_NAME} characters. */

@@ -44,6 +44,7 @@ record StreamSummary(Proxy proxy, String peer, String protocol, long connectedAt
     if (p != null) {
       out.put("clusterId", p.clusterId());
       out.put("network", p.network());
+      out.put("meshId", p.meshId());
       out.put("namespace", p.namespace());
       out.put("labels", p.labels());
       out.put("serviceAccount", p.serviceAccount());
