@@ -15,10 +15,12 @@ import java.util.Set;
  * @param clusters the clusters that declare this host (a Service or ServiceEntry there)
  * @param serviceEntry for {@link Origin#SERVICE_ENTRY}, the entry that declares the host (its labels,
  *     creation time and status decide its automatic address); null for Kubernetes Services
+ * @param mcs for a Kubernetes host while Multi-Cluster Services are on, which clusters export it
+ *     and whose endpoints a proxy may be sent; null otherwise (every cluster's endpoints are)
  */
 public record MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
     Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
-    java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry) {
+    java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry, Mcs mcs) {
 
   public enum Origin { KUBERNETES, SERVICE_ENTRY }
 
@@ -27,6 +29,38 @@ public record MeshService(String hostname, String namespace, String name, Origin
     addresses = Map.copyOf(addresses);
     exportTo = Set.copyOf(exportTo);
     clusters = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(clusters));
+  }
+
+  /** A service without MCS facts. */
+  public MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
+      Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
+      java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry) {
+    this(hostname, namespace, name, origin, ports, addresses, exportTo, resolution, meshExternal, clusters,
+        serviceEntry, null);
+  }
+
+  /**
+   * What Multi-Cluster Services decide about a Kubernetes host.
+   *
+   * @param clustersetHost this is {@code NAME.NS.svc.clusterset.local}: its endpoints are those of
+   *     the exporting clusters only, every one of them reachable from anywhere
+   * @param exportedBy the clusters with a ServiceExport of this Service, sorted
+   * @param ownClusterOnly {@code --mcs-cluster-local} on a {@code cluster.local} host: a proxy is sent
+   *     its own cluster's endpoints only
+   * @param headless no exporting cluster gives the Service a cluster IP: the clusterset host has no
+   *     VIP and resolves to its endpoints
+   */
+  public record Mcs(boolean clustersetHost, java.util.SortedSet<String> exportedBy, boolean ownClusterOnly,
+      boolean headless) {
+    public Mcs {
+      exportedBy = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(exportedBy));
+    }
+
+    /** Whether a proxy in {@code proxyCluster} may be sent an endpoint of {@code endpointCluster}. */
+    public boolean reaches(String proxyCluster, String endpointCluster) {
+      if (endpointCluster.equals(proxyCluster) || clustersetHost) return true;
+      return !ownClusterOnly && exportedBy.contains(endpointCluster);
+    }
   }
 
   /** A service with no ServiceEntry behind it. */

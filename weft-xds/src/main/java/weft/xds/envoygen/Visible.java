@@ -33,6 +33,11 @@ final class Visible {
    */
   static String vip(ProxyView view, MeshService service) {
     String vip = ownOrLowest(service, view.proxy().clusterId());
+    if (vip == null && service.mcs() != null && service.mcs().clustersetHost() && !service.mcs().headless()) {
+      // A clusterset host without a ServiceImport VIP: the address Weft allocated (what the name table answers).
+      weft.dns.alloc.AutoAddress auto = view.context().autoAddresses().of(service.namespace(), service.hostname());
+      return auto == null ? null : auto.primary();
+    }
     if (vip != null || service.serviceEntry() == null || !service.serviceEntry().addresses().isEmpty()
         || !weft.xds.nds.NameTables.usesAutoAddresses(view)) {
       return vip;
