@@ -29,10 +29,6 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
     java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
     Leader leader, Dns dns, Federation federation, weft.registry.McsSettings mcs) {
 
-  public ControlPlaneOptions {
-    mcs = mcs == null ? weft.registry.McsSettings.OFF : mcs;
-  }
-
   /** Without Multi-Cluster Services. */
   public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
       String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
@@ -194,6 +190,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
     java.util.Objects.requireNonNull(xdsSendTimeout, "xdsSendTimeout");
     java.util.Objects.requireNonNull(leader, "leader");
     java.util.Objects.requireNonNull(federation, "federation");
+    mcs = mcs == null ? weft.registry.McsSettings.OFF : mcs;
   }
 
   /**

@@ -118,6 +118,7 @@ public final class Registry implements AutoCloseable {
       ClusterState state = clusters.remove(clusterId);
       if (state == null) return;
       Set<String> hosts = state.hosts();
+      hosts.addAll(state.exportedHosts()); // an export without its Service has a status to drop
       boolean hadConfig = configClusters.remove(clusterId);
       settings.remove(clusterId);
       synced.remove(clusterId);
