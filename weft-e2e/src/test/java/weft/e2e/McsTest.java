@@ -75,6 +75,10 @@ class McsTest {
     c1.service("reviews", "default", 9080, port, List.of("127.0.1.1"));
     c2.service("reviews", "default", 9080, port, List.of("127.0.2.1"));
     c3.service("reviews", "default", 9080, port, List.of("127.0.3.1"));
+    // The CRUD server assigns no cluster IPs: give each a VIP, or the clusterset service is headless.
+    clusterIp(c1, "10.96.0.1");
+    clusterIp(c2, "10.97.0.1");
+    clusterIp(c3, "10.98.0.1");
     export(c2);
     export(c3);
     for (KubeCluster c : List.of(c2, c3)) {
@@ -101,6 +105,11 @@ class McsTest {
     if (cp != null) cp.close();
     for (Server s : servers) s.shutdownNow();
     for (KubeCluster c : List.of(c1, c2, c3)) c.close();
+  }
+
+  static void clusterIp(KubeCluster cluster, String ip) {
+    cluster.client.services().inNamespace("default").withName("reviews").edit(s ->
+        new io.fabric8.kubernetes.api.model.ServiceBuilder(s).editSpec().withClusterIP(ip).endSpec().build());
   }
 
   static void export(KubeCluster cluster) {
@@ -228,5 +237,16 @@ class McsTest {
     // Without --mcs-controller nothing is written into the clusters.
     assertThat(importedIps(c1)).isEmpty();
     assertThat(clients.debugStatus()).contains("--mcs-cluster-local keeps " + LOCAL);
+    // A malformed ServiceImport from an API server is rejected alone, named with its field; the rest serves.
+    GenericKubernetesResource broken = c2.client.getKubernetesSerialization().unmarshal("""
+        apiVersion: multicluster.x-k8s.io/v1alpha1
+        kind: ServiceImport
+        metadata: {name: broken, namespace: default}
+        spec: {type: ClusterSetIP, ips: ["not-an-ip"], ports: [{port: 80}]}
+        """, GenericKubernetesResource.class);
+    c2.client.genericKubernetesResources(IMPORTS).inNamespace("default").resource(broken).create();
+    await().atMost(PATIENCE).until(() -> clients.debugStatus().contains("ServiceImport default/broken")
+        && clients.debugStatus().contains("spec.ips[0]"));
+    awaitAnswers(client("cluster1", CLUSTERSET), Set.of("c2", "c3"));
   }
 }

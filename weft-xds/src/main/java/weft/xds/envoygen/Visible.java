@@ -33,8 +33,10 @@ final class Visible {
    */
   static String vip(ProxyView view, MeshService service) {
     String vip = ownOrLowest(service, view.proxy().clusterId());
-    if (vip == null && service.mcs() != null && service.mcs().clustersetHost() && !service.mcs().headless()) {
-      // A clusterset host without a ServiceImport VIP: the address Weft allocated (what the name table answers).
+    if (vip == null && service.mcs() != null && service.mcs().clustersetHost() && !service.mcs().headless()
+        && weft.xds.nds.NameTables.usesAutoAddresses(view)) {
+      // A clusterset host without a ServiceImport VIP: the address Weft allocated, as its name table
+      // answers it (only a proxy that proxies DNS knows it, as for a ServiceEntry's automatic address).
       weft.dns.alloc.AutoAddress auto = view.context().autoAddresses().of(service.namespace(), service.hostname());
       return auto == null ? null : auto.primary();
     }
