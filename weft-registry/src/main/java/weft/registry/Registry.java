@@ -325,7 +325,8 @@ public final class Registry implements AutoCloseable {
    */
   private void publish(Update update) {
     MeshSnapshot prev = current;
-    List<HostChange> hosts = rebuildHosts(prev.serviceTree(), update.meshWide() ? everyHost(prev) : update.hosts());
+    Collection<String> touched = update.meshWide() ? everyHost(prev) : update.hosts();
+    List<HostChange> hosts = rebuildHosts(prev.serviceTree(), touched);
     PersistentSortedMap<String, ServiceView> services = withHosts(prev.serviceTree(), hosts);
     WorkloadIndex workloads = reindex(prev.workloads(), hosts);
     MeshSnapshot.MeshConfiguration config =
@@ -335,7 +336,7 @@ public final class Registry implements AutoCloseable {
     // agreeing with the last snapshot; from here on nothing is expected to throw.
     countEndpoints(hosts);
     reportAddressConflicts(hosts);
-    boolean mcsStatusChanged = updateMcsStatus(update.meshWide() ? everyHost(prev) : update.hosts());
+    boolean mcsStatusChanged = updateMcsStatus(touched);
     Map<String, List<NetworkGateway>> gateways = updateGateways(prev.gateways(), redone, update.meshWide());
     ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide());
     if (change.isEmpty() && !update.statusChanged() && !mcsStatusChanged) return;
