@@ -193,6 +193,26 @@ final class ControlPlaneCommand implements Callable<Integer> {
   boolean failoverWithoutOutlierDetection;
 
   /** The DNS settings, or null when --dns-port is off; a bad --dns-* value is a usage error. */
+  @Option(names = "--mcs", defaultValue = "false", description = {
+      "Kubernetes Multi-Cluster Services discovery (Istio's ENABLE_MCS_SERVICE_DISCOVERY): a cluster's endpoints of",
+      "NAME.NS.svc.cluster.local reach other clusters only while a ServiceExport of the Service exists there."})
+  boolean mcs;
+
+  @Option(names = "--mcs-host", defaultValue = "false", description = {
+      "Serve NAME.NS.svc.clusterset.local (Istio's ENABLE_MCS_HOST) for every exported Service: the endpoints of",
+      "every exporting cluster and no other; VIP from the ServiceImport, else allocated."})
+  boolean mcsHost;
+
+  @Option(names = "--mcs-cluster-local", defaultValue = "false", description = {
+      "Keep NAME.NS.svc.cluster.local in the caller's cluster (Istio's ENABLE_MCS_CLUSTER_LOCAL); only the",
+      "clusterset.local name crosses clusters."})
+  boolean mcsClusterLocal;
+
+  @Option(names = "--mcs-controller", defaultValue = "false", description = {
+      "Act as the MCS controller: the leader writes ServiceImports (with their VIPs) into every cluster and",
+      "ServiceExport status conditions (Valid, Conflict)."})
+  boolean mcsController;
+
   private ControlPlaneOptions.Dns dns() {
     if (dnsPort == null) {
       if (!dnsClients.isEmpty() || !dnsUpstreams.isEmpty()) {
@@ -321,7 +341,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
         failoverWithoutOutlierDetection, Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
         caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot),
         Duration.ofSeconds(xdsSendTimeoutSeconds), configKubeconfig,
-        new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null), dns, federation));
+        new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null), dns, federation,
+        new weft.registry.McsSettings(mcs, mcsHost, mcsClusterLocal, mcsController)));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

@@ -77,6 +77,8 @@ public final class ControlPlane implements AutoCloseable {
   /** Per-trust-domain roots streamed to agents on the secure port (null without a CA). */
   private weft.security.trust.TrustBundlePublisher trustBundleStream;
   private ControlPlaneMeshes meshes;
+  /** {@code --mcs-controller}: writes ServiceImports and ServiceExport status on the leader; else null. */
+  private McsController mcsController;
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -108,6 +110,8 @@ public final class ControlPlane implements AutoCloseable {
       startMeshFile("--mesh-networks", new MeshFileSource<>(options.meshNetworks(),
           MeshConfigParser::parseMeshNetworks, registry::setMeshNetworks, registry));
     }
+    // Before any source starts: sources read ServiceExport and ServiceImport only when MCS is on.
+    if (options.mcs().reads()) registry.setMcs(options.mcs());
     ClusterSettings configClusterSettings = new ClusterSettings(options.clusterId(), options.network(),
         options.systemNamespace());
     registry.addCluster(configClusterSettings, true);
@@ -173,6 +177,13 @@ public final class ControlPlane implements AutoCloseable {
     // After the ADS server's own listener: the snapshot's context is then the one the pushes share.
     registry.addListener(autoAddresses::onSnapshot);
     closeables.add(autoAddresses);
+    if (options.mcs().controller()) {
+      // Same rule as automatic addresses: the leader writes, and not before the initial sync.
+      mcsController = new McsController(generators, this::mcsClients,
+          () -> leadership != null && leadership.isLeader() && addressBook.settled());
+      registry.addListener(mcsController::onSnapshot);
+      closeables.add(0, mcsController);
+    }
     monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
     grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
         .forAddress(new InetSocketAddress(options.xdsPort()))
@@ -228,6 +239,7 @@ public final class ControlPlane implements AutoCloseable {
     // what is kept (state file, status) may be written.
     addressBook.settle();
     autoAddresses.onSnapshot(registry.current(), weft.registry.ChangeEvent.FULL);
+    if (mcsController != null) mcsController.onSnapshot(registry.current(), weft.registry.ChangeEvent.FULL);
     if (options.dns() != null) startDns(options.dns());
     ready = true;
     LOG.log(System.Logger.Level.INFO, "weft control plane serving xDS on :" + xdsPort() + ", monitoring on :"
@@ -668,6 +680,29 @@ public final class ControlPlane implements AutoCloseable {
     return ads;
   }
 
+  /**
+   * Every cluster's API client by id, for the MCS controller: the config cluster's own (unless it is
+   * an external control plane's, which runs no workloads here) and each remote secret's.
+   */
+  private Map<String, KubernetesClient> mcsClients() {
+    Map<String, KubernetesClient> out = new java.util.TreeMap<>();
+    RemoteSecretController remotes = remoteSecrets;
+    if (remotes != null) {
+      for (String id : remotes.clusters()) {
+        KubernetesClient c = remotes.client(id);
+        if (c != null) out.put(id, c);
+      }
+    }
+    if (configClient != null && options.configKubeconfig() == null) out.put(options.clusterId(), configClient);
+    return out;
+  }
+
+  /** The MCS controller's writes are done as of the last snapshot (tests). */
+  void flushMcs() throws Exception {
+    registry.flush();
+    if (mcsController != null) mcsController.flush();
+  }
+
   /** The JSON document served at /debug/status. */
   public Map<String, Object> status() {
     MeshSnapshot s = registry.current();
@@ -692,6 +727,7 @@ public final class ControlPlane implements AutoCloseable {
       problems.add(m);
     }
     out.put("configProblems", problems);
+    if (options.mcs().reads()) out.put("mcsExports", s.mcsExports());
     if (ca != null) out.put("trustBundles", trustBundlesStatus(s));
     if (federation != null) out.put("federation", federation.status());
     out.put("meshId", s.meshConfig().effectiveMeshId());

@@ -4,6 +4,6 @@ package weft.model;
 public sealed interface Resource
     permits K8sService, EndpointSlice, Pod, Namespace, Node, ServiceEntry, WorkloadEntry,
         DestinationRule, VirtualService, Sidecar, Gateway, PeerAuthentication, AuthorizationPolicy,
-        RequestAuthentication {
+        RequestAuthentication, ServiceExport, ServiceImport {
   ResourceId id();
 }

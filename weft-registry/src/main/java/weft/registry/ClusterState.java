@@ -17,6 +17,8 @@ import weft.model.Pod;
 import weft.model.Resource;
 import weft.model.ResourceId;
 import weft.model.ServiceEntry;
+import weft.model.ServiceExport;
+import weft.model.ServiceImport;
 import weft.model.Sidecar;
 import weft.model.VirtualService;
 import weft.model.WorkloadEntry;
@@ -54,6 +56,8 @@ final class ClusterState {
   private final Map<Class<?>, Map<ResourceId, Resource>> configByType = new HashMap<>();
   /** Services labelled with a network: this cluster's east-west gateway candidates, sorted. */
   private final Set<ResourceId> networkLabelled = new TreeSet<>();
+  /** ServiceExports here (Multi-Cluster Services): the clusterset hosts a mesh-wide rebuild must redo. */
+  private final Set<ResourceId> exports = new TreeSet<>();
 
   ClusterState(String clusterId) {
     this.clusterId = clusterId;
@@ -114,6 +118,23 @@ final class ClusterState {
     return out;
   }
 
+  /** This cluster's ServiceExport of {@code namespace/name}, or null. */
+  ServiceExport serviceExport(String namespace, String name) {
+    return resources.get(new ResourceId("ServiceExport", namespace, name)) instanceof ServiceExport e ? e : null;
+  }
+
+  /** This cluster's ServiceImport of {@code namespace/name}, or null. */
+  ServiceImport serviceImport(String namespace, String name) {
+    return resources.get(new ResourceId("ServiceImport", namespace, name)) instanceof ServiceImport i ? i : null;
+  }
+
+  /** The clusterset hosts of this cluster's ServiceExports. */
+  Set<String> exportedHosts() {
+    Set<String> out = new HashSet<>();
+    for (ResourceId id : exports) out.add(McsSettings.clustersetHost(id.name(), id.namespace()));
+    return out;
+  }
+
   /** The Kubernetes Service behind {@code NAME.NAMESPACE.svc.cluster.local}, or null. */
   K8sService kubernetesService(String host) {
     if (!host.endsWith("." + DOMAIN_SUFFIX)) return null;
@@ -157,6 +178,8 @@ final class ClusterState {
       e.hosts().forEach(h -> entriesByHost.computeIfAbsent(h, k -> new TreeSet<>()).add(e.id()));
       Set.copyOf(e.hosts()).forEach(h -> hostDeclarations.merge(h, 1, Integer::sum));
       fileSelector(e.id(), e.workloadSelector(), true);
+    } else if (r instanceof ServiceExport) {
+      exports.add(r.id());
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       workloadsByNamespace.computeIfAbsent(r.id().namespace(), k -> new TreeSet<>()).add(r.id());
       if (r instanceof Pod p && p.podIp() != null) podsByIp.computeIfAbsent(p.podIp(), k -> new TreeSet<>()).add(p.id());
@@ -180,6 +203,8 @@ final class ClusterState {
       e.hosts().forEach(h -> removeFrom(entriesByHost, h, e.id()));
       Set.copyOf(e.hosts()).forEach(this::undeclare);
       fileSelector(e.id(), e.workloadSelector(), false);
+    } else if (r instanceof ServiceExport) {
+      exports.remove(r.id());
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       removeFrom(workloadsByNamespace, r.id().namespace(), r.id());
       if (r instanceof Pod p && p.podIp() != null) removeFrom(podsByIp, p.podIp(), p.id());
@@ -234,6 +259,12 @@ final class ClusterState {
       }
       return hosts;
     }
+    // An export changes who may see the cluster.local host's endpoints, and the clusterset host.
+    if (r instanceof ServiceExport e) {
+      return Set.of(kubernetesHost(e.id().name(), e.id().namespace()),
+          McsSettings.clustersetHost(e.id().name(), e.id().namespace()));
+    }
+    if (r instanceof ServiceImport i) return Set.of(McsSettings.clustersetHost(i.id().name(), i.id().namespace()));
     if (r instanceof WorkloadEntry w) return hostsSelecting(w.id().namespace(), w.spec().labels());
     // Locality and network come from Nodes and Namespaces: rare changes that may touch anything.
     if (r instanceof Node || r instanceof Namespace) return hosts();

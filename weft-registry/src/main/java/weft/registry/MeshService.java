@@ -17,10 +17,13 @@ import java.util.Set;
  *     creation time and status decide its automatic address); null for Kubernetes Services
  * @param labels the declaring Service's or ServiceEntry's metadata labels (federation reads
  *     {@code weft.io/export-to} from them)
+ * @param mcs for a Kubernetes host while Multi-Cluster Services are on, which clusters export it
+ *     and whose endpoints a proxy may be sent; null otherwise (every cluster's endpoints are)
  */
 public record MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
     Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
-    java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry, Map<String, String> labels) {
+    java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry, Map<String, String> labels,
+    Mcs mcs) {
 
   public enum Origin { KUBERNETES, SERVICE_ENTRY }
 
@@ -32,12 +35,52 @@ public record MeshService(String hostname, String namespace, String name, Origin
     labels = labels == null ? Map.of() : Map.copyOf(labels);
   }
 
+  /** A service without MCS facts. */
+  public MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
+      Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
+      java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry, Map<String, String> labels) {
+    this(hostname, namespace, name, origin, ports, addresses, exportTo, resolution, meshExternal, clusters,
+        serviceEntry, labels, (Mcs) null);
+  }
+
   /** Labels from the ServiceEntry, if any. */
+  public MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
+      Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
+      java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry, Mcs mcs) {
+    this(hostname, namespace, name, origin, ports, addresses, exportTo, resolution, meshExternal, clusters,
+        serviceEntry, serviceEntry == null ? Map.of() : serviceEntry.labels(), mcs);
+  }
+
+  /** Labels from the ServiceEntry, if any; no MCS facts. */
   public MeshService(String hostname, String namespace, String name, Origin origin, List<Port> ports,
       Map<String, String> addresses, Set<String> exportTo, String resolution, boolean meshExternal,
       java.util.SortedSet<String> clusters, weft.model.ServiceEntry serviceEntry) {
     this(hostname, namespace, name, origin, ports, addresses, exportTo, resolution, meshExternal, clusters,
-        serviceEntry, serviceEntry == null ? Map.of() : serviceEntry.labels());
+        serviceEntry, serviceEntry == null ? Map.of() : serviceEntry.labels(), (Mcs) null);
+  }
+
+  /**
+   * What Multi-Cluster Services decide about a Kubernetes host.
+   *
+   * @param clustersetHost this is {@code NAME.NS.svc.clusterset.local}: its endpoints are those of
+   *     the exporting clusters only, every one of them reachable from anywhere
+   * @param exportedBy the clusters with a ServiceExport of this Service, sorted
+   * @param ownClusterOnly {@code --mcs-cluster-local} on a {@code cluster.local} host: a proxy is sent
+   *     its own cluster's endpoints only
+   * @param headless no exporting cluster gives the Service a cluster IP: the clusterset host has no
+   *     VIP and resolves to its endpoints
+   */
+  public record Mcs(boolean clustersetHost, java.util.SortedSet<String> exportedBy, boolean ownClusterOnly,
+      boolean headless) {
+    public Mcs {
+      exportedBy = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(exportedBy));
+    }
+
+    /** Whether a proxy in {@code proxyCluster} may be sent an endpoint of {@code endpointCluster}. */
+    public boolean reaches(String proxyCluster, String endpointCluster) {
+      if (endpointCluster.equals(proxyCluster) || clustersetHost) return true;
+      return !ownClusterOnly && exportedBy.contains(endpointCluster);
+    }
   }
 
   /** A service with no ServiceEntry behind it. */

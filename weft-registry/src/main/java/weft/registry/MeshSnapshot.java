@@ -34,11 +34,13 @@ public final class MeshSnapshot {
   private final List<ConfigProblem> problems;
   private final Map<String, ClusterStatus> clusters;
   private final Map<String, List<NetworkGateway>> gateways;
+  private final List<McsExportStatus> mcsExports;
   private final long createdNanos = System.nanoTime();
 
   MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
       MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
-      Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways) {
+      Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
+      List<McsExportStatus> mcsExports) {
     this.version = version;
     this.serviceTree = services;
     this.services = services.asSortedMap();
@@ -49,6 +51,15 @@ public final class MeshSnapshot {
     this.problems = List.copyOf(problems);
     this.clusters = Map.copyOf(clusters);
     this.gateways = Map.copyOf(gateways);
+    this.mcsExports = List.copyOf(mcsExports);
+  }
+
+  /**
+   * Every ServiceExport's status as KEP-1645 defines it (Valid, Conflict), sorted by namespace, name
+   * and cluster; empty while Multi-Cluster Services are off.
+   */
+  public List<McsExportStatus> mcsExports() {
+    return mcsExports;
   }
 
   /** network → its east-west gateways, sorted. */
@@ -59,7 +70,7 @@ public final class MeshSnapshot {
   public static MeshSnapshot empty() {
     return new MeshSnapshot(0, PersistentSortedMap.empty(), WorkloadIndex.EMPTY, MeshConfiguration.EMPTY,
         MeshConfig.defaults(),
-        MeshNetworks.empty(), List.of(), Map.of(), Map.of());
+        MeshNetworks.empty(), List.of(), Map.of(), Map.of(), List.of());
   }
 
   public long version() {

@@ -72,6 +72,12 @@ public final class Registry implements AutoCloseable {
   private List<ConfigProblem> problems = List.of();
   private MeshConfig meshConfig = MeshConfig.defaults();
   private MeshNetworks meshNetworks = MeshNetworks.empty();
+  /** Multi-Cluster Services: read by sources when they start (which kinds to watch), so volatile. */
+  private volatile McsSettings mcs = McsSettings.OFF;
+  /** clusterset host → the status of each of its ServiceExports, redone with the host. */
+  private final Map<String, List<McsExportStatus>> mcsStatusByHost = new TreeMap<>();
+  /** Every ServiceExport's status as one sorted list, or null after one changed. */
+  private List<McsExportStatus> mcsStatuses = List.of();
   private volatile MeshSnapshot current = MeshSnapshot.empty();
 
   public MeshSnapshot current() {
@@ -81,6 +87,19 @@ public final class Registry implements AutoCloseable {
   /** Listeners run on the registry thread and must only hand work off. */
   public void addListener(BiConsumer<MeshSnapshot, ChangeEvent> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * Turns Multi-Cluster Services on or off (see {@link McsSettings}). Call before sources start:
+   * they read ServiceExport and ServiceImport only when {@link McsSettings#reads} was true then.
+   */
+  public void setMcs(McsSettings settings) {
+    mcs = settings;
+    run(() -> publish(Update.MESH_WIDE));
+  }
+
+  public McsSettings mcs() {
+    return mcs;
   }
 
   public void addCluster(ClusterSettings cluster, boolean configSource) {
@@ -99,13 +118,14 @@ public final class Registry implements AutoCloseable {
       ClusterState state = clusters.remove(clusterId);
       if (state == null) return;
       Set<String> hosts = state.hosts();
+      hosts.addAll(state.exportedHosts()); // an export without its Service has a status to drop
       boolean hadConfig = configClusters.remove(clusterId);
       settings.remove(clusterId);
       synced.remove(clusterId);
       lastSync.remove(clusterId);
       stale.remove(clusterId);
       builders.remove(clusterId);
-      publish(new Update(hosts, hadConfig ? Set.of(new ResourceId("Cluster", "", clusterId)) : Set.of(),
+      publish(new Update(mcs.reads() ? withMcsTwins(hosts) : hosts, hadConfig ? Set.of(new ResourceId("Cluster", "", clusterId)) : Set.of(),
           Set.of(clusterId), false, true));
       // Rebuilding its hosts took its endpoints off its count; the emptied entry goes last.
       endpointCounts.remove(clusterId);
@@ -201,6 +221,7 @@ public final class Registry implements AutoCloseable {
     }
     if (sync) synced.put(clusterId, true);
     lastSync.put(clusterId, System.currentTimeMillis());
+    if (mcs.reads()) hosts = withMcsTwins(hosts);
     publish(new Update(hosts, configs, gateways ? Set.of(clusterId) : Set.of(), false, sync));
   }
 
@@ -304,7 +325,8 @@ public final class Registry implements AutoCloseable {
    */
   private void publish(Update update) {
     MeshSnapshot prev = current;
-    List<HostChange> hosts = rebuildHosts(prev.serviceTree(), update.meshWide() ? everyHost(prev) : update.hosts());
+    Collection<String> touched = update.meshWide() ? everyHost(prev) : update.hosts();
+    List<HostChange> hosts = rebuildHosts(prev.serviceTree(), touched);
     PersistentSortedMap<String, ServiceView> services = withHosts(prev.serviceTree(), hosts);
     WorkloadIndex workloads = reindex(prev.workloads(), hosts);
     MeshSnapshot.MeshConfiguration config =
@@ -314,11 +336,12 @@ public final class Registry implements AutoCloseable {
     // agreeing with the last snapshot; from here on nothing is expected to throw.
     countEndpoints(hosts);
     reportAddressConflicts(hosts);
+    boolean mcsStatusChanged = updateMcsStatus(touched);
     Map<String, List<NetworkGateway>> gateways = updateGateways(prev.gateways(), redone, update.meshWide());
     ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide());
-    if (change.isEmpty() && !update.statusChanged()) return;
+    if (change.isEmpty() && !update.statusChanged() && !mcsStatusChanged) return;
     announce(new MeshSnapshot(prev.version() + 1, services, workloads, config, meshConfig, meshNetworks, problems(),
-        clusterStatuses(), gateways), change);
+        clusterStatuses(), gateways, mcsStatuses()), change);
   }
 
   /** Rebuilds each host from every cluster's state; only hosts whose model changed are returned. */
@@ -456,7 +479,74 @@ public final class Registry implements AutoCloseable {
   private Set<String> everyHost(MeshSnapshot prev) {
     Set<String> hosts = new HashSet<>(prev.services().keySet());
     clusters.values().forEach(c -> hosts.addAll(c.hosts()));
+    clusters.values().forEach(c -> hosts.addAll(c.exportedHosts()));
+    hosts.addAll(mcsStatusByHost.keySet());
     return hosts;
+  }
+
+  /**
+   * The hosts plus their other MCS name: a change to {@code NAME.NS.svc.cluster.local} in a cluster
+   * (its Service, endpoints, pods) may change {@code NAME.NS.svc.clusterset.local}, and the other way round.
+   */
+  private static Set<String> withMcsTwins(Set<String> hosts) {
+    Set<String> out = new HashSet<>(hosts);
+    for (String h : hosts) {
+      String[] nameNs = McsHosts.nameAndNamespace(h);
+      if (nameNs == null) continue;
+      out.add(ClusterState.kubernetesHost(nameNs[0], nameNs[1]));
+      out.add(McsSettings.clustersetHost(nameNs[0], nameNs[1]));
+    }
+    return out;
+  }
+
+  /** Redoes the export statuses of the clusterset hosts among {@code hosts}; true when any changed. */
+  private boolean updateMcsStatus(Collection<String> hosts) {
+    boolean changed = false;
+    for (String host : hosts) {
+      if (!McsSettings.isClustersetHost(host)) continue;
+      McsHosts.Clusterset set = mcs.reads() ? clusterset(host) : null;
+      List<McsExportStatus> statuses = set == null ? List.of() : set.statuses();
+      List<McsExportStatus> before = statuses.isEmpty() ? mcsStatusByHost.remove(host)
+          : mcsStatusByHost.put(host, statuses);
+      if (!Objects.equals(before == null ? List.of() : before, statuses)) {
+        changed = true;
+        mcsStatuses = null;
+      }
+      List<ConfigProblem> found = set == null ? List.of() : set.problems();
+      String source = "mcs:" + host;
+      List<ConfigProblem> was = found.isEmpty() ? problemsBySource.remove(source) : problemsBySource.put(source, found);
+      if (!Objects.equals(was == null ? List.of() : was, found)) {
+        problems = null;
+        changed = true;
+        found.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
+      }
+    }
+    return changed;
+  }
+
+  private List<McsExportStatus> mcsStatuses() {
+    if (mcsStatuses == null) {
+      List<McsExportStatus> all = new ArrayList<>();
+      mcsStatusByHost.values().forEach(all::addAll);
+      all.sort(null);
+      mcsStatuses = List.copyOf(all);
+    }
+    return mcsStatuses;
+  }
+
+  /** The clusterset host as every cluster's ServiceExports, Services and ServiceImports make it. */
+  private McsHosts.Clusterset clusterset(String host) {
+    String[] nameNs = McsHosts.nameAndNamespace(host);
+    List<McsHosts.Member> members = new ArrayList<>();
+    for (ClusterState cluster : clusters.values()) {
+      String name = nameNs[0];
+      String ns = nameNs[1];
+      ServiceView local = cluster.serviceExport(ns, name) == null ? null
+          : builder(cluster).build(ClusterState.kubernetesHost(name, ns));
+      members.add(new McsHosts.Member(cluster.clusterId, cluster.serviceExport(ns, name),
+          cluster.kubernetesService(ClusterState.kubernetesHost(name, ns)), local, cluster.serviceImport(ns, name)));
+    }
+    return McsHosts.clusterset(host, nameNs[0], nameNs[1], members, mcs.host());
   }
 
   /**
@@ -465,6 +555,9 @@ public final class Registry implements AutoCloseable {
    * addresses are the union.
    */
   private ServiceView buildHost(String host) {
+    if (McsSettings.isClustersetHost(host)) {
+      return mcs.host() && McsHosts.nameAndNamespace(host) != null ? clusterset(host).view() : null;
+    }
     MeshService service = null;
     Map<String, String> addresses = new TreeMap<>();
     List<WorkloadEndpoint> endpoints = new ArrayList<>();
@@ -480,8 +573,21 @@ public final class Registry implements AutoCloseable {
     if (service == null) return null;
     MeshService merged = new MeshService(service.hostname(), service.namespace(), service.name(), service.origin(),
         service.ports(), addresses, service.exportTo(), service.resolution(), service.meshExternal(), declaredIn,
-        service.serviceEntry(), service.labels());
+        service.serviceEntry(), service.labels(), clusterLocalMcs(service));
     return new ServiceView(merged, endpoints);
+  }
+
+  /**
+   * With {@code --mcs} or {@code --mcs-cluster-local}, which clusters export a Kubernetes host: only
+   * their endpoints cross to other clusters (none with {@code --mcs-cluster-local}). Null otherwise.
+   */
+  private MeshService.Mcs clusterLocalMcs(MeshService service) {
+    if (!(mcs.discovery() || mcs.clusterLocal()) || service.origin() != MeshService.Origin.KUBERNETES) return null;
+    SortedSet<String> exporters = new TreeSet<>();
+    for (ClusterState cluster : clusters.values()) {
+      if (cluster.serviceExport(service.namespace(), service.name()) != null) exporters.add(cluster.clusterId);
+    }
+    return new MeshService.Mcs(false, exporters, mcs.clusterLocal(), false);
   }
 
   private HostBuilder builder(ClusterState cluster) {

@@ -22,10 +22,14 @@ public final class ResourceParser {
   private static final String ISTIO_GROUP = "networking.istio.io";
   private static final Set<String> SECURITY_VERSIONS = Set.of("v1", "v1beta1");
   private static final String SECURITY_GROUP = "security.istio.io";
+  /** Kubernetes Multi-Cluster Services (KEP-1645): ServiceExport and ServiceImport. */
+  private static final String MCS_GROUP = "multicluster.x-k8s.io";
+  private static final Set<String> MCS_VERSIONS = Set.of("v1alpha1");
   /** Weft's own kinds that another part reads from the same folder (TrustDomainFederation). */
   private static final String FEDERATION_GROUP = "weft.dev";
   /** The API groups Weft reads kinds from ("" is Kubernetes' core group). */
-  private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP);
+  private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP,
+      MCS_GROUP);
   /**
    * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
    * warning, never taken for a typo of a kind Weft reads.
@@ -55,7 +59,10 @@ public final class ResourceParser {
       kind(SECURITY_GROUP, "PeerAuthentication", SECURITY_VERSIONS, true, true, PeerAuthenticationParser::parse),
       kind(SECURITY_GROUP, "AuthorizationPolicy", SECURITY_VERSIONS, true, true, AuthorizationPolicyParser::parse),
       kind(SECURITY_GROUP, "RequestAuthentication", SECURITY_VERSIONS, true, true,
-          RequestAuthenticationParser::parse));
+          RequestAuthenticationParser::parse),
+      // Checked field by field like Istio's kinds (see McsParser).
+      kind(MCS_GROUP, "ServiceExport", MCS_VERSIONS, true, true, McsParser::serviceExport),
+      kind(MCS_GROUP, "ServiceImport", MCS_VERSIONS, true, true, McsParser::serviceImport));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {
@@ -311,7 +318,11 @@ public final class ResourceParser {
   private static String suggestedApiVersion(String kind) {
     return KINDS.entrySet().stream()
         .filter(e -> e.getKey().endsWith("/" + kind))
-        .map(e -> e.getValue().group().isEmpty() ? "v1" : e.getValue().group() + "/v1")
+        .map(e -> {
+          Kind k = e.getValue();
+          String version = k.versions().contains("v1") ? "v1" : k.versions().iterator().next();
+          return k.group().isEmpty() ? version : k.group() + "/" + version;
+        })
         .findFirst().orElse("v1");
   }
 }

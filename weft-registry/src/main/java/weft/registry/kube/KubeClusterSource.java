@@ -118,7 +118,8 @@ public final class KubeClusterSource implements AutoCloseable {
   /** {@code ownsClient}: {@link #close} closes the client too (clients made from remote secrets). */
   KubeClusterSource(String clusterId, KubernetesClient client, boolean configCluster, Registry registry,
       StateStore state, Timing timing, boolean ownsClient) {
-    this(clusterId, client, WatchedKind.forCluster(configCluster), "", registry, state, timing, ownsClient);
+    this(clusterId, client, WatchedKind.forCluster(configCluster, registry.mcs().reads()), "", registry, state, timing,
+        ownsClient);
   }
 
   /** The feed name of {@link #configOnly} sources (in stale reasons, problems and the state file's name). */

@@ -38,10 +38,22 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       // Kept but not enforced yet (the parser warns); watched now so that nothing is silently unread.
       new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true));
 
+  /**
+   * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's
+   * kinds: a cluster without the CRDs is listed as having none.
+   */
+  static final List<WatchedKind> MCS = List.of(
+      new WatchedKind("multicluster.x-k8s.io", "v1alpha1", "ServiceExport", "serviceexports", true, true),
+      new WatchedKind("multicluster.x-k8s.io", "v1alpha1", "ServiceImport", "serviceimports", true, true));
+
   static List<WatchedKind> forCluster(boolean configCluster) {
-    if (!configCluster) return CLUSTER;
+    return forCluster(configCluster, false);
+  }
+
+  static List<WatchedKind> forCluster(boolean configCluster, boolean mcs) {
     List<WatchedKind> all = new ArrayList<>(CLUSTER);
-    all.addAll(ISTIO_CONFIG);
+    if (mcs) all.addAll(MCS);
+    if (configCluster) all.addAll(ISTIO_CONFIG);
     return List.copyOf(all);
   }
 

@@ -70,10 +70,12 @@ public final class Assignments {
    * @param failoverLabels the proxy's values of the setting's failoverPriority labels (null for
    *     absent ones); empty when failoverPriority does not apply
    * @param networkView the proxy's REQUESTED_NETWORK_VIEW, sorted; empty: every network
+   * @param mcsCluster the proxy's cluster when Multi-Cluster Services decide which clusters' endpoints
+   *     it may be sent ({@link weft.registry.MeshService.Mcs#reaches}), else null
    */
   public record Key(String clusterName, ResourceId destinationRule, NetworkRule rule, boolean failoverAllowed,
       String network, boolean gatewayOfNetwork, String onlyCluster, Locality locality, List<String> failoverLabels,
-      List<String> networkView) {
+      List<String> networkView, String mcsCluster) {
     public Key {
       failoverLabels = java.util.Collections.unmodifiableList(new ArrayList<>(failoverLabels));
       networkView = List.copyOf(networkView);
@@ -131,7 +133,14 @@ public final class Assignments {
     boolean gatewayOfNetwork = proxy.kind().equals("router") && !proxy.network().isEmpty();
     return new Key(name, dr == null ? null : dr.id(), rule, failoverAllowed, proxy.network(), gatewayOfNetwork,
         view.clusterLocal(cn.host()) ? proxy.clusterId() : null, readsLocality ? proxy.locality() : null, labelValues,
-        proxy.networkView());
+        proxy.networkView(), mcsCluster(view, cn.host()));
+  }
+
+  /** The proxy's cluster when MCS restricts the host's endpoints by cluster (only then is it part of the key). */
+  private static String mcsCluster(ProxyView view, String host) {
+    ServiceView service = view.context().snapshot().service(host);
+    weft.registry.MeshService.Mcs mcs = service == null ? null : service.service().mcs();
+    return mcs == null || mcs.clustersetHost() ? null : view.proxy().clusterId();
   }
 
   private static boolean failoverAllowed(DestinationRule dr, ClusterName cn, boolean failoverWithoutOutlierDetection) {
@@ -195,9 +204,14 @@ public final class Assignments {
     int otherNetwork = 0;
     int outOfView = 0;
     int unixSockets = 0;
+    int outOfMcs = 0;
     for (WorkloadEndpoint e : service.endpoints()) {
       if (e.servicePort() != cn.port()) continue;
       if (key.onlyCluster() != null && !key.onlyCluster().equals(e.clusterId())) continue;
+      if (key.mcsCluster() != null && !service.service().mcs().reaches(key.mcsCluster(), e.clusterId())) {
+        outOfMcs++;
+        continue;
+      }
       if (!cn.subset().isEmpty() && (subset == null || !Labels.matches(subset.labels(), e.labels()))) continue;
       if (proxyless && e.unixSocketPath() != null) {
         // grpc-java's EDS takes socket addresses only: a pipe address would make it reject the
@@ -255,6 +269,12 @@ public final class Assignments {
     if (outOfView > 0) {
       notes.add(outOfView + " endpoint(s) of networks outside the proxy's REQUESTED_NETWORK_VIEW "
           + key.networkView() + " left out");
+    }
+    if (outOfMcs > 0) {
+      weft.registry.MeshService.Mcs mcs = service.service().mcs();
+      notes.add(outOfMcs + " endpoint(s) of other clusters left out: " + (mcs.ownClusterOnly()
+          ? "--mcs-cluster-local keeps " + cn.host() + " in the proxy's cluster (use the clusterset.local name)"
+          : "only clusters with a ServiceExport " + mcs.exportedBy() + " share their endpoints (--mcs)"));
     }
     if (unixSockets > 0) {
       notes.add(unixSockets + " unix:// endpoint(s) left out: a proxyless gRPC client takes only IP addresses; "

@@ -33,6 +33,13 @@ final class Visible {
    */
   static String vip(ProxyView view, MeshService service) {
     String vip = ownOrLowest(service, view.proxy().clusterId());
+    if (vip == null && service.mcs() != null && service.mcs().clustersetHost() && !service.mcs().headless()
+        && weft.xds.nds.NameTables.usesAutoAddresses(view)) {
+      // A clusterset host without a ServiceImport VIP: the address Weft allocated, as its name table
+      // answers it (only a proxy that proxies DNS knows it, as for a ServiceEntry's automatic address).
+      weft.dns.alloc.AutoAddress auto = view.context().autoAddresses().of(service.namespace(), service.hostname());
+      return auto == null ? null : auto.primary();
+    }
     if (vip != null || service.serviceEntry() == null || !service.serviceEntry().addresses().isEmpty()
         || !weft.xds.nds.NameTables.usesAutoAddresses(view)) {
       return vip;

@@ -109,6 +109,7 @@ public final class NameTables {
 
   /** A Kubernetes Service with no VIP in any cluster (clusterIP None). */
   static boolean isHeadless(MeshService s) {
+    if (s.mcs() != null && s.mcs().clustersetHost()) return s.mcs().headless();
     return s.origin() == MeshService.Origin.KUBERNETES && vip(s, "") == null && !s.hostname().startsWith("*");
   }
 
@@ -128,8 +129,9 @@ public final class NameTables {
         continue;
       }
       if (isHeadless(s)) continue;
-      NameTable.NameInfo info = s.origin() == MeshService.Origin.KUBERNETES
-          ? kubernetes(s, key.clusterId()) : serviceEntry(view, s, key.autoAddresses());
+      NameTable.NameInfo info = s.mcs() != null && s.mcs().clustersetHost() ? clusterset(view, s, key.clusterId())
+          : s.origin() == MeshService.Origin.KUBERNETES ? kubernetes(s, key.clusterId())
+          : serviceEntry(view, s, key.autoAddresses());
       if (info != null) {
         table.put(s.hostname(), info);
       } else {
@@ -144,6 +146,25 @@ public final class NameTables {
     if (vip == null) return null;
     return NameTable.NameInfo.newBuilder().addIps(vip).setRegistry(KUBERNETES).setShortname(s.name())
         .setNamespace(s.namespace()).addAllWeftPorts(ports(s)).build();
+  }
+
+  /**
+   * {@code NAME.NS.svc.clusterset.local}: the VIP of the ServiceImport in the proxy's cluster (else in
+   * the lowest cluster that has one), else the address Weft allocated for it. Sent to every proxy that
+   * proxies DNS, proxyless ones too: the name must resolve for any client, as a ServiceImport's VIP
+   * does in Kubernetes. No short name: the search-path forms ({@code NAME.NS.svc}) are cluster.local's.
+   */
+  private static NameTable.NameInfo clusterset(ProxyView view, MeshService s, String clusterId) {
+    List<String> ips = new ArrayList<>();
+    String vip = vip(s, clusterId);
+    if (vip != null) {
+      ips.add(vip);
+    } else {
+      AutoAddress auto = view.context().autoAddresses().of(s.namespace(), s.hostname());
+      if (auto != null) ips.addAll(auto.all());
+    }
+    if (ips.isEmpty()) return null;
+    return NameTable.NameInfo.newBuilder().addAllIps(ips).setRegistry(KUBERNETES).addAllWeftPorts(ports(s)).build();
   }
 
   /**

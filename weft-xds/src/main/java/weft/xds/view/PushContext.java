@@ -158,14 +158,38 @@ public final class PushContext {
     return a;
   }
 
-  /** Every ServiceEntry behind a host of the snapshot, once each. */
+  /**
+   * Every ServiceEntry behind a host of the snapshot, once each; and, for each clusterset host
+   * (Multi-Cluster Services) that no ServiceImport gives a VIP, an entry that stands for it, so
+   * that it gets an address by the same rules (stable, persisted, never given twice).
+   */
   static java.util.Collection<ServiceEntry> serviceEntries(MeshSnapshot snapshot) {
     Map<weft.model.ResourceId, ServiceEntry> out = new java.util.LinkedHashMap<>();
     for (weft.registry.ServiceView sv : snapshot.services().values()) {
       ServiceEntry e = sv.service().serviceEntry();
       if (e != null) out.putIfAbsent(e.id(), e);
+      ServiceEntry standIn = clustersetStandIn(sv.service());
+      if (standIn != null) out.putIfAbsent(standIn.id(), standIn);
     }
     return out.values();
+  }
+
+  /**
+   * The kind of the entries that stand for clusterset hosts: not a ServiceEntry, so nothing writes
+   * a status into one (the ServiceImport that {@code --mcs-controller} writes carries the address).
+   */
+  public static final String CLUSTERSET_KIND = "ServiceImport";
+
+  private static ServiceEntry clustersetStandIn(weft.registry.MeshService s) {
+    weft.registry.MeshService.Mcs mcs = s.mcs();
+    if (mcs == null || !mcs.clustersetHost() || mcs.headless() || !s.addresses().isEmpty()) return null;
+    List<ServiceEntry.Port> ports = new java.util.ArrayList<>();
+    for (weft.registry.MeshService.Port p : s.ports()) {
+      ports.add(new ServiceEntry.Port(p.number(), p.protocol(), p.name(), 0));
+    }
+    // Resolution STATIC: the allocator gives addresses to every resolution but NONE.
+    return new ServiceEntry(new weft.model.ResourceId(CLUSTERSET_KIND, s.namespace(), s.name()),
+        List.of(s.hostname()), List.of(), ports, "MESH_INTERNAL", "STATIC", List.of(), null, List.of(), List.of());
   }
 
   public MeshSnapshot snapshot() {
