@@ -74,6 +74,8 @@ public final class ControlPlane implements AutoCloseable {
   private weft.dns.alloc.AddressBook addressBook;
   private ControlPlaneDns dns;
   private ControlPlaneFederation federation;
+  /** The folders this control plane reads (--config-dir, --remote-config-dir): where each resource came from. */
+  private final List<FileClusterSource> fileSources = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -159,6 +161,10 @@ public final class ControlPlane implements AutoCloseable {
     registry.addListener(autoAddresses::onSnapshot);
     closeables.add(autoAddresses);
     monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
+    monitoring.serveJson("/debug/analyze", query -> {
+      weft.xds.diag.AnalysisInput input = analysisInput();
+      return new MonitoringServer.JsonAnswer(200, Analysis.toJson(input, weft.xds.diag.MeshAnalyzer.analyze(input)));
+    });
     grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
         .forAddress(new InetSocketAddress(options.xdsPort()))
         .addService(ServerInterceptors.intercept(ads.definition(), new RefuseUntilReady(() -> ready)))
@@ -396,6 +402,7 @@ public final class ControlPlane implements AutoCloseable {
       throw new StartupException(flag + ": " + e.getMessage(), e);
     }
     closeables.add(files);
+    fileSources.add(files);
   }
 
   /** Something that binds a port. */
@@ -598,6 +605,20 @@ public final class ControlPlane implements AutoCloseable {
 
   public AdsServer ads() {
     return ads;
+  }
+
+  /**
+   * What {@code weft analyze} reads of this control plane: the current snapshot, the problems
+   * {@code /debug/status} shows, the files of its folders and its connected proxies' reports.
+   */
+  public weft.xds.diag.AnalysisInput analysisInput() {
+    MeshSnapshot s = registry.current();
+    List<ConfigProblem> problems = new ArrayList<>(s.problems());
+    problems.addAll(ForeignNamespaceRules.findings(s.config().authorizationPolicies(), foreignTrustDomains(s)));
+    Map<String, weft.xds.diag.AnalysisInput.TrustDomain> trust = Map.of(options.clusterId(),
+        new weft.xds.diag.AnalysisInput.TrustDomain(s.meshConfig().trustDomain(), s.meshConfig().trustDomainAliases()));
+    return new weft.xds.diag.AnalysisInput(s, problems, Analysis.origins(fileSources),
+        ads == null ? List.of() : ads.proxyReports(), trust, options.localityFailoverWithoutOutlierDetection());
   }
 
   /** The JSON document served at /debug/status. */
