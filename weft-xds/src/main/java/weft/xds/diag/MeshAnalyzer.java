@@ -36,6 +36,7 @@ public final class MeshAnalyzer {
     clusters(in.snapshot(), out);
     trustDomains(in, out);
     routing(in, out);
+    virtualServiceConflicts(in, out);
     destinationRuleConflicts(in, out);
     duplicateNames(in, out);
     return List.copyOf(out);
@@ -81,7 +82,8 @@ public final class MeshAnalyzer {
         }
       }
       if (levels.isEmpty()) continue;
-      levels.remove("");
+      // The whole rule lacks it: naming the subsets and ports that inherit that says nothing more.
+      if (levels.contains("")) levels.clear();
       out.add(Finding.of(AnalyzerCode.WEFT0201, dr.id().toString(), origin(in, dr.id()),
           "localityLbSetting sets failover for host " + dr.host() + (levels.isEmpty() ? "" : " (" + String.join(", ",
               levels) + ")") + " but no outlierDetection applies, so failover is not applied; add trafficPolicy."
@@ -135,11 +137,13 @@ public final class MeshAnalyzer {
         hostsAt.computeIfAbsent(at, k -> new TreeSet<>()).add(sv.service().hostname());
       }
     }
+    // Endpoints without a network are taken as reachable from every network (Istio's rule).
     Set<String> named = new TreeSet<>(clustersByNetwork.keySet());
+    named.remove("");
     if (named.size() > 1) {
       for (Map.Entry<String, Set<String>> n : clustersByNetwork.entrySet()) {
-        if (s.gateways().containsKey(n.getKey())) continue;
-        String name = n.getKey().isEmpty() ? "(no network)" : n.getKey();
+        if (n.getKey().isEmpty() || s.gateways().containsKey(n.getKey())) continue;
+        String name = n.getKey();
         out.add(Finding.of(AnalyzerCode.WEFT0301, "network " + name, "cluster " + String.join(",", n.getValue()),
             "endpoints in clusters " + n.getValue() + " are on this network, which has no east-west gateway: clients in "
                 + "networks " + others(named, n.getKey()) + " cannot reach them. Label a gateway Service with "
@@ -158,7 +162,7 @@ public final class MeshAnalyzer {
 
   private static List<String> others(Set<String> networks, String network) {
     List<String> out = new ArrayList<>();
-    for (String n : networks) if (!n.equals(network)) out.add(n.isEmpty() ? "(no network)" : n);
+    for (String n : networks) if (!n.equals(network)) out.add(n);
     return out;
   }
 
@@ -276,6 +280,26 @@ public final class MeshAnalyzer {
         + ", which is exported only to " + new TreeSet<>(target.exportTo()) + ": proxies in " + hidden
         + " get this route but cannot see the host, so their requests fail. Widen the service's exportTo "
         + "(networking.istio.io/exportTo) or narrow the VirtualService's"));
+  }
+
+  /** Istio's IST0109: mesh VirtualServices naming one host; a proxy uses only one of them. */
+  private static void virtualServiceConflicts(AnalysisInput in, Set<Finding> out) {
+    Map<String, List<VirtualService>> byHost = new TreeMap<>();
+    for (VirtualService vs : in.snapshot().config().virtualServices()) {
+      if (!vs.gateways().isEmpty() && !vs.gateways().contains("mesh")) continue;
+      for (String h : new TreeSet<>(vs.hosts())) {
+        byHost.computeIfAbsent(Hosts.resolve(h, vs.id().namespace()), k -> new ArrayList<>()).add(vs);
+      }
+    }
+    byHost.forEach((host, list) -> {
+      if (list.size() < 2) return;
+      List<String> names = list.stream().map(v -> v.id().namespace() + "/" + v.id().name()).toList();
+      for (VirtualService vs : list) {
+        out.add(Finding.of(AnalyzerCode.IST0109, vs.id().toString(), origin(in, vs.id()), "The VirtualServices "
+            + names + " associated with mesh gateway define the same host " + host + ": each proxy uses one of them "
+            + "(Weft does not merge them). Merge them into a single resource"));
+      }
+    });
   }
 
   /**

@@ -294,6 +294,17 @@ public final class AdsServer implements AutoCloseable {
     return out;
   }
 
+  /** The connected proxy with this node id, as its newest stream describes it. */
+  public Optional<weft.xds.proxy.Proxy> proxy(String id) {
+    StreamSummary newest = null;
+    for (ProxyConnection c : connections) {
+      StreamSummary s = c.summary();
+      if (s.proxy() == null || !s.proxy().id().equals(id)) continue;
+      if (newest == null || s.connectedAt() > newest.connectedAt()) newest = s;
+    }
+    return newest == null ? Optional.empty() : Optional.of(newest.proxy());
+  }
+
   /** The node ids of the connected proxies, sorted (one id may have several streams). */
   public List<String> proxyIds() {
     return connections.stream().map(ProxyConnection::proxy).filter(java.util.Objects::nonNull)
