@@ -63,11 +63,12 @@ final class AnalyzeCommand implements Callable<Integer> {
     String clusterId;
 
     @Option(names = "--network", paramLabel = "ID",
-        description = "Network of that cluster's endpoints when nothing else names one.")
+        description = {"Network of that cluster's endpoints when nothing else names one.", "Default: none."})
     String network;
 
-    @Option(names = "--mesh-config", paramLabel = "FILE", description = "That cluster's MeshConfig YAML (its "
-        + "trust domain is compared with the other clusters'; the first cluster's is the mesh's).")
+    @Option(names = "--mesh-config", paramLabel = "FILE", description = {"That cluster's MeshConfig YAML (its "
+        + "trust domain is compared with the other clusters'; the first cluster's is the mesh's).",
+        "Default: Istio's defaults (the first cluster's for the others)."})
     Path meshConfig;
   }
 
@@ -77,7 +78,8 @@ final class AnalyzeCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   ControlPlaneAddress address;
 
-  @Option(names = "--mesh-networks", paramLabel = "FILE", description = "Offline: Istio MeshNetworks YAML.")
+  @Option(names = "--mesh-networks", paramLabel = "FILE",
+      description = {"Offline: Istio MeshNetworks YAML.", "Default: none."})
   Path meshNetworks;
 
   @Option(names = "--system-namespace", paramLabel = "NS", defaultValue = "istio-system",

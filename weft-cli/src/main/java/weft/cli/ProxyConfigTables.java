@@ -83,7 +83,7 @@ final class ProxyConfigTables {
           String health = lb.path("health_status").asText("HEALTHY");
           t.row(a.path("address").asText() + ":" + a.path("port_value").asText(), health.isEmpty() ? "HEALTHY" : health,
               cluster, locality.equals("/") ? "-" : locality, group.path("priority").asText("0"),
-              group.path("load_balancing_weight").path("value").asText("-"));
+              group.path("load_balancing_weight").asText("-"));
           any = true;
         }
       }

@@ -36,7 +36,7 @@ final class WhyCommand implements Callable<Integer> {
   String destination;
 
   @Option(names = "--cluster", paramLabel = "ID",
-      description = "The cluster of a workload SOURCE. Default: the control plane's own cluster.")
+      description = {"The cluster of a workload SOURCE.", "Default: the control plane's own cluster."})
   String cluster;
 
   @Option(names = "--proxyless", description = "Walk a workload SOURCE as a proxyless gRPC client rather than an "

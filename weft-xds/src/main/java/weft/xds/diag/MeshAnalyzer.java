@@ -169,13 +169,13 @@ public final class MeshAnalyzer {
   /** A cluster never synced cannot be reached; a stale one serves its last known state. */
   private static void clusters(MeshSnapshot s, Set<Finding> out) {
     for (MeshSnapshot.ClusterStatus c : s.clusters().values()) {
-      if (c.stale()) {
+      if (!c.synced()) {
+        out.add(Finding.of(AnalyzerCode.WEFT0401, "cluster " + c.clusterId(), "", "never synced: the control plane "
+            + "cannot read this cluster's API server" + (c.stale() ? " (" + c.staleReason() + ")" : "") + "; check its "
+            + "remote secret (server address, credentials) and that the API server is reachable from the control plane"));
+      } else if (c.stale()) {
         out.add(Finding.of(AnalyzerCode.WEFT0402, "cluster " + c.clusterId(), "", "state is stale: " + c.staleReason()
             + "; its last known endpoints keep serving. Check the remote secret's kubeconfig and the API server"));
-      } else if (!c.synced()) {
-        out.add(Finding.of(AnalyzerCode.WEFT0401, "cluster " + c.clusterId(), "", "never synced: the control plane "
-            + "cannot read this cluster's API server; check its remote secret (server address, credentials) and "
-            + "that the API server is reachable from the control plane"));
       }
     }
   }
