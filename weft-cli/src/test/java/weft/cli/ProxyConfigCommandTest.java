@@ -182,6 +182,32 @@ class ProxyConfigCommandTest {
   }
 
   @Test
+  void aRouteAConnectedProxylessClientCannotTakeIsAnAnalyzeFinding() throws Exception {
+    Files.writeString(dir.resolve("reviews-vs.yaml"), """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+          - match: [{queryParams: {debug: {exact: "1"}}}]
+            route: [{destination: {host: reviews}}]
+          - route: [{destination: {host: reviews}}]
+        """);
+    await().atMost(Duration.ofSeconds(60)).until(() -> cp.registry().current().config().virtualServices().size() == 1);
+    grpcClient("frontend-3");
+    await().atMost(Duration.ofSeconds(60)).until(() -> run("analyze").out().contains("[WEFT0101]"));
+
+    Run lenient = run("analyze");
+    assertThat(lenient.exit()).as(lenient.out() + lenient.err()).isZero();
+    Run strict = run("analyze", "--failure-threshold", "WARNING");
+    assertThat(strict.exit()).isEqualTo(AnalyzeCommand.EXIT_FOUND);
+    assertThat(strict.out().lines()).anySatisfy(l -> assertThat(l).startsWith("Warning [WEFT0101] (")
+        .contains("1 proxy(ies), 1 subject(s): query parameter matches are not available to gRPC clients; route "
+            + "skipped (e.g. on sidecar~10.1.9.9~frontend-3.default~default.svc.cluster.local)"));
+  }
+
+  @Test
   void aGatewaysPrivateKeyNeverAppearsNotEvenItsPath() throws Exception {
     ConcurrentHashMap<String, DiscoveryResponse> received = new ConcurrentHashMap<>();
     ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", cp.xdsPort()).usePlaintext().build();
