@@ -60,7 +60,8 @@ final class FailureReporter implements CommandLine.IExecutionExceptionHandler, C
     }
     if (debug) e.printStackTrace(err);
     err.flush();
-    return USAGE;
+    // analyze keeps istioctl's exit codes, which scripts of Istio users already test for.
+    return command.getCommandSpec().userObject() instanceof AnalyzeCommand ? AnalyzeCommand.EXIT_USAGE : USAGE;
   }
 
   /** The message of a failure whose text is written for the user, or null for anything else. */

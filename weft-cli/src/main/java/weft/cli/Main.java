@@ -13,7 +13,7 @@ import picocli.CommandLine.ScopeType;
     description = "A multicluster service-mesh control plane that speaks Istio's APIs.",
     subcommands = {ControlPlaneCommand.class, DemoCommand.class, StatusCommand.class, ProxyStatusCommand.class, ProxyConfigCommand.class,
         RemoteClustersCommand.class, CreateRemoteSecretCommand.class, CaCommand.class, AgentCommand.class,
-        GatewayCommand.class, MeshCommand.class})
+        GatewayCommand.class, MeshCommand.class, AnalyzeCommand.class, WhyCommand.class})
 public final class Main implements FailureReporter.Group {
   /** Read by {@link FailureReporter} through the parse result, in whichever subcommand it was given. */
   @Option(names = "--debug", scope = ScopeType.INHERIT,

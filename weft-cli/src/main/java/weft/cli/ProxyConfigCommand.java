@@ -16,9 +16,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "proxy-config", mixinStandardHelpOptions = true, showDefaultValues = true,
-    description = {"Print a connected proxy's configuration for what it watches, as Envoy's config dump JSON "
-        + "(like istioctl proxy-config ... -o json); a resource it has not been sent yet shows client_status "
-        + "REQUESTED. Private keys and other secrets are always redacted.",
+    description = {"Print a connected proxy's configuration for what it watches: tables like istioctl "
+        + "proxy-config, or with -o json Envoy's config dump; a resource it has not been sent yet shows "
+        + "client_status (STATUS) REQUESTED. Private keys and other secrets are always redacted.",
         "TYPE: all, clusters, endpoints, listeners, routes or secrets.",
         "PROXY: the node id, POD.NAMESPACE, a pod name, or a prefix only one proxy has (see weft proxy-status)."})
 final class ProxyConfigCommand implements Callable<Integer> {
@@ -33,8 +33,8 @@ final class ProxyConfigCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "PROXY", description = "Node id, POD.NAMESPACE, pod name or unique prefix.")
   String proxy;
 
-  @Option(names = {"-o", "--output"}, defaultValue = "json",
-      description = "Output format: json (the table views come later).")
+  @Option(names = {"-o", "--output"}, defaultValue = "short",
+      description = "Output format: short (tables, like istioctl proxy-config) or json (Envoy's config dump).")
   String output;
 
   @Spec
@@ -48,14 +48,18 @@ final class ProxyConfigCommand implements Callable<Integer> {
       err.println("weft proxy-config: unknown type \"" + type + "\"; use one of " + String.join(", ", TYPES));
       return 2;
     }
-    if (!output.equals("json")) {
-      err.println("weft proxy-config: -o " + output + " is not supported yet; use -o json");
+    if (!output.equals("json") && !output.equals("short")) {
+      err.println("weft proxy-config: -o " + output + " is not an output format; use -o short (tables) or -o json");
       return 2;
     }
     String path = "/debug/config_dump?proxy=" + URLEncoder.encode(proxy, StandardCharsets.UTF_8) + "&types=" + type;
     HttpResponse<String> response = address.get(path);
     if (response.statusCode() == 200) {
-      out.println(response.body());
+      if (output.equals("json")) {
+        out.println(response.body());
+      } else {
+        ProxyConfigTables.print(new ObjectMapper().readTree(response.body()), type, out);
+      }
       out.flush();
       return 0;
     }

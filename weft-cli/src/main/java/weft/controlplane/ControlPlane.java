@@ -79,6 +79,8 @@ public final class ControlPlane implements AutoCloseable {
   private ControlPlaneMeshes meshes;
   /** {@code --mcs-controller}: writes ServiceImports and ServiceExport status on the leader; else null. */
   private McsController mcsController;
+  /** The folders this control plane reads (--config-dir, --remote-config-dir): where each resource came from. */
+  private final List<FileClusterSource> fileSources = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private ControlPlane(ControlPlaneOptions options) {
     this.options = options;
@@ -185,6 +187,11 @@ public final class ControlPlane implements AutoCloseable {
       closeables.add(0, mcsController);
     }
     monitoring.serve("/debug/config_dump", new ConfigDumpHandler(ads));
+    monitoring.serveJson("/debug/analyze", query -> {
+      weft.xds.diag.AnalysisInput input = analysisInput();
+      return new MonitoringServer.JsonAnswer(200, Analysis.toJson(input, weft.xds.diag.MeshAnalyzer.analyze(input)));
+    });
+    monitoring.serveJson("/debug/why", this::why);
     grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
         .forAddress(new InetSocketAddress(options.xdsPort()))
         .addService(ServerInterceptors.intercept(ads.definition(), new RefuseUntilReady(() -> ready)))
@@ -431,6 +438,7 @@ public final class ControlPlane implements AutoCloseable {
       throw new StartupException(flag + ": " + e.getMessage(), e);
     }
     closeables.add(files);
+    fileSources.add(files);
   }
 
   /** Something that binds a port. */
@@ -701,6 +709,48 @@ public final class ControlPlane implements AutoCloseable {
   void flushMcs() throws Exception {
     registry.flush();
     if (mcsController != null) mcsController.flush();
+  }
+
+  /**
+   * What {@code weft analyze} reads of this control plane: the current snapshot, the problems
+   * {@code /debug/status} shows, the files of its folders and its connected proxies' reports.
+   */
+  public weft.xds.diag.AnalysisInput analysisInput() {
+    MeshSnapshot s = registry.current();
+    List<ConfigProblem> problems = new ArrayList<>(s.problems());
+    problems.addAll(ForeignNamespaceRules.findings(s.config().authorizationPolicies(), foreignTrustDomains(s)));
+    Map<String, weft.xds.diag.AnalysisInput.TrustDomain> trust = Map.of(options.clusterId(),
+        new weft.xds.diag.AnalysisInput.TrustDomain(s.meshConfig().trustDomain(), s.meshConfig().trustDomainAliases()));
+    return new weft.xds.diag.AnalysisInput(s, problems, Analysis.origins(fileSources),
+        ads == null ? List.of() : ads.proxyReports(), trust, options.localityFailoverWithoutOutlierDetection());
+  }
+
+  /**
+   * {@code /debug/why?source=S&destination=HOST[:PORT][&cluster=ID][&proxyless=true]}: the path a
+   * request would take, step by step ({@link weft.xds.diag.PathWalk}).
+   */
+  private MonitoringServer.JsonAnswer why(String rawQuery) {
+    Map<String, String> q = new java.util.HashMap<>();
+    if (rawQuery != null) {
+      for (String pair : rawQuery.split("&")) {
+        int eq = pair.indexOf('=');
+        if (eq <= 0) continue;
+        q.put(java.net.URLDecoder.decode(pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8),
+            java.net.URLDecoder.decode(pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+    String source = q.get("source");
+    String destination = q.get("destination");
+    if (source == null || source.isBlank() || destination == null || destination.isBlank()) {
+      return new MonitoringServer.JsonAnswer(400, Map.of("error", "give source and destination"));
+    }
+    MeshSnapshot s = registry.current();
+    WhySource.Found found = WhySource.find(ads, s, source, q.getOrDefault("cluster", options.clusterId()),
+        "true".equals(q.get("proxyless")));
+    if (found.error() != null) return new MonitoringServer.JsonAnswer(404, Map.of("error", found.error()));
+    weft.xds.view.ProxyView view = generators.view(s, found.proxy());
+    return new MonitoringServer.JsonAnswer(200, weft.xds.diag.PathWalk.walk(generators, view, destination,
+        Analysis.origins(fileSources)).toMap());
   }
 
   /** The JSON document served at /debug/status. */

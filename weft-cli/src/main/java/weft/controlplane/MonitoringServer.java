@@ -39,6 +39,22 @@ final class MonitoringServer implements AutoCloseable {
     server.createContext(path, handler);
   }
 
+  /** An answer of a JSON endpoint: its status code and the value written as its body. */
+  record JsonAnswer(int code, Object body) {}
+
+  /** Serves JSON computed from each request's query string (null when there is none). */
+  void serveJson(String path, java.util.function.Function<String, JsonAnswer> handler) {
+    server.createContext(path, ex -> {
+      JsonAnswer a;
+      try {
+        a = handler.apply(ex.getRequestURI().getRawQuery());
+      } catch (RuntimeException e) {
+        a = new JsonAnswer(500, java.util.Map.of("error", "internal error: " + e));
+      }
+      respond(ex, a.code(), "application/json", JSON.writeValueAsString(a.body()));
+    });
+  }
+
   int port() {
     return server.getAddress().getPort();
   }

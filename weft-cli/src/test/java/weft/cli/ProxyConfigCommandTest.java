@@ -143,6 +143,71 @@ class ProxyConfigCommandTest {
   }
 
   @Test
+  void tablesLikeIstioctlAndWhyForTheConnectedClient() throws Exception {
+    grpcClient("frontend-2");
+    await().atMost(Duration.ofSeconds(60)).until(() -> run("proxy-config", "endpoints", "frontend-2").out()
+        .contains("10.1.0.11"));
+
+    Run clusters = run("proxy-config", "clusters", "frontend-2");
+    assertThat(clusters.exit()).as(clusters.err()).isZero();
+    assertThat(clusters.out().lines().toList().get(0)).matches("SERVICE FQDN +PORT +SUBSET +DIRECTION +TYPE +TLS +STATUS");
+    assertThat(clusters.out().lines()).anyMatch(l -> l.matches(
+        "reviews\\.default\\.svc\\.cluster\\.local +9080 +- +outbound +EDS +- +ACKED"));
+
+    Run endpoints = run("proxy-config", "endpoints", "frontend-2");
+    assertThat(endpoints.out().lines()).anyMatch(l -> l.matches(
+        "10\\.1\\.0\\.11:9080 +HEALTHY +outbound\\|9080\\|\\|reviews\\.default\\.svc\\.cluster\\.local +- +0 +1"));
+
+    Run listeners = run("proxy-config", "listeners", "frontend-2");
+    assertThat(listeners.out().lines()).anyMatch(l -> l.startsWith("reviews.default.svc.cluster.local:9080 ")
+        && l.contains("gRPC API listener") && l.contains("Route: reviews.default.svc.cluster.local:9080"));
+
+    Run routes = run("proxy-config", "routes", "frontend-2");
+    assertThat(routes.out().lines()).anyMatch(l -> l.startsWith("reviews.default.svc.cluster.local:9080 ")
+        && l.endsWith("outbound|9080||reviews.default.svc.cluster.local"));
+
+    Run all = run("proxy-config", "all", "frontend-2");
+    assertThat(all.out().lines().filter(l -> l.startsWith("# ")))
+        .containsExactly("# clusters", "# endpoints", "# listeners", "# routes", "# secrets");
+
+    Run bad = run("proxy-config", "all", "frontend-2", "-o", "yaml");
+    assertThat(bad.exit()).isEqualTo(2);
+
+    // The connected proxy itself as the source of weft why.
+    Run why = run("why", "frontend-2", "reviews:9080");
+    assertThat(why.exit()).as(why.out() + why.err()).isZero();
+    assertThat(why.out()).contains("source: sidecar~10.1.9.9~frontend-2.default~default.svc.cluster.local "
+        + "(proxyless gRPC) in cluster cluster1", "ok   endpoints: priority 0 / weight 1: [10.1.0.11:9080 (cluster1)]");
+    assertThat(why.out().lines().toList()).last().isEqualTo("reachable");
+  }
+
+  @Test
+  void aRouteAConnectedProxylessClientCannotTakeIsAnAnalyzeFinding() throws Exception {
+    Files.writeString(dir.resolve("reviews-vs.yaml"), """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+          - match: [{queryParams: {debug: {exact: "1"}}}]
+            route: [{destination: {host: reviews}}]
+          - route: [{destination: {host: reviews}}]
+        """);
+    await().atMost(Duration.ofSeconds(60)).until(() -> cp.registry().current().config().virtualServices().size() == 1);
+    grpcClient("frontend-3");
+    await().atMost(Duration.ofSeconds(60)).until(() -> run("analyze").out().contains("[WEFT0101]"));
+
+    Run lenient = run("analyze");
+    assertThat(lenient.exit()).as(lenient.out() + lenient.err()).isZero();
+    Run strict = run("analyze", "--failure-threshold", "WARNING");
+    assertThat(strict.exit()).isEqualTo(AnalyzeCommand.EXIT_FOUND);
+    assertThat(strict.out().lines()).anySatisfy(l -> assertThat(l).startsWith("Warning [WEFT0101] (")
+        .contains("1 proxy(ies), 1 subject(s): query parameter matches are not available to gRPC clients; route "
+            + "skipped (e.g. on sidecar~10.1.9.9~frontend-3.default~default.svc.cluster.local)"));
+  }
+
+  @Test
   void aGatewaysPrivateKeyNeverAppearsNotEvenItsPath() throws Exception {
     ConcurrentHashMap<String, DiscoveryResponse> received = new ConcurrentHashMap<>();
     ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", cp.xdsPort()).usePlaintext().build();
@@ -172,7 +237,7 @@ class ProxyConfigCommandTest {
     assertThat(received.values().iterator().next().toString()).as("the gateway was sent its key's path")
         .contains(KEY_FILE);
 
-    Run r = run("proxy-config", "listeners", "ingress-1");
+    Run r = run("proxy-config", "listeners", "ingress-1", "-o", "json");
 
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("0.0.0.0_443").contains("tls.crt").contains("[redacted]")

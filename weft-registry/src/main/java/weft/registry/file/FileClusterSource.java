@@ -168,6 +168,21 @@ public final class FileClusterSource implements AutoCloseable {
     }
   }
 
+  /**
+   * Every resource with the files that declare it (relative to the folder, in path order: the last
+   * one's version serves). For diagnostics: which file decided a resource, and names declared twice.
+   */
+  public synchronized java.util.SortedMap<ResourceId, List<String>> declaringFiles() {
+    java.util.SortedMap<ResourceId, List<String>> out = new TreeMap<>();
+    filesById.forEach((id, files) -> out.put(id, files.stream().map(this::name).toList()));
+    return out;
+  }
+
+  /** The cluster this folder describes. */
+  public String clusterId() {
+    return clusterId;
+  }
+
   /** Not synchronized: closing never waits for a change being applied. */
   @Override
   public void close() {

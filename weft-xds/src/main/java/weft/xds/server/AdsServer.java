@@ -273,6 +273,38 @@ public final class AdsServer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * What each connected stream's proxy was not sent (its drop notes) and what it rejects now (a NACK
+   * not followed by an ACK), for {@code weft analyze}; from the published summaries, never waiting.
+   */
+  public List<weft.xds.diag.AnalysisInput.ProxyReport> proxyReports() {
+    List<weft.xds.diag.AnalysisInput.ProxyReport> out = new ArrayList<>();
+    for (ProxyConnection c : connections) {
+      StreamSummary s = c.summary();
+      if (s.proxy() == null) continue;
+      List<String> nacks = new ArrayList<>();
+      for (StreamSummary.TypeSummary t : s.types()) {
+        if (t.lastNack() != null && !t.sentVersion().equals(t.ackedVersion())) {
+          nacks.add(weft.xds.TypeUrls.shortName(t.typeUrl()) + " version " + t.sentVersion() + ": " + t.lastNack());
+        }
+      }
+      out.add(new weft.xds.diag.AnalysisInput.ProxyReport(s.proxy().id(), s.dropped(), nacks));
+    }
+    out.sort(Comparator.comparing(weft.xds.diag.AnalysisInput.ProxyReport::id));
+    return out;
+  }
+
+  /** The connected proxy with this node id, as its newest stream describes it. */
+  public Optional<weft.xds.proxy.Proxy> proxy(String id) {
+    StreamSummary newest = null;
+    for (ProxyConnection c : connections) {
+      StreamSummary s = c.summary();
+      if (s.proxy() == null || !s.proxy().id().equals(id)) continue;
+      if (newest == null || s.connectedAt() > newest.connectedAt()) newest = s;
+    }
+    return newest == null ? Optional.empty() : Optional.of(newest.proxy());
+  }
+
   /** The node ids of the connected proxies, sorted (one id may have several streams). */
   public List<String> proxyIds() {
     return connections.stream().map(ProxyConnection::proxy).filter(java.util.Objects::nonNull)
