@@ -53,7 +53,7 @@ final class Destinations {
     }
     String subset = d.string("subset");
     if (subset != null) {
-      String bad = Checks.dnsLabel(subset, "subset name");
+      String bad = Checks.istioLabel(subset, "subset name");
       if (bad != null) report.error(d.at("subset"), bad);
     }
     int port = 0;

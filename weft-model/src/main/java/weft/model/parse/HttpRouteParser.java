@@ -263,7 +263,7 @@ final class HttpRouteParser {
     Map<String, String> sourceLabels = m.stringMap("sourceLabels");
     Checks.labels(report, m.at("sourceLabels"), sourceLabels);
     String sourceNamespace = m.string("sourceNamespace");
-    if (sourceNamespace != null && !sourceNamespace.isEmpty() && !Checks.isDnsLabel(sourceNamespace)) {
+    if (sourceNamespace != null && !sourceNamespace.isEmpty() && !Checks.isIstioLabel(sourceNamespace)) {
       report.error(m.at("sourceNamespace"), "sourceNamespace \"" + sourceNamespace + "\" is not a valid namespace "
           + "name");
     }

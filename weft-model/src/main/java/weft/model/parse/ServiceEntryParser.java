@@ -148,7 +148,7 @@ final class ServiceEntryParser {
       if (name == null || name.isEmpty()) {
         report.error(p.at("name"), p.at("name") + " is missing; every ServiceEntry port needs a name, e.g. http");
       } else {
-        String bad = Checks.dnsLabel(name, "port name");
+        String bad = Checks.istioLabel(name, "port name");
         if (bad != null) report.error(p.at("name"), bad + "; rename the port");
         if (!names.add(name)) report.error(p.at("name"), "port name " + name + " is used twice; names must be unique");
       }

@@ -92,9 +92,9 @@ final class VirtualServiceParser {
       if (slash >= 0) {
         String ns = g.substring(0, slash);
         String name = g.substring(slash + 1);
-        if (!Checks.isDnsLabel(ns) || !Checks.isDnsLabel(name)) {
-          spec.report().error(where, "gateway \"" + g + "\" is invalid; write it as namespace/name with lower-case "
-              + "DNS labels, or use mesh");
+        if (!Checks.isIstioLabel(ns) || !Checks.isIstioLabel(name)) {
+          spec.report().error(where, "gateway \"" + g + "\" is invalid; write it as namespace/name with DNS "
+              + "labels, or use mesh");
         }
       } else if (Checks.fqdn(g) != null) {
         spec.report().error(where, "gateway \"" + g + "\" is invalid; write it as namespace/name, or use mesh");
