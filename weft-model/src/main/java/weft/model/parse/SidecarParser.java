@@ -85,9 +85,6 @@ final class SidecarParser {
     }
     String bad = Checks.wildcardDomain(name);
     if (bad != null) return "egress host \"" + host + "\": " + bad;
-    if (name.contains("*") && !name.startsWith("*.")) {
-      return "egress host \"" + host + "\" has a partial wildcard; only a whole first label may be *";
-    }
     return null;
   }
 }
