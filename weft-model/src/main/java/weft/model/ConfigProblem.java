@@ -19,8 +19,9 @@ public record ConfigProblem(Severity severity, String file, ResourceId resource,
   /** One line for logs: {@code file: Kind ns/name: field: message}. */
   public String describe() {
     StringBuilder b = new StringBuilder();
-    b.append(file == null ? "<input>" : file);
-    if (resource != null) b.append(": ").append(resource);
+    // A problem found across resources (a missing delegate) has no one file; it names the resource.
+    b.append(file == null ? resource == null ? "<input>" : "" : file);
+    if (resource != null) b.append(b.length() == 0 ? "" : ": ").append(resource);
     if (field != null && !field.isEmpty()) b.append(": field ").append(field);
     return b.append(": ").append(message).toString();
   }

@@ -16,13 +16,102 @@ public record VirtualService(ResourceId id, List<String> hosts, List<String> gat
     exportTo = List.copyOf(exportTo);
   }
 
+  /**
+   * One HTTP route. Exactly one of {@code route} (non-empty), {@code redirect}, {@code directResponse}
+   * or {@code delegate} says what happens to a matching request; the others are empty or null.
+   * {@code headers}, {@code cors} and {@code mirrors} are null or empty when unset.
+   */
   public record HttpRoute(String name, List<HttpMatch> match, List<RouteDestination> route, Duration timeout,
-      Retry retries, Fault fault, Rewrite rewrite) {
+      Retry retries, Fault fault, Rewrite rewrite, Redirect redirect, DirectResponse directResponse,
+      Delegate delegate, Headers headers, CorsPolicy cors, List<Mirror> mirrors) {
     public HttpRoute {
       match = List.copyOf(match);
       route = List.copyOf(route);
+      mirrors = List.copyOf(mirrors);
+    }
+
+    /** A forwarding route with none of the optional actions (tests and simple callers). */
+    public HttpRoute(String name, List<HttpMatch> match, List<RouteDestination> route, Duration timeout,
+        Retry retries, Fault fault, Rewrite rewrite) {
+      this(name, match, route, timeout, retries, fault, rewrite, null, null, null, null, null, List.of());
+    }
+
+    /** The same route with other matches and name (a delegate's route merged under its root's match). */
+    public HttpRoute withMatches(String newName, List<HttpMatch> newMatch) {
+      return new HttpRoute(newName, newMatch, route, timeout, retries, fault, rewrite, redirect, directResponse,
+          delegate, headers, cors, mirrors);
     }
   }
+
+  /**
+   * An HTTP redirect. Null fields keep the request's value. {@code port} is 0 unless a fixed port is
+   * given; {@code derivePort} is {@code FROM_PROTOCOL_DEFAULT} or {@code FROM_REQUEST_PORT}, or null.
+   * {@code code} is the 3xx status (301 when unset, as Istio).
+   */
+  public record Redirect(String uri, String authority, int port, String derivePort, String scheme, int code) {}
+
+  /** A response sent without any upstream; {@code body} is null when unset. */
+  public record DirectResponse(int status, byte[] body) {
+    public DirectResponse {
+      body = body == null ? null : body.clone();
+    }
+
+    @Override
+    public byte[] body() {
+      return body == null ? null : body.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof DirectResponse d && d.status == status && java.util.Arrays.equals(d.body, body);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * status + java.util.Arrays.hashCode(body);
+    }
+
+    @Override
+    public String toString() {
+      return "DirectResponse[status=" + status + ", body=" + (body == null ? "none" : body.length + " bytes") + "]";
+    }
+  }
+
+  /** The host-less VirtualService whose HTTP routes take the place of this route ({@code namespace} resolved). */
+  public record Delegate(String name, String namespace) {}
+
+  /** Header changes for requests and responses; either side may be null. */
+  public record Headers(HeaderOperations request, HeaderOperations response) {}
+
+  /** {@code set} overwrites, {@code add} appends, {@code remove} deletes; names as written, in file order. */
+  public record HeaderOperations(Map<String, String> set, Map<String, String> add, List<String> remove) {
+    public HeaderOperations {
+      set = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(set));
+      add = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(add));
+      remove = List.copyOf(remove);
+    }
+
+    public boolean isEmpty() {
+      return set.isEmpty() && add.isEmpty() && remove.isEmpty();
+    }
+  }
+
+  /**
+   * Istio's CorsPolicy. {@code allowCredentials} is null when unset; {@code unmatchedPreflights} is
+   * {@code FORWARD} or {@code IGNORE}, or null (Istio's default, FORWARD).
+   */
+  public record CorsPolicy(List<StringMatch> allowOrigins, List<String> allowMethods, List<String> allowHeaders,
+      List<String> exposeHeaders, Duration maxAge, Boolean allowCredentials, String unmatchedPreflights) {
+    public CorsPolicy {
+      allowOrigins = List.copyOf(allowOrigins);
+      allowMethods = List.copyOf(allowMethods);
+      allowHeaders = List.copyOf(allowHeaders);
+      exposeHeaders = List.copyOf(exposeHeaders);
+    }
+  }
+
+  /** A copy of each request sent to {@code destination}; {@code percentage} 0–100, 100 when unset (Istio). */
+  public record Mirror(Destination destination, double percentage) {}
 
   /**
    * One match condition; all set fields must hold. {@code headers} maps a lower-case header name
@@ -52,8 +141,15 @@ public record VirtualService(ResourceId id, List<String> hosts, List<String> gat
     }
   }
 
-  /** {@code weight} is 0 when unset (Istio: a lone destination then takes all traffic). */
-  public record RouteDestination(Destination destination, int weight) {}
+  /**
+   * {@code weight} is 0 when unset (Istio: a lone destination then takes all traffic); {@code headers}
+   * (HTTP routes only) changes requests and responses sent to this destination, or is null.
+   */
+  public record RouteDestination(Destination destination, int weight, Headers headers) {
+    public RouteDestination(Destination destination, int weight) {
+      this(destination, weight, null);
+    }
+  }
 
   /** {@code port} is 0 when unset; {@code subset} is null when unset. */
   public record Destination(String host, String subset, int port) {}

@@ -337,6 +337,7 @@ public final class Registry implements AutoCloseable {
     countEndpoints(hosts);
     reportAddressConflicts(hosts);
     boolean mcsStatusChanged = updateMcsStatus(touched);
+    if (config != prev.config() || update.meshWide()) reportDelegation(config);
     Map<String, List<NetworkGateway>> gateways = updateGateways(prev.gateways(), redone, update.meshWide());
     ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide());
     if (change.isEmpty() && !update.statusChanged() && !mcsStatusChanged) return;
@@ -395,6 +396,24 @@ public final class Registry implements AutoCloseable {
       problems = null;
       if (!found.isEmpty()) found.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
     }
+  }
+
+  /**
+   * A delegate that is missing, has hosts, or is not exported to its root: a warning against the root
+   * VirtualService, rebuilt whenever the configuration changes (both sides may change independently).
+   */
+  private void reportDelegation(MeshSnapshot.MeshConfiguration config) {
+    List<ConfigProblem> found = new ArrayList<>();
+    for (weft.model.Delegation.Problem p : weft.model.Delegation.merge(config.virtualServices(),
+        meshConfig.defaultVirtualServiceExportTo()).problems()) {
+      found.add(ConfigProblem.warning(null, p.root(), p.field(), p.message()));
+    }
+    String source = "delegation";
+    List<ConfigProblem> before = found.isEmpty() ? problemsBySource.remove(source)
+        : problemsBySource.put(source, List.copyOf(found));
+    if (Objects.equals(before, found.isEmpty() ? null : found)) return;
+    problems = null;
+    found.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
   }
 
   private static List<ConfigProblem> addressConflicts(String host, ServiceView view) {

@@ -71,6 +71,42 @@ class GrpcGeneratorsTest {
   }
 
   @Test
+  void routeFeaturesGrpcJavaCannotActOnAreNeverSentAndTheirEffectIsReported() throws Exception {
+    mesh = new TestMesh(BASE + """
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: reviews, namespace: default}
+        spec:
+          hosts: [reviews]
+          http:
+          - match: [{uri: {prefix: /old.Service/}}]
+            redirect: {uri: /new.Service/, redirectCode: 308}
+          - route: [{destination: {host: reviews, subset: v1}}]
+            mirror: {host: reviews, subset: v2}
+            headers: {request: {set: {x-weft: "1"}}}
+            corsPolicy: {allowOrigins: [{exact: https://example.com}]}
+        """);
+    Proxy proxy = new Proxy("sidecar~10.0.0.9~c.default~default.svc.cluster.local", "sidecar", "10.0.0.9", "c",
+        "default", "cluster1", "", Map.of(), "", Locality.UNKNOWN, true, "default.svc.cluster.local");
+    ProxyView view = new ProxyView(mesh.registry.current(), proxy);
+    RouteConfiguration rc = unpack(new Generators().generate(TypeUrls.ROUTE, view, List.of(LISTENER)).anys()
+        .get(LISTENER), RouteConfiguration.class);
+    List<Route> routes = rc.getVirtualHosts(0).getRoutesList();
+    Route redirect = routes.get(0);
+    assertThat(redirect.hasRedirect()).as("grpc-java NACKs a redirect action").isFalse();
+    assertThat(redirect.getTypedPerFilterConfigOrThrow("envoy.filters.http.fault").unpack(HTTPFault.class)
+        .getAbort().getHttpStatus()).isEqualTo(308);
+    Route forward = routes.get(1);
+    assertThat(forward.getRoute().getCluster()).isEqualTo("outbound|9080|v1|" + HOST);
+    assertThat(forward.getRoute().getRequestMirrorPoliciesList()).isEmpty();
+    assertThat(forward.getRequestHeadersToAddList()).isEmpty();
+    assertThat(forward.getTypedPerFilterConfigMap()).doesNotContainKey("envoy.filters.http.cors");
+    assertThat(view.dropped().get("VirtualService default/reviews http[0]")).contains("HTTP status 308 as an error");
+    assertThat(view.dropped().get("VirtualService default/reviews http[1]"))
+        .contains("proxyless gRPC clients ignore headers, corsPolicy, mirror");
+  }
+
+  @Test
   void serverListenerCarriesItsAddressAndANonForwardingRoute() throws Exception {
     String name = "xds.istio.io/grpc/lds/inbound/10.1.0.1:9080";
     Listener l = unpack(generate(BASE, TypeUrls.LISTENER, name).get(name), Listener.class);

@@ -59,6 +59,37 @@ class ProxyViewTest {
   }
 
   @Test
+  void tildeEntriesExcludeHostsThatOtherEntriesImport() throws Exception {
+    mesh = new TestMesh(SERVICES + """
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: default}
+        spec:
+          egress:
+          - hosts: ["*/*", "~finance/*", "~/ratings.shop.svc.cluster.local"]
+        """);
+    ProxyView v = view("default", Map.of());
+    assertThat(v.service("reviews.default.svc.cluster.local")).isNotNull();
+    assertThat(v.service("billing.finance.svc.cluster.local")).as("~finance/* excludes the namespace").isNull();
+    assertThat(v.service("ratings.shop.svc.cluster.local")).as("~/host excludes it in every namespace").isNull();
+  }
+
+  @Test
+  void aPartialWildcardEgressHostCoversHostsEndingWithItsSuffix() throws Exception {
+    mesh = new TestMesh(SERVICES + """
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: default, namespace: default}
+        spec:
+          egress:
+          - hosts: ["*/*ings.shop.svc.cluster.local"]
+        """);
+    ProxyView v = view("default", Map.of());
+    assertThat(v.service("ratings.shop.svc.cluster.local")).isNotNull();
+    assertThat(v.service("reviews.default.svc.cluster.local")).isNull();
+  }
+
+  @Test
   void rootNamespaceSidecarAppliesWhereANamespaceHasNone() throws Exception {
     mesh = new TestMesh(SERVICES + """
         apiVersion: networking.istio.io/v1

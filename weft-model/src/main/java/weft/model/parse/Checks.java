@@ -15,7 +15,10 @@ import java.util.regex.Pattern;
 final class Checks {
   private static final Pattern DNS_SUBDOMAIN =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  private static final Pattern WILDCARD_LABEL = Pattern.compile("\\*|(\\*|\\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  /** Istio's wildcardPrefix (pkg/config/labels): its DNS label pattern admits upper-case letters. */
+  private static final Pattern WILDCARD_LABEL = Pattern.compile("\\*|(\\*|\\*-)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?");
+  /** Istio's DNS-1123 label (pkg/config/labels.IsDNS1123Label): Kubernetes' rule, but any letter case. */
+  private static final Pattern ISTIO_LABEL = Pattern.compile("[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?");
   private static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
   private static final Pattern IPV4 =
       Pattern.compile("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
@@ -44,6 +47,21 @@ final class Checks {
     return weft.model.Names.quote(s);
   }
 
+  /**
+   * Istio's label check for hosts, port names, subset names and namespaces inside a spec: as
+   * Kubernetes' DNS-1123 label but case-insensitive (object names and namespaces of metadata stay
+   * Kubernetes' lower-case rule).
+   */
+  static boolean isIstioLabel(String s) {
+    return s != null && s.length() <= 63 && ISTIO_LABEL.matcher(s).matches();
+  }
+
+  static String istioLabel(String s, String what) {
+    return isIstioLabel(s) ? null
+        : what + " " + quote(s) + " is not a valid DNS-1123 label (letters, digits and '-', at most 63, starting "
+            + "and ending with a letter or digit)";
+  }
+
   static String dnsLabel(String s, String what) {
     return isDnsLabel(s) ? null
         : what + " \"" + s + "\" is not a valid DNS-1123 label (lower-case letters, digits and '-', at most 63, "
@@ -63,7 +81,7 @@ final class Checks {
     int dot = name.indexOf('.');
     String first = dot < 0 ? name : name.substring(0, dot);
     if (first.length() > 63 || !WILDCARD_LABEL.matcher(first).matches()) {
-      return "host \"" + name + "\" is not a valid DNS name (label \"" + first + "\" is invalid; use lower-case "
+      return "host \"" + name + "\" is not a valid DNS name (label \"" + first + "\" is invalid; use "
           + "letters, digits and '-', with an optional leading '*')";
     }
     return dot < 0 ? null : dnsLabels(name, name.substring(dot + 1));
@@ -83,9 +101,9 @@ final class Checks {
     }
     for (int i = 0; i < parts.length; i++) {
       if (i == parts.length - 1 && parts[i].isEmpty() && parts.length > 1) return null; // trailing dot
-      if (!isDnsLabel(parts[i])) {
+      if (!isIstioLabel(parts[i])) {
         return "host \"" + whole + "\" is not a valid DNS name (label \"" + parts[i] + "\" is invalid; use "
-            + "lower-case letters, digits and '-')";
+            + "letters, digits and '-')";
       }
     }
     return null;

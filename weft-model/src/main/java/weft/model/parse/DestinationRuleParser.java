@@ -32,7 +32,7 @@ final class DestinationRuleParser {
       } else if (!names.add(name)) {
         report.error(s.at("name"), "subset name \"" + name + "\" is used twice; subset names must be unique");
       } else {
-        String bad = Checks.dnsLabel(name, "subset name");
+        String bad = Checks.istioLabel(name, "subset name");
         if (bad != null) report.error(s.at("name"), bad + "; rename the subset");
       }
       Map<String, String> labels = s.stringMap("labels");

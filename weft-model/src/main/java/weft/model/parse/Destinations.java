@@ -23,10 +23,10 @@ final class Destinations {
       Destination destination = d.present() || !given ? destination(d, rd.at("destination")) : null;
       Integer weight = rd.int32("weight", 0, 100, "fix or remove the weight");
       badWeight |= weight == null && rd.has("weight");
-      if (http) rd.notImplemented("headers");
+      weft.model.VirtualService.Headers headers = http ? RouteHeaders.read(rd.object("headers")) : null;
       rd.rejectUnknown(http ? "HTTPRouteDestination" : "RouteDestination");
       total += weight == null ? 0 : weight;
-      out.add(new RouteDestination(destination, weight == null ? 0 : weight));
+      out.add(new RouteDestination(destination, weight == null ? 0 : weight, headers));
     }
     if (out.size() > 1 && total == 0 && !badWeight) {
       route.report().error(route.at(field), route.at(field) + " lists " + out.size() + " destinations but none has "
@@ -53,7 +53,7 @@ final class Destinations {
     }
     String subset = d.string("subset");
     if (subset != null) {
-      String bad = Checks.dnsLabel(subset, "subset name");
+      String bad = Checks.istioLabel(subset, "subset name");
       if (bad != null) report.error(d.at("subset"), bad);
     }
     int port = 0;

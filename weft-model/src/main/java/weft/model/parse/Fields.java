@@ -397,12 +397,33 @@ final class Fields {
     return out;
   }
 
+  /**
+   * Fields Istio's API had and removed, by message, with what replaces them. Istio's loader reads
+   * old files with them without complaint and ignores them, so Weft warns and ignores them too.
+   */
+  private static final Map<String, Map<String, String>> REMOVED = Map.of(
+      "HTTPRoute", Map.of(
+          "appendHeaders", "use headers.request.add",
+          "appendRequestHeaders", "use headers.request.add",
+          "removeRequestHeaders", "use headers.request.remove",
+          "appendResponseHeaders", "use headers.response.add",
+          "removeResponseHeaders", "use headers.response.remove",
+          "websocketUpgrade", "WebSocket upgrades are always allowed"),
+      "Server", Map.of("defaultEndpoint", "route with a VirtualService"));
+
   /** Reports every field that no reader asked for as an error: a typo, or a field Istio does not have. */
   void rejectUnknown(String type) {
     if (node == null) return;
+    Map<String, String> removed = REMOVED.getOrDefault(type, Map.of());
     for (Map.Entry<String, String> e : keys.entrySet()) {
       if (used.contains(e.getKey())) continue;
       String where = child(e.getValue());
+      if (removed.containsKey(e.getKey())) {
+        used.add(e.getKey());
+        report.warn(where, where + " was removed from Istio's API and has no effect there or in Weft; it is ignored ("
+            + removed.get(e.getKey()) + ")");
+        continue;
+      }
       String hint = Spelling.closest(e.getKey(), known);
       report.error(where, where + " is not a field of " + type
           + (hint == null ? "" : "; did you mean " + child(hint) + "?")

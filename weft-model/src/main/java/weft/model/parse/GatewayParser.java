@@ -194,10 +194,6 @@ final class GatewayParser {
       return "gateway host \"" + host + "\" uses the short name \"" + name + "\"; Istio needs a fully qualified name "
           + "(e.g. " + name + ".example.com, or " + name + ".NAMESPACE.svc.cluster.local) or *";
     }
-    if (name.contains("*") && !name.startsWith("*.")) {
-      return "gateway host \"" + host + "\" has a partial wildcard; only a whole first label may be *, e.g. "
-          + "*.example.com";
-    }
     String bad = Checks.wildcardDomain(name);
     if (bad != null && !Checks.isIp(name)) return "gateway host \"" + host + "\": " + bad;
     return null;

@@ -8,7 +8,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import weft.model.StringMatch;
+import weft.model.VirtualService.CorsPolicy;
+import weft.model.VirtualService.Delegate;
+import weft.model.VirtualService.Destination;
+import weft.model.VirtualService.DirectResponse;
 import weft.model.VirtualService.Fault;
+import weft.model.VirtualService.Headers;
+import weft.model.VirtualService.Mirror;
+import weft.model.VirtualService.Redirect;
 import weft.model.VirtualService.HttpMatch;
 import weft.model.VirtualService.HttpRoute;
 import weft.model.VirtualService.Retry;
@@ -30,33 +37,216 @@ final class HttpRouteParser {
 
   private HttpRouteParser() {}
 
-  static HttpRoute read(Fields r) {
+  /** A route of a VirtualService with hosts ({@code delegate} false) or of a host-less delegate one. */
+  static HttpRoute read(Fields r, boolean inDelegate) {
     Report report = r.report();
     String name = r.string("name");
+    boolean redirectSet = r.has("redirect");
+    boolean directSet = r.has("directResponse");
+    boolean delegateSet = r.has("delegate");
     List<HttpMatch> matches = new ArrayList<>();
-    for (Fields m : r.objects("match")) matches.add(match(m));
+    // Root and delegate matches are intersected when the delegation is resolved: Istio allows no regex there.
+    for (Fields m : r.objects("match")) matches.add(match(m, inDelegate || delegateSet));
     List<RouteDestination> route = Destinations.read(r, "route", true);
-    boolean redirect = r.has("redirect");
-    boolean directResponse = r.has("directResponse");
-    boolean delegate = r.has("delegate");
-    if (route.isEmpty() && !redirect && !directResponse && !delegate) {
-      report.error(r.at("route"), r.path() + " has no route; add route with at least one destination");
-    }
-    if (!route.isEmpty() && (redirect || directResponse || delegate)) {
-      report.error(r.at("route"), r.path() + " sets route together with "
-          + (redirect ? "redirect" : directResponse ? "directResponse" : "delegate") + "; keep one of them");
+    int actions = (route.isEmpty() ? 0 : 1) + (redirectSet ? 1 : 0) + (directSet ? 1 : 0) + (delegateSet ? 1 : 0);
+    if (actions == 0 && !r.has("route")) {
+      report.error(r.at("route"), r.path() + " has no route; add route with at least one destination (or "
+          + "redirect, directResponse or delegate)");
+    } else if (actions == 0) {
+      report.error(r.at("route"), r.at("route") + " is empty; add at least one destination");
+    } else if (actions > 1) {
+      report.error(r.path(), r.path() + " sets more than one of route, redirect, directResponse and delegate; "
+          + "keep one");
     }
     Duration timeout = r.duration("timeout", false);
     Retry retries = retries(r.object("retries"));
     Fault fault = fault(r.object("fault"));
     Rewrite rewrite = rewrite(r.object("rewrite"));
-    r.notImplemented("redirect", "directResponse", "delegate", "mirror", "mirrors", "mirrorPercent",
-        "mirrorPercentage", "corsPolicy", "headers");
+    if (redirectSet && fault != null) {
+      report.error(r.at("fault"), r.path() + " sets both fault and redirect; keep one");
+    }
+    if (redirectSet && r.has("rewrite")) {
+      report.error(r.at("rewrite"), r.path() + " sets both rewrite and redirect; keep one");
+    }
+    Redirect redirect = redirect(r.object("redirect"));
+    DirectResponse directResponse = directResponse(r.object("directResponse"));
+    Delegate delegate = delegate(r.object("delegate"), inDelegate);
+    Headers headers = RouteHeaders.read(r.object("headers"));
+    if (rewrite != null && rewrite.authority() != null && headers != null && RouteHeaders.setsAuthority(headers)) {
+      report.error(r.at("headers"), r.path() + " sets the authority both in rewrite.authority and in headers; "
+          + "keep one");
+    }
+    CorsPolicy cors = CorsPolicyParser.read(r.object("corsPolicy"));
+    List<Mirror> mirrors = mirrors(r);
     r.rejectUnknown("HTTPRoute");
-    return new HttpRoute(name, matches, route, timeout, retries, fault, rewrite);
+    proxylessLimits(r, rewrite != null, redirect != null, directResponse != null, headers != null
+        || route.stream().anyMatch(d -> d.headers() != null), cors != null, !mirrors.isEmpty());
+    return new HttpRoute(name, matches, route, timeout, retries, fault, rewrite, redirect, directResponse, delegate,
+        headers, cors, mirrors);
   }
 
-  private static HttpMatch match(Fields m) {
+  /**
+   * One warning per route setting that proxyless gRPC clients cannot act on (grpc-java 1.85 reads
+   * neither header operations, rewrites, CORS nor mirrors, and has no redirect or direct-response
+   * action). Envoy sidecars and gateways honour them all; the warning says what proxyless clients get.
+   */
+  private static void proxylessLimits(Fields r, boolean rewrite, boolean redirect, boolean direct, boolean headers,
+      boolean cors, boolean mirror) {
+    Report report = r.report();
+    String ignored = " is honoured by Envoy sidecars and gateways; proxyless gRPC clients route these requests "
+        + "without it";
+    if (headers) report.warn(r.at("headers"), r.path() + ".headers" + ignored);
+    if (rewrite) report.warn(r.at("rewrite"), r.at("rewrite") + ignored);
+    if (cors) report.warn(r.at("corsPolicy"), r.at("corsPolicy") + ignored);
+    if (mirror) {
+      String field = r.has("mirrors") ? "mirrors" : "mirror";
+      report.warn(r.at(field), r.at(field) + ignored + " (no copy is sent)");
+    }
+    if (redirect || direct) {
+      String field = redirect ? "redirect" : "directResponse";
+      report.warn(r.at(field), r.at(field) + " is honoured by Envoy sidecars and gateways; proxyless gRPC clients "
+          + "get its HTTP status as an error instead (gRPC cannot follow a redirect or read a body)");
+    }
+  }
+
+  /** Istio's validateHTTPRedirect: something to change, a 3xx code, scheme http or https. */
+  private static Redirect redirect(Fields f) {
+    if (!f.present()) return null;
+    Report report = f.report();
+    String uri = emptyToNull(f.string("uri"));
+    String authority = emptyToNull(f.string("authority"));
+    String scheme = emptyToNull(f.string("scheme"));
+    boolean portSet = f.has("port");
+    boolean deriveSet = f.has("derivePort");
+    Integer port = f.port("port");
+    String derive = f.enumOf("derivePort", List.of("FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"), null);
+    if (portSet && deriveSet) report.error(f.path(), f.path() + " sets both port and derivePort; keep one");
+    Integer code = f.has("redirectCode") ? f.int32("redirectCode", 300, 399,
+        "use a 3xx status such as 301, 302, 307 or 308") : null;
+    if (scheme != null && !scheme.equals("http") && !scheme.equals("https")) {
+      report.error(f.at("scheme"), f.at("scheme") + " is \"" + scheme + "\"; use http or https");
+    }
+    if (uri == null && authority == null && scheme == null && !portSet && !deriveSet) {
+      report.error(f.path(), f.path() + " changes nothing; set uri, authority, scheme or port");
+    }
+    if (code != null && !Set.of(301, 302, 303, 307, 308).contains(code)) {
+      report.warn(f.at("redirectCode"), f.at("redirectCode") + " is " + code + "; Envoy sends only 301, 302, 303, 307 "
+          + "and 308, so this redirect answers 301");
+    }
+    f.rejectUnknown("HTTPRedirect");
+    return new Redirect(uri, authority, port == null ? 0 : port, derive, scheme, code == null ? 301 : code);
+  }
+
+  /** Envoy's (and Istio's) bound on a direct response body. */
+  private static final int MAX_BODY = 1 << 20;
+
+  private static DirectResponse directResponse(Fields f) {
+    if (!f.present()) return null;
+    Report report = f.report();
+    if (!f.has("status")) report.error(f.at("status"), f.at("status") + " is missing; set the HTTP status to send");
+    Integer status = f.int32("status", 200, 599, "use an HTTP status from 200 to 599");
+    byte[] body = null;
+    Fields b = f.object("body");
+    if (b.present()) {
+      boolean string = b.has("string");
+      boolean bytes = b.has("bytes");
+      String text = b.string("string");
+      String base64 = b.string("bytes");
+      b.rejectUnknown("HTTPBody");
+      if (string && bytes) {
+        report.error(b.path(), b.path() + " sets both string and bytes; keep one");
+      } else if (text != null) {
+        body = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      } else if (base64 != null) {
+        try {
+          body = java.util.Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+          report.error(b.at("bytes"), b.at("bytes") + " is not base64 (" + e.getMessage() + "); encode the body in "
+              + "base64 or use string");
+        }
+      }
+      if (body != null && body.length > MAX_BODY) {
+        report.error(b.path(), b.path() + " is " + body.length + " bytes; a direct response body may have at most "
+            + MAX_BODY + " bytes");
+        body = null;
+      }
+    }
+    f.rejectUnknown("HTTPDirectResponse");
+    return new DirectResponse(status == null ? 200 : status, body);
+  }
+
+  private static Delegate delegate(Fields f, boolean inDelegate) {
+    if (!f.present()) return null;
+    Report report = f.report();
+    if (inDelegate) {
+      report.error(f.path(), f.path() + ": a delegate VirtualService cannot delegate again (Istio allows one level)");
+    }
+    String name = f.string("name");
+    String namespace = emptyToNull(f.string("namespace"));
+    if (name == null || name.isEmpty()) {
+      report.error(f.at("name"), f.at("name") + " is missing; name the host-less VirtualService to delegate to");
+    } else if (!Checks.isDnsSubdomain(name)) {
+      report.error(f.at("name"), "delegate name " + Checks.quote(name) + " is not a valid resource name");
+    }
+    if (namespace != null && !Checks.isDnsLabel(namespace)) {
+      report.error(f.at("namespace"), "delegate namespace " + Checks.quote(namespace) + " is not a valid namespace");
+    }
+    f.rejectUnknown("Delegate");
+    return new Delegate(name == null ? "" : name, namespace);
+  }
+
+  /** {@code mirror} (one) and {@code mirrors} (several), with {@code mirrorPercentage} or the old {@code mirrorPercent}. */
+  private static List<Mirror> mirrors(Fields r) {
+    Report report = r.report();
+    List<Mirror> out = new ArrayList<>();
+    Double pct = null;
+    Fields p = r.object("mirrorPercentage");
+    if (p.present()) {
+      pct = p.number("value");
+      p.rejectUnknown("Percent");
+      if (pct != null && (pct < 0 || pct > 100)) {
+        report.error(p.at("value"), p.at("value") + " must be between 0 and 100, got " + pct);
+        pct = null;
+      }
+      if (pct == null) pct = 0.0;
+    }
+    if (r.has("mirrorPercent")) {
+      Integer old = r.int32("mirrorPercent", 0, 100, "use a percentage from 0 to 100");
+      report.warn(r.at("mirrorPercent"), r.at("mirrorPercent") + " is deprecated; use mirrorPercentage.value");
+      if (pct == null && old != null) pct = old.doubleValue();
+    }
+    if (r.has("mirror")) {
+      Destination d = Destinations.destination(r.object("mirror"), r.at("mirror"));
+      if (d != null) out.add(new Mirror(d, pct == null ? 100.0 : pct));
+    } else if (pct != null) {
+      report.warn(r.at("mirrorPercentage"), r.at("mirrorPercentage") + " is set without mirror; it has no effect");
+    }
+    for (Fields m : r.objects("mirrors")) {
+      Destination d = Destinations.destination(m.object("destination"), m.at("destination"));
+      Double each = 100.0;
+      Fields mp = m.object("percentage");
+      if (mp.present()) {
+        each = mp.number("value");
+        mp.rejectUnknown("Percent");
+        if (each == null || each < 0 || each > 100) {
+          if (each != null) report.error(mp.at("value"), mp.at("value") + " must be between 0 and 100, got " + each);
+          each = 0.0;
+        }
+      }
+      m.rejectUnknown("HTTPMirrorPolicy");
+      if (d != null) out.add(new Mirror(d, each));
+    }
+    if (r.has("mirror") && !r.objects("mirrors").isEmpty()) {
+      report.error(r.at("mirrors"), r.path() + " sets both mirror and mirrors; list every mirror under mirrors");
+    }
+    return out;
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static HttpMatch match(Fields m, boolean mergeable) {
     Report report = m.report();
     String name = m.string("name");
     StringMatch uri = m.has("uri") ? StringMatchParser.read(m.object("uri"), false) : null;
@@ -73,18 +263,40 @@ final class HttpRouteParser {
     Map<String, String> sourceLabels = m.stringMap("sourceLabels");
     Checks.labels(report, m.at("sourceLabels"), sourceLabels);
     String sourceNamespace = m.string("sourceNamespace");
-    if (sourceNamespace != null && !sourceNamespace.isEmpty() && !Checks.isDnsLabel(sourceNamespace)) {
+    if (sourceNamespace != null && !sourceNamespace.isEmpty() && !Checks.isIstioLabel(sourceNamespace)) {
       report.error(m.at("sourceNamespace"), "sourceNamespace \"" + sourceNamespace + "\" is not a valid namespace "
           + "name");
     }
     boolean ignoreUriCase = m.bool("ignoreUriCase", false);
     List<String> gateways = m.strings("gateways");
     VirtualServiceParser.checkGateways(m, gateways);
+    if (mergeable) noRegexInDelegate(m, uri, method, authority, headers, withoutHeaders, queryParams);
     m.notImplemented("scheme", "statPrefix");
     m.rejectUnknown("HTTPMatchRequest");
     return new HttpMatch(name, uri, method, authority, headers, withoutHeaders, queryParams, port == null ? 0 : port,
         sourceLabels, sourceNamespace == null || sourceNamespace.isEmpty() ? null : sourceNamespace, ignoreUriCase,
         gateways);
+  }
+
+  /**
+   * Istio's rule for delegate routes: their matches are merged with the root's, which regexes cannot be
+   * (a regex cannot be intersected with a prefix).
+   */
+  private static void noRegexInDelegate(Fields m, StringMatch uri, StringMatch method, StringMatch authority,
+      Map<String, StringMatch> headers, Map<String, StringMatch> withoutHeaders, Map<String, StringMatch> query) {
+    Map<String, StringMatch> all = new LinkedHashMap<>();
+    if (uri != null) all.put("uri", uri);
+    if (method != null) all.put("method", method);
+    if (authority != null) all.put("authority", authority);
+    headers.forEach((k, v) -> all.put("headers." + k, v));
+    withoutHeaders.forEach((k, v) -> all.put("withoutHeaders." + k, v));
+    query.forEach((k, v) -> all.put("queryParams." + k, v));
+    all.forEach((field, v) -> {
+      if (v.kind() == StringMatch.Kind.REGEX && v != StringMatchParser.PRESENT) {
+        m.report().error(m.child(field), m.child(field) + " is a regex match in a delegating route; "
+            + "root and delegate matches are merged and must use exact or prefix");
+      }
+    });
   }
 
   /** Header matches keyed by lower-case name (HTTP header names are case-insensitive). */

@@ -52,8 +52,9 @@ final class ServiceEntryParser {
             + "or DNS, or remove the endpoints");
       }
       if (selector != null) {
-        report.warn(spec.at("workloadSelector"), "workloadSelector has no effect with resolution NONE; set "
-            + "resolution STATIC");
+        report.warn(spec.at("workloadSelector"), "with resolution NONE connections go to the address the client "
+            + "dialled, so the workloads workloadSelector picks are not used to route; set resolution STATIC to route "
+            + "to them");
       }
     }
     if (dns) checkDns(spec, hosts, endpoints, selector, resolution);
@@ -123,12 +124,7 @@ final class ServiceEntryParser {
         continue;
       }
       String bad = Checks.wildcardDomain(h);
-      if (bad != null) {
-        report.error(where, bad);
-      } else if (h.contains("*") && !h.startsWith("*.")) {
-        report.warn(where, "partial wildcard \"" + h + "\" is not supported by Istio; use a whole first label, e.g. "
-            + "*.example.com");
-      }
+      if (bad != null) report.error(where, bad);
     }
     return hosts;
   }
@@ -148,7 +144,7 @@ final class ServiceEntryParser {
       if (name == null || name.isEmpty()) {
         report.error(p.at("name"), p.at("name") + " is missing; every ServiceEntry port needs a name, e.g. http");
       } else {
-        String bad = Checks.dnsLabel(name, "port name");
+        String bad = Checks.istioLabel(name, "port name");
         if (bad != null) report.error(p.at("name"), bad + "; rename the port");
         if (!names.add(name)) report.error(p.at("name"), "port name " + name + " is used twice; names must be unique");
       }
@@ -195,9 +191,6 @@ final class ServiceEntryParser {
     if ("DNS_ROUND_ROBIN".equals(resolution) && endpoints.size() > 1) {
       report.error(spec.at("endpoints"), "resolution DNS_ROUND_ROBIN allows at most one endpoint; use resolution DNS "
           + "for several");
-    }
-    if (selector != null) {
-      report.warn(spec.at("workloadSelector"), "workloadSelector has no effect with resolution " + resolution);
     }
   }
 }

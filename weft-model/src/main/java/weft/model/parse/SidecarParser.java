@@ -63,7 +63,10 @@ final class SidecarParser {
     return new Sidecar(d.id(), selector, egress, outboundPolicy);
   }
 
-  /** {@code namespace/dnsName}: namespace is *, ., ~ or a name; dnsName is * or a (wildcard) FQDN. */
+  /**
+   * {@code namespace/dnsName}: namespace is *, ., ~ or a name, and may carry a leading {@code ~} that
+   * makes the entry an exclusion ({@code ~prod/*}); dnsName is * or a (wildcard) FQDN.
+   */
   static String egressHost(String host) {
     int slash = host.indexOf('/');
     String fix = "; write it as namespace/host, e.g. ./*, istio-system/*, */*.example.com or prod/reviews.prod.svc."
@@ -72,7 +75,8 @@ final class SidecarParser {
     String ns = host.substring(0, slash);
     String name = host.substring(slash + 1);
     if (ns.isEmpty() || name.isEmpty()) return "egress host \"" + host + "\" has an empty part" + fix;
-    if (!ns.equals("*") && !ns.equals(".") && !ns.equals("~") && !Checks.isDnsLabel(ns)) {
+    String named = ns.startsWith("~") && ns.length() > 1 ? ns.substring(1) : ns;
+    if (!named.equals("*") && !named.equals(".") && !named.equals("~") && !Checks.isIstioLabel(named)) {
       return "egress host \"" + host + "\" names an invalid namespace \"" + ns + "\"" + fix;
     }
     if (name.equals("*")) return null;
@@ -82,9 +86,6 @@ final class SidecarParser {
     }
     String bad = Checks.wildcardDomain(name);
     if (bad != null) return "egress host \"" + host + "\": " + bad;
-    if (name.contains("*") && !name.startsWith("*.")) {
-      return "egress host \"" + host + "\" has a partial wildcard; only a whole first label may be *";
-    }
     return null;
   }
 }

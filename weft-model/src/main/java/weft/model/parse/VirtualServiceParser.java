@@ -24,9 +24,13 @@ final class VirtualServiceParser {
     List<String> gateways = spec.strings("gateways");
     gateways(spec, gateways);
     boolean meshBound = gateways.isEmpty() || gateways.contains(MESH);
-    List<String> hosts = hosts(spec, meshBound);
+    // Istio reads a VirtualService without hosts as a delegate: only another one's http[].delegate uses it.
+    List<String> hosts = spec.strings("hosts");
+    boolean delegate = hosts.isEmpty();
+    if (!delegate) hosts(spec, hosts, meshBound);
+    if (delegate) delegateShape(spec, gateways);
     List<HttpRoute> http = new ArrayList<>();
-    for (Fields r : spec.objects("http")) http.add(HttpRouteParser.read(r));
+    for (Fields r : spec.objects("http")) http.add(HttpRouteParser.read(r, delegate));
     List<TcpRoute> tcp = new ArrayList<>();
     for (Fields r : spec.objects("tcp")) tcp.add(tcpRoute(r));
     List<TlsRoute> tls = new ArrayList<>();
@@ -48,16 +52,23 @@ final class VirtualServiceParser {
     return new VirtualService(d.id(), hosts, gateways, http, tls, tcp, exportTo);
   }
 
-  private static List<String> hosts(Fields spec, boolean meshBound) {
+  /** Istio's rules for a delegate: HTTP routes only, no gateways of its own (its root's apply). */
+  private static void delegateShape(Fields spec, List<String> gateways) {
     Report report = spec.report();
-    List<String> hosts = spec.strings("hosts");
-    if (hosts.isEmpty() && !spec.has("hosts")) {
-      // Istio reads a host-less VirtualService as a delegate of another one; Weft has no delegation yet.
-      report.error(spec.at("hosts"), spec.at("hosts") + " is missing; add the hosts this VirtualService routes, e.g. "
-          + "reviews (host-less delegate VirtualServices are not supported by Weft yet)");
-    } else if (hosts.isEmpty()) {
-      report.error(spec.at("hosts"), spec.at("hosts") + " is empty; add at least one host");
+    if (!gateways.isEmpty()) {
+      report.error(spec.at("gateways"), "a VirtualService without hosts is a delegate and takes its root's "
+          + "gateways; remove spec.gateways, or add spec.hosts if it is not a delegate");
     }
+    for (String kind : List.of("tcp", "tls")) {
+      if (spec.has(kind)) {
+        report.error(spec.at(kind), "a VirtualService without hosts is a delegate and holds http routes only; "
+            + "remove spec." + kind + ", or add spec.hosts if it is not a delegate");
+      }
+    }
+  }
+
+  private static void hosts(Fields spec, List<String> hosts, boolean meshBound) {
+    Report report = spec.report();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < hosts.size(); i++) {
       String h = hosts.get(i);
@@ -72,7 +83,6 @@ final class VirtualServiceParser {
         if (bad != null) report.error(where, bad);
       }
     }
-    return hosts;
   }
 
   /** Gateways are "mesh", "namespace/name" or a (legacy) host-style name. */
@@ -89,9 +99,9 @@ final class VirtualServiceParser {
       if (slash >= 0) {
         String ns = g.substring(0, slash);
         String name = g.substring(slash + 1);
-        if (!Checks.isDnsLabel(ns) || !Checks.isDnsLabel(name)) {
-          spec.report().error(where, "gateway \"" + g + "\" is invalid; write it as namespace/name with lower-case "
-              + "DNS labels, or use mesh");
+        if (!Checks.isIstioLabel(ns) || !Checks.isIstioLabel(name)) {
+          spec.report().error(where, "gateway \"" + g + "\" is invalid; write it as namespace/name with DNS "
+              + "labels, or use mesh");
         }
       } else if (Checks.fqdn(g) != null) {
         spec.report().error(where, "gateway \"" + g + "\" is invalid; write it as namespace/name, or use mesh");

@@ -32,7 +32,7 @@ final class WorkloadEntryParser {
     Map<String, Integer> ports = new LinkedHashMap<>();
     rawPorts.forEach((name, port) -> {
       String where = f.at("ports") + "." + name;
-      String bad = Checks.dnsLabel(name, "port name");
+      String bad = Checks.istioLabel(name, "port name");
       if (bad != null) report.error(where, bad + "; rename the port");
       if (servicePorts != null && !servicePorts.contains(name)) {
         report.error(where, "endpoint port " + name + " is not a port of this ServiceEntry; use one of the names "

@@ -69,19 +69,74 @@ class SchemaViolationTest {
               route:
               - destination: {host: a}
             """, "spec.http[0].match[0].port", "between 1 and 65535"),
-        doc("VirtualService without hosts", "VirtualService", """
+        doc("delegate VirtualService with gateways", "VirtualService", """
             spec:
+              gateways: [istio-system/ingress]
               http:
               - route:
                 - destination: {host: a}
-            """, "spec.hosts", "is missing"),
-        doc("VirtualService with empty hosts", "VirtualService", """
+            """, "spec.gateways", "takes its root's gateways"),
+        doc("delegate VirtualService with a regex match", "VirtualService", """
             spec:
               hosts: []
               http:
-              - route:
+              - match: [{uri: {regex: "/a.*"}}]
+                route:
                 - destination: {host: a}
-            """, "spec.hosts", "is empty"),
+            """, "spec.http[0].match[0].uri", "must use exact or prefix"),
+        doc("delegate VirtualService that delegates again", "VirtualService", """
+            spec:
+              http:
+              - delegate: {name: other}
+            """, "spec.http[0].delegate", "cannot delegate again"),
+        vs("route with both route and redirect", """
+            http:
+            - route:
+              - destination: {host: a}
+              redirect: {uri: /b}
+            """, "spec.http[0]", "more than one of route, redirect"),
+        vs("redirect that changes nothing", """
+            http:
+            - redirect: {redirectCode: 302}
+            """, "spec.http[0].redirect", "changes nothing"),
+        vs("redirect code outside 3xx", """
+            http:
+            - redirect: {uri: /b, redirectCode: 200}
+            """, "spec.http[0].redirect.redirectCode", "3xx"),
+        vs("direct response without status", """
+            http:
+            - directResponse: {body: {string: hi}}
+            """, "spec.http[0].directResponse.status", "is missing"),
+        vs("direct response body not base64", """
+            http:
+            - directResponse: {status: 200, body: {bytes: "%%%"}}
+            """, "spec.http[0].directResponse.body.bytes", "not base64"),
+        vs("header operation on a pseudo-header", """
+            http:
+            - route:
+              - destination: {host: a}
+              headers: {response: {set: {":status": "200"}}}
+            """, "spec.http[0].headers.response.set.:status", "cannot be changed"),
+        vs("authority rewritten twice", """
+            http:
+            - route:
+              - destination: {host: a}
+              rewrite: {authority: b}
+              headers: {request: {set: {host: c}}}
+            """, "spec.http[0].headers", "both in rewrite.authority and in headers"),
+        vs("cors method not an HTTP method", """
+            http:
+            - route:
+              - destination: {host: a}
+              corsPolicy: {allowMethods: [get]}
+            """, "spec.http[0].corsPolicy.allowMethods[0]", "not an HTTP method"),
+        vs("mirror percentage above 100", """
+            http:
+            - route:
+              - destination: {host: a}
+              mirror: {host: b}
+              mirrorPercentage: {value: 101}
+            """, "spec.http[0].mirrorPercentage.value", "between 0 and 100"),
         vs("malformed timeout", """
             http:
             - route:

@@ -204,7 +204,7 @@ class VirtualServiceParserTest {
   }
 
   @Test
-  void unimplementedFieldsGiveOneWarningEach() {
+  void routeFeaturesProxylessClientsCannotHonourGiveOneWarningEachNamingTheEffect() {
     ParsedFile f = parse("""
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -229,11 +229,72 @@ class VirtualServiceParserTest {
         """);
     VirtualService vs = only(f, VirtualService.class);
     assertThat(warnings(f)).extracting(p -> p.field()).containsExactlyInAnyOrder(
-        "spec.http[0].mirror", "spec.http[0].mirrorPercentage", "spec.http[0].corsPolicy", "spec.http[0].headers",
+        "spec.http[0].mirror", "spec.http[0].corsPolicy", "spec.http[0].headers",
         "spec.http[0].fault.delay.exponentialDelay");
     assertThat(warnings(f)).filteredOn(p -> p.field().equals("spec.http[0].mirror")).singleElement()
-        .extracting(p -> p.message()).isEqualTo("spec.http[0].mirror is not implemented by Weft yet; ignored");
-    assertThat(vs.http().get(0).fault().delay()).isNull();
+        .extracting(p -> p.message()).asString().contains("honoured by Envoy sidecars and gateways")
+        .contains("proxyless gRPC clients").doesNotContain("Istio");
+    var http = vs.http().get(0);
+    assertThat(http.mirrors()).containsExactly(new VirtualService.Mirror(
+        new VirtualService.Destination("httpbin", "v2", 0), 100.0));
+    assertThat(http.cors().allowOrigins()).containsExactly(new StringMatch(StringMatch.Kind.EXACT,
+        "https://example.com"));
+    assertThat(http.headers().request().set()).containsEntry("x-weft", "1");
+    assertThat(http.fault().delay()).isNull();
+  }
+
+  @Test
+  void aHostlessVirtualServiceIsADelegateAndARootRouteNamesIt() {
+    ParsedFile f = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: root, namespace: default}
+        spec:
+          hosts: [bookinfo.example.com]
+          gateways: [istio-system/ingress]
+          http:
+          - match: [{uri: {prefix: /productpage}}]
+            delegate: {name: productpage, namespace: bookinfo}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: productpage, namespace: bookinfo}
+        spec:
+          http:
+          - match: [{uri: {prefix: /productpage/v1}}]
+            route: [{destination: {host: productpage-v1}}]
+        """);
+    assertThat(errors(f)).isEmpty();
+    VirtualService root = f.resources().stream().map(VirtualService.class::cast)
+        .filter(v -> v.id().name().equals("root")).findFirst().orElseThrow();
+    assertThat(root.http().get(0).delegate()).isEqualTo(new VirtualService.Delegate("productpage", "bookinfo"));
+    VirtualService delegate = f.resources().stream().map(VirtualService.class::cast)
+        .filter(v -> v.id().name().equals("productpage")).findFirst().orElseThrow();
+    assertThat(delegate.hosts()).isEmpty();
+  }
+
+  @Test
+  void redirectsDirectResponsesAndPerDestinationHeadersAreRead() {
+    VirtualService vs = only(parse("""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: {name: edge}
+        spec:
+          hosts: [httpbin]
+          http:
+          - match: [{uri: {exact: /old}}]
+            redirect: {uri: /new, authority: other, scheme: https, derivePort: FROM_REQUEST_PORT, redirectCode: 308}
+          - match: [{uri: {exact: /ping}}]
+            directResponse: {status: 503, body: {bytes: aGVsbG8=}}
+          - route:
+            - destination: {host: httpbin}
+              headers: {response: {remove: [x-internal]}}
+        """), VirtualService.class);
+    assertThat(vs.http().get(0).redirect()).isEqualTo(new VirtualService.Redirect("/new", "other", 0,
+        "FROM_REQUEST_PORT", "https", 308));
+    assertThat(vs.http().get(1).directResponse()).isEqualTo(new VirtualService.DirectResponse(503,
+        "hello".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(vs.http().get(2).route().get(0).headers().response().remove()).containsExactly("x-internal");
   }
 
   @Test

@@ -39,6 +39,8 @@ public final class FileClusterSource implements AutoCloseable {
   private final Map<Path, LastGood.Served> byFile = new TreeMap<>();
   /** resource → the files that declare it; the last in path order wins, so event order does not matter. */
   private final Map<ResourceId, TreeSet<Path>> filesById = new HashMap<>();
+  /** Resources declared by several files, with those files as last reported. */
+  private final Map<ResourceId, List<String>> duplicates = new HashMap<>();
   private volatile WatchedFolder folder;
   private volatile FileWatcher watcher;
   private volatile boolean closed;
@@ -63,6 +65,7 @@ public final class FileClusterSource implements AutoCloseable {
     for (Path file : files) errors += readFile(file);
     Map<ResourceId, Resource> initial = new HashMap<>();
     for (ResourceId id : filesById.keySet()) initial.put(id, effective(id));
+    reportDuplicates(filesById.keySet());
     registry.update(clusterId, initial, true);
     LOG.log(System.Logger.Level.INFO, "config-dir " + root + ": " + files.size() + " files read, "
         + initial.size() + " resources, " + errors + " errors");
@@ -89,6 +92,7 @@ public final class FileClusterSource implements AutoCloseable {
       changes.put(id, after);
       if (after == null) removed++;
     }
+    reportDuplicates(ids);
     if (!changes.isEmpty()) registry.update(clusterId, changes, false);
     LOG.log(System.Logger.Level.INFO, "config-dir " + root + ": 1 file read (" + name(file) + "), "
         + (changes.size() - removed) + " resources changed, " + removed + " removed, " + errors + " errors");
@@ -138,6 +142,29 @@ public final class FileClusterSource implements AutoCloseable {
     setFile(file, served);
     registry.reportProblems(sourceKey(file), problems);
     return errors;
+  }
+
+  /**
+   * One warning per resource that two or more files declare, naming every file and the one that
+   * serves (the last in path order); withdrawn once only one file declares it.
+   */
+  private void reportDuplicates(Set<ResourceId> ids) {
+    for (ResourceId id : List.copyOf(ids)) {
+      TreeSet<Path> files = filesById.get(id);
+      String source = "duplicate:" + root + ":" + id;
+      if (files == null || files.size() < 2) {
+        if (duplicates.remove(id) != null) registry.reportProblems(source, List.of());
+        continue;
+      }
+      List<String> names = files.stream().map(this::name).toList();
+      if (names.equals(duplicates.put(id, names))) continue; // reported already, logged once
+      String winner = name(files.last());
+      ConfigProblem p = ConfigProblem.warning(winner, id, "metadata.name", id + " is declared in "
+          + names.size() + " files (" + String.join(", ", names) + "); the version in " + winner + " serves, as the "
+          + "last in path order, and the others are ignored; keep it in one file");
+      LOG.log(System.Logger.Level.WARNING, p.describe());
+      registry.reportProblems(source, List.of(p));
+    }
   }
 
   private String name(Path file) {

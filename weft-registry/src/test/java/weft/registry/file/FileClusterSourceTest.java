@@ -84,4 +84,19 @@ class FileClusterSourceTest {
       assertThat(p.field()).contains("port");
     });
   }
+
+  @Test
+  void theSameResourceInTwoFilesIsAWarningNamingBothFilesAndTheOneThatServes() throws Exception {
+    Files.writeString(dir.resolve("zz-web-copy.yaml"), service(9090));
+    await().atMost(Duration.ofSeconds(60)).until(() -> snapshot().service(HOST).service().ports().get(0).number() == 9090);
+    await().atMost(Duration.ofSeconds(60)).until(() -> !snapshot().problems().isEmpty());
+    assertThat(snapshot().problems()).singleElement().satisfies(p -> {
+      assertThat(p.severity()).isEqualTo(ConfigProblem.Severity.WARNING);
+      assertThat(p.resource().toString()).isEqualTo("Service default/web");
+      assertThat(p.message()).contains("web.yaml, zz-web-copy.yaml").contains("the version in zz-web-copy.yaml serves");
+    });
+    Files.delete(dir.resolve("zz-web-copy.yaml"));
+    await().atMost(Duration.ofSeconds(60)).until(() -> snapshot().problems().isEmpty()
+        && snapshot().service(HOST).service().ports().get(0).number() == 80);
+  }
 }

@@ -5,6 +5,7 @@ import com.google.protobuf.BoolValue;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors;
 import io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
@@ -22,7 +23,10 @@ final class ConnectionManagers {
 
   /** Routes fetched by name over ADS: sidecar outbound ({@code PORT}) and gateway ({@code http.PORT}) listeners. */
   static Filter rds(String statPrefix, String routeName, boolean useRemoteAddress, boolean grpcWeb) {
-    HttpConnectionManager.Builder hcm = base(statPrefix, useRemoteAddress, grpcWeb, java.util.List.of())
+    // Outbound and gateway routes may carry a VirtualService corsPolicy: the CORS filter reads it per route.
+    HttpFilter cors = HttpFilter.newBuilder().setName(WellKnown.CORS).setTypedConfig(Any.pack(Cors.getDefaultInstance()))
+        .build();
+    HttpConnectionManager.Builder hcm = base(statPrefix, useRemoteAddress, grpcWeb, java.util.List.of(cors))
         .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName));
     return Protos.filter(WellKnown.HCM, hcm.build());
   }

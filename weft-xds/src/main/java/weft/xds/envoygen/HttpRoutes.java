@@ -133,16 +133,34 @@ final class HttpRoutes {
 
   private static Route translate(ProxyView view, VirtualService vs, HttpRoute http, HttpMatch m, int listenPort,
       PortInference ports, String where) {
-    RouteAction.Builder action = action(view, vs, http, listenPort, ports, where);
-    if (action == null) return null;
     String name = http.name() == null ? "" : http.name();
     if (m != null && m.name() != null && !m.name().isEmpty()) name = name + "." + m.name();
-    Route.Builder route = Route.newBuilder().setName(name).setMatch(RouteMatches.of(m)).setRoute(action);
+    Route.Builder route = Route.newBuilder().setName(name).setMatch(RouteMatches.of(m));
+    RouteAction.Builder action = null;
+    if (http.redirect() != null) {
+      route.setRedirect(RouteActions.redirect(http.redirect(), listenPort));
+    } else if (http.directResponse() != null) {
+      route.setDirectResponse(RouteActions.directResponse(http.directResponse()));
+    } else {
+      action = action(view, vs, http, listenPort, ports, where);
+      if (action == null) return null;
+    }
+    RouteActions.headers(route, action, http.headers());
+    // A lone destination's header operations go on the route too, after the route's own (as Istio orders them).
+    if (action != null && action.hasCluster()) RouteActions.headers(route, action, loneDestinationHeaders(http));
+    if (action != null) route.setRoute(action);
     if (http.fault() != null) {
       HTTPFault fault = Faults.of(http.fault());
       if (fault != null) route.putTypedPerFilterConfig(WellKnown.FAULT, Any.pack(fault));
     }
+    if (http.cors() != null) route.putTypedPerFilterConfig(WellKnown.CORS, Any.pack(RouteActions.cors(http.cors())));
     return route.build();
+  }
+
+  private static weft.model.VirtualService.Headers loneDestinationHeaders(HttpRoute http) {
+    List<RouteDestination> live = http.route().stream().filter(d -> d.weight() > 0 || http.route().size() == 1)
+        .toList();
+    return live.size() == 1 ? live.get(0).headers() : null;
   }
 
   @SuppressWarnings("deprecation")
@@ -154,8 +172,7 @@ final class HttpRoutes {
       if (d.weight() > 0 || http.route().size() == 1) dests.add(d);
     }
     if (dests.isEmpty()) {
-      view.drop(where, http.route().isEmpty() ? "no destination (redirects and direct responses are not supported "
-          + "yet); route skipped" : "every destination has weight 0; route skipped");
+      view.drop(where, "every destination has weight 0; route skipped");
       return null;
     }
     String ns = vs.id().namespace();
@@ -175,8 +192,10 @@ final class HttpRoutes {
       WeightedCluster.Builder wc = WeightedCluster.newBuilder();
       for (RouteDestination rd : dests) {
         Destination d = destination(view, rd, ns, listenPort, ports);
-        wc.addClusters(WeightedCluster.ClusterWeight.newBuilder().setName(d.cluster)
-            .setWeight(UInt32Value.of(rd.weight())));
+        WeightedCluster.ClusterWeight.Builder cw = WeightedCluster.ClusterWeight.newBuilder().setName(d.cluster)
+            .setWeight(UInt32Value.of(rd.weight()));
+        RouteActions.headers(cw, rd.headers());
+        wc.addClusters(cw);
         if (d.hash != null) action.addHashPolicy(d.hash);
       }
       action.setWeightedClusters(wc);
@@ -191,6 +210,12 @@ final class HttpRoutes {
     }
     RetryPolicy retry = Retries.convert(http.retries(), consistentHash);
     if (retry != null) action.setRetryPolicy(retry);
+    for (VirtualService.Mirror mirror : http.mirrors()) {
+      // Istio leaves out a mirror of 0 %: it would only cost a runtime lookup per request.
+      if (mirror.percentage() <= 0) continue;
+      Destination md = destination(view, new RouteDestination(mirror.destination(), 0), ns, listenPort, ports);
+      action.addRequestMirrorPolicies(RouteActions.mirror(md.cluster, mirror.percentage()));
+    }
     return action;
   }
 

@@ -35,6 +35,7 @@ final class WellKnown {
   static final String TCP_PROXY = "envoy.filters.network.tcp_proxy";
   static final String ROUTER = "envoy.filters.http.router";
   static final String FAULT = "envoy.filters.http.fault";
+  static final String CORS = "envoy.filters.http.cors";
   static final String GRPC_WEB = "envoy.filters.http.grpc_web";
   static final String ORIGINAL_DST = "envoy.filters.listener.original_dst";
   static final String TLS_INSPECTOR = "envoy.filters.listener.tls_inspector";

@@ -76,8 +76,26 @@ public final class GrpcRoutes {
     for (int i = 0; i < vs.http().size(); i++) {
       HttpRoute http = vs.http().get(i);
       String routeName = http.name() != null ? http.name() : vs.id().name() + "/" + i;
-      RouteAction.Builder action = action(view, vs, http, host, port, ns, routeName);
+      VirtualService.Fault fault = http.fault();
+      RouteAction.Builder action;
+      Integer answer = fixedAnswer(http);
+      if (answer != null) {
+        // grpc-java has no redirect or direct-response action (it NACKs them). A gRPC client behind Envoy
+        // gets that HTTP status as an error; a fault abort with the same status gives it the same error.
+        action = action(view, host, ClusterName.outbound(port, "", host).toString());
+        fault = new VirtualService.Fault(null, new VirtualService.Fault.Abort(answer, null, 100.0));
+        view.drop(vs.id() + " http[" + i + "]", (http.redirect() != null ? "redirect" : "directResponse")
+            + ": proxyless gRPC clients get HTTP status " + answer + " as an error (UNKNOWN or the mapped gRPC "
+            + "status), as behind Envoy; they cannot follow a redirect or read a body");
+      } else {
+        action = action(view, vs, http, host, port, ns, routeName);
+      }
       if (action == null) continue;
+      List<String> ignored = ignoredByGrpc(http);
+      if (!ignored.isEmpty()) {
+        view.drop(vs.id() + " http[" + i + "]", "proxyless gRPC clients ignore " + String.join(", ", ignored)
+            + " of this route (grpc-java has no such route features); requests are routed without them");
+      }
       List<HttpMatch> matches = http.match().isEmpty() ? java.util.Collections.singletonList(null) : http.match();
       for (HttpMatch m : matches) {
         if (m != null && m.port() != 0 && m.port() != port) continue;
@@ -92,12 +110,30 @@ public final class GrpcRoutes {
           continue;
         }
         Route.Builder route = Route.newBuilder().setName(routeName).setMatch(match(m)).setRoute(action);
-        if (http.fault() != null) {
-          route.putTypedPerFilterConfig(GrpcListeners.FAULT_FILTER, Any.pack(fault(http.fault())));
+        if (fault != null) {
+          route.putTypedPerFilterConfig(GrpcListeners.FAULT_FILTER, Any.pack(fault(fault)));
         }
         out.add(route.build());
       }
     }
+    return out;
+  }
+
+  /** The HTTP status a redirect or direct response answers with, or null for a forwarding route. */
+  private static Integer fixedAnswer(HttpRoute http) {
+    if (http.redirect() != null) return http.redirect().code();
+    if (http.directResponse() != null) return http.directResponse().status();
+    return null;
+  }
+
+  /** Route settings grpc-java 1.85 does not act on (it reads no header operations, mirrors or CORS). */
+  static List<String> ignoredByGrpc(HttpRoute http) {
+    List<String> out = new ArrayList<>();
+    boolean destinationHeaders = http.route().stream().anyMatch(d -> d.headers() != null);
+    if (http.headers() != null || destinationHeaders) out.add("headers");
+    if (http.cors() != null) out.add("corsPolicy");
+    if (!http.mirrors().isEmpty()) out.add("mirror");
+    if (http.rewrite() != null) out.add("rewrite");
     return out;
   }
 

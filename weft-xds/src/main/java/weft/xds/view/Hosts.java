@@ -10,10 +10,14 @@ public final class Hosts {
     return host + "." + configNamespace + ".svc.cluster.local";
   }
 
-  /** True when {@code pattern} (exact, {@code *}, or {@code *.suffix}) covers {@code host}. */
+  /**
+   * True when {@code pattern} (exact, {@code *}, {@code *.suffix} or a partial wildcard such as
+   * {@code *-foo.example.com}) covers {@code host}: as Istio's host.Name.Matches, a leading {@code *}
+   * stands for any non-empty prefix.
+   */
   public static boolean matches(String pattern, String host) {
     if (pattern.equals("*") || pattern.equals(host)) return true;
-    return pattern.startsWith("*.") && host.endsWith(pattern.substring(1));
+    return pattern.startsWith("*") && host.length() > pattern.length() - 1 && host.endsWith(pattern.substring(1));
   }
 
   /**

@@ -349,22 +349,34 @@ public final class ProxyView {
     return false;
   }
 
+  /**
+   * Istio's egress hosts: an entry {@code ns/dns} imports, an entry {@code ~ns/dns} excludes (a bare
+   * {@code ~} namespace meaning every namespace); a host is visible through a listener when some entry
+   * imports it and none excludes it.
+   */
   private boolean egressAllows(MeshService s) {
     // A Sidecar without egress listeners (one that sets only outboundTrafficPolicy, say) keeps
     // Istio's default egress, every namespace's hosts.
     if (sidecar.egress().isEmpty()) return true;
     for (Sidecar.Egress egress : sidecar.egress()) {
+      boolean imported = false;
+      boolean excluded = false;
       for (String entry : egress.hosts()) {
         int slash = entry.indexOf('/');
         String ns = entry.substring(0, slash);
         String dns = entry.substring(slash + 1);
+        boolean exclusion = ns.startsWith("~");
+        if (exclusion) ns = ns.length() == 1 ? "*" : ns.substring(1);
         boolean nsOk = ns.equals("*") || (ns.equals(".") ? sidecar.id().namespace().equals(s.namespace())
-            : !ns.equals("~") && ns.equals(s.namespace()));
-        if (nsOk && Hosts.matches(dns, s.hostname())) return true;
+            : ns.equals(s.namespace()));
+        if (!nsOk || !Hosts.matches(dns, s.hostname())) continue;
+        if (exclusion) excluded = true; else imported = true;
       }
+      if (imported && !excluded) return true;
     }
     return false;
   }
+
 
   /** Istio's choice: a selector-matching Sidecar in the proxy's namespace, else its namespace-wide one, else the root one. */
   private static Sidecar sidecarFor(PushContext context, Proxy proxy) {

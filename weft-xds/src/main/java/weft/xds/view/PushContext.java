@@ -314,7 +314,10 @@ public final class PushContext {
 
     Indexes(MeshSnapshot snapshot) {
       var config = snapshot.config();
-      for (VirtualService vs : config.virtualServices()) {
+      // Delegates are resolved once per snapshot: every generator then sees plain VirtualServices.
+      var merged = weft.model.Delegation.merge(config.virtualServices(),
+          snapshot.meshConfig().defaultVirtualServiceExportTo());
+      for (VirtualService vs : merged.virtualServices()) {
         if (vs.gateways().isEmpty() || vs.gateways().contains("mesh")) {
           boolean wildcard = false;
           Set<String> exact = new TreeSet<>();

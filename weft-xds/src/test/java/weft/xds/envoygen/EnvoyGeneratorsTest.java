@@ -183,7 +183,7 @@ class EnvoyGeneratorsTest {
     assertThat(hcm.getRds().getRouteConfigName()).isEqualTo("9080");
     assertThat(hcm.getRds().getConfigSource().hasAds()).isTrue();
     assertThat(hcm.getHttpFiltersList()).extracting(f -> f.getName())
-        .containsExactly("envoy.filters.http.fault", "envoy.filters.http.router");
+        .containsExactly("envoy.filters.http.cors", "envoy.filters.http.fault", "envoy.filters.http.router");
     assertThat(unpack(l.getDefaultFilterChain().getFilters(0).getTypedConfig(), TcpProxy.class).getCluster())
         .isEqualTo("PassthroughCluster");
   }

@@ -28,6 +28,8 @@ final class ProtoRules {
         io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.filters.http.cors.v3.CorsPolicy.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.http.grpc_web.v3.GrpcWeb.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.listener.http_inspector.v3.HttpInspector.getDefaultInstance(),
