@@ -111,8 +111,9 @@ public final class ControlPlane implements AutoCloseable {
     boolean external = options.configKubeconfig() != null;
     KubernetesClient configCluster = null;
     io.fabric8.kubernetes.client.Config configClusterConfig = null;
-    if (options.kubeconfig() != null || external) {
+    if (options.kubeconfig() != null || external || options.inCluster() != null) {
       configClusterConfig = external ? kubeconfig("--config-kubeconfig", options.configKubeconfig())
+          : options.inCluster() != null ? inCluster(options.inCluster())
           : kubeconfig("--kubeconfig", options.kubeconfig());
       configCluster = new KubernetesClientBuilder().withConfig(configClusterConfig).build();
       closeables.add(configCluster);
@@ -318,7 +319,8 @@ public final class ControlPlane implements AutoCloseable {
     long deadline = System.nanoTime() + wait.toNanos();
     if (local != null && !local.awaitSynced(left(deadline))) {
       LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " ("
-          + (options.configKubeconfig() != null ? options.configKubeconfig() : options.kubeconfig())
+          + (options.configKubeconfig() != null ? options.configKubeconfig()
+          : options.inCluster() != null ? "--in-cluster" : options.kubeconfig())
           + ") has not synced within " + wait.toSeconds() + " s (--initial-sync-wait); serving what is known");
     }
     if (remotes != null) {
@@ -329,6 +331,16 @@ public final class ControlPlane implements AutoCloseable {
 
   private static Duration left(long deadlineNanos) {
     return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+  }
+
+  /** {@code --in-cluster}: the pod's own API server, token and CA, each checked. */
+  private static io.fabric8.kubernetes.client.Config inCluster(ControlPlaneOptions.InCluster pod)
+      throws StartupException {
+    try {
+      return weft.registry.kube.InClusterConfig.read(pod.environment(), pod.serviceAccountDir());
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
   }
 
   /** The same strict reader as remote secrets: no exec, no files, nothing from the environment. */
@@ -350,6 +362,11 @@ public final class ControlPlane implements AutoCloseable {
    * external config cluster (which has no local cluster, so it cannot be combined with either).
    */
   private void checkConfigSource() {
+    if (options.inCluster() != null && (options.configDir() != null || options.kubeconfig() != null
+        || options.configKubeconfig() != null)) {
+      throw new IllegalArgumentException("--in-cluster replaces --config-dir, --kubeconfig and --config-kubeconfig: "
+          + "this cluster is the one the pod runs in; give only one of them");
+    }
     if (options.configKubeconfig() != null && (options.configDir() != null || options.kubeconfig() != null)) {
       throw new IllegalArgumentException("--config-kubeconfig replaces --config-dir and --kubeconfig: an external "
           + "control plane has no local cluster (its config cluster's API server holds the mesh config and the "

@@ -20,12 +20,47 @@ import java.time.Duration;
  *     {@code configDir} and {@code kubeconfig}
  * @param leader how instances elect the one that writes back to the API server
  * @param dns the control plane's own DNS server ({@code --dns-port}); null when it answers none
+ * @param inCluster this cluster is the pod's own ({@code --in-cluster}); null otherwise
  */
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
     java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
-    Leader leader, Dns dns, Federation federation) {
+    Leader leader, Dns dns, Federation federation, InCluster inCluster) {
+
+  /**
+   * This cluster is the one the process runs in ({@code --in-cluster}): its API server and credentials
+   * come from the pod's environment and its mounted service-account folder.
+   */
+  public record InCluster(java.util.Map<String, String> environment, Path serviceAccountDir) {
+    public InCluster {
+      environment = java.util.Map.copyOf(environment);
+      java.util.Objects.requireNonNull(serviceAccountDir, "serviceAccountDir");
+    }
+
+    /** This process's own environment and the kubelet's mount. */
+    public static InCluster ofThisPod() {
+      return new InCluster(System.getenv(), weft.registry.kube.InClusterConfig.SERVICE_ACCOUNT_DIR);
+    }
+  }
+
+  /** Not in a pod's own cluster (a folder, a kubeconfig or an external config cluster). */
+  public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
+      String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
+      int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
+      java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
+      Leader leader, Dns dns, Federation federation) {
+    this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
+        stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
+        ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, null);
+  }
+
+  /** {@code --in-cluster}: instead of {@code configDir} and {@code kubeconfig}. */
+  public ControlPlaneOptions withInCluster(InCluster pod) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, pod);
+  }
 
   /**
    * Leader election among instances on one config cluster: the Lease {@code leaseName} in the system
@@ -89,7 +124,7 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withFederation(Federation settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, settings);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, settings, inCluster);
   }
 
   /** Without an external config cluster, with the default leader election, without DNS. */
@@ -119,7 +154,8 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withDns(Dns settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings, federation);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings, federation,
+        inCluster);
   }
 
   /** With the default xDS send timeout. */
@@ -163,7 +199,8 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns, federation);
+        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 
   public ControlPlaneOptions {
@@ -184,25 +221,28 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withConfigKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns, federation);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns, federation,
+        inCluster);
   }
 
   public ControlPlaneOptions withLeader(Leader election) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns, federation);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns, federation, inCluster);
   }
 
   public ControlPlaneOptions withXdsSendTimeout(Duration timeout) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns, federation);
+        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
+        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
@@ -217,29 +257,34 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation,
+        inCluster);
   }
 }
