@@ -26,9 +26,9 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
   /** The {@code istio} ConfigMap (MeshConfig, MeshNetworks) of an external control plane's config cluster. */
   public static final ApiAccess MESH_CONFIG_MAP = new ApiAccess("", "configmaps", INFORMER, true,
       "MeshConfigMapSource");
-  /** fabric8's {@code LeaseLock}: reads the Lease, creates it when missing, renews it by update. */
+  /** fabric8's {@code LeaseLock} (ResourceLock): reads the Lease, creates it when missing, renews it with a patch. */
   public static final ApiAccess LEADER_LEASE = new ApiAccess("coordination.k8s.io", "leases",
-      Set.of("get", "create", "update"), true, "LeaseLeadership");
+      Set.of("get", "create", "patch"), true, "LeaseLeadership");
   /** The leader writes automatic addresses into ServiceEntries' {@code status.addresses}. */
   public static final ApiAccess SERVICE_ENTRY_READ = new ApiAccess("networking.istio.io", "serviceentries",
       Set.of("get"), false, "ServiceEntryStatusWriter");
