@@ -58,6 +58,7 @@ public final class ControlPlane implements AutoCloseable {
   private final ControlPlaneOptions options;
   private final Registry registry = new Registry();
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final weft.registry.metrics.IstioMetrics istio = weft.registry.metrics.IstioMetrics.of(metrics);
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private AdsServer ads;
   private Server grpc;
@@ -94,6 +95,7 @@ public final class ControlPlane implements AutoCloseable {
   private void startAll() throws IOException {
     checkClusterIds();
     checkConfigSource();
+    registerMetrics();
     // First, so that a busy port fails at once and /ready answers (503) during the initial sync.
     monitoring = listen("--monitoring-port", options.monitoringPort(),
         () -> new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status));
@@ -214,6 +216,37 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
+   * Istio's series (its dashboards read them), the JVM's and the process's, beside Weft's own. The
+   * managed clusters are counted from the current snapshot: this control plane's own cluster is
+   * local (an external control plane has none), every other one remote.
+   */
+  private void registerMetrics() {
+    istio.build("pilot", version());
+    registry.countApiEvents(istio::kubeEvent);
+    istio.managedClusters(() -> {
+      long remote = registry.current().clusters().keySet().stream().filter(id -> !id.equals(options.clusterId()))
+          .count();
+      boolean local = options.configKubeconfig() == null;
+      return Map.of("local", local ? 1 : 0, "remote", (int) remote);
+    });
+    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(metrics);
+    io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+    gc.bindTo(metrics);
+    closeables.add(gc);
+    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(metrics);
+  }
+
+  /** This build's version (the jar's manifest), or "dev" when run from classes. */
+  static String version() {
+    String v = ControlPlane.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /**
    * The generators, with automatic addresses that survive restarts: file mode starts from the state
    * file ({@code --state-dir}) and rewrites it; Kubernetes mode starts from the ServiceEntries'
    * {@code status.addresses} and writes them back.
@@ -324,8 +357,11 @@ public final class ControlPlane implements AutoCloseable {
           + ") has not synced within " + wait.toSeconds() + " s (--initial-sync-wait); serving what is known");
     }
     if (remotes != null) {
-      remotes.awaitInitialSync(left(deadline)).forEach((id, reason) -> LOG.log(System.Logger.Level.WARNING,
-          "remote cluster " + id + " has not synced: " + reason + "; serving without it"));
+      remotes.awaitInitialSync(left(deadline)).forEach((id, reason) -> {
+        istio.remoteClusterSyncTimeout();
+        LOG.log(System.Logger.Level.WARNING, "remote cluster " + id + " has not synced: " + reason
+            + "; serving without it");
+      });
     }
   }
 

@@ -31,7 +31,8 @@ final class MonitoringServer implements AutoCloseable {
     // Liveness: this answers as long as the process can serve HTTP, from before the initial sync
     // begins, so a long sync (many clusters, a slow API server) never gets the pod restarted.
     server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
-    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", metrics.scrape()));
+    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4",
+        weft.registry.metrics.IstioMetrics.exposition(metrics.scrape())));
     server.createContext("/debug/status", ex -> respond(ex, 200, "application/json",
         JSON.writeValueAsString(status.get())));
     server.start();
