@@ -32,6 +32,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
       "Default: none; give this or --config-dir."})
   Path kubeconfig;
 
+  @Option(names = "--in-cluster", defaultValue = "false", description = {
+      "Or: this cluster is the one this pod runs in: its API server from KUBERNETES_SERVICE_HOST and "
+          + "KUBERNETES_SERVICE_PORT, the pod's service-account token (re-read as the kubelet rotates it) and CA. "
+          + "The way deploy/ runs Weft. Replaces --config-dir and --kubeconfig."})
+  boolean inCluster;
+
+  /** Where --in-cluster reads the address and the service-account files (tests stand in for a pod). */
+  java.util.function.Supplier<ControlPlaneOptions.InCluster> pod = ControlPlaneOptions.InCluster::ofThisPod;
+
   @Option(names = "--config-kubeconfig", paramLabel = "FILE", description = {
       "Or: an external control plane. FILE reaches the config cluster, whose API server holds the mesh config "
           + "(Istio kinds, the istio ConfigMap) and the remote secrets; there is no local cluster: every workload "
@@ -280,15 +289,20 @@ final class ControlPlaneCommand implements Callable<Integer> {
     return Duration.ofMillis((long) (meshRefreshSeconds * 1000));
   }
 
-  @Override
-  public Integer call() throws Exception {
+  /** The options the flags give, checked; a bad flag is a usage error. */
+  ControlPlaneOptions options() {
     if (configKubeconfig != null && (configDir != null || kubeconfig != null)) {
       throw new ParameterException(spec.commandLine(), "--config-kubeconfig replaces "
           + (configDir != null ? "--config-dir" : "--kubeconfig") + ": an external control plane has no local "
           + "cluster (the config cluster's API server holds the mesh config and the remote secrets that add every "
           + "workload cluster); give only --config-kubeconfig, or drop it");
     }
-    if (configKubeconfig == null && (configDir == null) == (kubeconfig == null)) {
+    if (inCluster && (configDir != null || kubeconfig != null || configKubeconfig != null)) {
+      throw new ParameterException(spec.commandLine(), "--in-cluster replaces "
+          + (configDir != null ? "--config-dir" : kubeconfig != null ? "--kubeconfig" : "--config-kubeconfig")
+          + ": this cluster is the one the pod runs in; give only one of them");
+    }
+    if (!inCluster && configKubeconfig == null && (configDir == null) == (kubeconfig == null)) {
       throw new ParameterException(spec.commandLine(), "give exactly one of --config-dir (a folder of YAML files), "
           + "--kubeconfig (a Kubernetes API server) or --config-kubeconfig (an external control plane's config "
           + "cluster)");
@@ -336,13 +350,19 @@ final class ControlPlaneCommand implements Callable<Integer> {
     }
     ControlPlaneOptions.Dns dns = dns();
     ControlPlaneOptions.Federation federation = federation();
-    ControlPlane cp = ControlPlane.start(new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
+    ControlPlaneOptions options = new ControlPlaneOptions(configDir, kubeconfig, clusterId, network,
         systemNamespace, meshConfig, meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort,
         failoverWithoutOutlierDetection, Duration.ofSeconds(initialSyncWaitSeconds), remoteConfigDirs,
         caDir == null ? null : new ControlPlaneOptions.Ca(caDir, caTokens, securePort, auth, caSelfSignedRoot),
         Duration.ofSeconds(xdsSendTimeoutSeconds), configKubeconfig,
         new ControlPlaneOptions.Leader(leaderLeaseName, leaseTimings, null), dns, federation,
-        new weft.registry.McsSettings(mcs, mcsHost, mcsClusterLocal, mcsController)));
+        new weft.registry.McsSettings(mcs, mcsHost, mcsClusterLocal, mcsController), inCluster ? pod.get() : null);
+    return options;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ControlPlane cp = ControlPlane.start(options());
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

@@ -58,6 +58,7 @@ public final class ControlPlane implements AutoCloseable {
   private final ControlPlaneOptions options;
   private final Registry registry = new Registry();
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final weft.registry.metrics.IstioMetrics istio = weft.registry.metrics.IstioMetrics.of(metrics);
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private AdsServer ads;
   private Server grpc;
@@ -101,6 +102,7 @@ public final class ControlPlane implements AutoCloseable {
   private void startAll() throws IOException {
     checkClusterIds();
     checkConfigSource();
+    registerMetrics();
     // First, so that a busy port fails at once and /ready answers (503) during the initial sync.
     monitoring = listen("--monitoring-port", options.monitoringPort(),
         () -> new MonitoringServer(options.monitoringPort(), () -> ready, metrics, this::status));
@@ -120,8 +122,9 @@ public final class ControlPlane implements AutoCloseable {
     boolean external = options.configKubeconfig() != null;
     KubernetesClient configCluster = null;
     io.fabric8.kubernetes.client.Config configClusterConfig = null;
-    if (options.kubeconfig() != null || external) {
+    if (options.kubeconfig() != null || external || options.inCluster() != null) {
       configClusterConfig = external ? kubeconfig("--config-kubeconfig", options.configKubeconfig())
+          : options.inCluster() != null ? inCluster(options.inCluster())
           : kubeconfig("--kubeconfig", options.kubeconfig());
       configCluster = new KubernetesClientBuilder().withConfig(configClusterConfig).build();
       closeables.add(configCluster);
@@ -255,6 +258,37 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
+   * Istio's series (its dashboards read them), the JVM's and the process's, beside Weft's own. The
+   * managed clusters are counted from the current snapshot: this control plane's own cluster is
+   * local (an external control plane has none), every other one remote.
+   */
+  private void registerMetrics() {
+    istio.build("pilot", version());
+    registry.countApiEvents(istio::kubeEvent);
+    istio.managedClusters(() -> {
+      long remote = registry.current().clusters().keySet().stream().filter(id -> !id.equals(options.clusterId()))
+          .count();
+      boolean local = options.configKubeconfig() == null;
+      return Map.of("local", local ? 1 : 0, "remote", (int) remote);
+    });
+    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(metrics);
+    io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+    gc.bindTo(metrics);
+    closeables.add(gc);
+    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(metrics);
+    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(metrics);
+  }
+
+  /** This build's version (the jar's manifest), or "dev" when run from classes. */
+  static String version() {
+    String v = ControlPlane.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /**
    * The generators, with automatic addresses that survive restarts: file mode starts from the state
    * file ({@code --state-dir}) and rewrites it; Kubernetes mode starts from the ServiceEntries'
    * {@code status.addresses} and writes them back.
@@ -360,17 +394,31 @@ public final class ControlPlane implements AutoCloseable {
     long deadline = System.nanoTime() + wait.toNanos();
     if (local != null && !local.awaitSynced(left(deadline))) {
       LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " ("
-          + (options.configKubeconfig() != null ? options.configKubeconfig() : options.kubeconfig())
+          + (options.configKubeconfig() != null ? options.configKubeconfig()
+          : options.inCluster() != null ? "--in-cluster" : options.kubeconfig())
           + ") has not synced within " + wait.toSeconds() + " s (--initial-sync-wait); serving what is known");
     }
     if (remotes != null) {
-      remotes.awaitInitialSync(left(deadline)).forEach((id, reason) -> LOG.log(System.Logger.Level.WARNING,
-          "remote cluster " + id + " has not synced: " + reason + "; serving without it"));
+      remotes.awaitInitialSync(left(deadline)).forEach((id, reason) -> {
+        istio.remoteClusterSyncTimeout();
+        LOG.log(System.Logger.Level.WARNING, "remote cluster " + id + " has not synced: " + reason
+            + "; serving without it");
+      });
     }
   }
 
   private static Duration left(long deadlineNanos) {
     return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+  }
+
+  /** {@code --in-cluster}: the pod's own API server, token and CA, each checked. */
+  private static io.fabric8.kubernetes.client.Config inCluster(ControlPlaneOptions.InCluster pod)
+      throws StartupException {
+    try {
+      return weft.registry.kube.InClusterConfig.read(pod.environment(), pod.serviceAccountDir());
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
   }
 
   /** The same strict reader as remote secrets: no exec, no files, nothing from the environment. */
@@ -392,6 +440,11 @@ public final class ControlPlane implements AutoCloseable {
    * external config cluster (which has no local cluster, so it cannot be combined with either).
    */
   private void checkConfigSource() {
+    if (options.inCluster() != null && (options.configDir() != null || options.kubeconfig() != null
+        || options.configKubeconfig() != null)) {
+      throw new IllegalArgumentException("--in-cluster replaces --config-dir, --kubeconfig and --config-kubeconfig: "
+          + "this cluster is the one the pod runs in; give only one of them");
+    }
     if (options.configKubeconfig() != null && (options.configDir() != null || options.kubeconfig() != null)) {
       throw new IllegalArgumentException("--config-kubeconfig replaces --config-dir and --kubeconfig: an external "
           + "control plane has no local cluster (its config cluster's API server holds the mesh config and the "

@@ -22,14 +22,31 @@ import java.time.Duration;
  * @param dns the control plane's own DNS server ({@code --dns-port}); null when it answers none
  * @param mcs Kubernetes Multi-Cluster Services ({@code --mcs}, {@code --mcs-host}, {@code
  *     --mcs-cluster-local}, {@code --mcs-controller}); all off by default
+ * @param inCluster this cluster is the pod's own ({@code --in-cluster}); null otherwise
  */
 public record ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
     String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
     int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
     java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
-    Leader leader, Dns dns, Federation federation, weft.registry.McsSettings mcs) {
+    Leader leader, Dns dns, Federation federation, weft.registry.McsSettings mcs, InCluster inCluster) {
 
-  /** Without Multi-Cluster Services. */
+  /**
+   * This cluster is the one the process runs in ({@code --in-cluster}): its API server and credentials
+   * come from the pod's environment and its mounted service-account folder.
+   */
+  public record InCluster(java.util.Map<String, String> environment, Path serviceAccountDir) {
+    public InCluster {
+      environment = java.util.Map.copyOf(environment);
+      java.util.Objects.requireNonNull(serviceAccountDir, "serviceAccountDir");
+    }
+
+    /** This process's own environment and the kubelet's mount. */
+    public static InCluster ofThisPod() {
+      return new InCluster(System.getenv(), weft.registry.kube.InClusterConfig.SERVICE_ACCOUNT_DIR);
+    }
+  }
+
+  /** Without Multi-Cluster Services, not in a pod's own cluster. */
   public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
       String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
       int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
@@ -37,13 +54,32 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
       Leader leader, Dns dns, Federation federation) {
     this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
         stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
-        ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, weft.registry.McsSettings.OFF);
+        ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, weft.registry.McsSettings.OFF, null);
+  }
+
+  /** With Multi-Cluster Services; not in a pod's own cluster. */
+  public ControlPlaneOptions(Path configDir, Path kubeconfig, String clusterId, String network,
+      String systemNamespace, Path meshConfig, Path meshNetworks, Path remoteSecretsDir, Path stateDir, int xdsPort,
+      int monitoringPort, boolean localityFailoverWithoutOutlierDetection, Duration initialSyncWait,
+      java.util.Map<String, Path> remoteConfigDirs, Ca ca, Duration xdsSendTimeout, Path configKubeconfig,
+      Leader leader, Dns dns, Federation federation, weft.registry.McsSettings mcs) {
+    this(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig, meshNetworks, remoteSecretsDir,
+        stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait, remoteConfigDirs,
+        ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs, null);
   }
 
   public ControlPlaneOptions withMcs(weft.registry.McsSettings settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, settings);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, settings,
+        inCluster);
+  }
+
+  /** {@code --in-cluster}: instead of {@code configDir} and {@code kubeconfig}. */
+  public ControlPlaneOptions withInCluster(InCluster pod) {
+    return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
+        meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs, pod);
   }
 
   /**
@@ -134,7 +170,8 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withFederation(Federation settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, settings, mcs);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, settings, mcs,
+        inCluster);
   }
 
   /** Without an external config cluster, with the default leader election, without DNS. */
@@ -164,7 +201,8 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withDns(Dns settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings, federation, mcs);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, settings, federation, mcs,
+        inCluster);
   }
 
   /** With the default xDS send timeout. */
@@ -208,7 +246,8 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withCa(Ca settings) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs);
+        initialSyncWait, remoteConfigDirs, settings, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public ControlPlaneOptions {
@@ -230,25 +269,28 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withConfigKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns, federation, mcs);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, file, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public ControlPlaneOptions withLeader(Leader election) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns, federation);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, election, dns, federation, mcs, inCluster);
   }
 
   public ControlPlaneOptions withXdsSendTimeout(Duration timeout) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns, federation, mcs);
+        initialSyncWait, remoteConfigDirs, ca, timeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public ControlPlaneOptions withRemoteConfigDirs(java.util.Map<String, Path> dirs) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs);
+        initialSyncWait, dirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public static ControlPlaneOptions forConfigDir(Path configDir) {
@@ -263,29 +305,34 @@ public record ControlPlaneOptions(Path configDir, Path kubeconfig, String cluste
   public ControlPlaneOptions withKubeconfig(Path file) {
     return new ControlPlaneOptions(configDir, file, clusterId, network, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public ControlPlaneOptions withCluster(String id, String net) {
     return new ControlPlaneOptions(configDir, kubeconfig, id, net, systemNamespace, meshConfig, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public ControlPlaneOptions withPorts(int xds, int monitoring) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
         meshNetworks, remoteSecretsDir, stateDir, xds, monitoring, localityFailoverWithoutOutlierDetection,
-        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs);
+        initialSyncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public ControlPlaneOptions withMeshConfig(Path file) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, file, meshNetworks,
         remoteSecretsDir, stateDir, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, initialSyncWait,
-        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs);
+        remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 
   public ControlPlaneOptions withRemoteSecrets(Path secretsDir, Path state, Duration syncWait) {
     return new ControlPlaneOptions(configDir, kubeconfig, clusterId, network, systemNamespace, meshConfig,
-        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs);
+        meshNetworks, secretsDir, state, xdsPort, monitoringPort, localityFailoverWithoutOutlierDetection, syncWait, remoteConfigDirs, ca, xdsSendTimeout, configKubeconfig, leader, dns, federation, mcs,
+        inCluster);
   }
 }

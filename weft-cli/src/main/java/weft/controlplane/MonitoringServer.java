@@ -13,7 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** The monitoring port: {@code /ready}, {@code /metrics} (Prometheus) and {@code /debug/status} (JSON). */
+/** The monitoring port: {@code /ready}, {@code /healthz}, {@code /metrics} (Prometheus) and {@code /debug/status} (JSON). */
 final class MonitoringServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private final HttpServer server;
@@ -28,7 +28,11 @@ final class MonitoringServer implements AutoCloseable {
     }));
     server.createContext("/ready", ex -> respond(ex, ready.getAsBoolean() ? 200 : 503, "text/plain",
         ready.getAsBoolean() ? "ready\n" : "not ready: initial sync in progress\n"));
-    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", metrics.scrape()));
+    // Liveness: this answers as long as the process can serve HTTP, from before the initial sync
+    // begins, so a long sync (many clusters, a slow API server) never gets the pod restarted.
+    server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
+    server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4",
+        weft.registry.metrics.IstioMetrics.exposition(metrics.scrape())));
     server.createContext("/debug/status", ex -> respond(ex, 200, "application/json",
         JSON.writeValueAsString(status.get())));
     server.start();

@@ -85,6 +85,25 @@ public final class Registry implements AutoCloseable {
   }
 
   /** Listeners run on the registry thread and must only hand work off. */
+  /** Where API-server events are counted (Istio's pilot_k8s_reg_events and pilot_k8s_cfg_events). */
+  public interface ApiEvents {
+    ApiEvents NONE = (config, type, event) -> { };
+
+    /** One informer event: {@code config} for Istio kinds; event is add, update or delete. */
+    void event(boolean config, String type, String event);
+  }
+
+  private volatile ApiEvents apiEvents = ApiEvents.NONE;
+
+  /** Counts the API-server events of every cluster source from now on (the control plane's metrics). */
+  public void countApiEvents(ApiEvents counter) {
+    apiEvents = java.util.Objects.requireNonNull(counter);
+  }
+
+  public ApiEvents apiEvents() {
+    return apiEvents;
+  }
+
   public void addListener(BiConsumer<MeshSnapshot, ChangeEvent> listener) {
     listeners.add(listener);
   }

@@ -29,6 +29,9 @@ final class Attempt {
   /** Where an informer's events go (on fabric8's thread). */
   interface Events {
     void seen(Attempt attempt, WatchedKind kind, GenericKubernetesResource object, boolean deleted);
+
+    /** An informer event of {@code kind}: add, update or delete (counted for Istio's pilot_k8s_*_events). */
+    void counted(WatchedKind kind, String event);
   }
 
   final int number;
@@ -147,16 +150,19 @@ final class Attempt {
 
     @Override
     public void onAdd(GenericKubernetesResource object) {
+      events.counted(kind, "add");
       events.seen(Attempt.this, kind, object, false);
     }
 
     @Override
     public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource object) {
+      events.counted(kind, "update");
       events.seen(Attempt.this, kind, object, false);
     }
 
     @Override
     public void onDelete(GenericKubernetesResource object, boolean finalStateUnknown) {
+      events.counted(kind, "delete");
       events.seen(Attempt.this, kind, object, true);
     }
   }

@@ -211,7 +211,17 @@ public final class KubeClusterSource implements AutoCloseable {
 
   private void connect() {
     if (closed) return;
-    Attempt attempt = new Attempt(++attempts, client, kinds, this::seen);
+    Attempt attempt = new Attempt(++attempts, client, kinds, new Attempt.Events() {
+      @Override
+      public void seen(Attempt a, WatchedKind kind, GenericKubernetesResource object, boolean deleted) {
+        KubeClusterSource.this.seen(a, kind, object, deleted);
+      }
+
+      @Override
+      public void counted(WatchedKind kind, String event) {
+        registry.apiEvents().event(kind.istio(), kind.istio() ? kind.kind() : registryType(kind.kind()), event);
+      }
+    });
     current = attempt;
     if (lostSince == null) notSynced = "no complete listing from " + server + " yet";
     try {
@@ -334,6 +344,17 @@ public final class KubeClusterSource implements AutoCloseable {
   }
 
   // ---- events
+
+  /** Istio's type label of pilot_k8s_reg_events for a Kubernetes kind. */
+  private static String registryType(String kind) {
+    return switch (kind) {
+      case "Service" -> "Services";
+      case "Pod" -> "Pods";
+      case "Node" -> "Nodes";
+      case "Namespace" -> "Namespaces";
+      default -> kind;
+    };
+  }
 
   private void seen(Attempt attempt, WatchedKind kind, GenericKubernetesResource object, boolean deleted) {
     if (!attempt.live) return; // the listing is read from the informers' stores once it completes

@@ -115,6 +115,7 @@ public final class CertificateService implements BindableService {
         StreamObserver<IstioCertificateResponse> responseObserver) {
       Metadata headers = HEADERS.get() != null ? HEADERS.get() : new Metadata();
       String caller = describeCaller(headers);
+      metrics.received();
       try {
         List<X509Certificate> chain = handle(request, headers);
         IstioCertificateResponse.Builder response = IstioCertificateResponse.newBuilder();

@@ -185,6 +185,7 @@ public final class AdsServer implements AutoCloseable {
     generators.onSnapshot(snapshot, change);
     // Status only (sync, staleness, problems): nothing a proxy is sent can differ, so no connection wakes.
     if (change.isEmpty()) return;
+    metrics.pushTriggered(change);
     for (ProxyConnection c : connections) c.enqueue(snapshot, change);
   }
 

@@ -156,8 +156,9 @@ final class DeltaConnection extends ProxyConnection {
     response.setSystemVersionInfo(w.sentVersion).setNonce(w.lastNonce);
     // Published before the response leaves: whoever has seen it can already read it in /debug/status.
     publishStatus();
-    responses.onNext(response.build());
-    pushed(w, response.getResourcesCount(), start);
+    DeltaDiscoveryResponse sent = response.build();
+    responses.onNext(sent);
+    pushed(w, sent.getResourcesCount(), sent.getSerializedSize(), start);
     return true;
   }
 }

@@ -530,9 +530,9 @@ abstract class ProxyConnection {
     dropped = java.util.Collections.unmodifiableMap(next);
   }
 
-  void pushed(WatchState w, int resources, long startNanos) {
+  void pushed(WatchState w, int resources, long bytes, long startNanos) {
     w.pushes++;
-    server.metrics().pushed(w.typeUrl, resources, System.nanoTime() - startNanos);
+    server.metrics().pushed(w.typeUrl, resources, bytes, System.nanoTime() - startNanos);
   }
 
   /** Replaces the summary others read; on the serial executor (or in the constructor). */

@@ -145,8 +145,9 @@ final class SotwConnection extends ProxyConnection {
     response.setVersionInfo(w.sentVersion).setNonce(w.lastNonce);
     // Published before the response leaves: whoever has seen it can already read it in /debug/status.
     publishStatus();
-    responses.onNext(response.build());
-    pushed(w, response.getResourcesCount(), start);
+    DiscoveryResponse sent = response.build();
+    responses.onNext(sent);
+    pushed(w, sent.getResourcesCount(), sent.getSerializedSize(), start);
     return true;
   }
 }

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import weft.registry.metrics.IstioMetrics;
 import weft.xds.TypeUrls;
 
 /** The xDS server's Prometheus metrics. Names follow Istio's pilot metrics where one exists. */
@@ -19,9 +20,12 @@ public final class XdsMetrics {
   private final Counter unsupportedTypes;
   private final Counter sendTimeouts;
   private final Timer convergence;
+  /** The same events under Istio's names, labels and buckets (its dashboards read these). */
+  private final IstioMetrics istio;
 
   public XdsMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.istio = IstioMetrics.of(registry);
     this.rejected = Counter.builder("weft_xds_rejected_streams_total")
         .description("xDS streams refused because the node identity was invalid or claimed more than the client proved")
         .register(registry);
@@ -38,6 +42,7 @@ public final class XdsMetrics {
 
   void converged(long nanos) {
     convergence.record(nanos, TimeUnit.NANOSECONDS);
+    istio.converged(nanos / 1e9);
   }
 
   public MeterRegistry registry() {
@@ -48,10 +53,13 @@ public final class XdsMetrics {
   void connectionsGauge(java.util.Collection<?> connections) {
     io.micrometer.core.instrument.Gauge.builder("weft_xds_connected_proxies", connections, java.util.Collection::size)
         .description("proxies with an open ADS stream").strongReference(true).register(registry);
+    // Istio labels this by the proxy's ISTIO_VERSION metadata, which Weft does not read: one series, version "".
+    istio.connectedProxies(() -> java.util.Map.of("", connections.size()));
   }
 
-  void pushed(String typeUrl, int resources, long nanos) {
+  void pushed(String typeUrl, int resources, long bytes, long nanos) {
     String type = TypeUrls.shortName(typeUrl);
+    istio.pushed(istioType(typeUrl), nanos / 1e9, bytes);
     pushes.computeIfAbsent(type, t -> Counter.builder("weft_xds_pushes_total").tag("type", t)
         .description("xDS responses sent").register(registry)).increment();
     pushTimes.computeIfAbsent(type, t -> Timer.builder("weft_xds_push_generation_seconds").tag("type", t)
@@ -60,12 +68,14 @@ public final class XdsMetrics {
 
   /** A generator threw for a proxy: nothing of the type was sent to it. */
   void internalError(String typeUrl) {
+    istio.internalError();
     internalErrors.computeIfAbsent(TypeUrls.shortName(typeUrl), t -> Counter.builder("weft_xds_internal_errors")
         .tag("type", t).description("generations that failed for a proxy; nothing of the type was sent to it")
         .register(registry)).increment();
   }
 
   void nack(String typeUrl) {
+    istio.rejected(istioType(typeUrl));
     nacks.computeIfAbsent(TypeUrls.shortName(typeUrl), t -> Counter.builder("weft_xds_nacks_total").tag("type", t)
         .description("xDS responses a proxy rejected").register(registry)).increment();
   }
@@ -76,6 +86,27 @@ public final class XdsMetrics {
 
   void sendTimeout() {
     sendTimeouts.increment();
+  }
+
+  /** Istio's type label (its v3.GetMetricType): cds, eds, lds, rds, sds, nds. */
+  static String istioType(String typeUrl) {
+    String s = TypeUrls.shortName(typeUrl);
+    return switch (s) {
+      case "CDS", "EDS", "LDS", "RDS", "NDS" -> s.toLowerCase(java.util.Locale.ROOT);
+      case "Secret" -> "sds";
+      default -> s;
+    };
+  }
+
+  /** A snapshot that changes what proxies see: Istio counts one trigger per reason. */
+  void pushTriggered(weft.registry.ChangeEvent change) {
+    if (change.full()) {
+      istio.pushTriggered("global");
+      return;
+    }
+    if (!change.endpointHosts().isEmpty()) istio.pushTriggered("endpoint");
+    if (!change.serviceHosts().isEmpty()) istio.pushTriggered("service");
+    if (!change.configs().isEmpty()) istio.pushTriggered("config");
   }
 
   void unsupportedType() {
