@@ -391,7 +391,47 @@ public final class ControlPlane implements AutoCloseable {
     LOG.log(System.Logger.Level.INFO, "waiting up to " + wait.toSeconds() + " s (--initial-sync-wait) for "
         + String.join(", ", waitingFor));
     // The wait starts once it is announced, so the log shows exactly how long start-up waited.
-    long deadline = System.nanoTime() + wait.toNanos();
+    long started = System.nanoTime();
+    long deadline = started + wait.toNanos();
+    // A long initial sync (many clusters, a slow API server) says where it stands every few seconds.
+    java.util.concurrent.ScheduledExecutorService progress = java.util.concurrent.Executors
+        .newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "weft-startup-progress");
+          t.setDaemon(true);
+          return t;
+        });
+    progress.scheduleWithFixedDelay(() -> LOG.log(System.Logger.Level.INFO,
+        syncProgress(local, remotes) + "; " + left(deadline).toSeconds() + " s of --initial-sync-wait left"),
+        progressEvery(wait).toMillis(), progressEvery(wait).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    try {
+      awaitClusters(local, remotes, wait, deadline);
+    } finally {
+      progress.shutdownNow();
+    }
+    LOG.log(System.Logger.Level.INFO, syncProgress(local, remotes) + " after "
+        + java.time.Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms");
+  }
+
+  /** A quarter of the wait, between 1 and 5 s: a short wait still says where it stands. */
+  private static Duration progressEvery(Duration wait) {
+    long millis = Math.max(1000, Math.min(5000, wait.toMillis() / 4));
+    return Duration.ofMillis(millis);
+  }
+
+  /** "initial sync: 2 of 3 clusters synced (waiting for c3)", from the sources' own state. */
+  private String syncProgress(KubeClusterSource local, RemoteSecretController remotes) {
+    Map<String, Boolean> state = new java.util.TreeMap<>();
+    if (local != null) state.put(options.clusterId(), local.synced());
+    if (remotes != null) state.putAll(remotes.syncState());
+    List<String> waiting = new ArrayList<>();
+    state.forEach((id, synced) -> {
+      if (!synced) waiting.add(id);
+    });
+    return "initial sync: " + (state.size() - waiting.size()) + " of " + state.size() + " clusters synced"
+        + (waiting.isEmpty() ? "" : " (waiting for " + String.join(", ", waiting) + ")");
+  }
+
+  private void awaitClusters(KubeClusterSource local, RemoteSecretController remotes, Duration wait, long deadline) {
     if (local != null && !local.awaitSynced(left(deadline))) {
       LOG.log(System.Logger.Level.WARNING, "cluster " + options.clusterId() + " ("
           + (options.configKubeconfig() != null ? options.configKubeconfig()

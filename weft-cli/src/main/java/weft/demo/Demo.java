@@ -72,16 +72,20 @@ public final class Demo {
       DemoFolders f = DemoFolders.create();
       folders = f;
       out.printf("files: %s (owner only, deleted when the demo ends)%n", f.root());
+      out.println("starting: two clusters' API servers, a control plane with a CA, network-2's east-west"
+          + " gateway, three echo servers and a client, each with its agent");
       try (f; LiveMesh mesh = LiveMesh.start(f, out)) {
         // The first call waits for listener → route → cluster → endpoints to arrive over xDS.
+        out.println("client: first call, once its listener, route, cluster and endpoints arrive over xDS");
         long t0 = System.nanoTime();
         mesh.call(Duration.ofSeconds(60));
         out.printf("client: first answer after %d ms%n%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
         List<Story.Step> steps = Story.steps(mesh, MIN_CALLS_FOR_A_SHARE);
         long share = Math.max(1000, durationMillis / steps.size());
         for (Story.Step step : steps) {
-          step.change().apply();
+          // Said before it happens, so the lines that follow read as its effect.
           out.printf("== %s%n", step.title());
+          step.change().apply();
           show(mesh, step, share);
         }
         out.printf("connections through network-2's east-west gateway: %d%n", mesh.gateway().stats().total());

@@ -112,6 +112,11 @@ class ControlPlaneStartupTest {
     Duration waited = Duration.between(waiting.getInstant(), gaveUp.getInstant());
     assertThat(waited).isGreaterThanOrEqualTo(WAIT.minusMillis(50)).isLessThan(WAIT.multipliedBy(2));
     only("weft control plane serving xDS");
+    // Progress while waiting, and where the wait ended, with counts.
+    assertThat(messages()).anyMatch(m -> m.contains("initial sync: 0 of 2 clusters synced (waiting for cluster1, "
+        + "cluster2); ") && m.endsWith(" s of --initial-sync-wait left"));
+    assertThat(only("initial sync: 0 of 2 clusters synced (waiting for cluster1, cluster2) after ").getLevel())
+        .isEqualTo(Level.INFO);
 
     assertThat(records).noneMatch(r -> r.getLoggerName() != null && r.getLoggerName().startsWith("io.fabric8"));
     assertThat(records).noneMatch(r -> r.getLevel() == Level.SEVERE);

@@ -186,6 +186,11 @@ public final class KubeClusterSource implements AutoCloseable {
     executor.scheduleWithFixedDelay(guarded(this::check), poll, poll, TimeUnit.MILLISECONDS);
   }
 
+  /** Whether the cluster has been listed once (start-up progress; never waits). */
+  public boolean synced() {
+    return synced.getCount() == 0;
+  }
+
   /** Waits until the cluster has been listed once and the registry has applied it. */
   public boolean awaitSynced(Duration max) {
     try {

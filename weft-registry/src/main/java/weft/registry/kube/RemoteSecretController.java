@@ -221,6 +221,16 @@ public final class RemoteSecretController implements AutoCloseable {
     });
   }
 
+  /** Each remote cluster's id → whether it has been listed once (start-up progress; never waits). */
+  public Map<String, Boolean> syncState() {
+    Map<String, Boolean> state = call(() -> {
+      Map<String, Boolean> out = new TreeMap<>();
+      clusters.forEach((id, c) -> out.put(id, c.source.synced()));
+      return out;
+    });
+    return state == null ? Map.of() : state;
+  }
+
   /** Cluster ids currently added from remote secrets. */
   public Set<String> clusters() {
     Set<String> ids = call(() -> Set.copyOf(clusters.keySet()));
