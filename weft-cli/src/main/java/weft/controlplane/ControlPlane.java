@@ -195,6 +195,8 @@ public final class ControlPlane implements AutoCloseable {
       return new MonitoringServer.JsonAnswer(200, Analysis.toJson(input, weft.xds.diag.MeshAnalyzer.analyze(input)));
     });
     monitoring.serveJson("/debug/why", this::why);
+    monitoring.serveJson("/debug/topology", query -> new MonitoringServer.JsonAnswer(200, Topology.of(registry.current())));
+    monitoring.serve("/ui", new UiHandler());
     grpc = listen("--xds-port", options.xdsPort(), () -> NettyServerBuilder
         .forAddress(new InetSocketAddress(options.xdsPort()))
         .addService(ServerInterceptors.intercept(ads.definition(), new RefuseUntilReady(() -> ready)))
