@@ -17,10 +17,12 @@ record Timing(Duration poll, Duration lostAfter, Duration syncTimeout, Duration 
 
   /**
    * fabric8 re-opens every watch each 5 to 10 minutes (a graceful close) and retries a dropped one
-   * on its own from 1 s on, so a watch that is down for a moment is normal; 5 s down is an outage.
+   * on its own from 1 s on, so a watch that is down for a moment is normal; 3 s down (two retries
+   * missed) is an outage, which operators then see within a few seconds (the topology page polls
+   * each second). Being marked stale changes no endpoint: the last known state keeps serving.
    * 2 minutes bounds a hung listing without cutting off a large cluster's first list. Retries stay
    * at most 30 s apart, like fabric8's own reconnect cap.
    */
-  static final Timing DEFAULTS = new Timing(Duration.ofMillis(250), Duration.ofSeconds(5), Duration.ofMinutes(2),
+  static final Timing DEFAULTS = new Timing(Duration.ofMillis(250), Duration.ofSeconds(3), Duration.ofMinutes(2),
       Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofSeconds(2));
 }
