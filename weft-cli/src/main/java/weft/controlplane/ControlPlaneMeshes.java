@@ -128,10 +128,18 @@ final class ControlPlaneMeshes implements AutoCloseable {
 
   /** Reads MeshFederation resources from the config folder every two seconds. */
   void watchFolder(Path dir) {
-    scheduler.scheduleWithFixedDelay(() -> declare(MeshFederationPeers.fromFolder(dir, systemNamespace)), 0,
-        DECLARATION_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(() -> {
+      // Files are read again only when one changed: a config folder may hold thousands of them.
+      String stamp = FederationPeers.folderStamp(dir);
+      if (stamp.equals(folderStamp)) return;
+      folderStamp = stamp;
+      declare(MeshFederationPeers.fromFolder(dir, systemNamespace));
+    }, 0, DECLARATION_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     startPolling();
   }
+
+  /** Names, sizes and times of the folder's files when they were last read; the scheduler's alone. */
+  private String folderStamp;
 
   /** Reads MeshFederation resources of the config cluster's system namespace every two seconds. */
   void watchConfigCluster(io.fabric8.kubernetes.client.KubernetesClient kube) {
