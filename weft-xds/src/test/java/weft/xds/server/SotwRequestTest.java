@@ -132,7 +132,8 @@ class SotwRequestTest {
 
   @Test
   void heldRunsStayWithinTheirBound() throws IOException {
-    NameRuns runs = new NameRuns(8_000);
+    NameRuns runs = new NameRuns(8);
+    List<SotwRequest.WireName[]> held = new ArrayList<>();
     for (int round = 0; round < 50; round++) {
       String[] names = new String[40];
       for (int i = 0; i < names.length; i++) names[i] = "outbound|80||r" + round + "-" + i + ".ns.svc.cluster.local";
@@ -150,8 +151,11 @@ class SotwRequestTest {
         scratch.addName(i, at + 2, wire[at + 1]);
         at += 2 + wire[at + 1];
       }
-      assertThat(runs.names(wire, from, to, names.length, scratch)).hasSize(names.length);
-      assertThat(runs.heldBytes()).isLessThanOrEqualTo(8_000);
+      SotwRequest.WireName[] run = runs.names(wire, from, to, names.length, scratch);
+      held.add(run);
+      assertThat(run).hasSize(names.length);
+      assertThat(runs.names(wire, from, to, names.length, scratch)).as("the same run again").isSameAs(run);
+      assertThat(runs.samples()).isLessThanOrEqualTo(8);
     }
   }
 
