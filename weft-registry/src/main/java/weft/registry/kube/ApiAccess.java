@@ -37,6 +37,9 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
   /** Federated trust domains are declared in the system namespace only (a tenant must not add trust). */
   public static final ApiAccess TRUST_DOMAIN_FEDERATIONS = new ApiAccess("weft.dev", "trustdomainfederations",
       Set.of("list"), true, "ControlPlaneFederation");
+  /** Peer meshes are declared in the system namespace only, like trust (a tenant must not route the mesh elsewhere). */
+  public static final ApiAccess MESH_FEDERATIONS = new ApiAccess("weft.dev", "meshfederations",
+      Set.of("list"), true, "ControlPlaneMeshes");
   /** Callers of the CSR API and the secure xDS port prove who they are with a token, reviewed here. */
   public static final ApiAccess TOKEN_REVIEWS = new ApiAccess("authentication.k8s.io", "tokenreviews",
       Set.of("create"), false, "KubernetesTokenAuthenticator");
@@ -55,7 +58,7 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
       all.add(new ApiAccess(k.group(), k.plural(), INFORMER, false, "KubeClusterSource (" + k.kind() + ")"));
     }
     all.addAll(List.of(REMOTE_SECRETS, MESH_CONFIG_MAP, LEADER_LEASE, SERVICE_ENTRY_READ, SERVICE_ENTRY_STATUS,
-        TRUST_DOMAIN_FEDERATIONS, TOKEN_REVIEWS));
+        TRUST_DOMAIN_FEDERATIONS, MESH_FEDERATIONS, TOKEN_REVIEWS));
     return List.copyOf(all);
   }
 }
