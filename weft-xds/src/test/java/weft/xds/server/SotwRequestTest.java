@@ -155,8 +155,43 @@ class SotwRequestTest {
       held.add(run);
       assertThat(run).hasSize(names.length);
       assertThat(runs.names(wire, from, to, names.length, scratch)).as("the same run again").isSameAs(run);
-      assertThat(runs.samples()).isLessThanOrEqualTo(8);
+      assertThat(runs.hashes()).isLessThanOrEqualTo(8);
     }
+  }
+
+  @Test
+  void runsAlikeAtBothEndsAndTheMiddleAreEachHeldAndFoundAgain() throws IOException {
+    // Proxyless clients, each listing 100 services from its own starting place: runs of one length
+    // and count whose first, middle and last bytes are the same for all of them.
+    NameRuns runs = new NameRuns(4096);
+    List<SotwRequest.WireName[]> first = new ArrayList<>();
+    List<byte[]> wires = new ArrayList<>();
+    for (int client = 0; client < 500; client++) {
+      String[] names = new String[100];
+      for (int i = 0; i < names.length; i++) {
+        names[i] = String.format("outbound|8080||svc-%05d.bench.svc.cluster.local", (client * 7 + i) % 10_000);
+      }
+      names[50] = "outbound|8080||svc-shared.bench.svc.cluster.local";
+      byte[] wire = request(names).toByteArray();
+      wires.add(wire);
+      first.add(runOf(runs, wire, names.length));
+    }
+    for (int client = 0; client < wires.size(); client++) {
+      assertThat(runOf(runs, wires.get(client), 100)).as("client %d's ACK", client).isSameAs(first.get(client));
+    }
+  }
+
+  /** The interned run of a request written by {@link #request} with one-byte name lengths. */
+  private static SotwRequest.WireName[] runOf(NameRuns runs, byte[] wire, int count) {
+    int from = 0;
+    while (wire[from] != 0x1A) from += 2 + wire[from + 1];
+    SotwRequest.Scratch scratch = SotwRequest.Scratch.get();
+    int at = from;
+    for (int i = 0; i < count; i++) {
+      scratch.addName(i, at + 2, wire[at + 1]);
+      at += 2 + wire[at + 1];
+    }
+    return runs.names(wire, from, at, count, scratch);
   }
 
   @Test
