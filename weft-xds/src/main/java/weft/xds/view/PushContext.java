@@ -138,7 +138,7 @@ public final class PushContext {
    */
   public PushContext next(MeshSnapshot nextSnapshot, weft.registry.ChangeEvent change) {
     PushContext next = new PushContext(nextSnapshot, SecurityPolicies.of(nextSnapshot),
-        parts.next(change, nextSnapshot), addressBook, trustSource);
+        parts.next(change), addressBook, trustSource);
     // ServiceEntries only change with their hosts' service definitions: otherwise nothing to redo.
     if (!change.full() && change.serviceHosts().isEmpty()) next.allocation = allocation;
     return next;

@@ -55,12 +55,11 @@ class PartCacheTest {
   void routingPartsSurviveEndpointChangesButNotServiceOrConfigChanges() {
     PartCache cache = new PartCache();
     cache.forRouting(new Key("a"), () -> new PartCache.Part<>("v", List.of()));
-    var snapshot = weft.registry.MeshSnapshot.empty();
-    PartCache afterEndpoints = cache.next(new ChangeEvent(Set.of("h"), Set.of(), Set.of(), false), snapshot);
+    PartCache afterEndpoints = cache.next(new ChangeEvent(Set.of("h"), Set.of(), Set.of(), false));
     assertThat(afterEndpoints.size()).isEqualTo(1);
-    assertThat(cache.next(new ChangeEvent(Set.of(), Set.of("h"), Set.of(), false), snapshot).size()).isZero();
+    assertThat(cache.next(new ChangeEvent(Set.of(), Set.of("h"), Set.of(), false)).size()).isZero();
     assertThat(cache.next(new ChangeEvent(Set.of(), Set.of(),
-        Set.of(new weft.model.ResourceId("DestinationRule", "default", "r")), false), snapshot).size()).isZero();
-    assertThat(cache.next(ChangeEvent.FULL, snapshot).size()).isZero();
+        Set.of(new weft.model.ResourceId("DestinationRule", "default", "r")), false)).size()).isZero();
+    assertThat(cache.next(ChangeEvent.FULL).size()).isZero();
   }
 }
