@@ -58,7 +58,7 @@ public final class FileWatcher implements AutoCloseable {
   private final Map<WatchKey, Path> keys = new HashMap<>();
   private final Set<Path> pending = new HashSet<>();
   /** path → size and time when last delivered or listed, to tell what a rescan must deliver. */
-  private final Map<Path, String> stamps = new ConcurrentHashMap<>();
+  private final Map<Path, Stamp> stamps = new ConcurrentHashMap<>();
   /** Rescans stat every file: kept off the thread that applies changes so they never wait behind it. */
   private final ScheduledExecutorService rescanner;
   private final Thread thread;
@@ -76,8 +76,7 @@ public final class FileWatcher implements AutoCloseable {
     // Listed before the constructor returns: a change made right after start-up (a ConfigMap
     // volume's data swap, say) must differ from the stamps, so they cannot be taken after it.
     guarded("listing", this::recordStamps).run();
-    rescanner.scheduleWithFixedDelay(guarded("rescan", this::rescan), RESCAN_MILLIS, RESCAN_MILLIS,
-        TimeUnit.MILLISECONDS);
+    scheduleRescan(RESCAN_MILLIS);
     this.thread = daemon(this::loop, "weft-file-watch");
     thread.start();
   }
@@ -208,6 +207,27 @@ public final class FileWatcher implements AutoCloseable {
     for (Path p : folder.files()) stamps.putIfAbsent(p, stamp(p));
   }
 
+  /**
+   * The periodic rescan, every {@link #RESCAN_MILLIS} or, when a rescan takes long (a folder of
+   * thousands of files), {@link #RESCAN_SHARE} times as long as the last one took: a safety net
+   * for missed events should never cost a folder's owner more than a few percent of one core.
+   */
+  private void scheduleRescan(long delayMillis) {
+    try {
+      rescanner.schedule(() -> {
+        long start = System.nanoTime();
+        guarded("rescan", this::rescan).run();
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        scheduleRescan(Math.max(RESCAN_MILLIS, tookMillis * RESCAN_SHARE));
+      }, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closed) {
+      // closing: no more rescans
+    }
+  }
+
+  /** The periodic rescan waits at least this many times as long as the last one took. */
+  static final long RESCAN_SHARE = 50;
+
   /** Catches anything the kernel's events missed by comparing size and modification time. */
   private void rescan() {
     Set<Path> seen = new HashSet<>(folder.files());
@@ -230,13 +250,18 @@ public final class FileWatcher implements AutoCloseable {
     };
   }
 
-  /** Size and modification time of what the path leads to (never opening it), or "absent". */
-  private static String stamp(Path p) {
+  /** Size, modification time and file key (device and inode) of a file; {@link #ABSENT} for none. */
+  private record Stamp(long size, long modifiedMillis, Object fileKey) {}
+
+  private static final Stamp ABSENT = new Stamp(-1, -1, null);
+
+  /** The stamp of what the path leads to (never opening it), or {@link #ABSENT}. */
+  private static Stamp stamp(Path p) {
     try {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-      return a.size() + "@" + a.lastModifiedTime().toMillis() + "#" + a.fileKey();
+      return new Stamp(a.size(), a.lastModifiedTime().toMillis(), a.fileKey());
     } catch (IOException e) {
-      return "absent";
+      return ABSENT;
     }
   }
 
