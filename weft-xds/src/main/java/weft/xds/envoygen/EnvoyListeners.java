@@ -45,6 +45,7 @@ public final class EnvoyListeners {
     out.put(WellKnown.VIRTUAL_OUTBOUND,
         SidecarListeners.registryOnly(view) ? VIRTUAL_OUTBOUND_REGISTRY_ONLY : VIRTUAL_OUTBOUND);
     out.put(WellKnown.VIRTUAL_INBOUND, Generated.of(Any.pack(Inbound.virtualInbound(view))));
+    Inbound.boundListeners(view).forEach((name, l) -> out.put(name, Generated.of(Any.pack(l))));
     return out;
   }
 }

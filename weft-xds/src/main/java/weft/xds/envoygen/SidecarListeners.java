@@ -31,11 +31,22 @@ final class SidecarListeners {
    * Sidecar and the labels routing rules match on, never of its own workload.
    */
   static SortedMap<String, Listener> outbound(ProxyView view) {
+    weft.model.Sidecar sidecar = view.sidecar();
+    if (sidecar != null && EgressListeners.shaped(sidecar)) return EgressListeners.outbound(view, sidecar);
+    return outbound(view, Visible.services(view), 0, null);
+  }
+
+  /**
+   * The outbound listeners of {@code services}: of all their ports, or of {@code onlyPort} alone when
+   * it is not 0; {@code declaredProtocol} (a Sidecar egress port's) replaces each port's own when set.
+   */
+  static SortedMap<String, Listener> outbound(ProxyView view, List<ServiceView> services, int onlyPort,
+      String declaredProtocol) {
     SortedMap<String, Listener> out = new TreeMap<>();
     SortedMap<Integer, WildcardPort> wildcard = new TreeMap<>();
-    for (ServiceView sv : Visible.services(view)) {
+    for (ServiceView sv : services) {
       SortedMap<String, Listener> mine = new TreeMap<>();
-      outbound(view, sv.service(), out, mine, wildcard);
+      outbound(view, sv.service(), onlyPort, declaredProtocol, out, mine, wildcard);
       out.putAll(mine);
     }
     boolean registryOnly = registryOnly(view);
@@ -73,9 +84,12 @@ final class SidecarListeners {
   }
 
   /** One service's TCP listeners into {@code mine}, and its share of the {@code 0.0.0.0_PORT} listeners. */
-  private static void outbound(ProxyView view, MeshService s, SortedMap<String, Listener> existing,
-      SortedMap<String, Listener> mine, SortedMap<Integer, WildcardPort> wildcard) {
-    for (MeshService.Port p : s.ports()) {
+  private static void outbound(ProxyView view, MeshService s, int onlyPort, String declaredProtocol,
+      SortedMap<String, Listener> existing, SortedMap<String, Listener> mine, SortedMap<Integer, WildcardPort> wildcard) {
+    for (MeshService.Port servicePort : s.ports()) {
+      if (onlyPort != 0 && servicePort.number() != onlyPort) continue;
+      MeshService.Port p = declaredProtocol == null ? servicePort
+          : new MeshService.Port(servicePort.name(), servicePort.number(), declaredProtocol);
       if (Protocols.isUdp(p.protocol())) continue;
       if (Protocols.isHttp(p.protocol())) {
         WildcardPort w = wildcard.computeIfAbsent(p.number(), k -> new WildcardPort());
@@ -215,9 +229,15 @@ final class SidecarListeners {
   }
 
   /** A dedicated listener per TCP service port, at the VIP clients dial. */
-  private static Listener tcpListener(ProxyView view, String name, String vip, int port, String host) {
+  static Listener tcpListener(ProxyView view, String name, String vip, int port, String host) {
+    return tcpListener(view, name, vip, port, host, false);
+  }
+
+  /** The same at any address; {@code bindToPort} makes Envoy bind it (Sidecar captureMode NONE). */
+  static Listener tcpListener(ProxyView view, String name, String vip, int port, String host, boolean bindToPort) {
     List<FilterChain> chains = TcpRoutes.sidecarChains(view, host, port);
     Listener.Builder l = outbound(name, vip, port);
+    if (bindToPort) l.setBindToPort(BoolValue.of(true));
     if (chains.size() == 1) {
       l.addFilterChains(chains.get(0));
     } else {
@@ -228,7 +248,7 @@ final class SidecarListeners {
     return l.build();
   }
 
-  private static Listener.Builder outbound(String name, String ip, int port) {
+  static Listener.Builder outbound(String name, String ip, int port) {
     return Listener.newBuilder()
         .setName(name)
         .setAddress(Protos.address(ip, port))
