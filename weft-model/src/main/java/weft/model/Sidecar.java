@@ -9,11 +9,12 @@ import java.util.Map;
  * {@code workloadSelector} is null when the Sidecar applies to its whole namespace.
  * Each egress host is {@code namespace/dnsName} as in Istio ({@code ./}, {@code * /}, {@code ~/} forms).
  * {@code outboundTrafficPolicy} is ALLOW_ANY, REGISTRY_ONLY, or null when the mesh's applies;
- * {@code inboundConnectionPool} is null when unset (Istio's unlimited defaults).
+ * {@code inboundConnectionPool} is null when unset (Istio's unlimited defaults); {@code egressProxy}
+ * (only with ALLOW_ANY) is where traffic to unknown destinations goes instead of passing through.
  */
 public record Sidecar(ResourceId id, Map<String, String> workloadSelector, List<Egress> egress,
-    String outboundTrafficPolicy, List<Ingress> ingress, DestinationRule.ConnectionPool inboundConnectionPool)
-    implements Resource {
+    String outboundTrafficPolicy, List<Ingress> ingress, DestinationRule.ConnectionPool inboundConnectionPool,
+    VirtualService.Destination egressProxy) implements Resource {
   /** Istio's CaptureMode values. */
   public static final String CAPTURE_DEFAULT = "DEFAULT";
   public static final String CAPTURE_IPTABLES = "IPTABLES";
@@ -26,7 +27,7 @@ public record Sidecar(ResourceId id, Map<String, String> workloadSelector, List<
 
   public Sidecar(ResourceId id, Map<String, String> workloadSelector, List<Egress> egress,
       String outboundTrafficPolicy) {
-    this(id, workloadSelector, egress, outboundTrafficPolicy, List.of(), null);
+    this(id, workloadSelector, egress, outboundTrafficPolicy, List.of(), null, null);
   }
 
   public Sidecar {

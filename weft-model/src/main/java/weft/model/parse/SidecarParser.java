@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import weft.model.DestinationRule;
 import weft.model.Sidecar;
+import weft.model.VirtualService;
 
 /**
  * A {@code networking.istio.io} Sidecar, checked as Istio's ValidateSidecar checks it. Weft applies
@@ -28,15 +29,29 @@ final class SidecarParser {
     List<Sidecar.Egress> egress = egress(spec, report);
     List<Sidecar.Ingress> ingress = ingress(spec, report);
     boolean hasPolicy = spec.has("outboundTrafficPolicy");
-    String outboundPolicy = MeshConfigParser.outboundTrafficPolicy(spec.object("outboundTrafficPolicy"));
+    Fields policy = spec.object("outboundTrafficPolicy");
+    Fields proxy = policy.object("egressProxy");
+    VirtualService.Destination egressProxy = proxy.present()
+        ? Destinations.destination(proxy, policy.at("egressProxy")) : null;
+    String outboundPolicy = MeshConfigParser.outboundTrafficPolicy(policy, true);
+    if (egressProxy != null) {
+      if (!"ALLOW_ANY".equals(outboundPolicy)) {
+        report.error(policy.at("egressProxy"), policy.at("egressProxy") + " is set with mode " + outboundPolicy
+            + "; Istio allows it only with ALLOW_ANY (REGISTRY_ONLY sends unknown destinations nowhere)");
+      }
+      if (egressProxy.port() == 0) {
+        report.error(policy.at("egressProxy"), policy.at("egressProxy") + ".port is missing; set the egress proxy's "
+            + "port number");
+      }
+    }
     boolean hasPool = spec.has("inboundConnectionPool");
     DestinationRule.ConnectionPool pool = TrafficPolicyParser.connectionPool(spec.object("inboundConnectionPool"));
     spec.rejectUnknown("Sidecar");
     if (egress.isEmpty() && ingress.isEmpty() && !hasPolicy && !hasPool) {
       report.error(spec.path(), "the Sidecar configures nothing; add egress hosts or remove it");
     }
-    proxylessLimits(spec, egress, ingress, outboundPolicy, hasPool);
-    return new Sidecar(d.id(), selector, egress, outboundPolicy, ingress, pool);
+    proxylessLimits(spec, egress, ingress, outboundPolicy, hasPool, egressProxy != null);
+    return new Sidecar(d.id(), selector, egress, outboundPolicy, ingress, pool, egressProxy);
   }
 
   private static List<Sidecar.Egress> egress(Fields spec, Report report) {
@@ -196,7 +211,7 @@ final class SidecarParser {
    * non-xds targets without Weft.
    */
   private static void proxylessLimits(Fields spec, List<Sidecar.Egress> egress, List<Sidecar.Ingress> ingress,
-      String outboundPolicy, boolean pool) {
+      String outboundPolicy, boolean pool, boolean egressProxy) {
     Report report = spec.report();
     String envoy = " is applied to Envoy sidecars; ";
     for (int i = 0; i < egress.size(); i++) {
@@ -219,6 +234,11 @@ final class SidecarParser {
     if (pool) {
       report.warn(spec.at("inboundConnectionPool"), spec.at("inboundConnectionPool") + envoy + "proxyless gRPC "
           + "servers ignore it (grpc-java has no inbound connection limits)");
+    }
+    if (egressProxy) {
+      report.warn(spec.at("outboundTrafficPolicy") + ".egressProxy", spec.at("outboundTrafficPolicy")
+          + ".egressProxy" + envoy + "proxyless gRPC clients dial targets outside the registry directly, not through "
+          + "the egress proxy");
     }
     if ("REGISTRY_ONLY".equals(outboundPolicy)) {
       report.warn(spec.at("outboundTrafficPolicy"), spec.at("outboundTrafficPolicy") + envoy + "proxyless gRPC "

@@ -147,4 +147,32 @@ class SidecarParserTest {
     assertThat(SidecarParser.defaultEndpoint("127.0.0.1:0")).contains("no valid port");
     assertThat(SidecarParser.defaultEndpoint("::1:80")).contains("brackets");
   }
+
+  @Test
+  void egressProxyIsReadWithAllowAnyAndRefusedWithRegistryOnly() {
+    ParsedFile ok = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: out, namespace: shop}
+        spec:
+          outboundTrafficPolicy:
+            mode: ALLOW_ANY
+            egressProxy: {host: egress.istio-system.svc.cluster.local, port: {number: 3128}}
+        """);
+    Sidecar sc = only(ok, Sidecar.class);
+    assertThat(sc.egressProxy()).isEqualTo(new weft.model.VirtualService.Destination(
+        "egress.istio-system.svc.cluster.local", null, 3128));
+    assertThat(warnings(ok)).extracting(p -> p.field()).containsExactly("spec.outboundTrafficPolicy.egressProxy");
+    ParsedFile bad = parse("""
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: out, namespace: shop}
+        spec:
+          outboundTrafficPolicy:
+            mode: REGISTRY_ONLY
+            egressProxy: {host: egress.istio-system.svc.cluster.local}
+        """);
+    assertThat(errors(bad)).extracting(p -> p.message()).anySatisfy(m -> assertThat(m).contains("only with ALLOW_ANY"))
+        .anySatisfy(m -> assertThat(m).contains("port is missing"));
+  }
 }

@@ -49,12 +49,27 @@ final class SidecarListeners {
       outbound(view, sv.service(), onlyPort, declaredProtocol, out, mine, wildcard);
       out.putAll(mine);
     }
-    boolean registryOnly = registryOnly(view);
+    String fallthrough = fallthroughCluster(view);
     wildcard.forEach((port, w) -> {
       String name = WellKnown.WILDCARD + "_" + port;
-      out.put(name, wildcardListener(name, port, w, registryOnly));
+      out.put(name, wildcardListener(name, port, w, fallthrough));
     });
     return out;
+  }
+
+  /**
+   * Where connections to destinations outside the registry go (Istio's buildOutboundCatchAllNetworkFiltersOnly):
+   * the BlackHoleCluster under REGISTRY_ONLY; under ALLOW_ANY the Sidecar's {@code egressProxy} cluster
+   * ({@code outbound|PORT|SUBSET|HOST}) when it names one, else the PassthroughCluster.
+   */
+  static String fallthroughCluster(ProxyView view) {
+    if (registryOnly(view)) return WellKnown.BLACK_HOLE_CLUSTER;
+    weft.model.Sidecar sidecar = view.sidecar();
+    if (sidecar != null && sidecar.egressProxy() != null) {
+      weft.model.VirtualService.Destination d = sidecar.egressProxy();
+      return weft.xds.ClusterName.outbound(d.port(), d.subset() == null ? "" : d.subset(), d.host()).toString();
+    }
+    return WellKnown.PASSTHROUGH_CLUSTER;
   }
 
   /**
@@ -181,6 +196,11 @@ final class SidecarListeners {
 
   /** The same, with outboundTrafficPolicy REGISTRY_ONLY sending unknown destinations to the BlackHoleCluster. */
   static Listener virtualOutbound(boolean registryOnly) {
+    return virtualOutbound(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER);
+  }
+
+  /** The same, with connections to unknown destinations sent to {@code fallthrough}. */
+  static Listener virtualOutbound(String fallthrough) {
     return Listener.newBuilder()
         .setName(WellKnown.VIRTUAL_OUTBOUND)
         .setAddress(Protos.address(WellKnown.WILDCARD, WellKnown.OUTBOUND_CAPTURE_PORT))
@@ -195,7 +215,7 @@ final class SidecarListeners {
         // outboundTrafficPolicy: ALLOW_ANY reaches unknown destinations directly, REGISTRY_ONLY drops them.
         .addFilterChains(FilterChain.newBuilder()
             .setName(WellKnown.OUTBOUND_CATCHALL_CHAIN)
-            .addFilters(Protos.tcpProxy(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER)))
+            .addFilters(Protos.tcpProxy(fallthrough)))
         .build();
   }
 
@@ -205,7 +225,7 @@ final class SidecarListeners {
    * recognises as plaintext HTTP. Other traffic to the port (an unknown destination) passes
    * through, or under REGISTRY_ONLY goes to the BlackHoleCluster.
    */
-  private static Listener wildcardListener(String name, int port, WildcardPort w, boolean registryOnly) {
+  private static Listener wildcardListener(String name, int port, WildcardPort w, String fallthrough) {
     Listener.Builder l = outbound(name, WellKnown.WILDCARD, port)
         .addListenerFilters(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
     if (w.http) {
@@ -221,9 +241,10 @@ final class SidecarListeners {
       l.setDefaultFilterChain(w.catchAll.toBuilder().setFilterChainMatch(FilterChainMatch.getDefaultInstance()));
     } else {
       l.setDefaultFilterChain(FilterChain.newBuilder()
-          .setName(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CHAIN)
+          .setName(fallthrough.equals(WellKnown.BLACK_HOLE_CLUSTER) ? WellKnown.BLACK_HOLE_CLUSTER
+              : WellKnown.PASSTHROUGH_CHAIN)
           .setFilterChainMatch(FilterChainMatch.getDefaultInstance())
-          .addFilters(Protos.tcpProxy(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER)));
+          .addFilters(Protos.tcpProxy(fallthrough)));
     }
     return l.build();
   }

@@ -55,7 +55,7 @@ final class SidecarRoutes {
       vhosts.add(VirtualHost.newBuilder()
           .setName(WellKnown.ALLOW_ANY)
           .addDomains("*")
-          .addRoutes(HttpRoutes.passthrough(WellKnown.ALLOW_ANY, WellKnown.PASSTHROUGH_CLUSTER))
+          .addRoutes(HttpRoutes.passthrough(WellKnown.ALLOW_ANY, SidecarListeners.fallthroughCluster(view)))
           .setIncludeRequestAttemptCount(true)
           .build());
     }

@@ -268,4 +268,34 @@ class SidecarResourceTest {
       assertValid(view, "8080");
     }
   }
+
+  @Test
+  void egressProxySendsUnknownDestinationsToItsClusterInsteadOfPassingThrough() {
+    String sidecar = """
+        apiVersion: networking.istio.io/v1
+        kind: Sidecar
+        metadata: {name: client, namespace: shop}
+        spec:
+          workloadSelector: {labels: {app: client}}
+          outboundTrafficPolicy:
+            mode: ALLOW_ANY
+            egressProxy: {host: api.other.svc.cluster.local, subset: v1, port: {number: 8080}}
+        """;
+    String egress = "outbound|8080|v1|api.other.svc.cluster.local";
+    try (EnvoyMesh mesh = new EnvoyMesh(SERVICES + sidecar)) {
+      ProxyView view = client(mesh);
+      Listener virtualOutbound = listener(view, WellKnown.VIRTUAL_OUTBOUND);
+      assertThat(virtualOutbound.getFilterChainsList()).filteredOn(c -> c.getName().equals(
+          WellKnown.OUTBOUND_CATCHALL_CHAIN)).singleElement().satisfies(c -> assertThat(tcpCluster(c)).isEqualTo(egress));
+      assertThat(tcpCluster(listener(view, "0.0.0.0_8080").getDefaultFilterChain())).isEqualTo(egress);
+      VirtualHost allowAny = route(view, "8080").getVirtualHostsList().stream()
+          .filter(v -> v.getName().equals(WellKnown.ALLOW_ANY)).findFirst().orElseThrow();
+      assertThat(allowAny.getRoutes(0).getRoute().getCluster()).isEqualTo(egress);
+      assertValid(view, "8080");
+      // Other workloads of the namespace keep Istio's default passthrough.
+      ProxyView other = web(mesh);
+      assertThat(tcpCluster(listener(other, "0.0.0.0_8080").getDefaultFilterChain()))
+          .isEqualTo(WellKnown.PASSTHROUGH_CLUSTER);
+    }
+  }
 }
