@@ -12,6 +12,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.scanner.ScannerImpl;
 
 /**
  * Jackson's YAML factory with a reader whose cost grows linearly with the input.
@@ -20,6 +21,9 @@ import org.yaml.snakeyaml.parser.ParserImpl;
  * everything from the start of the current token on each refill, so one long token (a large
  * scalar, such as a base64 Secret value or a big annotation) costs time quadratic in its length:
  * 8 MB took 25 s on one core. {@link WholeInputReader} holds the whole (size-limited) input instead.
+ *
+ * <p>Its tokens pass through {@link GoStyleScanner}, so plain scalars mean what they mean to
+ * Kubernetes' and Istio's Go tools (YAML 1.1 booleans, {@code 2001:db8::} in a flow list is a string).
  * Everything else is Jackson's and SnakeYAML's own parsing.
  */
 public final class LinearYamlFactory extends YAMLFactory {
@@ -40,7 +44,7 @@ public final class LinearYamlFactory extends YAMLFactory {
   @Override
   protected YAMLParser _createParser(Reader r, IOContext ctxt) throws IOException {
     return new Parser(ctxt, _parserFeatures, _yamlParserFeatures, _objectCodec, r,
-        new ParserImpl(new WholeInputReader(r), _loaderOptions));
+        new ParserImpl(new GoStyleScanner(new ScannerImpl(new WholeInputReader(r), _loaderOptions))));
   }
 
   @Override

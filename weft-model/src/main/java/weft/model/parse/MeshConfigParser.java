@@ -140,9 +140,14 @@ public final class MeshConfigParser {
    * unset. Istio's egressProxy is not implemented and warned.
    */
   static String outboundTrafficPolicy(Fields p) {
+    return outboundTrafficPolicy(p, false);
+  }
+
+  /** The same; with {@code egressProxyRead} the caller (a Sidecar) has read egressProxy itself. */
+  static String outboundTrafficPolicy(Fields p, boolean egressProxyRead) {
     if (!p.present()) return null;
     String mode = p.enumOf("mode", List.of(MeshConfig.ALLOW_ANY, MeshConfig.REGISTRY_ONLY), MeshConfig.ALLOW_ANY);
-    p.notImplemented("egressProxy");
+    if (!egressProxyRead) p.notImplemented("egressProxy");
     p.rejectUnknown("OutboundTrafficPolicy");
     return mode;
   }

@@ -123,7 +123,8 @@ final class TrafficPolicyParser {
     return new ConsistentHash(header, cookie, sourceIp, query, ringSize);
   }
 
-  private static ConnectionPool connectionPool(Fields cp) {
+  /** Istio's ConnectionPoolSettings (DestinationRule, Sidecar inboundConnectionPool and ingress connectionPool). */
+  static ConnectionPool connectionPool(Fields cp) {
     if (!cp.present()) return null;
     Fields tcp = cp.object("tcp");
     Fields http = cp.object("http");

@@ -37,7 +37,7 @@ class MutationTest {
         - name: r
           match:
           - uri: {prefix: /}
-            headers: {x: {exact: y}}
+            headers: {x: {exact: yy}}
             withoutHeaders: {z: {}}
             queryParams: {q: {regex: "a+"}}
             sourceLabels: {app: a}
@@ -119,7 +119,7 @@ class MutationTest {
       apiVersion: networking.istio.io/v1
       kind: WorkloadEntry
       metadata: {name: we}
-      spec: {address: 10.0.0.1, ports: {http: 80}, labels: {a: b}, network: n, serviceAccount: sa}
+      spec: {address: 10.0.0.1, ports: {http: 80}, labels: {a: b}, network: net1, serviceAccount: sa}
       ---
       apiVersion: security.istio.io/v1
       kind: PeerAuthentication
@@ -172,14 +172,14 @@ class MutationTest {
       endpoints:
       - addresses: [10.0.0.2]
         conditions: {ready: true}
-        nodeName: n
+        nodeName: node1
         zone: z
         targetRef: {kind: Pod, name: p}
       ---
       apiVersion: v1
       kind: Pod
       metadata: {name: p, labels: {a: b}}
-      spec: {serviceAccountName: sa, nodeName: n}
+      spec: {serviceAccountName: sa, nodeName: node1}
       status: {phase: Running, podIP: 10.0.0.2, conditions: [{type: Ready, status: "True"}]}
       """;
 

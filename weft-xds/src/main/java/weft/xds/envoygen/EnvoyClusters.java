@@ -62,7 +62,7 @@ public final class EnvoyClusters {
     out.put(WellKnown.PASSTHROUGH_CLUSTER, PASSTHROUGH);
     if (!router) {
       out.put(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, INBOUND_PASSTHROUGH);
-      for (Inbound.Port p : Inbound.ports(view)) out.put(p.cluster(), Generated.of(Any.pack(inbound(p))));
+      for (Inbound.Port p : Inbound.ports(view)) out.put(p.cluster(), Generated.of(Any.pack(inbound(view, p))));
     }
     return out;
   }
@@ -127,19 +127,37 @@ public final class EnvoyClusters {
   /**
    * Istio ≥ 1.10 (inboundTrafficPolicy PASSTHROUGH, the default): inbound traffic goes to the pod IP it
    * was sent to, not to localhost, so the cluster is ORIGINAL_DST from the 127.0.0.6 source address
-   * iptables lets through.
+   * iptables lets through. A Sidecar ingress {@code defaultEndpoint} makes it a static cluster to
+   * that endpoint instead (Istio's buildInboundClustersFromSidecar). The Sidecar's connection pool for
+   * the port (ingress {@code connectionPool}, else {@code inboundConnectionPool}) sets its limits.
    */
-  private static Cluster inbound(Inbound.Port p) {
+  private static Cluster inbound(ProxyView view, Inbound.Port p) {
     Cluster.Builder c = Cluster.newBuilder()
         .setName(p.cluster())
-        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
         .setConnectTimeout(Protos.duration(WellKnown.CONNECT_TIMEOUT))
-        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
-        .setCleanupInterval(com.google.protobuf.Duration.newBuilder().setSeconds(NEVER_SECONDS))
-        .setCommonLbConfig(Cluster.CommonLbConfig.getDefaultInstance())
-        .setUpstreamBindConfig(inboundBind());
-    ClusterPolicies.connectionPool(c, null);
-    ClusterPolicies.httpOptions(c, Protocols.isHttp2(p.protocol()), null);
+        .setCommonLbConfig(Cluster.CommonLbConfig.getDefaultInstance());
+    io.envoyproxy.envoy.config.core.v3.Address endpoint = p.ingress() == null ? null
+        : InboundEndpoints.address(p.ingress().defaultEndpoint(), view.proxy().ip());
+    if (endpoint == null) {
+      c.setType(Cluster.DiscoveryType.ORIGINAL_DST)
+          .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+          .setCleanupInterval(com.google.protobuf.Duration.newBuilder().setSeconds(NEVER_SECONDS))
+          .setUpstreamBindConfig(inboundBind());
+    } else {
+      c.setType(Cluster.DiscoveryType.STATIC)
+          .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+          .setLoadAssignment(io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.newBuilder()
+              .setClusterName(p.cluster())
+              .addEndpoints(io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints.newBuilder()
+                  .addLbEndpoints(io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint.newBuilder()
+                      .setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder().setAddress(endpoint)))));
+      // iptables would send the proxy's own connections to the pod IP back to it without the magic source.
+      if (InboundEndpoints.needsPassthroughSource(endpoint)) c.setUpstreamBindConfig(inboundBind());
+    }
+    weft.model.DestinationRule.ConnectionPool pool = view.sidecar() == null ? null
+        : view.sidecar().inboundConnectionPool(p.number());
+    ClusterPolicies.connectionPool(c, pool);
+    ClusterPolicies.httpOptions(c, Protocols.isHttp2(p.protocol()), p.http() ? pool : null);
     return c.build();
   }
 

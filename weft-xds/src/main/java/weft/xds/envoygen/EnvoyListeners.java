@@ -42,9 +42,15 @@ public final class EnvoyListeners {
       SidecarListeners.outbound(v).forEach((name, l) -> packed.put(name, Generated.of(Any.pack(l))));
       return java.util.Collections.unmodifiableSortedMap(packed);
     }));
-    out.put(WellKnown.VIRTUAL_OUTBOUND,
-        SidecarListeners.registryOnly(view) ? VIRTUAL_OUTBOUND_REGISTRY_ONLY : VIRTUAL_OUTBOUND);
+    String fallthrough = SidecarListeners.fallthroughCluster(view);
+    out.put(WellKnown.VIRTUAL_OUTBOUND, switch (fallthrough) {
+      case WellKnown.BLACK_HOLE_CLUSTER -> VIRTUAL_OUTBOUND_REGISTRY_ONLY;
+      case WellKnown.PASSTHROUGH_CLUSTER -> VIRTUAL_OUTBOUND;
+      // A Sidecar's egressProxy: few proxies, so generated for each.
+      default -> Generated.of(Any.pack(SidecarListeners.virtualOutbound(fallthrough)));
+    });
     out.put(WellKnown.VIRTUAL_INBOUND, Generated.of(Any.pack(Inbound.virtualInbound(view))));
+    Inbound.boundListeners(view).forEach((name, l) -> out.put(name, Generated.of(Any.pack(l))));
     return out;
   }
 }

@@ -20,6 +20,7 @@ import java.util.List;
 import weft.security.trust.TrustBundles;
 import java.util.Map;
 import java.util.TreeMap;
+import weft.model.Sidecar;
 import weft.registry.MeshService;
 import weft.registry.MeshSnapshot.WorkloadAt;
 import weft.xds.proxy.Proxy;
@@ -41,10 +42,22 @@ import weft.xds.view.ProxyView;
 final class Inbound {
   private Inbound() {}
 
-  /** One port the workload serves: Istio keys inbound chains and clusters by the target port. */
-  record Port(int number, String protocol, String host) {
+  /**
+   * One port the workload serves: Istio keys inbound chains and clusters by the target port.
+   * {@code ingress} is the Sidecar ingress listener that declares it, null for a service's port.
+   */
+  record Port(int number, String protocol, String host, Sidecar.Ingress ingress) {
+    Port(int number, String protocol, String host) {
+      this(number, protocol, host, null);
+    }
+
     String cluster() {
       return "inbound|" + number + "||";
+    }
+
+    /** Istio's captureMode NONE: a listener of its own that binds the port, outside virtualInbound. */
+    boolean bindsToPort() {
+      return ingress != null && ingress.bindsToPort();
     }
 
     boolean http() {
@@ -59,6 +72,17 @@ final class Inbound {
    */
   static List<Port> ports(ProxyView view) {
     Proxy proxy = view.proxy();
+    Sidecar sidecar = view.sidecar();
+    if (sidecar != null && !sidecar.ingress().isEmpty()) {
+      // Istio: a Sidecar with ingress listeners declares the inbound ports; the services' ports are not used.
+      String host = sidecar.id().name() + "." + sidecar.id().namespace();
+      List<Port> declared = new ArrayList<>();
+      for (Sidecar.Ingress i : sidecar.ingress()) {
+        declared.add(new Port(i.port(), i.protocol() == null ? "TCP" : i.protocol(), host, i));
+      }
+      declared.sort(Comparator.comparingInt(Port::number));
+      return List.copyOf(declared);
+    }
     if (proxy.ip() == null || proxy.ip().isEmpty()) return List.of();
     List<WorkloadAt> own = new ArrayList<>(view.snapshot().endpointsAt(proxy.clusterId(), proxy.ip()));
     own.sort(Comparator.comparing((WorkloadAt w) -> w.service().service().hostname())
@@ -119,6 +143,7 @@ final class Inbound {
     }
     List<Integer> sniffed = new ArrayList<>();
     for (Port p : ports) {
+      if (p.bindsToPort()) continue; // served by a listener of its own (boundListeners)
       MtlsMode mode = ServerMtls.mode(view, p.number());
       String name = WellKnown.WILDCARD + "_" + p.number();
       FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(p.number()));
@@ -149,6 +174,45 @@ final class Inbound {
         .addListenerFilters(httpInspector(ports))
         .addAllFilterChains(chains)
         .build();
+  }
+
+  /**
+   * Istio's inbound listeners for Sidecar ingress ports with captureMode NONE: each binds
+   * {@code BIND:PORT} itself (0.0.0.0 when no bind is given), named {@code BIND_PORT}, with the chains
+   * the port would have in {@code virtualInbound} (the workload's PeerAuthentication and RBAC).
+   */
+  static java.util.SortedMap<String, Listener> boundListeners(ProxyView view) {
+    java.util.SortedMap<String, Listener> out = new TreeMap<>();
+    List<Port> bound = ports(view).stream().filter(Port::bindsToPort).toList();
+    if (bound.isEmpty()) return out;
+    Rbac.Rules http = Rbac.forWorkload(view, Rbac.Target.HTTP);
+    Rbac.Rules tcp = Rbac.forWorkload(view, Rbac.Target.TCP);
+    TrustBundles trust = view.context().trustBundles();
+    for (Port p : bound) {
+      String bind = p.ingress().bind() != null ? p.ingress().bind() : WellKnown.WILDCARD;
+      String name = bind + "_" + p.number();
+      MtlsMode mode = ServerMtls.mode(view, p.number());
+      Listener.Builder l = Listener.newBuilder()
+          .setName(name)
+          .setAddress(Protos.address(bind, p.number()))
+          .setTrafficDirection(TrafficDirection.INBOUND);
+      FilterChainMatch.Builder any = FilterChainMatch.newBuilder();
+      if (mode == MtlsMode.STRICT) {
+        l.addFilterChains(portChain(name, any, p, http, tcp, true, trust));
+      } else {
+        l.addFilterChains(portChain(name, any.clone().setTransportProtocol(WellKnown.RAW_BUFFER), p, http, tcp,
+            false, trust));
+        if (mode == MtlsMode.PERMISSIVE) {
+          l.addFilterChains(portChain(name + WellKnown.MTLS_CHAIN_SUFFIX,
+              any.clone().setTransportProtocol(WellKnown.TLS), p, http, tcp, true, trust));
+          l.addListenerFilters(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
+        }
+      }
+      if (out.putIfAbsent(name, l.build()) != null) {
+        view.drop("inbound listener " + name, "two ingress ports share this address; the first is kept");
+      }
+    }
+    return out;
   }
 
   /** One declared port's chain: the workload's RBAC, then the HCM or TCP proxy to its inbound cluster. */

@@ -31,19 +31,45 @@ final class SidecarListeners {
    * Sidecar and the labels routing rules match on, never of its own workload.
    */
   static SortedMap<String, Listener> outbound(ProxyView view) {
+    weft.model.Sidecar sidecar = view.sidecar();
+    if (sidecar != null && EgressListeners.shaped(sidecar)) return EgressListeners.outbound(view, sidecar);
+    return outbound(view, Visible.services(view), 0, null);
+  }
+
+  /**
+   * The outbound listeners of {@code services}: of all their ports, or of {@code onlyPort} alone when
+   * it is not 0; {@code declaredProtocol} (a Sidecar egress port's) replaces each port's own when set.
+   */
+  static SortedMap<String, Listener> outbound(ProxyView view, List<ServiceView> services, int onlyPort,
+      String declaredProtocol) {
     SortedMap<String, Listener> out = new TreeMap<>();
     SortedMap<Integer, WildcardPort> wildcard = new TreeMap<>();
-    for (ServiceView sv : Visible.services(view)) {
+    for (ServiceView sv : services) {
       SortedMap<String, Listener> mine = new TreeMap<>();
-      outbound(view, sv.service(), out, mine, wildcard);
+      outbound(view, sv.service(), onlyPort, declaredProtocol, out, mine, wildcard);
       out.putAll(mine);
     }
-    boolean registryOnly = registryOnly(view);
+    String fallthrough = fallthroughCluster(view);
     wildcard.forEach((port, w) -> {
       String name = WellKnown.WILDCARD + "_" + port;
-      out.put(name, wildcardListener(name, port, w, registryOnly));
+      out.put(name, wildcardListener(name, port, w, fallthrough));
     });
     return out;
+  }
+
+  /**
+   * Where connections to destinations outside the registry go (Istio's buildOutboundCatchAllNetworkFiltersOnly):
+   * the BlackHoleCluster under REGISTRY_ONLY; under ALLOW_ANY the Sidecar's {@code egressProxy} cluster
+   * ({@code outbound|PORT|SUBSET|HOST}) when it names one, else the PassthroughCluster.
+   */
+  static String fallthroughCluster(ProxyView view) {
+    if (registryOnly(view)) return WellKnown.BLACK_HOLE_CLUSTER;
+    weft.model.Sidecar sidecar = view.sidecar();
+    if (sidecar != null && sidecar.egressProxy() != null) {
+      weft.model.VirtualService.Destination d = sidecar.egressProxy();
+      return weft.xds.ClusterName.outbound(d.port(), d.subset() == null ? "" : d.subset(), d.host()).toString();
+    }
+    return WellKnown.PASSTHROUGH_CLUSTER;
   }
 
   /**
@@ -73,9 +99,12 @@ final class SidecarListeners {
   }
 
   /** One service's TCP listeners into {@code mine}, and its share of the {@code 0.0.0.0_PORT} listeners. */
-  private static void outbound(ProxyView view, MeshService s, SortedMap<String, Listener> existing,
-      SortedMap<String, Listener> mine, SortedMap<Integer, WildcardPort> wildcard) {
-    for (MeshService.Port p : s.ports()) {
+  private static void outbound(ProxyView view, MeshService s, int onlyPort, String declaredProtocol,
+      SortedMap<String, Listener> existing, SortedMap<String, Listener> mine, SortedMap<Integer, WildcardPort> wildcard) {
+    for (MeshService.Port servicePort : s.ports()) {
+      if (onlyPort != 0 && servicePort.number() != onlyPort) continue;
+      MeshService.Port p = declaredProtocol == null ? servicePort
+          : new MeshService.Port(servicePort.name(), servicePort.number(), declaredProtocol);
       if (Protocols.isUdp(p.protocol())) continue;
       if (Protocols.isHttp(p.protocol())) {
         WildcardPort w = wildcard.computeIfAbsent(p.number(), k -> new WildcardPort());
@@ -167,6 +196,11 @@ final class SidecarListeners {
 
   /** The same, with outboundTrafficPolicy REGISTRY_ONLY sending unknown destinations to the BlackHoleCluster. */
   static Listener virtualOutbound(boolean registryOnly) {
+    return virtualOutbound(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER);
+  }
+
+  /** The same, with connections to unknown destinations sent to {@code fallthrough}. */
+  static Listener virtualOutbound(String fallthrough) {
     return Listener.newBuilder()
         .setName(WellKnown.VIRTUAL_OUTBOUND)
         .setAddress(Protos.address(WellKnown.WILDCARD, WellKnown.OUTBOUND_CAPTURE_PORT))
@@ -181,7 +215,7 @@ final class SidecarListeners {
         // outboundTrafficPolicy: ALLOW_ANY reaches unknown destinations directly, REGISTRY_ONLY drops them.
         .addFilterChains(FilterChain.newBuilder()
             .setName(WellKnown.OUTBOUND_CATCHALL_CHAIN)
-            .addFilters(Protos.tcpProxy(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER)))
+            .addFilters(Protos.tcpProxy(fallthrough)))
         .build();
   }
 
@@ -191,7 +225,7 @@ final class SidecarListeners {
    * recognises as plaintext HTTP. Other traffic to the port (an unknown destination) passes
    * through, or under REGISTRY_ONLY goes to the BlackHoleCluster.
    */
-  private static Listener wildcardListener(String name, int port, WildcardPort w, boolean registryOnly) {
+  private static Listener wildcardListener(String name, int port, WildcardPort w, String fallthrough) {
     Listener.Builder l = outbound(name, WellKnown.WILDCARD, port)
         .addListenerFilters(Protos.listenerFilter(WellKnown.TLS_INSPECTOR, TlsInspector.getDefaultInstance()));
     if (w.http) {
@@ -207,17 +241,24 @@ final class SidecarListeners {
       l.setDefaultFilterChain(w.catchAll.toBuilder().setFilterChainMatch(FilterChainMatch.getDefaultInstance()));
     } else {
       l.setDefaultFilterChain(FilterChain.newBuilder()
-          .setName(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CHAIN)
+          .setName(fallthrough.equals(WellKnown.BLACK_HOLE_CLUSTER) ? WellKnown.BLACK_HOLE_CLUSTER
+              : WellKnown.PASSTHROUGH_CHAIN)
           .setFilterChainMatch(FilterChainMatch.getDefaultInstance())
-          .addFilters(Protos.tcpProxy(registryOnly ? WellKnown.BLACK_HOLE_CLUSTER : WellKnown.PASSTHROUGH_CLUSTER)));
+          .addFilters(Protos.tcpProxy(fallthrough)));
     }
     return l.build();
   }
 
   /** A dedicated listener per TCP service port, at the VIP clients dial. */
-  private static Listener tcpListener(ProxyView view, String name, String vip, int port, String host) {
+  static Listener tcpListener(ProxyView view, String name, String vip, int port, String host) {
+    return tcpListener(view, name, vip, port, host, false);
+  }
+
+  /** The same at any address; {@code bindToPort} makes Envoy bind it (Sidecar captureMode NONE). */
+  static Listener tcpListener(ProxyView view, String name, String vip, int port, String host, boolean bindToPort) {
     List<FilterChain> chains = TcpRoutes.sidecarChains(view, host, port);
     Listener.Builder l = outbound(name, vip, port);
+    if (bindToPort) l.setBindToPort(BoolValue.of(true));
     if (chains.size() == 1) {
       l.addFilterChains(chains.get(0));
     } else {
@@ -228,7 +269,7 @@ final class SidecarListeners {
     return l.build();
   }
 
-  private static Listener.Builder outbound(String name, String ip, int port) {
+  static Listener.Builder outbound(String name, String ip, int port) {
     return Listener.newBuilder()
         .setName(name)
         .setAddress(Protos.address(ip, port))

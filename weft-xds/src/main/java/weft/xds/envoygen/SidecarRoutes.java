@@ -27,8 +27,16 @@ final class SidecarRoutes {
     List<VirtualHost> vhosts = new ArrayList<>();
     // Envoy rejects a route configuration in which two virtual hosts claim one domain.
     Set<String> claimed = new HashSet<>();
-    for (ServiceView sv : Visible.services(view)) {
-      VirtualHost vh = virtualHost(view, name, sv.service(), port, claimed);
+    // Istio's GetEgressListenerForRDS: the routes of port PORT come from the Sidecar's egress listener
+    // on that port, else its catch-all; a declared HTTP port takes every service on the port.
+    weft.model.Sidecar.Egress egress = view.egressFor(port);
+    boolean shaped = view.sidecar() != null && EgressListeners.shaped(view.sidecar());
+    List<ServiceView> services = !shaped ? Visible.services(view)
+        : egress == null ? List.of() : view.visibleServices(egress);
+    boolean declaredHttp = shaped && egress != null && egress.port() == port && egress.protocol() != null
+        && Protocols.isHttp(egress.protocol());
+    for (ServiceView sv : services) {
+      VirtualHost vh = virtualHost(view, name, sv.service(), port, claimed, declaredHttp);
       if (vh != null) vhosts.add(vh);
     }
     vhosts.sort(Comparator.comparing(VirtualHost::getName));
@@ -47,7 +55,7 @@ final class SidecarRoutes {
       vhosts.add(VirtualHost.newBuilder()
           .setName(WellKnown.ALLOW_ANY)
           .addDomains("*")
-          .addRoutes(HttpRoutes.passthrough(WellKnown.ALLOW_ANY, WellKnown.PASSTHROUGH_CLUSTER))
+          .addRoutes(HttpRoutes.passthrough(WellKnown.ALLOW_ANY, SidecarListeners.fallthroughCluster(view)))
           .setIncludeRequestAttemptCount(true)
           .build());
     }
@@ -60,9 +68,10 @@ final class SidecarRoutes {
   }
 
   /** The service's virtual host on this port, or null when it has no HTTP port there or every domain is taken. */
-  private static VirtualHost virtualHost(ProxyView view, String name, MeshService s, int port, Set<String> claimed) {
+  private static VirtualHost virtualHost(ProxyView view, String name, MeshService s, int port, Set<String> claimed,
+      boolean declaredHttp) {
     Optional<MeshService.Port> p = s.port(port);
-    if (p.isEmpty() || !Protocols.isHttp(p.get().protocol())) return null;
+    if (p.isEmpty() || !(declaredHttp || Protocols.isHttp(p.get().protocol()))) return null;
     String vhName = s.hostname() + ":" + port;
     List<Route> routes = routes(view, s.hostname(), port);
     List<String> domains = new ArrayList<>();

@@ -247,6 +247,31 @@ public final class ProxyView {
   }
 
   /**
+   * The services this proxy may see through one egress listener of its Sidecar: those
+   * {@link #visibleServices} lets through that the listener's own hosts import (Istio builds each
+   * egress listener's listeners and routes from its own hosts; clusters from all of them).
+   */
+  public List<ServiceView> visibleServices(Sidecar.Egress egress) {
+    List<ServiceView> out = new ArrayList<>();
+    for (ServiceView sv : visibleServices()) {
+      if (egressAllows(sv.service(), egress)) out.add(sv);
+    }
+    return out;
+  }
+
+  /**
+   * Istio's GetEgressListenerForRDS: the Sidecar's egress listener on {@code port}, else its
+   * catch-all (the one without a port), else null; null as well without a Sidecar or egress listeners.
+   */
+  public Sidecar.Egress egressFor(int port) {
+    if (sidecar == null) return null;
+    for (Sidecar.Egress e : sidecar.egress()) {
+      if (e.port() == 0 || e.port() == port) return e;
+    }
+    return null;
+  }
+
+  /**
    * True when a host's endpoints must stay in the proxy's own cluster ({@code serviceSettings.clusterLocal}).
    * An exact host in the settings beats a wildcard; settings beat the built-in defaults.
    */
@@ -359,22 +384,27 @@ public final class ProxyView {
     // Istio's default egress, every namespace's hosts.
     if (sidecar.egress().isEmpty()) return true;
     for (Sidecar.Egress egress : sidecar.egress()) {
-      boolean imported = false;
-      boolean excluded = false;
-      for (String entry : egress.hosts()) {
-        int slash = entry.indexOf('/');
-        String ns = entry.substring(0, slash);
-        String dns = entry.substring(slash + 1);
-        boolean exclusion = ns.startsWith("~");
-        if (exclusion) ns = ns.length() == 1 ? "*" : ns.substring(1);
-        boolean nsOk = ns.equals("*") || (ns.equals(".") ? sidecar.id().namespace().equals(s.namespace())
-            : ns.equals(s.namespace()));
-        if (!nsOk || !Hosts.matches(dns, s.hostname())) continue;
-        if (exclusion) excluded = true; else imported = true;
-      }
-      if (imported && !excluded) return true;
+      if (egressAllows(s, egress)) return true;
     }
     return false;
+  }
+
+  /** Whether one egress listener's hosts import the service (and none of them excludes it). */
+  private boolean egressAllows(MeshService s, Sidecar.Egress egress) {
+    boolean imported = false;
+    boolean excluded = false;
+    for (String entry : egress.hosts()) {
+      int slash = entry.indexOf('/');
+      String ns = entry.substring(0, slash);
+      String dns = entry.substring(slash + 1);
+      boolean exclusion = ns.startsWith("~");
+      if (exclusion) ns = ns.length() == 1 ? "*" : ns.substring(1);
+      boolean nsOk = ns.equals("*") || (ns.equals(".") ? sidecar.id().namespace().equals(s.namespace())
+          : ns.equals(s.namespace()));
+      if (!nsOk || !Hosts.matches(dns, s.hostname())) continue;
+      if (exclusion) excluded = true; else imported = true;
+    }
+    return imported && !excluded;
   }
 
 
