@@ -106,8 +106,11 @@ class GatewayApiTest {
 
   static final String TO_GW = "{name: gw, namespace: default, sectionName: local}";
 
+  /** The routes of one virtual host, after checking the whole table against Envoy's proto rules. */
   private List<Route> routes(ProxyView view, String routeName, String domain) {
-    RouteConfiguration rc = unpack(EnvoyRoutes.generate(view, routeName), RouteConfiguration.class);
+    Any generated = EnvoyRoutes.generate(view, routeName);
+    assertThat(ProtoRules.violations(generated)).as(routeName).isEmpty();
+    RouteConfiguration rc = unpack(generated, RouteConfiguration.class);
     for (VirtualHost vh : rc.getVirtualHostsList()) {
       if (vh.getDomainsList().contains(domain)) return vh.getRoutesList();
     }
