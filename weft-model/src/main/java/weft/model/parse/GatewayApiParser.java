@@ -224,9 +224,6 @@ final class GatewayApiParser {
           hostnames.add(h);
         }
       }
-      if (kind.equals(GatewayRoute.TLS) && written.isEmpty()) {
-        // TLSRoute v1alpha2 allows none (every SNI of the listener); kept as written.
-      }
     }
     List<Rule> rules = new ArrayList<>();
     List<Fields> ruleFields = limited(spec, "rules", MAX_RULES);
