@@ -56,6 +56,8 @@ final class ClusterState {
   private final Map<Class<?>, Map<ResourceId, Resource>> configByType = new HashMap<>();
   /** Services labelled with a network: this cluster's east-west gateway candidates, sorted. */
   private final Set<ResourceId> networkLabelled = new TreeSet<>();
+  /** Namespace labels by name: Gateway API listeners admit routes by them ({@code allowedRoutes} selectors). */
+  private final Map<String, Map<String, String>> namespaceLabels = new HashMap<>();
   /** ServiceExports here (Multi-Cluster Services): the clusterset hosts a mesh-wide rebuild must redo. */
   private final Set<ResourceId> exports = new TreeSet<>();
 
@@ -90,6 +92,8 @@ final class ClusterState {
     return switch (id.kind()) {
       case "VirtualService", "DestinationRule", "Sidecar", "Gateway", "PeerAuthentication", "AuthorizationPolicy" ->
           true;
+      // Gateway API: translated into the kinds above whenever any of them changes.
+      case "KubernetesGateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "ReferenceGrant" -> true;
       default -> false;
     };
   }
@@ -109,6 +113,11 @@ final class ClusterState {
     List<T> out = new ArrayList<>();
     for (Resource r : configByType.getOrDefault(type, Map.of()).values()) out.add(type.cast(r));
     return out;
+  }
+
+  /** Every Namespace's labels, by name (a copy). */
+  Map<String, Map<String, String>> namespaceLabels() {
+    return Map.copyOf(namespaceLabels);
   }
 
   /** The Services labelled with a network, sorted by id. */
@@ -180,6 +189,8 @@ final class ClusterState {
       fileSelector(e.id(), e.workloadSelector(), true);
     } else if (r instanceof ServiceExport) {
       exports.add(r.id());
+    } else if (r instanceof Namespace n) {
+      namespaceLabels.put(n.id().name(), n.labels());
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       workloadsByNamespace.computeIfAbsent(r.id().namespace(), k -> new TreeSet<>()).add(r.id());
       if (r instanceof Pod p && p.podIp() != null) podsByIp.computeIfAbsent(p.podIp(), k -> new TreeSet<>()).add(p.id());
@@ -205,6 +216,8 @@ final class ClusterState {
       fileSelector(e.id(), e.workloadSelector(), false);
     } else if (r instanceof ServiceExport) {
       exports.remove(r.id());
+    } else if (r instanceof Namespace n) {
+      namespaceLabels.remove(n.id().name());
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       removeFrom(workloadsByNamespace, r.id().namespace(), r.id());
       if (r instanceof Pod p && p.podIp() != null) removeFrom(podsByIp, p.podIp(), p.id());

@@ -59,6 +59,9 @@ public final class Registry implements AutoCloseable {
   /** Clusters whose Istio config (VirtualService, DestinationRule, Sidecar) the mesh uses. */
   private final Set<String> configClusters = new HashSet<>();
   private final Map<String, List<ConfigProblem>> problemsBySource = new TreeMap<>();
+  /** The last Gateway API translation: its problems are reported after each config rebuild. */
+  private weft.model.gatewayapi.GatewayApiTranslation.Result gatewayApi =
+      weft.model.gatewayapi.GatewayApiTranslation.Result.EMPTY;
   private final List<BiConsumer<MeshSnapshot, ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
   /** cluster → endpoints it contributes, kept up to date per touched host rather than recounted. */
   private final Map<String, Integer> endpointCounts = new HashMap<>();
@@ -237,6 +240,11 @@ public final class Registry implements AutoCloseable {
       gateways |= NetworkGateways.canChange(before) || NetworkGateways.canChange(e.getValue());
       hosts.addAll(state.apply(e.getKey(), e.getValue()));
       if (state.isConfig(e.getKey()) && configClusters.contains(clusterId)) configs.add(e.getKey());
+      // A namespace's labels decide which Gateway API listeners admit its routes.
+      if (e.getKey().kind().equals("Namespace") && configClusters.contains(clusterId)
+          && !state.all(weft.model.KubernetesGateway.class).isEmpty()) {
+        configs.add(e.getKey());
+      }
     }
     if (sync) synced.put(clusterId, true);
     lastSync.put(clusterId, System.currentTimeMillis());
@@ -357,6 +365,7 @@ public final class Registry implements AutoCloseable {
     reportAddressConflicts(hosts);
     boolean mcsStatusChanged = updateMcsStatus(touched);
     if (config != prev.config() || update.meshWide()) reportDelegation(config);
+    if (config != prev.config() || update.meshWide()) reportGatewayApi();
     Map<String, List<NetworkGateway>> gateways = updateGateways(prev.gateways(), redone, update.meshWide());
     ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide());
     if (change.isEmpty() && !update.statusChanged() && !mcsStatusChanged) return;
@@ -430,6 +439,19 @@ public final class Registry implements AutoCloseable {
     String source = "delegation";
     List<ConfigProblem> before = found.isEmpty() ? problemsBySource.remove(source)
         : problemsBySource.put(source, List.copyOf(found));
+    if (Objects.equals(before, found.isEmpty() ? null : found)) return;
+    problems = null;
+    found.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
+  }
+
+  /**
+   * What the last Gateway API translation found (routes not attached, references not allowed):
+   * warnings against the routes and Gateways, as Istio's status conditions say.
+   */
+  private void reportGatewayApi() {
+    List<ConfigProblem> found = gatewayApi.problems();
+    String source = "gateway-api";
+    List<ConfigProblem> before = found.isEmpty() ? problemsBySource.remove(source) : problemsBySource.put(source, found);
     if (Objects.equals(before, found.isEmpty() ? null : found)) return;
     problems = null;
     found.forEach(p -> LOG.log(System.Logger.Level.WARNING, p.describe()));
@@ -640,6 +662,10 @@ public final class Registry implements AutoCloseable {
     List<Gateway> gw = new ArrayList<>();
     List<PeerAuthentication> pa = new ArrayList<>();
     List<AuthorizationPolicy> ap = new ArrayList<>();
+    List<weft.model.KubernetesGateway> kubeGateways = new ArrayList<>();
+    List<weft.model.GatewayRoute> gatewayRoutes = new ArrayList<>();
+    List<weft.model.ReferenceGrant> referenceGrants = new ArrayList<>();
+    Map<String, Map<String, String>> namespaceLabels = new HashMap<>();
     for (String id : configClusters) {
       ClusterState c = clusters.get(id);
       pa.addAll(c.all(PeerAuthentication.class));
@@ -648,7 +674,19 @@ public final class Registry implements AutoCloseable {
       dr.addAll(c.all(DestinationRule.class));
       sc.addAll(c.all(Sidecar.class));
       gw.addAll(c.all(Gateway.class));
+      kubeGateways.addAll(c.all(weft.model.KubernetesGateway.class));
+      gatewayRoutes.addAll(c.all(weft.model.GatewayRoute.class));
+      referenceGrants.addAll(c.all(weft.model.ReferenceGrant.class));
+      if (!kubeGateways.isEmpty()) c.namespaceLabels().forEach(namespaceLabels::putIfAbsent);
     }
+    // Gateway API objects become VirtualServices and Gateways, as Istio's gateway controller makes them.
+    Comparator<Resource> sameOrder = Comparator.comparing(Resource::id);
+    kubeGateways.sort(sameOrder);
+    referenceGrants.sort(sameOrder);
+    gatewayApi = weft.model.gatewayapi.GatewayApiTranslation.translate(kubeGateways, gatewayRoutes,
+        referenceGrants, namespaceLabels, ClusterState.DOMAIN_SUFFIX);
+    vs.addAll(gatewayApi.virtualServices());
+    gw.addAll(gatewayApi.gateways());
     Comparator<Resource> byId = Comparator.comparing(Resource::id);
     vs.sort(byId);
     dr.sort(byId);

@@ -25,11 +25,16 @@ public final class ResourceParser {
   /** Kubernetes Multi-Cluster Services (KEP-1645): ServiceExport and ServiceImport. */
   private static final String MCS_GROUP = "multicluster.x-k8s.io";
   private static final Set<String> MCS_VERSIONS = Set.of("v1alpha1");
+  /** Kubernetes Gateway API: the versions its CRDs serve for each kind Istio reads. */
+  private static final String GATEWAY_API_GROUP = GatewayApiParser.GROUP;
+  private static final Set<String> GATEWAY_API_V1 = Set.of("v1", "v1beta1");
+  private static final Set<String> GATEWAY_API_ALPHA = Set.of("v1alpha2");
   /** Weft's own kinds that another part reads from the same folder (TrustDomainFederation). */
   private static final String FEDERATION_GROUP = "weft.dev";
   /** The API groups Weft reads kinds from ("" is Kubernetes' core group). */
   private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP,
-      MCS_GROUP);
+      MCS_GROUP,
+      GATEWAY_API_GROUP);
   /**
    * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
    * warning, never taken for a typo of a kind Weft reads.
@@ -37,7 +42,8 @@ public final class ResourceParser {
   private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "Secret", "ServiceAccount", "Endpoints",
       "Event", "LimitRange", "ResourceQuota", "PersistentVolume", "PersistentVolumeClaim", "ReplicationController",
       "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "EnvoyFilter", "ProxyConfig",
-      "RequestAuthentication");
+      "RequestAuthentication",
+      "GatewayClass", "UDPRoute", "BackendTLSPolicy", "BackendLBPolicy", "ListenerSet", "XListenerSet");
 
   /** How to read one kind: its accepted versions, whether it lives in a namespace, and its Istio-ness. */
   private record Kind(String group, Set<String> versions, boolean namespaced, boolean istio,
@@ -62,7 +68,15 @@ public final class ResourceParser {
           RequestAuthenticationParser::parse),
       // Checked field by field like Istio's kinds (see McsParser).
       kind(MCS_GROUP, "ServiceExport", MCS_VERSIONS, true, true, McsParser::serviceExport),
-      kind(MCS_GROUP, "ServiceImport", MCS_VERSIONS, true, true, McsParser::serviceImport));
+      kind(MCS_GROUP, "ServiceImport", MCS_VERSIONS, true, true, McsParser::serviceImport),
+      // Gateway API: checked field by field like Istio's kinds (see GatewayApiParser).
+      kind(GATEWAY_API_GROUP, "Gateway", GATEWAY_API_V1, true, true, GatewayApiParser::gateway),
+      kind(GATEWAY_API_GROUP, "HTTPRoute", GATEWAY_API_V1, true, true, GatewayApiParser::httpRoute),
+      kind(GATEWAY_API_GROUP, "GRPCRoute", Set.of("v1", "v1alpha2"), true, true, GatewayApiParser::grpcRoute),
+      kind(GATEWAY_API_GROUP, "ReferenceGrant", Set.of("v1beta1", "v1alpha2"), true, true,
+          GatewayApiParser::referenceGrant),
+      kind(GATEWAY_API_GROUP, "TCPRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tcpRoute),
+      kind(GATEWAY_API_GROUP, "TLSRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tlsRoute));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {
@@ -230,7 +244,7 @@ public final class ResourceParser {
         namespace = nsNode != null && nsNode.isTextual() && !nsNode.textValue().isEmpty()
             ? nsNode.textValue() : "default";
       }
-      ResourceId id = new ResourceId(kind, namespace, nameNode.textValue());
+      ResourceId id = new ResourceId(idKind(handler, kind), namespace, nameNode.textValue());
       if (refusedName(id, handler.namespaced() && nsNode != null && nsNode.isTextual(), fileReport)) return;
       Report report = fileReport.forResource(id);
       if (nsNode != null && !nsNode.isNull() && !nsNode.isTextual()) {
@@ -257,7 +271,7 @@ public final class ResourceParser {
         positions.put(id, where);
       } else {
         boolean namespaceRead = !handler.namespaced() || nsNode == null || nsNode.isNull() || nsNode.isTextual();
-        rejected.add(new RejectedDocument(where, kind, namespaceRead ? namespace : null, id.name()));
+        rejected.add(new RejectedDocument(where, id.kind(), namespaceRead ? namespace : null, id.name()));
       }
     }
   }
@@ -289,6 +303,15 @@ public final class ResourceParser {
     return true;
   }
 
+  /**
+   * The kind in a resource's id: its own, but for the Gateway API's Gateway, which is Istio's
+   * {@code KubernetesGateway} so that it never meets an Istio Gateway of the same name.
+   */
+  private static String idKind(Kind handler, String kind) {
+    return handler.group().equals(GATEWAY_API_GROUP) && kind.equals("Gateway") ? weft.model.KubernetesGateway.KIND
+        : kind;
+  }
+
   private static String printable(String s) {
     String quoted = Checks.quote(s);
     return quoted.substring(1, quoted.length() - 1);
@@ -318,6 +341,8 @@ public final class ResourceParser {
   private static String suggestedApiVersion(String kind) {
     return KINDS.entrySet().stream()
         .filter(e -> e.getKey().endsWith("/" + kind))
+        // Istio's Gateway before the Gateway API's: the same kind name, and the older habit.
+        .sorted(java.util.Comparator.comparing((Map.Entry<String, Kind> e) -> e.getValue().group().equals(GATEWAY_API_GROUP)))
         .map(e -> {
           Kind k = e.getValue();
           String version = k.versions().contains("v1") ? "v1" : k.versions().iterator().next();

@@ -85,7 +85,7 @@ class RejectedDocumentTest {
         metadata: {name: f}
         ---
         apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
+        kind: GatewayClass
         metadata: {name: g}
         """);
 

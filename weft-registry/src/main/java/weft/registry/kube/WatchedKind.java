@@ -16,6 +16,7 @@ import weft.model.ResourceId;
 record WatchedKind(String group, String version, String kind, String plural, boolean namespaced, boolean istio) {
   private static final String ISTIO = "networking.istio.io";
   private static final String SECURITY = "security.istio.io";
+  private static final String GATEWAY_API = "gateway.networking.k8s.io";
 
   /** What every cluster contributes: services, their endpoints, and where workloads run. */
   static final List<WatchedKind> CLUSTER = List.of(
@@ -36,7 +37,14 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(SECURITY, "v1", "PeerAuthentication", "peerauthentications", true, true),
       new WatchedKind(SECURITY, "v1", "AuthorizationPolicy", "authorizationpolicies", true, true),
       // Kept but not enforced yet (the parser warns); watched now so that nothing is silently unread.
-      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true));
+      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true),
+      // Kubernetes Gateway API, at the versions Istio reads (translated into Istio's kinds by the registry).
+      new WatchedKind(GATEWAY_API, "v1", "Gateway", "gateways", true, true),
+      new WatchedKind(GATEWAY_API, "v1", "HTTPRoute", "httproutes", true, true),
+      new WatchedKind(GATEWAY_API, "v1", "GRPCRoute", "grpcroutes", true, true),
+      new WatchedKind(GATEWAY_API, "v1beta1", "ReferenceGrant", "referencegrants", true, true),
+      new WatchedKind(GATEWAY_API, "v1alpha2", "TCPRoute", "tcproutes", true, true),
+      new WatchedKind(GATEWAY_API, "v1alpha2", "TLSRoute", "tlsroutes", true, true));
 
   /**
    * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's
@@ -69,7 +77,9 @@ record WatchedKind(String group, String version, String kind, String plural, boo
     } else if (namespace == null || namespace.isEmpty()) {
       namespace = "default";
     }
-    return new ResourceId(kind, namespace, object.getMetadata().getName());
+    // The Gateway API's Gateway is Istio's KubernetesGateway in ids, as the parser names it.
+    String idKind = group.equals(GATEWAY_API) && kind.equals("Gateway") ? weft.model.KubernetesGateway.KIND : kind;
+    return new ResourceId(idKind, namespace, object.getMetadata().getName());
   }
 
   /** A not yet started informer over every namespace; no resync (events carry every change). */

@@ -66,6 +66,10 @@ final class GatewayServers {
     // Selector match in any namespace: Istio's default (PILOT_SCOPE_GATEWAY_TO_NAMESPACE off).
     for (Gateway gw : view.snapshot().config().gateways()) {
       if (!Labels.matches(gw.selector(), proxy.labels())) continue;
+      // A Kubernetes Gateway's deployment lives in the Gateway's namespace: only its proxies serve it (as Istio).
+      if (weft.model.gatewayapi.GatewayApiTranslation.isDerived(gw) && !gw.id().namespace().equals(proxy.namespace())) {
+        continue;
+      }
       for (int i = 0; i < gw.servers().size(); i++) {
         Gateway.Server s = gw.servers().get(i);
         String subject = "Gateway " + gw.id().namespace() + "/" + gw.id().name() + " servers[" + i + "]";
