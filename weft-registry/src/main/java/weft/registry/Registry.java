@@ -640,8 +640,12 @@ public final class Registry implements AutoCloseable {
     List<Gateway> gw = new ArrayList<>();
     List<PeerAuthentication> pa = new ArrayList<>();
     List<AuthorizationPolicy> ap = new ArrayList<>();
+    List<weft.model.EnvoyFilter> ef = new ArrayList<>();
+    List<weft.model.WasmPlugin> wp = new ArrayList<>();
     for (String id : configClusters) {
       ClusterState c = clusters.get(id);
+      ef.addAll(c.all(weft.model.EnvoyFilter.class));
+      wp.addAll(c.all(weft.model.WasmPlugin.class));
       pa.addAll(c.all(PeerAuthentication.class));
       ap.addAll(c.all(AuthorizationPolicy.class));
       vs.addAll(c.all(VirtualService.class));
@@ -656,7 +660,9 @@ public final class Registry implements AutoCloseable {
     gw.sort(byId);
     pa.sort(byId);
     ap.sort(byId);
-    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap);
+    ef.sort(byId);
+    wp.sort(byId);
+    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap, ef, wp);
   }
 
   /** Every source's problems in source order; rebuilt only after a source's problems changed. */

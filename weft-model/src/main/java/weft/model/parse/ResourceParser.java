@@ -25,18 +25,23 @@ public final class ResourceParser {
   /** Kubernetes Multi-Cluster Services (KEP-1645): ServiceExport and ServiceImport. */
   private static final String MCS_GROUP = "multicluster.x-k8s.io";
   private static final Set<String> MCS_VERSIONS = Set.of("v1alpha1");
+  /** EnvoyFilter exists only at v1alpha3; WasmPlugin lives in Istio's extensions group. */
+  private static final Set<String> ENVOY_FILTER_VERSIONS = Set.of("v1alpha3");
+  private static final String EXTENSIONS_GROUP = "extensions.istio.io";
+  private static final Set<String> EXTENSIONS_VERSIONS = Set.of("v1alpha1");
   /** Weft's own kinds that another part reads from the same folder (TrustDomainFederation). */
   private static final String FEDERATION_GROUP = "weft.dev";
   /** The API groups Weft reads kinds from ("" is Kubernetes' core group). */
   private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP,
-      MCS_GROUP);
+      MCS_GROUP,
+      EXTENSIONS_GROUP);
   /**
    * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
    * warning, never taken for a typo of a kind Weft reads.
    */
   private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "Secret", "ServiceAccount", "Endpoints",
       "Event", "LimitRange", "ResourceQuota", "PersistentVolume", "PersistentVolumeClaim", "ReplicationController",
-      "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "EnvoyFilter", "ProxyConfig",
+      "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "ProxyConfig",
       "RequestAuthentication");
 
   /** How to read one kind: its accepted versions, whether it lives in a namespace, and its Istio-ness. */
@@ -62,7 +67,9 @@ public final class ResourceParser {
           RequestAuthenticationParser::parse),
       // Checked field by field like Istio's kinds (see McsParser).
       kind(MCS_GROUP, "ServiceExport", MCS_VERSIONS, true, true, McsParser::serviceExport),
-      kind(MCS_GROUP, "ServiceImport", MCS_VERSIONS, true, true, McsParser::serviceImport));
+      kind(MCS_GROUP, "ServiceImport", MCS_VERSIONS, true, true, McsParser::serviceImport),
+      kind(ISTIO_GROUP, "EnvoyFilter", ENVOY_FILTER_VERSIONS, true, true, EnvoyFilterParser::parse),
+      kind(EXTENSIONS_GROUP, "WasmPlugin", EXTENSIONS_VERSIONS, true, true, WasmPluginParser::parse));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {

@@ -36,7 +36,10 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(SECURITY, "v1", "PeerAuthentication", "peerauthentications", true, true),
       new WatchedKind(SECURITY, "v1", "AuthorizationPolicy", "authorizationpolicies", true, true),
       // Kept but not enforced yet (the parser warns); watched now so that nothing is silently unread.
-      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true));
+      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true),
+      // Proxy extensions: EnvoyFilter exists only at v1alpha3, WasmPlugin only at v1alpha1.
+      new WatchedKind(ISTIO, "v1alpha3", "EnvoyFilter", "envoyfilters", true, true),
+      new WatchedKind("extensions.istio.io", "v1alpha1", "WasmPlugin", "wasmplugins", true, true));
 
   /**
    * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's
