@@ -165,8 +165,9 @@ final class EnvoyFilterParser {
       if (fc.present()) {
         Fields f = fc.object("filter");
         String filter = f.string("name");
-        String sub = f.object("subFilter").string("name");
-        f.object("subFilter").rejectUnknown("SubFilterMatch");
+        Fields subFilter = f.object("subFilter");
+        String sub = subFilter.string("name");
+        subFilter.rejectUnknown("SubFilterMatch");
         f.rejectUnknown("FilterMatch");
         Integer dport = fc.port("destinationPort");
         chain = new EnvoyFilter.ChainMatch(fc.string("name"), fc.string("sni"), fc.string("transportProtocol"),
