@@ -1,114 +1,94 @@
 package weft.xds.extend;
 
 import com.google.protobuf.Descriptors.Descriptor;
-import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.TypeRegistry;
 import com.google.protobuf.util.JsonFormat;
-import java.io.IOException;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Enumeration;
-import java.util.List;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Every Envoy API type Weft ships (the {@code io.envoyproxy.controlplane:api} jar: Envoy's, xDS's
- * and UDPA's protos), so that an EnvoyFilter value's {@code typed_config} with any {@code @type} Envoy
- * 1.34 knows is read as that type, and an {@code @type} outside them is refused with its name.
+ * The Envoy API types Weft ships (the {@code io.envoyproxy.controlplane:api} jar: Envoy's, xDS's and
+ * UDPA's protos, plus protobuf's well-known types), found by name: an EnvoyFilter value's
+ * {@code typed_config} with any {@code @type} Envoy 1.34 knows is read as that type, and one outside
+ * them is refused with its name.
  *
- * <p>The file descriptors are found once, on first use, by listing the jar's generated
- * {@code *Proto} classes (each holds one .proto file's descriptor); a jar that cannot be listed
- * (an unusual class loader) falls back to the types Weft generates and the common filters.
+ * <p>Types are looked up one by one from the generated class a proto name maps to
+ * ({@code envoy.extensions.filters.http.lua.v3.Lua} is
+ * {@code io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua}), and each value is read with a
+ * registry of just the types it names. Building one registry of every shipped type up front means
+ * initialising some 580 descriptor classes, which took 5 to 6.5 s on a busy two-core machine: too
+ * long for the first push that meets an EnvoyFilter.
  */
 public final class EnvoyTypes {
   private EnvoyTypes() {}
 
-  private static final class Holder {
-    static final TypeRegistry REGISTRY = build();
-    static final JsonFormat.Parser PARSER = JsonFormat.parser().usingTypeRegistry(REGISTRY);
-    static final JsonFormat.Printer PRINTER = JsonFormat.printer().usingTypeRegistry(REGISTRY)
-        .omittingInsignificantWhitespace();
-  }
-
-  /** The registry of every shipped type. */
-  public static TypeRegistry registry() {
-    return Holder.REGISTRY;
-  }
-
-  /** A JSON parser that resolves {@code Any} by the registry; unknown fields are errors (as in Istio). */
-  public static JsonFormat.Parser parser() {
-    return Holder.PARSER;
-  }
-
-  public static JsonFormat.Printer printer() {
-    return Holder.PRINTER;
-  }
+  /** Proto package prefix → Java package prefix of the generated classes (by the jar's java_package options). */
+  private static final String[][] PACKAGES = {
+      {"envoy.", "io.envoyproxy.envoy."},
+      {"xds.", "com.github.xds."},
+      {"udpa.", "com.github.udpa.udpa."},
+      {"google.protobuf.", "com.google.protobuf."},
+      {"google.rpc.", "com.google.rpc."},
+      {"cel.expr.", "dev.cel.expr."},
+  };
+  private static final Map<String, Optional<Descriptor>> FOUND = new ConcurrentHashMap<>();
+  private static final Pattern TYPE = Pattern.compile("\"@type\"\\s*:\\s*\"(?:[^\"/]*/)?([A-Za-z0-9_.]+)\"");
+  private static final int MAX_NAME = 256;
+  private static final int MAX_REMEMBERED = 4096;
 
   /** The descriptor of a full type name ({@code envoy.extensions.filters.http.lua.v3.Lua}), or null. */
   public static Descriptor find(String fullName) {
-    return Holder.REGISTRY.find(fullName);
+    if (fullName.length() > MAX_NAME) return null;
+    // Names come from config: the memory of misses is bounded (a clear only costs lookups again).
+    if (FOUND.size() > MAX_REMEMBERED) FOUND.clear();
+    return FOUND.computeIfAbsent(fullName, EnvoyTypes::load).orElse(null);
   }
 
-  private static TypeRegistry build() {
+  /**
+   * A JSON parser for {@code json} whose registry holds every type it names by {@code @type} that
+   * Weft ships (with the files they depend on); any other {@code @type} fails the read, naming it.
+   */
+  public static JsonFormat.Parser parserFor(String json) {
+    return JsonFormat.parser().usingTypeRegistry(registryFor(json));
+  }
+
+  /** A printer that can show the types named in {@code json}. */
+  static TypeRegistry registryFor(String json) {
     TypeRegistry.Builder b = TypeRegistry.newBuilder();
-    List<FileDescriptor> files = scanJar();
-    if (files.isEmpty()) files = fallback();
-    for (FileDescriptor f : files) {
-      for (Descriptor d : f.getMessageTypes()) b.add(d); // adds the file and its dependencies
+    Matcher m = TYPE.matcher(json);
+    while (m.find()) {
+      Descriptor d = find(m.group(1));
+      if (d != null) b.add(d);
     }
     return b.build();
   }
 
-  private static List<FileDescriptor> scanJar() {
-    List<FileDescriptor> out = new ArrayList<>();
-    try {
-      var source = io.envoyproxy.envoy.config.listener.v3.Listener.class.getProtectionDomain().getCodeSource();
-      if (source == null) return out;
-      Path jar = Path.of(source.getLocation().toURI());
-      if (!jar.toString().endsWith(".jar")) return out;
-      ClassLoader loader = EnvoyTypes.class.getClassLoader();
-      try (JarFile file = new JarFile(jar.toFile())) {
-        Enumeration<JarEntry> entries = file.entries();
-        while (entries.hasMoreElements()) {
-          String name = entries.nextElement().getName();
-          if (!name.endsWith("Proto.class") || name.contains("$")) continue;
-          if (!(name.startsWith("io/envoyproxy/envoy/") || name.startsWith("com/github/xds/")
-              || name.startsWith("com/github/udpa/"))) {
-            continue;
-          }
-          String className = name.substring(0, name.length() - ".class".length()).replace('/', '.');
-          try {
-            Object d = Class.forName(className, true, loader).getMethod("getDescriptor").invoke(null);
-            if (d instanceof FileDescriptor fd) out.add(fd);
-          } catch (ReflectiveOperationException | LinkageError e) {
-            // not a descriptor holder; skip it
-          }
-        }
+  private static Optional<Descriptor> load(String fullName) {
+    for (String[] p : PACKAGES) {
+      if (!fullName.startsWith(p[0])) continue;
+      String className = p[1] + fullName.substring(p[0].length());
+      // A nested message is an inner class: try Outer.Inner as Outer$Inner, from the innermost dot out.
+      for (int i = 0; i < 4 && className != null; i++) {
+        Descriptor d = descriptorOf(className);
+        if (d != null && d.getFullName().equals(fullName)) return Optional.of(d);
+        int dot = className.lastIndexOf('.');
+        className = dot < 0 ? null : className.substring(0, dot) + "$" + className.substring(dot + 1);
       }
-    } catch (IOException | URISyntaxException | SecurityException | IllegalArgumentException e) {
-      return new ArrayList<>();
     }
-    return out;
+    return Optional.empty();
   }
 
-  private static List<FileDescriptor> fallback() {
-    return List.of(
-        io.envoyproxy.envoy.config.listener.v3.Listener.getDescriptor().getFile(),
-        io.envoyproxy.envoy.config.cluster.v3.Cluster.getDescriptor().getFile(),
-        io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-            .getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.http.cors.v3.Cors.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.http.wasm.v3.Wasm.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.filters.network.wasm.v3.Wasm.getDescriptor().getFile(),
-        io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDescriptor().getFile());
+  private static Descriptor descriptorOf(String className) {
+    try {
+      // Loaded without running its static initialiser until it is known to be a generated message.
+      Class<?> c = Class.forName(className, false, EnvoyTypes.class.getClassLoader());
+      if (!com.google.protobuf.Message.class.isAssignableFrom(c)) return null;
+      return (Descriptor) c.getMethod("getDescriptor").invoke(null);
+    } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
+      return null;
+    }
   }
 }

@@ -66,7 +66,7 @@ final class PatchValues {
     if (patch.valueJson() == null) return new Compiled(null, null);
     Message.Builder b = prototype.newBuilderForType();
     try {
-      EnvoyTypes.parser().merge(patch.valueJson(), b);
+      EnvoyTypes.parserFor(patch.valueJson()).merge(patch.valueJson(), b);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       return new Compiled(null, "value is not a valid " + prototype.getDescriptorForType().getFullName() + ": "
           + clean(e.getMessage()));
