@@ -401,4 +401,74 @@ class EnvoyFilterTest {
     assertThat(cs).containsKey("rate_limit_service").doesNotContainKey("outbound|3306||ratings.default.svc.cluster.local");
     cs.forEach((n, a) -> assertThat(ProtoRules.violations(a)).as(n).isEmpty());
   }
+
+  @Test
+  void gatewayPatchesApplyToTheRoutersListenersAndRoutesAndNotToSidecars() {
+    String yaml = MESH + EnvoyGatewayTest.BOOKINFO_VS
+        + EnvoyGatewayTest.gateway("default", "bookinfo-gateway", "ingressgateway", EnvoyGatewayTest.HTTP_80) + """
+        apiVersion: networking.istio.io/v1alpha3
+        kind: EnvoyFilter
+        metadata: {name: ingress-tweaks, namespace: istio-system}
+        spec:
+          configPatches:
+          # The shape of Istio's rate-limiting task: a TypedStruct wrapping the filter's type.
+          - applyTo: HTTP_FILTER
+            match:
+              context: GATEWAY
+              listener:
+                portNumber: 80
+                filterChain:
+                  filter:
+                    name: envoy.filters.network.http_connection_manager
+                    subFilter: {name: envoy.filters.http.router}
+            patch:
+              operation: INSERT_BEFORE
+              value:
+                name: envoy.filters.http.local_ratelimit
+                typed_config:
+                  "@type": type.googleapis.com/udpa.type.v1.TypedStruct
+                  type_url: type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit
+                  value:
+                    stat_prefix: http_local_rate_limiter
+                    token_bucket: {max_tokens: 100, tokens_per_fill: 100, fill_interval: 1s}
+          - applyTo: VIRTUAL_HOST
+            match: {context: GATEWAY, routeConfiguration: {portNumber: 80, vhost: {name: "*:80"}}}
+            patch:
+              operation: MERGE
+              value:
+                request_headers_to_add:
+                - header: {key: x-via-gateway, value: "yes"}
+          - applyTo: HTTP_ROUTE
+            match:
+              context: GATEWAY
+              routeConfiguration: {portNumber: 80, vhost: {name: "*:80", route: {action: ROUTE}}}
+            patch:
+              operation: INSERT_FIRST
+              value:
+                name: health
+                match: {path: /healthz}
+                direct_response: {status: 200}
+        ---
+        """;
+    mesh = new EnvoyMesh(yaml);
+    Generators g = new Generators();
+    ProxyView router = mesh.router("istio-system", "10.1.9.1", EnvoyGatewayTest.INGRESS);
+    Listener l = unpack(listeners(g, router).get("0.0.0.0_80"), Listener.class);
+    HttpConnectionManager hcm = outboundHcm(l);
+    List<String> names = hcm.getHttpFiltersList().stream().map(HttpFilter::getName).toList();
+    assertThat(names.subList(names.size() - 2, names.size()))
+        .containsExactly("envoy.filters.http.local_ratelimit", WellKnown.ROUTER);
+    assertThat(hcm.getHttpFilters(names.size() - 2).getTypedConfig().getTypeUrl())
+        .isEqualTo("type.googleapis.com/udpa.type.v1.TypedStruct");
+    RouteConfiguration rc = unpack(g.generate(TypeUrls.ROUTE, router, List.of("http.80")).get("http.80"),
+        RouteConfiguration.class);
+    assertThat(rc.getVirtualHosts(0).getRequestHeadersToAdd(0).getHeader().getKey()).isEqualTo("x-via-gateway");
+    assertThat(rc.getVirtualHosts(0).getRoutesList()).extracting(r -> r.getName()).startsWith("health");
+    assertThat(ProtoRules.violations(Any.pack(rc))).isEmpty();
+    assertThat(router.dropped()).noneSatisfy((k, v) -> assertThat(k).startsWith("EnvoyFilter"));
+    // A sidecar's outbound listener on port 80 (none here) or any of its HCMs: untouched.
+    ProxyView sidecar = mesh.sidecar("default", "10.1.2.1", Map.of("app", "productpage"));
+    assertThat(outboundHcm(unpack(listeners(g, sidecar).get("0.0.0.0_9080"), Listener.class)).getHttpFiltersList())
+        .extracting(HttpFilter::getName).doesNotContain("envoy.filters.http.local_ratelimit");
+  }
 }
