@@ -104,7 +104,10 @@ final class ListenerPatcher {
   /** The HTTP filters of one connection manager, patched. */
   private Filter httpFilters(Listener l, FilterChain c, Filter hcmFilter) {
     List<Step> http = of("HTTP_FILTER");
-    if (http.isEmpty()) return hcmFilter;
+    // Inbound route tables are inline (Istio patches them with SIDECAR_INBOUND route patches too).
+    boolean inlineRoutes = context == PatchContext.SIDECAR_INBOUND && steps.stream().anyMatch(s -> s.inContext(context)
+        && List.of("ROUTE_CONFIGURATION", "VIRTUAL_HOST", "HTTP_ROUTE").contains(s.patch().applyTo()));
+    if (http.isEmpty() && !inlineRoutes) return hcmFilter;
     HttpConnectionManager hcm;
     try {
       hcm = hcmFilter.getTypedConfig().unpack(HttpConnectionManager.class);
@@ -122,8 +125,11 @@ final class ListenerPatcher {
       String sub = m == null || m.filterChain() == null ? null : m.filterChain().subFilter();
       listOperation(s, filters, f -> sub == null || sub.equals(f.getName()), HttpFilter.class, this::mergeHttpFilter);
     }
-    HttpConnectionManager patched = hcm.toBuilder().clearHttpFilters().addAllHttpFilters(filters).build();
-    return hcmFilter.toBuilder().setTypedConfig(Any.pack(patched)).build();
+    HttpConnectionManager.Builder patched = hcm.toBuilder().clearHttpFilters().addAllHttpFilters(filters);
+    if (inlineRoutes && hcm.hasRouteConfig()) {
+      patched.setRouteConfig(new RoutePatcher(steps, context, findings).patch(hcm.getRouteConfig()));
+    }
+    return hcmFilter.toBuilder().setTypedConfig(Any.pack(patched.build())).build();
   }
 
   /** ADD, INSERT_FIRST, INSERT_BEFORE, INSERT_AFTER, REPLACE, REMOVE and MERGE on a list of filters. */

@@ -122,7 +122,9 @@ final class RoutePatcher {
     if (m.name() != null && !m.name().equals(rc.getName())) return false;
     String name = rc.getName();
     if (context != PatchContext.GATEWAY) {
-      return m.portNumber() == 0 || name.equals(Integer.toString(m.portNumber()));
+      // Outbound tables are named by port; inbound ones by their cluster, inbound|PORT||.
+      String port = name.startsWith("inbound|") ? name.split("\\|", -1)[1] : name;
+      return m.portNumber() == 0 || port.equals(Integer.toString(m.portNumber()));
     }
     // Gateway route names: http.PORT, or https.PORT.PORTNAME.GATEWAY (Istio's gateway RDS names).
     String[] parts = name.split("\\.", 4);

@@ -471,4 +471,37 @@ class EnvoyFilterTest {
     assertThat(outboundHcm(unpack(listeners(g, sidecar).get("0.0.0.0_9080"), Listener.class)).getHttpFiltersList())
         .extracting(HttpFilter::getName).doesNotContain("envoy.filters.http.local_ratelimit");
   }
+
+  @Test
+  void perRouteRateLimitOnTheInboundSideMergesIntoTheInlineRouteTable() {
+    ProxyView view = productpage(LOCAL_RATE_LIMIT + """
+        apiVersion: networking.istio.io/v1alpha3
+        kind: EnvoyFilter
+        metadata: {name: productpage-ratelimit-route, namespace: default}
+        spec:
+          workloadSelector:
+            labels: {app: productpage}
+          configPatches:
+          - applyTo: HTTP_ROUTE
+            match:
+              context: SIDECAR_INBOUND
+              routeConfiguration: {portNumber: 9081}
+            patch:
+              operation: MERGE
+              value:
+                typed_per_filter_config:
+                  envoy.filters.http.local_ratelimit:
+                    "@type": type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit
+                    stat_prefix: per_route
+                    token_bucket: {max_tokens: 2, tokens_per_fill: 2, fill_interval: 10s}
+        ---
+        """);
+    Listener in = unpack(listeners(new Generators(), view).get("virtualInbound"), Listener.class);
+    RouteConfiguration rc = hcm(in, "0.0.0.0_9081").getRouteConfig();
+    Any perRoute = rc.getVirtualHosts(0).getRoutes(0).getTypedPerFilterConfigMap()
+        .get("envoy.filters.http.local_ratelimit");
+    assertThat(perRoute).isNotNull();
+    assertThat(unpack(perRoute, LocalRateLimit.class).getTokenBucket().getMaxTokens()).isEqualTo(2);
+    assertThat(view.dropped()).noneSatisfy((k, v) -> assertThat(k).startsWith("EnvoyFilter"));
+  }
 }
