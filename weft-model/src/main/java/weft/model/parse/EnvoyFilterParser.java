@@ -105,6 +105,11 @@ final class EnvoyFilterParser {
         && !operation.equals("INSERT_AFTER") && !operation.equals("ADD")) {
       report.warn(patch.at("filterClass"), patch.at("filterClass") + " is read only for ADD and INSERT_* patches");
     }
+    String wrongMatch = matchKind(applyTo, match);
+    if (wrongMatch != null) {
+      report.error(cp.at("match"), where + ": " + wrongMatch);
+      return null;
+    }
     String bad = allowed(applyTo, operation);
     if (bad != null) {
       report.error(patch.at("operation"), where + ": " + bad);
@@ -118,6 +123,23 @@ final class EnvoyFilterParser {
       return null;
     }
     return new EnvoyFilter.Patch(index, applyTo, match, operation, json, filterClass);
+  }
+
+  /** Istio's validation: a listener-class patch takes only a listener match, and so on; null when fine. */
+  private static String matchKind(String applyTo, EnvoyFilter.Match m) {
+    String need = switch (applyTo) {
+      case "LISTENER", "FILTER_CHAIN", "NETWORK_FILTER", "HTTP_FILTER", "LISTENER_FILTER" -> "listener";
+      case "ROUTE_CONFIGURATION", "VIRTUAL_HOST", "HTTP_ROUTE" -> "routeConfiguration";
+      case "CLUSTER" -> "cluster";
+      default -> null;
+    };
+    if (need == null) return null;
+    boolean other = switch (need) {
+      case "listener" -> m.routeConfiguration() != null || m.cluster() != null;
+      case "routeConfiguration" -> m.listener() != null || m.cluster() != null;
+      default -> m.listener() != null || m.routeConfiguration() != null;
+    };
+    return other ? "a patch applied to " + applyTo + " can only match on " + need : null;
   }
 
   /** Istio's validation of applyTo against operation; null when allowed. */

@@ -82,6 +82,9 @@ class EnvoyFilterAndWasmPluginParserTest {
           - applyTo: LISTENER
             match: {proxy: {proxyVersion: "(unclosed"}}
             patch: {operation: MERGE, value: {}}
+          - applyTo: HTTP_FILTER
+            match: {cluster: {name: x}}
+            patch: {operation: MERGE, value: {}}
         """);
     assertThat(f.resources()).isEmpty();
     assertThat(errors(f)).extracting(ConfigProblem::message).anySatisfy(m -> assertThat(m)
@@ -90,6 +93,8 @@ class EnvoyFilterAndWasmPluginParserTest {
         .contains("REMOVE patch, which takes no value"));
     assertThat(errors(f)).extracting(ConfigProblem::message).anySatisfy(m -> assertThat(m)
         .contains("a MERGE patch needs a value"));
+    assertThat(errors(f)).extracting(ConfigProblem::message).anySatisfy(m -> assertThat(m)
+        .contains("a patch applied to HTTP_FILTER can only match on listener"));
     assertThat(errors(f)).extracting(ConfigProblem::field).contains("spec.configPatches[3].match.context",
         "spec.configPatches[4].match.proxy.proxyVersion");
   }

@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.listener.v3.ListenerFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import java.util.ArrayList;
@@ -13,7 +14,7 @@ import java.util.function.Predicate;
 import weft.model.EnvoyFilter;
 
 /**
- * LISTENER, FILTER_CHAIN, NETWORK_FILTER and HTTP_FILTER patches on one listener, with Istio's
+ * LISTENER, LISTENER_FILTER, FILTER_CHAIN, NETWORK_FILTER and HTTP_FILTER patches on one listener, with Istio's
  * match rules (pilot/pkg/networking/core/envoyfilter/listener_patch.go): a listener matches by name
  * and port (on the capture listeners the port is the filter chain's destination port); a chain by
  * name, SNI, transport protocol, application protocols and destination port; a network filter by
@@ -52,6 +53,14 @@ final class ListenerPatcher {
       }
     }
     Listener.Builder b = l.toBuilder();
+    List<ListenerFilter> listenerFilters = new ArrayList<>(l.getListenerFiltersList());
+    for (Step s : of("LISTENER_FILTER")) {
+      EnvoyFilter.ListenerMatch m = s.match().listener();
+      if (!listenerMatch(l, m)) continue;
+      listOperation(s, listenerFilters, f -> m == null || m.listenerFilter() == null
+          || m.listenerFilter().equals(f.getName()), ListenerFilter.class, (f, v) -> ProtoMerge.merge(f, v));
+    }
+    b.clearListenerFilters().addAllListenerFilters(listenerFilters);
     List<FilterChain> chains = new ArrayList<>();
     for (FilterChain fc : l.getFilterChainsList()) {
       FilterChain p = chain(l, fc);

@@ -431,6 +431,14 @@ class EnvoyFilterTest {
                   value:
                     stat_prefix: http_local_rate_limiter
                     token_bucket: {max_tokens: 100, tokens_per_fill: 100, fill_interval: 1s}
+          - applyTo: LISTENER_FILTER
+            match: {context: GATEWAY, listener: {portNumber: 80}}
+            patch:
+              operation: INSERT_FIRST
+              value:
+                name: envoy.filters.listener.proxy_protocol
+                typed_config:
+                  "@type": type.googleapis.com/envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol
           - applyTo: VIRTUAL_HOST
             match: {context: GATEWAY, routeConfiguration: {portNumber: 80, vhost: {name: "*:80"}}}
             patch:
@@ -454,6 +462,7 @@ class EnvoyFilterTest {
     Generators g = new Generators();
     ProxyView router = mesh.router("istio-system", "10.1.9.1", EnvoyGatewayTest.INGRESS);
     Listener l = unpack(listeners(g, router).get("0.0.0.0_80"), Listener.class);
+    assertThat(l.getListenerFilters(0).getName()).isEqualTo("envoy.filters.listener.proxy_protocol");
     HttpConnectionManager hcm = outboundHcm(l);
     List<String> names = hcm.getHttpFiltersList().stream().map(HttpFilter::getName).toList();
     assertThat(names.subList(names.size() - 2, names.size()))

@@ -50,6 +50,7 @@ final class ProtoRules {
         io.envoyproxy.envoy.extensions.filters.http.wasm.v3.Wasm.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.network.wasm.v3.Wasm.getDefaultInstance(),
         com.github.udpa.udpa.type.v1.TypedStruct.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol.getDefaultInstance(),
         com.google.protobuf.StringValue.getDefaultInstance())) {
       KNOWN.put("type.googleapis.com/" + m.getDescriptorForType().getFullName(), m);
     }
