@@ -79,7 +79,7 @@ class AnalyzeCommandTest {
         + "2 files of cluster cluster1 [dup-a.yaml, dup-b.yaml]; only the last (dup-b.yaml) serves. Keep one");
     // A kind Weft does not read: a config warning, whatever its text.
     assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Warning [WEFT0002] (services.yaml) field kind: ")
-        .contains("EnvoyFilter"));
+        .contains("Deployment"));
     // Per-proxy drops, summarised by cause over the simulated proxies (the failover note is one of them).
     assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Warning [WEFT0101] ")
         .contains("proxy(ies)").contains("locality failover is configured for echo.default.svc.cluster.local"));

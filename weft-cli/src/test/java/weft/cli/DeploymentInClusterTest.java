@@ -84,10 +84,17 @@ class DeploymentInClusterTest {
         case "peerauthentications" -> "PeerAuthentication";
         case "authorizationpolicies" -> "AuthorizationPolicy";
         case "requestauthentications" -> "RequestAuthentication";
+        case "envoyfilters" -> "EnvoyFilter";
+        case "wasmplugins" -> "WasmPlugin";
         default -> throw new AssertionError("an Istio kind this test does not know: " + a.resource());
       };
+      String version = switch (a.resource()) {
+        case "envoyfilters" -> "v1alpha3";
+        case "wasmplugins" -> "v1alpha1";
+        default -> "v1";
+      };
       server.expectCustomResource(new CustomResourceDefinitionContext.Builder().withGroup(a.group())
-          .withVersion("v1").withKind(kind).withPlural(a.resource()).withScope("Namespaced")
+          .withVersion(version).withKind(kind).withPlural(a.resource()).withScope("Namespaced")
           .withStatusSubresource(a.resource().equals("serviceentries")).withName(a.resource() + "." + a.group())
           .build());
     }

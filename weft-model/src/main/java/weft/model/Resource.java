@@ -7,6 +7,8 @@ public sealed interface Resource
         RequestAuthentication, ServiceExport, ServiceImport,
         KubernetesGateway,
         GatewayRoute,
-        ReferenceGrant {
+        ReferenceGrant,
+        EnvoyFilter,
+        WasmPlugin {
   ResourceId id();
 }

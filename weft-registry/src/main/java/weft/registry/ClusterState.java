@@ -94,6 +94,7 @@ final class ClusterState {
           true;
       // Gateway API: translated into the kinds above whenever any of them changes.
       case "KubernetesGateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "ReferenceGrant" -> true;
+      case "EnvoyFilter", "WasmPlugin" -> true;
       default -> false;
     };
   }

@@ -137,12 +137,21 @@ public final class MeshSnapshot {
   public record MeshConfiguration(List<VirtualService> virtualServices, List<DestinationRule> destinationRules,
       List<Sidecar> sidecars, List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
       List<AuthorizationPolicy> authorizationPolicies, Map<String, List<VirtualService>> virtualServicesByHost,
-      Map<String, List<DestinationRule>> destinationRulesByHost) {
+      Map<String, List<DestinationRule>> destinationRulesByHost,
+      List<weft.model.EnvoyFilter> envoyFilters, List<weft.model.WasmPlugin> wasmPlugins) {
     static final MeshConfiguration EMPTY = of(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
 
     static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
         List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
         List<AuthorizationPolicy> authorizationPolicies) {
+      return of(vs, dr, sidecars, gateways, peerAuthentications, authorizationPolicies, List.of(), List.of());
+    }
+
+    /** With the proxy extensions (EnvoyFilters and WasmPlugins), each sorted by id. */
+    static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
+        List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+        List<AuthorizationPolicy> authorizationPolicies, List<weft.model.EnvoyFilter> envoyFilters,
+        List<weft.model.WasmPlugin> wasmPlugins) {
       Map<String, List<VirtualService>> vsByHost = new HashMap<>();
       for (VirtualService v : vs) {
         for (String h : v.hosts()) vsByHost.computeIfAbsent(h, k -> new ArrayList<>()).add(v);
@@ -150,7 +159,8 @@ public final class MeshSnapshot {
       Map<String, List<DestinationRule>> drByHost = new HashMap<>();
       for (DestinationRule d : dr) drByHost.computeIfAbsent(d.host(), k -> new ArrayList<>()).add(d);
       return new MeshConfiguration(List.copyOf(vs), List.copyOf(dr), List.copyOf(sidecars), List.copyOf(gateways),
-          List.copyOf(peerAuthentications), List.copyOf(authorizationPolicies), freeze(vsByHost), freeze(drByHost));
+          List.copyOf(peerAuthentications), List.copyOf(authorizationPolicies), freeze(vsByHost), freeze(drByHost),
+          List.copyOf(envoyFilters), List.copyOf(wasmPlugins));
     }
 
     private static <T> Map<String, List<T>> freeze(Map<String, List<T>> m) {

@@ -666,8 +666,12 @@ public final class Registry implements AutoCloseable {
     List<weft.model.GatewayRoute> gatewayRoutes = new ArrayList<>();
     List<weft.model.ReferenceGrant> referenceGrants = new ArrayList<>();
     Map<String, Map<String, String>> namespaceLabels = new HashMap<>();
+    List<weft.model.EnvoyFilter> ef = new ArrayList<>();
+    List<weft.model.WasmPlugin> wp = new ArrayList<>();
     for (String id : configClusters) {
       ClusterState c = clusters.get(id);
+      ef.addAll(c.all(weft.model.EnvoyFilter.class));
+      wp.addAll(c.all(weft.model.WasmPlugin.class));
       pa.addAll(c.all(PeerAuthentication.class));
       ap.addAll(c.all(AuthorizationPolicy.class));
       vs.addAll(c.all(VirtualService.class));
@@ -694,7 +698,9 @@ public final class Registry implements AutoCloseable {
     gw.sort(byId);
     pa.sort(byId);
     ap.sort(byId);
-    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap);
+    ef.sort(byId);
+    wp.sort(byId);
+    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap, ef, wp);
   }
 
   /** Every source's problems in source order; rebuilt only after a source's problems changed. */

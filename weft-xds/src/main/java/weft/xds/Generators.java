@@ -16,6 +16,7 @@ import weft.xds.proxy.Proxy;
 import weft.xds.envoygen.EnvoyClusters;
 import weft.xds.envoygen.EnvoyListeners;
 import weft.xds.envoygen.EnvoyRoutes;
+import weft.xds.extend.ProxyExtensions;
 import weft.xds.grpcgen.GrpcClusters;
 import weft.xds.grpcgen.HostPort;
 import weft.xds.eds.Assignments;
@@ -133,7 +134,11 @@ public final class Generators {
    */
   public Generation generate(String typeUrl, ProxyView view, Collection<String> names) {
     try {
-      return Generation.ok(generateNamed(typeUrl, view, names));
+      SortedMap<String, Generated> named = generateNamed(typeUrl, view, names);
+      // Envoy's listeners and clusters are patched whole in generateEverything (ADD patches need the
+      // whole set); for proxyless clients this only records that extensions selecting them do not apply.
+      if (typeUrl.equals(TypeUrls.ROUTE) || view.proxy().proxyless()) named = ProxyExtensions.apply(typeUrl, view, named);
+      return Generation.ok(named);
     } catch (RuntimeException e) {
       return failed(typeUrl, view, e);
     }
@@ -142,7 +147,9 @@ public final class Generators {
   /** Everything of a type the proxy may see, for a wildcard subscription; a failure as above. */
   public Generation generateAll(String typeUrl, ProxyView view) {
     try {
-      return Generation.ok(generateEverything(typeUrl, view));
+      SortedMap<String, Generated> all = generateEverything(typeUrl, view);
+      if (view.proxy().proxyless()) all = ProxyExtensions.apply(typeUrl, view, all);
+      return Generation.ok(all);
     } catch (RuntimeException e) {
       return failed(typeUrl, view, e);
     }
@@ -200,9 +207,10 @@ public final class Generators {
     if (typeUrl.equals(TypeUrls.NAME_TABLE)) return nameTable(view);
     if (!view.proxy().proxyless()) {
       probe.entering(generatorName(typeUrl, false));
+      // EnvoyFilters and WasmPlugins apply last, on what the shared parts made (see ProxyExtensions).
       return switch (typeUrl) {
-        case TypeUrls.LISTENER -> EnvoyListeners.generated(view);
-        case TypeUrls.CLUSTER -> EnvoyClusters.generated(view);
+        case TypeUrls.LISTENER -> ProxyExtensions.apply(typeUrl, view, EnvoyListeners.generated(view));
+        case TypeUrls.CLUSTER -> ProxyExtensions.apply(typeUrl, view, EnvoyClusters.generated(view));
         default -> new TreeMap<>();
       };
     }

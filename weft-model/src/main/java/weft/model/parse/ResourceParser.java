@@ -29,19 +29,24 @@ public final class ResourceParser {
   private static final String GATEWAY_API_GROUP = GatewayApiParser.GROUP;
   private static final Set<String> GATEWAY_API_V1 = Set.of("v1", "v1beta1");
   private static final Set<String> GATEWAY_API_ALPHA = Set.of("v1alpha2");
+  /** EnvoyFilter exists only at v1alpha3; WasmPlugin lives in Istio's extensions group. */
+  private static final Set<String> ENVOY_FILTER_VERSIONS = Set.of("v1alpha3");
+  private static final String EXTENSIONS_GROUP = "extensions.istio.io";
+  private static final Set<String> EXTENSIONS_VERSIONS = Set.of("v1alpha1");
   /** Weft's own kinds that another part reads from the same folder (TrustDomainFederation). */
   private static final String FEDERATION_GROUP = "weft.dev";
   /** The API groups Weft reads kinds from ("" is Kubernetes' core group). */
   private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP,
       MCS_GROUP,
-      GATEWAY_API_GROUP);
+      GATEWAY_API_GROUP,
+      EXTENSIONS_GROUP);
   /**
    * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
    * warning, never taken for a typo of a kind Weft reads.
    */
   private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "Secret", "ServiceAccount", "Endpoints",
       "Event", "LimitRange", "ResourceQuota", "PersistentVolume", "PersistentVolumeClaim", "ReplicationController",
-      "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "EnvoyFilter", "ProxyConfig",
+      "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "ProxyConfig",
       "RequestAuthentication",
       "GatewayClass", "UDPRoute", "BackendTLSPolicy", "BackendLBPolicy", "ListenerSet", "XListenerSet");
 
@@ -76,7 +81,9 @@ public final class ResourceParser {
       kind(GATEWAY_API_GROUP, "ReferenceGrant", Set.of("v1beta1", "v1alpha2"), true, true,
           GatewayApiParser::referenceGrant),
       kind(GATEWAY_API_GROUP, "TCPRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tcpRoute),
-      kind(GATEWAY_API_GROUP, "TLSRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tlsRoute));
+      kind(GATEWAY_API_GROUP, "TLSRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tlsRoute),
+      kind(ISTIO_GROUP, "EnvoyFilter", ENVOY_FILTER_VERSIONS, true, true, EnvoyFilterParser::parse),
+      kind(EXTENSIONS_GROUP, "WasmPlugin", EXTENSIONS_VERSIONS, true, true, WasmPluginParser::parse));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {

@@ -80,8 +80,8 @@ class RejectedDocumentTest {
         kind: Role
         metadata: {name: r}
         ---
-        apiVersion: networking.istio.io/v1alpha3
-        kind: EnvoyFilter
+        apiVersion: v1
+        kind: ConfigMap
         metadata: {name: f}
         ---
         apiVersion: gateway.networking.k8s.io/v1

@@ -66,8 +66,8 @@ class ResourceParserTest {
         kind: Deployment
         metadata: {name: reviews-v2}
         ---
-        apiVersion: networking.istio.io/v1alpha3
-        kind: EnvoyFilter
+        apiVersion: v1
+        kind: ConfigMap
         metadata: {name: ingress}
         ---
         apiVersion: serving.knative.dev/v1
@@ -79,7 +79,7 @@ class ResourceParserTest {
     assertThat(ids(f)).containsExactly(new ResourceId("VirtualService", "default", "ok"));
     assertThat(warnings(f)).extracting(ConfigProblem::message).containsExactly(
         "kind Deployment (apps/v1) is not used by Weft yet; skipped (2 documents)",
-        "kind EnvoyFilter (networking.istio.io/v1alpha3) is not used by Weft yet; skipped",
+        "kind ConfigMap (v1) is not used by Weft yet; skipped",
         "kind Service (serving.knative.dev/v1) is not used by Weft yet; skipped");
   }
 

@@ -44,7 +44,10 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(GATEWAY_API, "v1", "GRPCRoute", "grpcroutes", true, true),
       new WatchedKind(GATEWAY_API, "v1beta1", "ReferenceGrant", "referencegrants", true, true),
       new WatchedKind(GATEWAY_API, "v1alpha2", "TCPRoute", "tcproutes", true, true),
-      new WatchedKind(GATEWAY_API, "v1alpha2", "TLSRoute", "tlsroutes", true, true));
+      new WatchedKind(GATEWAY_API, "v1alpha2", "TLSRoute", "tlsroutes", true, true),
+      // Proxy extensions: EnvoyFilter exists only at v1alpha3, WasmPlugin only at v1alpha1.
+      new WatchedKind(ISTIO, "v1alpha3", "EnvoyFilter", "envoyfilters", true, true),
+      new WatchedKind("extensions.istio.io", "v1alpha1", "WasmPlugin", "wasmplugins", true, true));
 
   /**
    * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's

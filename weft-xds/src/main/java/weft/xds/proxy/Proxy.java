@@ -18,14 +18,25 @@ import weft.registry.Locality;
  * @param meshId the mesh it says it belongs to ({@code MESH_ID}, Istio's ProxyConfig mesh_id); empty
  *     when not given. Shown in status; a proxy of another mesh is not served another mesh's config
  *     by this field (identity decides that), it only makes a mix-up visible.
+ * @param istioVersion the proxy's {@code ISTIO_VERSION} metadata, empty when not given; EnvoyFilter
+ *     {@code match.proxy.proxyVersion} is matched against it, as Istio does
  */
 public record Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId,
     String network, Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless,
-    String dnsDomain, boolean dnsCapture, List<String> networkView, String meshId) {
+    String dnsDomain, boolean dnsCapture, List<String> networkView, String meshId, String istioVersion) {
   public Proxy {
     labels = Map.copyOf(labels);
     networkView = List.copyOf(new java.util.TreeSet<>(networkView));
     meshId = meshId == null ? "" : meshId;
+    istioVersion = istioVersion == null ? "" : istioVersion;
+  }
+
+  /** A proxy that gives no Istio version. */
+  public Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId, String network,
+      Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless, String dnsDomain,
+      boolean dnsCapture, List<String> networkView, String meshId) {
+    this(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality, proxyless, dnsDomain,
+        dnsCapture, networkView, meshId, "");
   }
 
   /** A proxy that names no mesh. */

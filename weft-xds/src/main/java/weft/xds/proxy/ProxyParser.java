@@ -16,7 +16,7 @@ import weft.registry.Locality;
 /**
  * Reads Istio's node identity contract: id {@code sidecar~IP~POD.NS~NS.svc.cluster.local} and
  * metadata CLUSTER_ID, NETWORK, NAMESPACE, LABELS, SERVICE_ACCOUNT, GENERATOR, DNS_CAPTURE, DNS_AUTO_ALLOCATE,
- * REQUESTED_NETWORK_VIEW, MESH_ID.
+ * REQUESTED_NETWORK_VIEW, MESH_ID, ISTIO_VERSION.
  */
 public final class ProxyParser {
   private ProxyParser() {}
@@ -80,7 +80,24 @@ public final class ProxyParser {
     return new Proxy(id, kind, parts[1], pod, namespace, clusterId.isEmpty() ? defaultClusterId : clusterId,
         string(md, "NETWORK"), labels, string(md, "SERVICE_ACCOUNT"), locality,
         "grpc".equals(string(md, "GENERATOR")), parts[3], flag(md, "DNS_CAPTURE") || flag(md, "DNS_AUTO_ALLOCATE"),
-        networkView(md), meshId(md));
+        networkView(md), meshId(md), istioVersion(md));
+  }
+
+  /** At most this many characters in ISTIO_VERSION (a release like 1.24.2, or a build's longer tag). */
+  static final int MAX_ISTIO_VERSION = 128;
+
+  /**
+   * ISTIO_VERSION, which EnvoyFilter proxyVersion regexes match: visible ASCII, bounded, or the node is
+   * refused (it keys shared patched output and reaches status).
+   */
+  private static String istioVersion(Struct md) throws InvalidNodeException {
+    String v = string(md, "ISTIO_VERSION");
+    if (v.length() > MAX_ISTIO_VERSION || v.chars().anyMatch(c -> c < 0x21 || c > 0x7E)) {
+      throw new InvalidNodeException("node metadata ISTIO_VERSION " + Names.quote(v.length() > 80 ? v.substring(0, 80)
+          + "..." : v) + " is not a version (at most " + MAX_ISTIO_VERSION + " visible ASCII characters); fix the "
+          + "proxy's bootstrap");
+    }
+    return v;
   }
 
   /** At most this many characters in MESH_ID: a DNS name. */

@@ -43,7 +43,15 @@ final class ProtoRules {
         io.envoyproxy.envoy.config.listener.v3.Listener.getDefaultInstance(),
         io.envoyproxy.envoy.config.cluster.v3.Cluster.getDefaultInstance(),
         io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDefaultInstance(),
-        io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDefaultInstance())) {
+        io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDefaultInstance(),
+        // What EnvoyFilter and WasmPlugin tests insert.
+        io.envoyproxy.envoy.extensions.filters.http.lua.v3.Lua.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.filters.http.wasm.v3.Wasm.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.filters.network.wasm.v3.Wasm.getDefaultInstance(),
+        com.github.udpa.udpa.type.v1.TypedStruct.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol.getDefaultInstance(),
+        com.google.protobuf.StringValue.getDefaultInstance())) {
       KNOWN.put("type.googleapis.com/" + m.getDescriptorForType().getFullName(), m);
     }
   }
