@@ -36,7 +36,9 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(SECURITY, "v1", "PeerAuthentication", "peerauthentications", true, true),
       new WatchedKind(SECURITY, "v1", "AuthorizationPolicy", "authorizationpolicies", true, true),
       // Kept but not enforced yet (the parser warns); watched now so that nothing is silently unread.
-      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true));
+      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true),
+      // TLS material for credentialName, served over SDS (Istio's istiod watches Secrets cluster-wide).
+      new WatchedKind("", "v1", "Secret", "secrets", true, false));
 
   /**
    * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's

@@ -19,6 +19,7 @@ public final class XdsMetrics {
   private final Counter rejected;
   private final Counter unsupportedTypes;
   private final Counter sendTimeouts;
+  private final Counter secretsRefused;
   private final Timer convergence;
   /** The same events under Istio's names, labels and buckets (its dashboards read these). */
   private final IstioMetrics istio;
@@ -33,6 +34,10 @@ public final class XdsMetrics {
         .description("xDS requests for a type Weft does not serve (ignored)").register(registry);
     this.sendTimeouts = Counter.builder("weft_xds_send_timeouts_total")
         .description("xDS streams closed because the client read nothing for --xds-send-timeout while a push waited")
+        .register(registry);
+    this.secretsRefused = Counter.builder("weft_xds_secrets_refused_total")
+        .description("Kubernetes Secrets (SDS kubernetes://NAME) asked for and not sent: no proven identity, "
+            + "another namespace, missing, or holding nothing to send (Istio's pilot_sds_certificate_errors_total)")
         .register(registry);
     this.convergence = Timer.builder("weft_xds_convergence_seconds")
         .description("from a snapshot's publication to a proxy being sent what changed for it")
@@ -111,5 +116,9 @@ public final class XdsMetrics {
 
   void unsupportedType() {
     unsupportedTypes.increment();
+  }
+
+  void secretRefused() {
+    secretsRefused.increment();
   }
 }

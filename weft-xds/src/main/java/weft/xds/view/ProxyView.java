@@ -146,7 +146,7 @@ public final class ProxyView {
    * the same for every proxy with an equal key.
    */
   public record MeshWideKey(RoutingKey routing, String network, weft.registry.Locality locality,
-      List<String> networkView, Map<String, String> failoverLabels) {
+      List<String> networkView, Map<String, String> failoverLabels, boolean servedSecrets) {
     public MeshWideKey {
       networkView = List.copyOf(networkView);
       failoverLabels = Map.copyOf(failoverLabels);
@@ -156,8 +156,11 @@ public final class ProxyView {
     Proxy asProxy() {
       Map<String, String> labels = new TreeMap<>(routing.labels());
       labels.putAll(failoverLabels);
+      // A proxy that proved its identity is in the namespace its node names (NodeClaims), so the
+      // routing key's namespace is the verified one.
       return new Proxy("", routing.kind(), "", "", routing.namespace(), routing.clusterId(), network, labels, "",
-          locality, routing.proxyless(), routing.dnsDomain(), routing.dnsCapture(), networkView);
+          locality, routing.proxyless(), routing.dnsDomain(), routing.dnsCapture(), networkView, "",
+          servedSecrets ? routing.namespace() : "");
     }
   }
 
@@ -167,7 +170,8 @@ public final class ProxyView {
     proxy.labels().forEach((k, v) -> {
       if (read.contains(k)) failover.put(k, v);
     });
-    return new MeshWideKey(routingKey(), proxy.network(), proxy.locality(), proxy.networkView(), failover);
+    return new MeshWideKey(routingKey(), proxy.network(), proxy.locality(), proxy.networkView(), failover,
+        proxy.servedSecrets());
   }
 
   /**
