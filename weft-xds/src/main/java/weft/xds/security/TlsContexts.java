@@ -210,7 +210,7 @@ public final class TlsContexts {
   private static UpstreamTlsContext credentialOrigination(CommonTlsContext.Builder common,
       weft.model.DestinationRule.Tls tls, String sni) {
     String name = kubernetesSecret(tls.credentialName());
-    if ("MUTUAL".equals(tls.mode())) common.addTlsCertificateSdsSecretConfigs(sds(name));
+    if ("MUTUAL".equals(tls.mode())) common.addTlsCertificateSdsSecretConfigs(credentialSds(name));
     if (!tls.insecureSkipVerify()) {
       CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
       for (String san : serverNames(tls, sni)) {
@@ -220,11 +220,25 @@ public final class TlsContexts {
       }
       common.setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
           .setDefaultValidationContext(v)
-          .setValidationContextSdsSecretConfig(sds(name + CA_CERT_SUFFIX)));
+          .setValidationContextSdsSecretConfig(credentialSds(name + CA_CERT_SUFFIX)));
     }
     UpstreamTlsContext.Builder ctx = UpstreamTlsContext.newBuilder().setCommonTlsContext(common);
     if (sni != null && !sni.isEmpty()) ctx.setSni(sni);
     return ctx.build();
+  }
+
+  /**
+   * A credentialName secret by ADS. Unlike the mesh's own certificates, Envoy's default initial
+   * fetch timeout (15 s) stays, as in Istio: the Secret may not exist (or not be sent to this proxy),
+   * and a cluster or listener waiting for it forever would hold up the proxy's whole start.
+   */
+  public static SdsSecretConfig credentialSds(String name) {
+    return SdsSecretConfig.newBuilder()
+        .setName(name)
+        .setSdsConfig(ConfigSource.newBuilder()
+            .setAds(AggregatedConfigSource.getDefaultInstance())
+            .setResourceApiVersion(ApiVersion.V3))
+        .build();
   }
 
   /** Istio's prefix of Kubernetes Secret names in SDS ({@code credentials.KubernetesSecretTypeURI}). */

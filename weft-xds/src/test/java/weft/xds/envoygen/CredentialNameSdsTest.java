@@ -94,6 +94,8 @@ class CredentialNameSdsTest {
       assertThat(common.getTlsCertificateSdsSecretConfigsList()).singleElement().satisfies(s -> {
         assertThat(s.getName()).isEqualTo("kubernetes://client-credential");
         assertThat(s.getSdsConfig().hasAds()).isTrue();
+        // Istio's rule: a missing Secret must not hold up the proxy's start forever.
+        assertThat(s.getSdsConfig().hasInitialFetchTimeout()).isFalse();
       });
       var combined = common.getCombinedValidationContext();
       SdsSecretConfig ca = combined.getValidationContextSdsSecretConfig();
