@@ -56,6 +56,9 @@ final class SecretParser {
   private static final String TLS_CERT = "tls.crt";
   private static final String TLS_KEY = "tls.key";
   private static final String TLS_CA = "ca.crt";
+  /** Secret types Istio's credential controller leaves out of its watch (field selector). */
+  private static final Set<String> IGNORED_TYPES = Set.of("kubernetes.io/service-account-token",
+      "helm.sh/release.v1");
   private static final Set<String> USED = Set.of(GENERIC_CERT, GENERIC_KEY, GENERIC_CA, TLS_CERT, TLS_KEY, TLS_CA);
 
   static TlsSecret parse(Document d) {
@@ -63,6 +66,12 @@ final class SecretParser {
     Report report = d.report();
     String type = root.string("type", "Opaque");
     root.ignore("immutable");
+    if (IGNORED_TYPES.contains(type)) {
+      // As Istio's credential controller: these are never TLS credentials (a token Secret's ca.crt is
+      // the API server's CA), so nothing of them is read or kept.
+      root.ignore("data", "stringData");
+      return new TlsSecret(d.id(), type, null, null, null, null, "");
+    }
     Map<String, byte[]> values = new LinkedHashMap<>();
     int[] total = {0};
     readData(root.take("data"), "data", true, values, total, report);

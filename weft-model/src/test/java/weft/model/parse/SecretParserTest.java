@@ -100,6 +100,19 @@ class SecretParserTest {
   }
 
   @Test
+  void serviceAccountTokenAndHelmSecretsAreNotReadAsIstioLeavesThemOut() {
+    ParsedFile f = parse("""
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: default-token-abc, namespace: egress}
+        type: kubernetes.io/service-account-token
+        data: {ca.crt: %s, token: not-even-base64!}
+        """.formatted(TestPem.b64(CA.certificate())));
+    assertThat(errors(f)).isEmpty();
+    assertThat(Yamls.only(f, TlsSecret.class).hasCaCertificates()).isFalse();
+  }
+
+  @Test
   void aBadPemIsRejectedAloneNamingTheFieldAndNotItsContent() {
     String garbage = "-----BEGIN CERTIFICATE-----\nTk9UIEEgQ0VSVElGSUNBVEUgQVQgQUxM\n-----END CERTIFICATE-----\n";
     ParsedFile f = parse(tlsSecret("broken", garbage, SERVER.key(), null) + SIBLING);

@@ -97,8 +97,7 @@ public final class XdsMetrics {
   static String istioType(String typeUrl) {
     String s = TypeUrls.shortName(typeUrl);
     return switch (s) {
-      case "CDS", "EDS", "LDS", "RDS", "NDS" -> s.toLowerCase(java.util.Locale.ROOT);
-      case "Secret" -> "sds";
+      case "CDS", "EDS", "LDS", "RDS", "NDS", "SDS" -> s.toLowerCase(java.util.Locale.ROOT);
       default -> s;
     };
   }
@@ -112,6 +111,7 @@ public final class XdsMetrics {
     if (!change.endpointHosts().isEmpty()) istio.pushTriggered("endpoint");
     if (!change.serviceHosts().isEmpty()) istio.pushTriggered("service");
     if (!change.configs().isEmpty()) istio.pushTriggered("config");
+    if (!change.secrets().isEmpty()) istio.pushTriggered("secret");
   }
 
   void unsupportedType() {

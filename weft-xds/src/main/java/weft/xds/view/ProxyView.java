@@ -142,8 +142,9 @@ public final class ProxyView {
   /**
    * What a whole response of assignments or outbound clusters reads of a proxy: its routing key,
    * and what assignments read besides (network, locality, the networks it asked to see, and the
-   * labels some {@code failoverPriority} names). A full-mesh sidecar's thousand assignments are
-   * the same for every proxy with an equal key.
+   * labels some {@code failoverPriority} names), and whether it proved its identity (a cluster whose
+   * DestinationRule names a credentialName is only sent to one that did). A full-mesh sidecar's
+   * thousand assignments are the same for every proxy with an equal key.
    */
   public record MeshWideKey(RoutingKey routing, String network, weft.registry.Locality locality,
       List<String> networkView, Map<String, String> failoverLabels, boolean servedSecrets) {
