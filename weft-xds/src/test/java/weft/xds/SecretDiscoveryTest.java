@@ -88,9 +88,32 @@ class SecretDiscoveryTest {
         """.formatted(TestPem.b64(pem.certificate()), TestPem.b64(pem.key()), TestPem.b64(SERVER_CA.certificate()));
   }
 
+  /** Istio's egress task: the gateway originates mTLS to my-nginx with the client credential. */
+  static final String ORIGINATE = """
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: ServiceEntry
+      metadata: {name: nginx, namespace: istio-system}
+      spec:
+        hosts: [my-nginx.mesh-external.svc.cluster.local]
+        ports: [{number: 443, name: tls, protocol: TLS}]
+        location: MESH_EXTERNAL
+        resolution: DNS
+      ---
+      apiVersion: networking.istio.io/v1
+      kind: DestinationRule
+      metadata: {name: originate-mtls-for-nginx, namespace: istio-system}
+      spec:
+        host: my-nginx.mesh-external.svc.cluster.local
+        trafficPolicy:
+          tls: {mode: MUTUAL, credentialName: client-credential, sni: my-nginx.mesh-external.svc.cluster.local}
+      """;
+  static final String NGINX = "outbound|443||my-nginx.mesh-external.svc.cluster.local";
+
   @BeforeEach
   void start() throws Exception {
-    mesh = new TestMesh(TestMesh.service("reviews", "default", 9080, "10.1.0.1") + "---\n" + secret(CLIENT));
+    mesh = new TestMesh(TestMesh.service("reviews", "default", 9080, "10.1.0.1") + "---\n" + secret(CLIENT)
+        + ORIGINATE);
     ca = CaStore.loadOrCreate(tmp.resolve("ca"), "cluster.local", Clock.systemUTC());
     CallerAuthentication auth = new CallerAuthentication(XdsAuthMode.CERTIFICATE, null, ca::roots,
         () -> "cluster.local", Clock.systemUTC(), new SimpleMeterRegistry());
@@ -178,6 +201,33 @@ class SecretDiscoveryTest {
       for (String line : keyLines()) assertThat(dump).doesNotContain(line);
       assertThat(dump).doesNotContain(java.util.Base64.getEncoder().encodeToString(
           ROTATED.key().getBytes(StandardCharsets.US_ASCII)));
+    }
+  }
+
+  @Test
+  void theGatewayOnTheSecurePortGetsTheOriginatingClusterAndOnThePlaintextPortItIsLeftOut() throws Exception {
+    try (AdsTestClient secureClient = new AdsTestClient(channel(EGRESS), gateway("istio-system"))) {
+      secureClient.request(TypeUrls.CLUSTER, List.of());
+      var clusters = new java.util.TreeMap<String, io.envoyproxy.envoy.config.cluster.v3.Cluster>();
+      for (var any : secureClient.next().getResourcesList()) {
+        var c = any.unpack(io.envoyproxy.envoy.config.cluster.v3.Cluster.class);
+        clusters.put(c.getName(), c);
+      }
+      assertThat(clusters).containsKey(NGINX);
+      var tls = clusters.get(NGINX).getTransportSocket().getTypedConfig()
+          .unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.class);
+      assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0).getName()).isEqualTo(CERT);
+    }
+    // The same gateway on the plaintext port (its clusters built in the same snapshot) is not sent it.
+    Node plaintextNode = gateway("istio-system").toBuilder()
+        .setId("router~10.0.0.8~egress-2.istio-system~istio-system.svc.cluster.local").build();
+    try (AdsTestClient plain = new AdsTestClient(mesh.port(), plaintextNode)) {
+      plain.request(TypeUrls.CLUSTER, List.of());
+      List<String> names = new ArrayList<>();
+      for (var any : plain.next().getResourcesList()) {
+        names.add(any.unpack(io.envoyproxy.envoy.config.cluster.v3.Cluster.class).getName());
+      }
+      assertThat(names).isNotEmpty().doesNotContain(NGINX);
     }
   }
 
