@@ -873,6 +873,7 @@ public final class ControlPlane implements AutoCloseable {
     }
     out.put("configProblems", problems);
     if (options.mcs().reads()) out.put("mcsExports", s.mcsExports());
+    out.put("tlsSecrets", weft.xds.sds.SecretStatus.of(s, java.time.Instant.now()));
     if (ca != null) out.put("trustBundles", trustBundlesStatus(s));
     if (federation != null) out.put("federation", federation.status());
     out.put("meshId", s.meshConfig().effectiveMeshId());

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A DestinationRule asking for TLS Weft cannot originate (a credentialName Secret) makes a real grpc-java
- * client's calls fail UNAVAILABLE instead of going out in plaintext, is shown as a config error, and
+ * A DestinationRule asking for TLS a proxyless client cannot originate (a credentialName Secret, which
+ * needs SDS) makes a real grpc-java client's calls fail UNAVAILABLE instead of going out in plaintext, is shown as a config error, and
  * a rule Weft can serve brings the calls back.
  */
 class FailClosedTlsTest {
@@ -55,7 +55,7 @@ class FailClosedTlsTest {
   }
 
   @Test
-  void tlsFromASecretWeftDoesNotServeFailsTheCallUnavailableInsteadOfSendingItInPlaintext() throws Exception {
+  void tlsFromASecretOverSdsFailsAProxylessCallUnavailableInsteadOfSendingItInPlaintext() throws Exception {
     ManagedChannel client = mesh.client("default", HOST, 9080);
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> Mesh.call(client).equals("reviews-1"));
 

@@ -9,6 +9,7 @@ public sealed interface Resource
         GatewayRoute,
         ReferenceGrant,
         EnvoyFilter,
-        WasmPlugin {
+        WasmPlugin,
+        TlsSecret {
   ResourceId id();
 }

@@ -60,6 +60,8 @@ final class ClusterState {
   private final Map<String, Map<String, String>> namespaceLabels = new HashMap<>();
   /** ServiceExports here (Multi-Cluster Services): the clusterset hosts a mesh-wide rebuild must redo. */
   private final Set<ResourceId> exports = new TreeSet<>();
+  /** This cluster's TLS Secrets (read for credentialName), by id. */
+  private final Map<ResourceId, weft.model.TlsSecret> secrets = new java.util.TreeMap<>();
 
   ClusterState(String clusterId) {
     this.clusterId = clusterId;
@@ -97,6 +99,11 @@ final class ClusterState {
       case "EnvoyFilter", "WasmPlugin" -> true;
       default -> false;
     };
+  }
+
+  /** This cluster's TLS Secrets, by id (read-only). */
+  Map<ResourceId, weft.model.TlsSecret> secrets() {
+    return java.util.Collections.unmodifiableMap(secrets);
   }
 
   /** Every host this cluster currently declares. */
@@ -192,6 +199,8 @@ final class ClusterState {
       exports.add(r.id());
     } else if (r instanceof Namespace n) {
       namespaceLabels.put(n.id().name(), n.labels());
+    } else if (r instanceof weft.model.TlsSecret t) {
+      secrets.put(t.id(), t);
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       workloadsByNamespace.computeIfAbsent(r.id().namespace(), k -> new TreeSet<>()).add(r.id());
       if (r instanceof Pod p && p.podIp() != null) podsByIp.computeIfAbsent(p.podIp(), k -> new TreeSet<>()).add(p.id());
@@ -219,6 +228,8 @@ final class ClusterState {
       exports.remove(r.id());
     } else if (r instanceof Namespace n) {
       namespaceLabels.remove(n.id().name());
+    } else if (r instanceof weft.model.TlsSecret) {
+      secrets.remove(r.id());
     } else if (r instanceof Pod || r instanceof WorkloadEntry) {
       removeFrom(workloadsByNamespace, r.id().namespace(), r.id());
       if (r instanceof Pod p && p.podIp() != null) removeFrom(podsByIp, p.podIp(), p.id());

@@ -9,6 +9,8 @@ import weft.model.ConfigProblem;
 import weft.model.AuthorizationPolicy;
 import weft.model.DestinationRule;
 import weft.model.PeerAuthentication;
+import weft.model.ResourceId;
+import weft.model.TlsSecret;
 import weft.model.Gateway;
 import weft.model.MeshConfig;
 import weft.model.MeshNetworks;
@@ -35,12 +37,13 @@ public final class MeshSnapshot {
   private final Map<String, ClusterStatus> clusters;
   private final Map<String, List<NetworkGateway>> gateways;
   private final List<McsExportStatus> mcsExports;
+  private final Map<ResourceId, TlsSecret> secrets;
   private final long createdNanos = System.nanoTime();
 
   MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
       MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
       Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
-      List<McsExportStatus> mcsExports) {
+      List<McsExportStatus> mcsExports, Map<ResourceId, TlsSecret> secrets) {
     this.version = version;
     this.serviceTree = services;
     this.services = services.asSortedMap();
@@ -52,6 +55,16 @@ public final class MeshSnapshot {
     this.clusters = Map.copyOf(clusters);
     this.gateways = Map.copyOf(gateways);
     this.mcsExports = List.copyOf(mcsExports);
+    this.secrets = Map.copyOf(secrets);
+  }
+
+  /**
+   * The TLS Secrets of the config clusters (Kubernetes API or {@code --config-dir}), by id: what SDS
+   * serves for {@code credentialName}. Holds private keys: never print it; status shows only
+   * {@link TlsSecret#id()}, what it holds and its validity.
+   */
+  public Map<ResourceId, TlsSecret> secrets() {
+    return secrets;
   }
 
   /**
@@ -70,7 +83,7 @@ public final class MeshSnapshot {
   public static MeshSnapshot empty() {
     return new MeshSnapshot(0, PersistentSortedMap.empty(), WorkloadIndex.EMPTY, MeshConfiguration.EMPTY,
         MeshConfig.defaults(),
-        MeshNetworks.empty(), List.of(), Map.of(), Map.of(), List.of());
+        MeshNetworks.empty(), List.of(), Map.of(), Map.of(), List.of(), Map.of());
   }
 
   public long version() {

@@ -27,6 +27,7 @@ import weft.model.MeshConfig;
 import weft.model.MeshNetworks;
 import weft.model.Resource;
 import weft.model.ResourceId;
+import weft.model.TlsSecret;
 import weft.model.Sidecar;
 import weft.model.VirtualService;
 
@@ -233,6 +234,7 @@ public final class Registry implements AutoCloseable {
   private void applyChanges(String clusterId, ClusterState state, Map<ResourceId, Resource> changes, boolean sync) {
     Set<String> hosts = new HashSet<>();
     Set<ResourceId> configs = new HashSet<>();
+    Set<ResourceId> secrets = new HashSet<>();
     boolean gateways = false;
     for (Map.Entry<ResourceId, Resource> e : changes.entrySet()) {
       Resource before = state.get(e.getKey());
@@ -245,11 +247,13 @@ public final class Registry implements AutoCloseable {
           && !state.all(weft.model.KubernetesGateway.class).isEmpty()) {
         configs.add(e.getKey());
       }
+      // credentialName Secrets are read from the config clusters, as Istio reads its config.
+      if (e.getKey().kind().equals("Secret") && configClusters.contains(clusterId)) secrets.add(e.getKey());
     }
     if (sync) synced.put(clusterId, true);
     lastSync.put(clusterId, System.currentTimeMillis());
     if (mcs.reads()) hosts = withMcsTwins(hosts);
-    publish(new Update(hosts, configs, gateways ? Set.of(clusterId) : Set.of(), false, sync));
+    publish(new Update(hosts, configs, gateways ? Set.of(clusterId) : Set.of(), false, sync, secrets));
   }
 
   /** Replaces the problems one source (a file, a cluster) reports; they show in every snapshot. */
@@ -319,9 +323,15 @@ public final class Registry implements AutoCloseable {
    *     a snapshot is published for /debug/status and /ready even when nothing else changed
    */
   private record Update(Set<String> hosts, Set<ResourceId> configs, Set<String> gatewayClusters, boolean meshWide,
-      boolean statusChanged) {
+      boolean statusChanged, Set<ResourceId> secrets) {
     static final Update STATUS = new Update(Set.of(), Set.of(), Set.of(), false, true);
     static final Update MESH_WIDE = new Update(Set.of(), Set.of(), Set.of(), true, false);
+
+    /** An update of no Secret. */
+    Update(Set<String> hosts, Set<ResourceId> configs, Set<String> gatewayClusters, boolean meshWide,
+        boolean statusChanged) {
+      this(hosts, configs, gatewayClusters, meshWide, statusChanged, Set.of());
+    }
   }
 
   /** One host's model before and after a rebuild; null where the host does not exist. */
@@ -367,10 +377,15 @@ public final class Registry implements AutoCloseable {
     if (config != prev.config() || update.meshWide()) reportDelegation(config);
     if (config != prev.config() || update.meshWide()) reportGatewayApi();
     Map<String, List<NetworkGateway>> gateways = updateGateways(prev.gateways(), redone, update.meshWide());
-    ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide());
+    // Secrets are few; a change of one (or of a whole config cluster) collects them afresh.
+    Map<ResourceId, TlsSecret> secrets = update.secrets().isEmpty() && update.configs().isEmpty()
+        && !update.meshWide() ? prev.secrets() : collectSecrets();
+    Set<ResourceId> secretsChanged = secretsChanged(prev.secrets(), secrets);
+    ChangeEvent change = decideChange(hosts, update.configs(), gateways != prev.gateways(), update.meshWide())
+        .withSecrets(secretsChanged);
     if (change.isEmpty() && !update.statusChanged() && !mcsStatusChanged) return;
     announce(new MeshSnapshot(prev.version() + 1, services, workloads, config, meshConfig, meshNetworks, problems(),
-        clusterStatuses(), gateways, mcsStatuses()), change);
+        clusterStatuses(), gateways, mcsStatuses(), secrets), change);
   }
 
   /** Rebuilds each host from every cluster's state; only hosts whose model changed are returned. */
@@ -653,6 +668,27 @@ public final class Registry implements AutoCloseable {
   private HostBuilder builder(ClusterState cluster) {
     return builders.computeIfAbsent(cluster.clusterId,
         id -> new HostBuilder(cluster, settings.get(id), meshConfig, meshNetworks));
+  }
+
+  /** The TLS Secrets of every config cluster; of one id in two, the one of the cluster id first in order (so every control plane picks the same). */
+  private Map<ResourceId, TlsSecret> collectSecrets() {
+    Map<ResourceId, TlsSecret> out = new HashMap<>();
+    for (String id : new TreeSet<>(configClusters)) {
+      ClusterState c = clusters.get(id);
+      if (c != null) c.secrets().forEach(out::putIfAbsent);
+    }
+    return out;
+  }
+
+  /** The ids whose Secret differs between the two maps (added, removed or changed). */
+  private static Set<ResourceId> secretsChanged(Map<ResourceId, TlsSecret> before, Map<ResourceId, TlsSecret> after) {
+    if (before == after) return Set.of();
+    Set<ResourceId> out = new HashSet<>();
+    for (Map.Entry<ResourceId, TlsSecret> e : after.entrySet()) {
+      if (!e.getValue().equals(before.get(e.getKey()))) out.add(e.getKey());
+    }
+    for (ResourceId id : before.keySet()) if (!after.containsKey(id)) out.add(id);
+    return out;
   }
 
   private MeshSnapshot.MeshConfiguration collectConfig() {

@@ -158,6 +158,7 @@ public final class Generators {
   /** The generator's name for the probe, logs and tests: {@code envoy-clusters}, {@code grpc-routes}… */
   public static String generatorName(String typeUrl, boolean proxyless) {
     if (typeUrl.equals(TypeUrls.NAME_TABLE)) return "name-table";
+    if (typeUrl.equals(TypeUrls.SECRET)) return "secrets";
     return (proxyless ? "grpc-" : "envoy-") + switch (typeUrl) {
       case TypeUrls.LISTENER -> "listeners";
       case TypeUrls.ROUTE -> "routes";
@@ -169,6 +170,11 @@ public final class Generators {
 
   private SortedMap<String, Generated> generateNamed(String typeUrl, ProxyView view, Collection<String> names) {
     boolean proxyless = view.proxy().proxyless();
+    if (typeUrl.equals(TypeUrls.SECRET)) {
+      // Per proxy and never shared: who may have a Secret depends on the identity it proved.
+      probe.entering(generatorName(typeUrl, proxyless));
+      return weft.xds.sds.SecretResources.generated(view, names);
+    }
     if (typeUrl.equals(TypeUrls.NAME_TABLE)) {
       SortedMap<String, Generated> table = nameTable(view);
       table.keySet().retainAll(names);
@@ -205,6 +211,8 @@ public final class Generators {
 
   private SortedMap<String, Generated> generateEverything(String typeUrl, ProxyView view) {
     if (typeUrl.equals(TypeUrls.NAME_TABLE)) return nameTable(view);
+    // Secrets are sent by name only (as Istio does): a wildcard asks for none.
+    if (typeUrl.equals(TypeUrls.SECRET)) return new TreeMap<>();
     if (!view.proxy().proxyless()) {
       probe.entering(generatorName(typeUrl, false));
       // EnvoyFilters and WasmPlugins apply last, on what the shared parts made (see ProxyExtensions).
@@ -290,10 +298,13 @@ public final class Generators {
   /**
    * Whether a change can alter resources of this type for a kind of client. Endpoint-only changes
    * touch EDS alone (the connection adds Envoy's inbound and DNS cases); for proxyless clients
-   * routing config never changes listeners, since the fault filter is always there. A name table
-   * follows endpoints too (headless services' pod IPs); an unchanged table is not sent again.
+   * routing config never changes listeners, since the fault filter is always there. Secrets change
+   * SDS alone. A name table follows endpoints too (headless services' pod IPs); an unchanged table is not sent again.
    */
   public static boolean affects(String typeUrl, ChangeEvent change, boolean proxyless) {
+    // SDS reads Secrets alone; Secrets are read by nothing else.
+    if (typeUrl.equals(TypeUrls.SECRET)) return change.full() || !change.secrets().isEmpty();
+    if (change.secretsOnly()) return false;
     if (change.full() || !change.serviceHosts().isEmpty()) return true;
     if (typeUrl.equals(TypeUrls.NAME_TABLE)) return !change.isEmpty();
     boolean vs = false;

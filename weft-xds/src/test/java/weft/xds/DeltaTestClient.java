@@ -23,8 +23,13 @@ final class DeltaTestClient implements AutoCloseable {
   private boolean nodeSent;
 
   DeltaTestClient(int port, Node node) {
+    this(NettyChannelBuilder.forAddress("localhost", port).usePlaintext().build(), node);
+  }
+
+  /** Over a channel of the test's making (TLS, call credentials); closing the client shuts it down. */
+  DeltaTestClient(ManagedChannel channel, Node node) {
     this.node = node;
-    channel = NettyChannelBuilder.forAddress("localhost", port).usePlaintext().build();
+    this.channel = channel;
     requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(new StreamObserver<>() {
       @Override
       public void onNext(DeltaDiscoveryResponse value) {

@@ -59,6 +59,9 @@ class GeneratorFailureTest {
     List<Arguments> out = new ArrayList<>();
     for (boolean proxyless : new boolean[] {false, true}) {
       for (String type : TypeUrls.PUSH_ORDER) {
+        // SDS is generated again only when a Secret changes, which this scenario's service changes
+        // are not; its generation runs in the same guard (Generators.generate).
+        if (type.equals(TypeUrls.SECRET)) continue;
         for (HoldingClient.Wire wire : HoldingClient.Wire.values()) {
           out.add(Arguments.of(Generators.generatorName(type, proxyless), type, proxyless, wire));
         }

@@ -44,7 +44,7 @@ public final class ResourceParser {
    * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
    * warning, never taken for a typo of a kind Weft reads.
    */
-  private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "Secret", "ServiceAccount", "Endpoints",
+  private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "ServiceAccount", "Endpoints",
       "Event", "LimitRange", "ResourceQuota", "PersistentVolume", "PersistentVolumeClaim", "ReplicationController",
       "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "ProxyConfig",
       "RequestAuthentication",
@@ -60,6 +60,8 @@ public final class ResourceParser {
       kind("", "Pod", CORE_V1, true, false, PodParser::parse),
       kind("", "Namespace", CORE_V1, false, false, ClusterObjectParser::namespace),
       kind("", "Node", CORE_V1, false, false, ClusterObjectParser::node),
+      // TLS material for credentialName (SDS); other Secrets hold nothing Weft keeps.
+      kind("", "Secret", CORE_V1, true, false, SecretParser::parse),
       kind("discovery.k8s.io", "EndpointSlice", CORE_V1, true, false, EndpointSliceParser::parse),
       kind(ISTIO_GROUP, "ServiceEntry", ISTIO_VERSIONS, true, true, ServiceEntryParser::parse),
       kind(ISTIO_GROUP, "WorkloadEntry", ISTIO_VERSIONS, true, true, WorkloadEntryParser::parse),

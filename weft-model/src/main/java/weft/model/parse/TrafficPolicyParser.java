@@ -197,10 +197,11 @@ final class TrafficPolicyParser {
       // Never plaintext where TLS was asked: what a kind of proxy cannot honour leaves the cluster
       // out of that proxy's config (the generators), and is an error here so `weft status` shows it.
       if (credential != null) {
-        report.failClosed(t.at("credentialName"), t.at("credentialName") + " " + credential + ": Weft does not "
-            + "serve Kubernetes Secrets over SDS yet, so the clusters this tls setting applies to are left out of "
-            + "every proxy's config and calls to them fail rather than go out without the requested TLS; mount the "
-            + "files in the proxy and use caCertificates, clientCertificate and privateKey");
+        report.failClosed(t.at("credentialName"), t.at("credentialName") + " " + credential + ": the Secret is "
+            + "sent over SDS only to Envoy proxies that proved their identity on the secure port (15012); for "
+            + "proxyless gRPC clients (grpc-java has no SDS) and Envoy on the plaintext port the clusters this tls "
+            + "setting applies to are left out, and calls to them fail rather than go out without the requested "
+            + "TLS. For those, mount the files and use caCertificates, clientCertificate and privateKey");
       } else {
         List<String> proxylessGaps = new ArrayList<>();
         if (skipVerify) proxylessGaps.add("insecureSkipVerify");

@@ -150,7 +150,8 @@ class NamesAddressesAndTlsTest {
     assertThat(dr.subsets().get(0).trafficPolicy().tls().credentialName()).isEqualTo("client-cert");
     assertThat(errors(f)).singleElement().satisfies(p -> {
       assertThat(p.field()).isEqualTo("spec.subsets[0].trafficPolicy.tls.credentialName");
-      assertThat(p.message()).contains("does not serve Kubernetes Secrets").contains("left out of every proxy")
+      assertThat(p.message()).contains("sent over SDS only to Envoy proxies that proved their identity on the secure "
+          + "port").contains("proxyless gRPC clients").contains("plaintext port").contains("left out")
           .contains("caCertificates, clientCertificate and privateKey");
     });
   }

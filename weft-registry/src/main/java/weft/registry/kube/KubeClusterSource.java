@@ -399,8 +399,8 @@ public final class KubeClusterSource implements AutoCloseable {
   private Stored judge(Observation o, Stored before) {
     report(o.id(), o.parsed().problems());
     Resource r = o.resource();
-    // The JSON is kept only to be written to the state file.
-    if (r != null) return new Stored(r, state == null ? "" : o.json());
+    // The JSON is kept only to be written to the state file; a Secret's never is (its keys stay off disk).
+    if (r != null) return new Stored(r, state == null || r instanceof weft.model.TlsSecret ? "" : o.json());
     if (before != null) {
       LOG.log(System.Logger.Level.WARNING, source + ": " + o.id() + " was rejected; its last accepted version "
           + "keeps serving");
@@ -482,7 +482,9 @@ public final class KubeClusterSource implements AutoCloseable {
     saveQueued = false;
     if (!dirty || state == null) return;
     List<String> docs = new ArrayList<>();
-    new TreeMap<>(accepted).values().forEach(s -> docs.add(s.json()));
+    new TreeMap<>(accepted).values().forEach(s -> {
+      if (!s.json().isEmpty()) docs.add(s.json());
+    });
     try {
       state.save(stateName, docs);
       dirty = false;

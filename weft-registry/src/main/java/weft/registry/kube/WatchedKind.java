@@ -47,7 +47,9 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(GATEWAY_API, "v1alpha2", "TLSRoute", "tlsroutes", true, true),
       // Proxy extensions: EnvoyFilter exists only at v1alpha3, WasmPlugin only at v1alpha1.
       new WatchedKind(ISTIO, "v1alpha3", "EnvoyFilter", "envoyfilters", true, true),
-      new WatchedKind("extensions.istio.io", "v1alpha1", "WasmPlugin", "wasmplugins", true, true));
+      new WatchedKind("extensions.istio.io", "v1alpha1", "WasmPlugin", "wasmplugins", true, true),
+      // TLS material for credentialName, served over SDS (Istio's istiod watches Secrets cluster-wide).
+      new WatchedKind("", "v1", "Secret", "secrets", true, false));
 
   /**
    * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's

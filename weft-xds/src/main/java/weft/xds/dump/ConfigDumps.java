@@ -23,8 +23,8 @@ import weft.xds.TypeUrls;
  * other secrets never leave the control plane.
  */
 public final class ConfigDumps {
-  /** SDS: Weft serves none itself today (agents make their own), but a dump must be safe if it ever does. */
-  public static final String SECRET = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
+  /** SDS: the credentialName Secrets a proxy was sent; their private keys are redacted like every key. */
+  public static final String SECRET = TypeUrls.SECRET;
   /** The order Envoy prints them in. */
   public static final List<String> ALL_TYPES =
       List.of(TypeUrls.CLUSTER, TypeUrls.ENDPOINT, TypeUrls.LISTENER, TypeUrls.ROUTE, SECRET);

@@ -60,7 +60,7 @@ final class GatewayTls {
   }
 
   private static SdsSecretConfig sds(String name) {
-    return SdsSecretConfig.newBuilder().setName(name).setSdsConfig(Protos.ads()).build();
+    return weft.xds.security.TlsContexts.credentialSds(name);
   }
 
   @SuppressWarnings("deprecation")

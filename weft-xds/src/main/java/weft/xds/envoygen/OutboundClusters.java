@@ -35,14 +35,19 @@ final class OutboundClusters {
    * host is kept to. The destination's SANs, PeerAuthentications and trust domain are the
    * snapshot's, the same for every proxy.
    */
-  record Key(String host, boolean router, boolean mtlsAllowed, ResourceId destinationRule, String onlyCluster) {}
+  record Key(String host, boolean router, boolean mtlsAllowed, ResourceId destinationRule, String onlyCluster,
+      boolean servedSecrets) {}
 
-  /** The key of a service's clusters for this proxy. */
+  /**
+   * The key of a service's clusters for this proxy. {@code servedSecrets} only matters (and is only
+   * set) when the rule names a credentialName, so other clusters stay shared by every proxy.
+   */
   static Key key(ProxyView view, ServiceView sv, boolean router, boolean mtlsAllowed) {
     String host = sv.service().hostname();
     DestinationRule dr = view.destinationRule(host);
     return new Key(host, router, mtlsAllowed, dr == null ? null : dr.id(),
-        view.clusterLocal(host) ? view.proxy().clusterId() : null);
+        view.clusterLocal(host) ? view.proxy().clusterId() : null,
+        view.proxy().servedSecrets() && UpstreamTls.namesCredential(dr));
   }
 
   /** A service's clusters, from its key alone; what is left out is told to {@code drop}. */
@@ -93,7 +98,8 @@ final class OutboundClusters {
     String subsetName = subset == null ? "" : subset.name();
     String name = ClusterName.outbound(port.number(), subsetName, s.hostname()).toString();
     // A passthrough cluster carries the client's own TLS, whatever the DestinationRule asks for.
-    String refusal = mtlsAllowed ? UpstreamTls.refusal(false, dr, port.number(), subsetName) : null;
+    String refusal = mtlsAllowed ? UpstreamTls.refusal(false, in.key().servedSecrets(), dr, port.number(), subsetName)
+        : null;
     if (refusal != null) {
       in.drop().accept(name, refusal);
       return null;

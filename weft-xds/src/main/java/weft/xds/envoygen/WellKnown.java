@@ -70,6 +70,6 @@ final class WellKnown {
   static final String INBOUND_BIND_IPV4 = "127.0.0.6";
 
   /** SDS resource names for Kubernetes secrets named by a Gateway's credentialName (Istio's convention). */
-  static final String KUBERNETES_SECRET_PREFIX = "kubernetes://";
-  static final String CA_CERT_SUFFIX = "-cacert";
+  static final String KUBERNETES_SECRET_PREFIX = weft.xds.security.TlsContexts.KUBERNETES_SECRET_PREFIX;
+  static final String CA_CERT_SUFFIX = weft.xds.security.TlsContexts.CA_CERT_SUFFIX;
 }

@@ -20,15 +20,28 @@ import weft.registry.Locality;
  *     by this field (identity decides that), it only makes a mix-up visible.
  * @param istioVersion the proxy's {@code ISTIO_VERSION} metadata, empty when not given; EnvoyFilter
  *     {@code match.proxy.proxyVersion} is matched against it, as Istio does
+ * @param verifiedNamespace the namespace the client proved on the secure port (its certificate's or
+ *     token's SPIFFE identity); empty on the plaintext port and with {@code --xds-auth none}. Only
+ *     such a proxy is sent Kubernetes Secrets (SDS), and only of this namespace.
  */
 public record Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId,
     String network, Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless,
-    String dnsDomain, boolean dnsCapture, List<String> networkView, String meshId, String istioVersion) {
+    String dnsDomain, boolean dnsCapture, List<String> networkView, String meshId, String istioVersion,
+    String verifiedNamespace) {
   public Proxy {
     labels = Map.copyOf(labels);
     networkView = List.copyOf(new java.util.TreeSet<>(networkView));
     meshId = meshId == null ? "" : meshId;
     istioVersion = istioVersion == null ? "" : istioVersion;
+    verifiedNamespace = verifiedNamespace == null ? "" : verifiedNamespace;
+  }
+
+  /** A proxy that proved no identity (the plaintext port, or {@code --xds-auth none}). */
+  public Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId, String network,
+      Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless, String dnsDomain,
+      boolean dnsCapture, List<String> networkView, String meshId, String istioVersion) {
+    this(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality, proxyless, dnsDomain,
+        dnsCapture, networkView, meshId, istioVersion, "");
   }
 
   /** A proxy that gives no Istio version. */
@@ -37,6 +50,20 @@ public record Proxy(String id, String kind, String ip, String podName, String na
       boolean dnsCapture, List<String> networkView, String meshId) {
     this(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality, proxyless, dnsDomain,
         dnsCapture, networkView, meshId, "");
+  }
+
+  /**
+   * The same proxy, whose client proved on the secure port that it runs in {@code namespace}: it
+   * may then be sent the Kubernetes Secrets of that namespace over SDS (credentialName).
+   */
+  public Proxy verifiedIn(String namespace) {
+    return new Proxy(id, kind, ip, podName, this.namespace, clusterId, network, labels, serviceAccount, locality,
+        proxyless, dnsDomain, dnsCapture, networkView, meshId, istioVersion, namespace);
+  }
+
+  /** Whether SDS secrets from Kubernetes may be served to it at all (an identity was proven). */
+  public boolean servedSecrets() {
+    return !verifiedNamespace.isEmpty();
   }
 
   /** A proxy that names no mesh. */

@@ -169,12 +169,14 @@ public final class TlsContexts {
    * client certificate and key from files for MUTUAL, the server checked against
    * {@code caCertificates} (else the system's roots), the CRL, and its names against
    * {@code subjectAltNames}, else against the SNI (as Istio's automatic SAN validation does);
-   * {@code insecureSkipVerify} drops the whole validation. The caller has ruled out
-   * {@code credentialName} ({@link UpstreamTls#refusal}).
+   * {@code insecureSkipVerify} drops the whole validation. With {@code credentialName} the
+   * certificates come from Kubernetes by SDS instead ({@link #credentialOrigination}); the caller
+   * has checked that this proxy is served Secrets ({@link UpstreamTls#refusal}).
    */
   public static UpstreamTlsContext envoyOrigination(weft.model.DestinationRule.Tls tls, String sni, boolean http2) {
     CommonTlsContext.Builder common = CommonTlsContext.newBuilder();
     if (http2) common.addAlpnProtocols("h2");
+    if (tls.credentialName() != null) return credentialOrigination(common, tls, sni);
     if ("MUTUAL".equals(tls.mode())) {
       common.addTlsCertificates(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.TlsCertificate.newBuilder()
           .setCertificateChain(DataSource.newBuilder().setFilename(tls.clientCertificate()))
@@ -195,6 +197,58 @@ public final class TlsContexts {
     UpstreamTlsContext.Builder ctx = UpstreamTlsContext.newBuilder().setCommonTlsContext(common);
     if (sni != null && !sni.isEmpty()) ctx.setSni(sni);
     return ctx.build();
+  }
+
+  /**
+   * Istio's form for a credentialName (ApplyCustomSDSToClientCommonTLSContext): for MUTUAL the
+   * client certificate and key by SDS {@code kubernetes://NAME}; unless {@code insecureSkipVerify},
+   * the server checked against the CA of SDS {@code kubernetes://NAME-cacert} (the Secret
+   * {@code NAME-cacert}, else NAME's own {@code ca.crt}/{@code cacert}) combined with the names
+   * Weft checks for file-based origination (subjectAltNames, else the SNI). Both by ADS, waiting
+   * for the secret rather than warming without it.
+   */
+  private static UpstreamTlsContext credentialOrigination(CommonTlsContext.Builder common,
+      weft.model.DestinationRule.Tls tls, String sni) {
+    String name = kubernetesSecret(tls.credentialName());
+    if ("MUTUAL".equals(tls.mode())) common.addTlsCertificateSdsSecretConfigs(credentialSds(name));
+    if (!tls.insecureSkipVerify()) {
+      CertificateValidationContext.Builder v = CertificateValidationContext.newBuilder();
+      for (String san : serverNames(tls, sni)) {
+        v.addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
+            .setSanType(san.startsWith("spiffe://") ? SubjectAltNameMatcher.SanType.URI : SubjectAltNameMatcher.SanType.DNS)
+            .setMatcher(StringMatcher.newBuilder().setExact(san)));
+      }
+      common.setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+          .setDefaultValidationContext(v)
+          .setValidationContextSdsSecretConfig(credentialSds(name + CA_CERT_SUFFIX)));
+    }
+    UpstreamTlsContext.Builder ctx = UpstreamTlsContext.newBuilder().setCommonTlsContext(common);
+    if (sni != null && !sni.isEmpty()) ctx.setSni(sni);
+    return ctx.build();
+  }
+
+  /**
+   * A credentialName secret by ADS. Unlike the mesh's own certificates, Envoy's default initial
+   * fetch timeout (15 s) stays, as in Istio: the Secret may not exist (or not be sent to this proxy),
+   * and a cluster or listener waiting for it forever would hold up the proxy's whole start.
+   */
+  public static SdsSecretConfig credentialSds(String name) {
+    return SdsSecretConfig.newBuilder()
+        .setName(name)
+        .setSdsConfig(ConfigSource.newBuilder()
+            .setAds(AggregatedConfigSource.getDefaultInstance())
+            .setResourceApiVersion(ApiVersion.V3))
+        .build();
+  }
+
+  /** Istio's prefix of Kubernetes Secret names in SDS ({@code credentials.KubernetesSecretTypeURI}). */
+  public static final String KUBERNETES_SECRET_PREFIX = "kubernetes://";
+  /** Istio's suffix of the CA-only view of a Secret ({@code SdsCaSuffix}). */
+  public static final String CA_CERT_SUFFIX = "-cacert";
+
+  /** Istio names a credential {@code kubernetes://NAME} unless it already carries a scheme. */
+  public static String kubernetesSecret(String credentialName) {
+    return credentialName.contains("://") ? credentialName : KUBERNETES_SECRET_PREFIX + credentialName;
   }
 
   /**

@@ -109,17 +109,19 @@ public final class UpstreamTls {
    * without the TLS its DestinationRule asks for, or null when Weft can produce that TLS.
    */
   public static String refusal(ProxyView view, DestinationRule dr, int port, String subset) {
-    return refusal(view.proxy().proxyless(), dr, port, subset);
+    return refusal(view.proxy().proxyless(), view.proxy().servedSecrets(), dr, port, subset);
   }
 
   /**
    * The same for a kind of client. SIMPLE and MUTUAL are originated for Envoy from files on the
-   * proxy; a {@code credentialName} (an SDS secret from Kubernetes) is not served yet, so no client
-   * gets it. grpc-java 1.85 reads certificates only from its bootstrap's certificate-provider
-   * instances (the mesh's own) and validates against those or the system roots, and cannot skip
-   * verification: a setting beyond that leaves the cluster out for proxyless clients.
+   * proxy, or with {@code credentialName} from a Kubernetes Secret over SDS, which Weft sends only
+   * to a proxy that proved its identity on the secure port ({@code servedSecrets}); on the plaintext
+   * port the cluster is left out. grpc-java 1.85 has no SDS, reads certificates only from its
+   * bootstrap's certificate-provider instances (the mesh's own), validates against those or the
+   * system roots, and cannot skip verification: a setting beyond that leaves the cluster out for
+   * proxyless clients.
    */
-  public static String refusal(boolean proxyless, DestinationRule dr, int port, String subset) {
+  public static String refusal(boolean proxyless, boolean servedSecrets, DestinationRule dr, int port, String subset) {
     Chosen chosen = chosen(dr, port, subset);
     if (chosen == null || !chosen.tls().originates()) return null;
     DestinationRule.Tls tls = chosen.tls();
@@ -127,9 +129,15 @@ public final class UpstreamTls {
     String where = "DestinationRule " + dr.id().namespace() + "/" + dr.id().name() + " sets " + chosen.path() + " "
         + mode;
     String leftOut = "; the cluster is left out so calls fail instead of going out without that TLS";
-    if (tls.credentialName() != null) {
-      return where + " with credentialName " + tls.credentialName() + ", a Secret Weft does not serve over SDS yet"
-          + leftOut + ". Mount the files in the proxy and name them (caCertificates, clientCertificate, privateKey)";
+    if (tls.credentialName() != null && proxyless) {
+      return where + " with credentialName " + tls.credentialName() + ", a Secret sent over SDS, which proxyless "
+          + "gRPC clients (grpc-java 1.85) do not support" + leftOut + ". Use SIMPLE with the system's roots (no "
+          + "credentialName), or ISTIO_MUTUAL";
+    }
+    if (tls.credentialName() != null && !servedSecrets) {
+      return where + " with credentialName " + tls.credentialName() + ", a Secret Weft sends over SDS only to a "
+          + "proxy that proved its identity on the secure port (15012), and this one did not" + leftOut
+          + ". Connect the proxy to the secure port with its workload certificate or token";
     }
     if (!proxyless) return null;
     List<String> gaps = proxylessGaps(tls);
@@ -137,6 +145,23 @@ public final class UpstreamTls {
     return where + " with " + String.join(", ", gaps) + ", which proxyless gRPC clients cannot honour (grpc-java "
         + "takes certificates only from its bootstrap's certificate providers and cannot skip verification)"
         + leftOut + ". Use SIMPLE with the system's roots (no caCertificates), or ISTIO_MUTUAL";
+  }
+
+  /** Whether any tls setting of the rule (rule, port-level, subsets) names a credentialName. */
+  public static boolean namesCredential(DestinationRule dr) {
+    if (dr == null) return false;
+    if (namesCredential(dr.trafficPolicy())) return true;
+    for (DestinationRule.Subset s : dr.subsets()) if (namesCredential(s.trafficPolicy())) return true;
+    return false;
+  }
+
+  private static boolean namesCredential(DestinationRule.TrafficPolicy policy) {
+    if (policy == null) return false;
+    if (policy.tls() != null && policy.tls().credentialName() != null) return true;
+    for (DestinationRule.TrafficPolicy p : policy.portLevelSettings()) {
+      if (p.tls() != null && p.tls().credentialName() != null) return true;
+    }
+    return false;
   }
 
   private static List<String> proxylessGaps(DestinationRule.Tls tls) {

@@ -46,6 +46,7 @@ abstract class ProxyConnection {
   // Kinds of client-caused log lines, each with its own per-stream budget.
   private static final String NACK = "nack";
   private static final String UNSUPPORTED_TYPE = "unsupported type";
+  private static final String SECRET_REFUSED = "secret refused";
   /**
    * What one stream may make us hold of names it chose (subscriptions, Delta's declared versions),
    * over all types. A full mesh of 10,000 services with a few ports and subsets stays well inside;
@@ -216,7 +217,8 @@ abstract class ProxyConnection {
       return false;
     }
     if (caller != null && !claimsOnlyItsOwnIdentity(parsed)) return false;
-    proxy = parsed;
+    // Only a proven identity is ever sent Secrets, and only those of its own namespace (SDS).
+    proxy = caller != null ? parsed.verifiedIn(caller.id().namespace()) : parsed;
     // Published before the stream is listed, so whoever finds it there also finds its identity.
     publishStatus();
     server.registerProxy(this);
@@ -396,7 +398,10 @@ abstract class ProxyConnection {
       boolean whole = envoyWhole && TypeUrls.isFullState(type);
       if (!whole && !Generators.affects(type, change, proxy.proxyless())) continue;
       Collection<String> names = w.names.asList();
-      if (endpointsOnly && !whole) names = namesForHosts(w.names, change.endpointHosts(), snapshot);
+      // A Secret's change resends what differs among the few Secrets the proxy watches (the push compares).
+      if (endpointsOnly && !whole && !type.equals(TypeUrls.SECRET)) {
+        names = namesForHosts(w.names, change.endpointHosts(), snapshot);
+      }
       if (names.isEmpty() && !w.wildcard) continue;
       if (view == null) {
         defer(w, false, Set.of());
@@ -508,6 +513,7 @@ abstract class ProxyConnection {
   Generation generate(WatchState w, ProxyView view, Collection<String> names) {
     Generation g = w.wildcard ? server.generators().generateAll(w.typeUrl, view)
         : server.generators().generate(w.typeUrl, view, names);
+    if (w.typeUrl.equals(TypeUrls.SECRET) && !g.failed()) logRefusedSecrets(view, names, g);
     if (g.failed()) {
       // Nothing is sent: the proxy keeps what it has, and the next change that touches the type retries.
       w.lastError = g.failure();
@@ -517,6 +523,24 @@ abstract class ProxyConnection {
       w.lastError = null;
     }
     return g;
+  }
+
+  /**
+   * Logs, within the stream's budget, each Kubernetes Secret asked for and not sent, with the reason
+   * the generator recorded (never any of its content). Names of other schemes (the agent's own
+   * {@code default}, {@code ROOTCA}) are only shown in /debug/status: asking for them is normal.
+   */
+  private void logRefusedSecrets(ProxyView view, Collection<String> names, Generation g) {
+    for (String name : names) {
+      if (g.resources().containsKey(name) || !name.startsWith(weft.xds.security.TlsContexts.KUBERNETES_SECRET_PREFIX)) {
+        continue;
+      }
+      server.metrics().secretRefused();
+      String suppressed = logBudget.admit(SECRET_REFUSED);
+      if (suppressed == null) continue;
+      LOG.log(System.Logger.Level.WARNING, "proxy " + ClientText.forLog(proxy.id()) + ": " + ClientText.forLog(
+          view.dropped().getOrDefault(name, "SDS " + name + " not sent"), 1024) + suppressed);
+    }
   }
 
   ProxyView view(MeshSnapshot snapshot) {

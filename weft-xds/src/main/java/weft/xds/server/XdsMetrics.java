@@ -19,6 +19,7 @@ public final class XdsMetrics {
   private final Counter rejected;
   private final Counter unsupportedTypes;
   private final Counter sendTimeouts;
+  private final Counter secretsRefused;
   private final Timer convergence;
   /** The same events under Istio's names, labels and buckets (its dashboards read these). */
   private final IstioMetrics istio;
@@ -33,6 +34,10 @@ public final class XdsMetrics {
         .description("xDS requests for a type Weft does not serve (ignored)").register(registry);
     this.sendTimeouts = Counter.builder("weft_xds_send_timeouts_total")
         .description("xDS streams closed because the client read nothing for --xds-send-timeout while a push waited")
+        .register(registry);
+    this.secretsRefused = Counter.builder("weft_xds_secrets_refused_total")
+        .description("Kubernetes Secrets (SDS kubernetes://NAME) asked for and not sent: no proven identity, "
+            + "another namespace, missing, or holding nothing to send (Istio's pilot_sds_certificate_errors_total)")
         .register(registry);
     this.convergence = Timer.builder("weft_xds_convergence_seconds")
         .description("from a snapshot's publication to a proxy being sent what changed for it")
@@ -92,8 +97,7 @@ public final class XdsMetrics {
   static String istioType(String typeUrl) {
     String s = TypeUrls.shortName(typeUrl);
     return switch (s) {
-      case "CDS", "EDS", "LDS", "RDS", "NDS" -> s.toLowerCase(java.util.Locale.ROOT);
-      case "Secret" -> "sds";
+      case "CDS", "EDS", "LDS", "RDS", "NDS", "SDS" -> s.toLowerCase(java.util.Locale.ROOT);
       default -> s;
     };
   }
@@ -107,9 +111,14 @@ public final class XdsMetrics {
     if (!change.endpointHosts().isEmpty()) istio.pushTriggered("endpoint");
     if (!change.serviceHosts().isEmpty()) istio.pushTriggered("service");
     if (!change.configs().isEmpty()) istio.pushTriggered("config");
+    if (!change.secrets().isEmpty()) istio.pushTriggered("secret");
   }
 
   void unsupportedType() {
     unsupportedTypes.increment();
+  }
+
+  void secretRefused() {
+    secretsRefused.increment();
   }
 }

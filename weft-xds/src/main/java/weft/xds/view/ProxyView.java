@@ -142,11 +142,12 @@ public final class ProxyView {
   /**
    * What a whole response of assignments or outbound clusters reads of a proxy: its routing key,
    * and what assignments read besides (network, locality, the networks it asked to see, and the
-   * labels some {@code failoverPriority} names). A full-mesh sidecar's thousand assignments are
-   * the same for every proxy with an equal key.
+   * labels some {@code failoverPriority} names), and whether it proved its identity (a cluster whose
+   * DestinationRule names a credentialName is only sent to one that did). A full-mesh sidecar's
+   * thousand assignments are the same for every proxy with an equal key.
    */
   public record MeshWideKey(RoutingKey routing, String network, weft.registry.Locality locality,
-      List<String> networkView, Map<String, String> failoverLabels) {
+      List<String> networkView, Map<String, String> failoverLabels, boolean servedSecrets) {
     public MeshWideKey {
       networkView = List.copyOf(networkView);
       failoverLabels = Map.copyOf(failoverLabels);
@@ -156,8 +157,11 @@ public final class ProxyView {
     Proxy asProxy() {
       Map<String, String> labels = new TreeMap<>(routing.labels());
       labels.putAll(failoverLabels);
+      // A proxy that proved its identity is in the namespace its node names (NodeClaims), so the
+      // routing key's namespace is the verified one.
       return new Proxy("", routing.kind(), "", "", routing.namespace(), routing.clusterId(), network, labels, "",
-          locality, routing.proxyless(), routing.dnsDomain(), routing.dnsCapture(), networkView);
+          locality, routing.proxyless(), routing.dnsDomain(), routing.dnsCapture(), networkView, "", "",
+          servedSecrets ? routing.namespace() : "");
     }
   }
 
@@ -167,7 +171,8 @@ public final class ProxyView {
     proxy.labels().forEach((k, v) -> {
       if (read.contains(k)) failover.put(k, v);
     });
-    return new MeshWideKey(routingKey(), proxy.network(), proxy.locality(), proxy.networkView(), failover);
+    return new MeshWideKey(routingKey(), proxy.network(), proxy.locality(), proxy.networkView(), failover,
+        proxy.servedSecrets());
   }
 
   /**

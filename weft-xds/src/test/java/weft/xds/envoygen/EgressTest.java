@@ -163,7 +163,8 @@ class EgressTest {
   }
 
   @Test
-  void credentialNameLeavesTheClusterOutForEveryKindOfProxy() {
+  void credentialNameLeavesTheClusterOutForEnvoyThatProvedNoIdentityAndForProxylessClients() {
+    // (Envoy on the secure port gets it by SDS: CredentialNameSdsTest.)
     try (EnvoyMesh mesh = new EnvoyMesh(CNN + originate("{mode: MUTUAL, credentialName: client-credential}"))) {
       ProxyView view = sidecar(mesh);
       assertThat(EnvoyClusters.all(view)).doesNotContainKey(CNN_80).containsKey(CNN_443);

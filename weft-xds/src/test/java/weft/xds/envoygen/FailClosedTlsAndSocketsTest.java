@@ -64,7 +64,7 @@ class FailClosedTlsAndSocketsTest {
       assertThat(clusters).doesNotContainKeys(BASE, V1, V2).containsKey(RATINGS);
       assertThat(view.dropped().get(BASE)).contains("DestinationRule default/reviews")
           .contains("spec.trafficPolicy.tls.mode SIMPLE").contains("credentialName reviews-ca")
-          .contains("does not serve over SDS");
+          .contains("proved its identity on the secure port");
       assertThat(view.dropped()).containsKeys(V1, V2);
       // Routes still name the cluster: Envoy answers 503 for it rather than sending plaintext.
       RouteConfiguration rc = unpack(EnvoyRoutes.generate(view, "9080"), RouteConfiguration.class);

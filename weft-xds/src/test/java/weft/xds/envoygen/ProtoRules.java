@@ -19,7 +19,7 @@ import java.util.Map;
  * required oneofs), checked on generated resources. Envoy rejects a resource that breaks one, so
  * a test that passes here has cleared Envoy's first line of validation without an Envoy binary.
  */
-final class ProtoRules {
+public final class ProtoRules {
   private static final Map<String, Message> KNOWN = new HashMap<>();
 
   static {
@@ -36,6 +36,7 @@ final class ProtoRules {
         io.envoyproxy.envoy.extensions.filters.listener.original_dst.v3.OriginalDst.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDefaultInstance(),
@@ -59,7 +60,7 @@ final class ProtoRules {
   private ProtoRules() {}
 
   /** Every broken rule, as {@code path: what}; empty when the resource passes. */
-  static List<String> violations(Any resource) {
+  public static List<String> violations(Any resource) {
     List<String> out = new ArrayList<>();
     any(resource, "", out);
     return out;
