@@ -90,6 +90,7 @@ final class ClusterState {
     return switch (id.kind()) {
       case "VirtualService", "DestinationRule", "Sidecar", "Gateway", "PeerAuthentication", "AuthorizationPolicy" ->
           true;
+      case "RequestAuthentication" -> true;
       default -> false;
     };
   }

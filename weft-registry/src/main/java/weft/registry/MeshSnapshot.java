@@ -137,12 +137,32 @@ public final class MeshSnapshot {
   public record MeshConfiguration(List<VirtualService> virtualServices, List<DestinationRule> destinationRules,
       List<Sidecar> sidecars, List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
       List<AuthorizationPolicy> authorizationPolicies, Map<String, List<VirtualService>> virtualServicesByHost,
-      Map<String, List<DestinationRule>> destinationRulesByHost) {
+      Map<String, List<DestinationRule>> destinationRulesByHost,
+      List<weft.model.RequestAuthentication> requestAuthentications) {
     static final MeshConfiguration EMPTY = of(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+
+    public MeshConfiguration {
+      requestAuthentications = List.copyOf(requestAuthentications);
+    }
+
+    /** Without RequestAuthentications. */
+    public MeshConfiguration(List<VirtualService> virtualServices, List<DestinationRule> destinationRules,
+        List<Sidecar> sidecars, List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+        List<AuthorizationPolicy> authorizationPolicies, Map<String, List<VirtualService>> virtualServicesByHost,
+        Map<String, List<DestinationRule>> destinationRulesByHost) {
+      this(virtualServices, destinationRules, sidecars, gateways, peerAuthentications, authorizationPolicies,
+          virtualServicesByHost, destinationRulesByHost, List.of());
+    }
 
     static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
         List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
         List<AuthorizationPolicy> authorizationPolicies) {
+      return of(vs, dr, sidecars, gateways, peerAuthentications, authorizationPolicies, List.of());
+    }
+
+    static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
+        List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+        List<AuthorizationPolicy> authorizationPolicies, List<weft.model.RequestAuthentication> requestAuthentications) {
       Map<String, List<VirtualService>> vsByHost = new HashMap<>();
       for (VirtualService v : vs) {
         for (String h : v.hosts()) vsByHost.computeIfAbsent(h, k -> new ArrayList<>()).add(v);
@@ -150,7 +170,8 @@ public final class MeshSnapshot {
       Map<String, List<DestinationRule>> drByHost = new HashMap<>();
       for (DestinationRule d : dr) drByHost.computeIfAbsent(d.host(), k -> new ArrayList<>()).add(d);
       return new MeshConfiguration(List.copyOf(vs), List.copyOf(dr), List.copyOf(sidecars), List.copyOf(gateways),
-          List.copyOf(peerAuthentications), List.copyOf(authorizationPolicies), freeze(vsByHost), freeze(drByHost));
+          List.copyOf(peerAuthentications), List.copyOf(authorizationPolicies), freeze(vsByHost), freeze(drByHost),
+          requestAuthentications);
     }
 
     private static <T> Map<String, List<T>> freeze(Map<String, List<T>> m) {

@@ -640,10 +640,12 @@ public final class Registry implements AutoCloseable {
     List<Gateway> gw = new ArrayList<>();
     List<PeerAuthentication> pa = new ArrayList<>();
     List<AuthorizationPolicy> ap = new ArrayList<>();
+    List<weft.model.RequestAuthentication> ra = new ArrayList<>();
     for (String id : configClusters) {
       ClusterState c = clusters.get(id);
       pa.addAll(c.all(PeerAuthentication.class));
       ap.addAll(c.all(AuthorizationPolicy.class));
+      ra.addAll(c.all(weft.model.RequestAuthentication.class));
       vs.addAll(c.all(VirtualService.class));
       dr.addAll(c.all(DestinationRule.class));
       sc.addAll(c.all(Sidecar.class));
@@ -656,7 +658,8 @@ public final class Registry implements AutoCloseable {
     gw.sort(byId);
     pa.sort(byId);
     ap.sort(byId);
-    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap);
+    ra.sort(byId);
+    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap, ra);
   }
 
   /** Every source's problems in source order; rebuilt only after a source's problems changed. */

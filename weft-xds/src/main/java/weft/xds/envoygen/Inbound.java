@@ -36,7 +36,7 @@ import weft.xds.view.ProxyView;
  * PeerAuthentication: STRICT terminates mTLS (SDS {@code default} and {@code ROOTCA}), DISABLE is
  * plaintext, PERMISSIVE has a plaintext chain and an mTLS chain told apart by the TLS inspector.
  * The workload's AuthorizationPolicies become RBAC filters on every chain: HTTP RBAC in connection
- * managers, network RBAC before TCP proxies.
+ * managers (after the RequestAuthentications' {@code jwt_authn}), network RBAC before TCP proxies.
  */
 final class Inbound {
   private Inbound() {}
@@ -81,7 +81,13 @@ final class Inbound {
 
   static Listener virtualInbound(ProxyView view) {
     List<Port> ports = ports(view);
-    Rbac.Rules http = Rbac.forWorkload(view, Rbac.Target.HTTP);
+    // RequestAuthentication's jwt_authn runs first: the RBAC after it reads the payloads it verified.
+    List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http =
+        new ArrayList<>();
+    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter jwt =
+        weft.xds.authn.JwtAuthn.httpFilter(view);
+    if (jwt != null) http.add(jwt);
+    http.addAll(Rbac.forWorkload(view, Rbac.Target.HTTP).httpFilters());
     Rbac.Rules tcp = Rbac.forWorkload(view, Rbac.Target.TCP);
     List<FilterChain> chains = new ArrayList<>();
     // Traffic addressed to 15006 itself would loop through this listener forever.
@@ -108,7 +114,7 @@ final class Inbound {
               .addAllApplicationProtocols(WellKnown.PLAINTEXT_HTTP_ALPNS)
               .setTransportProtocol(WellKnown.RAW_BUFFER))
           .addFilters(ConnectionManagers.inline(WellKnown.INBOUND_PASSTHROUGH_CLUSTER,
-              routes(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, 0), false, http.httpFilters()))
+              routes(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, 0), false, http))
           .build());
       chains.add(FilterChain.newBuilder()
           .setName(WellKnown.VIRTUAL_INBOUND)
@@ -152,12 +158,13 @@ final class Inbound {
   }
 
   /** One declared port's chain: the workload's RBAC, then the HCM or TCP proxy to its inbound cluster. */
-  private static FilterChain portChain(String name, FilterChainMatch.Builder match, Port p, Rbac.Rules http,
+  private static FilterChain portChain(String name, FilterChainMatch.Builder match, Port p,
+      List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http,
       Rbac.Rules tcp, boolean mtls, TrustBundles trust) {
     FilterChain.Builder chain = FilterChain.newBuilder().setName(name).setFilterChainMatch(match);
     if (p.http()) {
       chain.addFilters(ConnectionManagers.inline("inbound_" + name, routes(p.cluster(), p.number()),
-          Protocols.isHttp2(p.protocol()), http.httpFilters()));
+          Protocols.isHttp2(p.protocol()), http));
     } else {
       chain.addAllFilters(tcp.networkFilters()).addFilters(Protos.tcpProxy(p.cluster()));
     }

@@ -34,8 +34,10 @@ import weft.xds.view.ProxyView;
  * <p>A value the target cannot check (an HTTP attribute on a TCP chain, a {@code grpc-} header for
  * grpc-java, Envoy filter metadata) skips the whole rule in an ALLOW policy, so it allows less, and
  * is dropped from a DENY rule, so it denies more: Istio's rule for TCP chains. Request principals
- * and other JWT attributes are never present (Weft has no RequestAuthentication), so they match no
- * request and their {@code not} forms match every one. Everything skipped is recorded.
+ * and other JWT attributes ({@code request.auth.*}) match the payloads Envoy's {@code jwt_authn}
+ * verified ({@link JwtMatchers}). grpc-java has no JWT filter, so on a proxyless server they cannot be
+ * checked and follow the same rule: an ALLOW rule that needs them allows nothing, a DENY rule loses
+ * them and denies more; never a silent allow. Everything skipped is recorded.
  *
  * <p>grpc-java's RbacFilter reads ALLOW and DENY rules with and/or/not, any, authenticated
  * principal names, direct and remote IPs, headers, url_path, destination IP and port, and
@@ -109,7 +111,9 @@ public final class Rbac {
     List<AuthorizationPolicy> policies = Authorizations.forWorkload(view.securityPolicies(),
         view.snapshot().meshConfig().rootNamespace(), p.namespace(), p.labels(), view::drop);
     weft.model.MeshConfig mesh = view.snapshot().meshConfig();
-    return build(policies, target, view::drop, new TrustDomainAliases(mesh.trustDomain(), mesh.trustDomainAliases()));
+    java.util.Set<String> issuers = target == Target.HTTP ? weft.xds.authn.JwtAuthn.issuers(view) : java.util.Set.of();
+    return build(policies, target, view::drop, new TrustDomainAliases(mesh.trustDomain(), mesh.trustDomainAliases()),
+        issuers);
   }
 
   public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop) {
@@ -122,6 +126,15 @@ public final class Rbac {
    */
   public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop,
       TrustDomainAliases names) {
+    return build(policies, target, drop, names, java.util.Set.of());
+  }
+
+  /**
+   * @param issuers the JWT issuers whose verified payloads the workload's {@code jwt_authn} filter writes
+   *     (its RequestAuthentications'); request principals and claims can only match under them
+   */
+  public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop,
+      TrustDomainAliases names, java.util.Collection<String> issuers) {
     RBAC.Builder deny = null;
     RBAC.Builder allow = null;
     for (AuthorizationPolicy policy : policies) {
@@ -155,7 +168,7 @@ public final class Rbac {
         continue;
       }
       for (int i = 0; i < policy.rules().size(); i++) {
-        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop, names);
+        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop, names, issuers);
         try {
           rbac.putPolicies(name(policy, i), ctx.policy(policy.rules().get(i)));
         } catch (Unsupported e) {
@@ -188,7 +201,7 @@ public final class Rbac {
   }
 
   private record Context(AuthorizationPolicy policy, String subject, boolean denying, Target target,
-      BiConsumer<String, String> drop, TrustDomainAliases names) {
+      BiConsumer<String, String> drop, TrustDomainAliases names, java.util.Collection<String> issuers) {
 
     Policy policy(Rule rule) throws Unsupported {
       List<Attr> basePermission = new ArrayList<>();
@@ -304,9 +317,20 @@ public final class Rbac {
       }
       if (key.equals("requestPrincipals") || key.startsWith("request.auth.")) {
         httpOnly(key);
-        drop.accept(subject + " " + key, "no request carries a JWT (Weft does not implement RequestAuthentication): "
-            + key + " matches no request and its not-form matches every one");
-        return Principal.newBuilder().setNotId(Principal.newBuilder().setAny(true)).build();
+        if (target == Target.PROXYLESS) {
+          throw new Unsupported(key + " needs a verified JWT, and grpc-java has no JWT filter: a proxyless server "
+              + "cannot check it");
+        }
+        if (issuers.isEmpty()) {
+          drop.accept(subject + " " + key, "no RequestAuthentication applies to this workload, so no request has a "
+              + "verified JWT: " + key + " matches no request and its not-form matches every one");
+        }
+        if (key.equals("requestPrincipals") || key.equals("request.auth.principal")) {
+          return JwtMatchers.requestPrincipal(v, issuers);
+        }
+        List<String> path = JwtMatchers.claimPath(key);
+        if (path == null) throw new Unsupported("attribute " + key + " is not supported");
+        return JwtMatchers.claim(path, v, issuers);
       }
       if (key.startsWith("request.headers[")) {
         httpOnly(key);
