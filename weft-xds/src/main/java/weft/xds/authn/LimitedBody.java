@@ -35,8 +35,9 @@ final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
     if (result.isDone()) return;
     for (ByteBuffer b : items) {
       if (out.size() + b.remaining() > limit) {
-        subscription.cancel();
         result.completeExceptionally(new IOException("the response is larger than " + limit + " bytes"));
+        // Stop reading: the exchange is abandoned and its connection closed.
+        subscription.cancel();
         return;
       }
       byte[] chunk = new byte[b.remaining()];
