@@ -54,7 +54,7 @@ final class RequestAuthenticationParser {
     if (jwks != null) {
       String bad = Jwks.problem(jwks);
       if (bad != null) {
-        report.error(rule.at("jwks"), rule.at("jwks") + ": " + bad + "; give the issuer's JSON Web Key Set, e.g. "
+        report.error(rule.at("jwks"), rule.at("jwks") + " is not a key set Envoy can read (" + bad + "); give the issuer's JSON Web Key Set, e.g. "
             + "{\"keys\": [{\"kty\": \"RSA\", \"n\": \"...\", \"e\": \"AQAB\"}]}, or its URL in jwksUri");
       }
     }
