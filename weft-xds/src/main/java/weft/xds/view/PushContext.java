@@ -391,6 +391,9 @@ public final class PushContext {
       for (AuthorizationPolicy ap : config.authorizationPolicies()) {
         if (ap.selector() != null) keys.addAll(ap.selector().keySet());
       }
+      for (weft.model.RequestAuthentication ra : config.requestAuthentications()) {
+        if (ra.selector() != null) keys.addAll(ra.selector().keySet());
+      }
       for (VirtualService vs : config.virtualServices()) {
         for (VirtualService.HttpRoute r : vs.http()) for (var m : r.match()) keys.addAll(m.sourceLabels().keySet());
         for (VirtualService.TcpRoute r : vs.tcp()) for (var m : r.match()) keys.addAll(m.sourceLabels().keySet());

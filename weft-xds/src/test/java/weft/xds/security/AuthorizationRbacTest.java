@@ -273,6 +273,17 @@ class AuthorizationRbacTest {
   }
 
   @Test
+  void auditAndDryRunPoliciesAreSkippedOnAProxylessServerAndReported() {
+    Server s = server(authorizationPolicy("default", "audit", "action: AUDIT\nrules: [{}]")
+        + authorizationPolicy("default", "dry", "{}").replace("metadata: {name: dry",
+            "metadata: {annotations: {\"istio.io/dry-run\": \"true\"}, name: dry"));
+    assertThat(s.names()).containsExactly("envoy.filters.http.router");
+    assertThat(s.view().dropped().get("AuthorizationPolicy default/audit")).contains("no audit log");
+    assertThat(s.view().dropped().get("AuthorizationPolicy default/dry")).contains("dry run");
+    assertThat(s.grpc().allows(FRONTEND, HELLO)).isTrue();
+  }
+
+  @Test
   void unsupportedAttributesAreRecorded() {
     Server s = server(allow("- when: [{key: \"request.headers[grpc-timeout]\", values: [\"1S\"]}]"));
     assertThat(s.view().dropped().get("AuthorizationPolicy default/p rules[0]")).contains("rule skipped")
