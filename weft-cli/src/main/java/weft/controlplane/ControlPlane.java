@@ -57,6 +57,8 @@ public final class ControlPlane implements AutoCloseable {
 
   private final ControlPlaneOptions options;
   private final Registry registry = new Registry();
+  /** The JWT issuers' keys (see {@link #jwksFetcher}); set while starting. */
+  private weft.xds.authn.JwksFetcher jwks;
   private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final weft.registry.metrics.IstioMetrics istio = weft.registry.metrics.IstioMetrics.of(metrics);
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -308,7 +310,7 @@ public final class ControlPlane implements AutoCloseable {
     Generators g = new Generators(options.localityFailoverWithoutOutlierDetection(), weft.xds.GeneratorProbe.NONE,
         true, addressBook,
         // With our CA here, Envoy validates each peer against its own trust domain's roots only.
-        snapshot -> ca == null ? null : trustBundles(snapshot));
+        snapshot -> ca == null ? null : trustBundles(snapshot), jwksFetcher());
     ServiceEntryStatusWriter writer = configCluster == null ? null : new ServiceEntryStatusWriter(configCluster);
     // Who may write: the leader of the Lease election (file mode's only instance leads), asked
     // right before each write, and not before the initial sync (see AddressBook#settle).
@@ -698,6 +700,30 @@ public final class ControlPlane implements AutoCloseable {
       federation.settleWithoutWatch();
     }
 
+  }
+
+  /**
+   * The JWT issuers' keys, fetched here and sent inline as Istio's istiod does: started on each snapshot's
+   * RequestAuthentications; new keys republish the snapshot so that every proxy gets them.
+   */
+  private weft.xds.authn.JwksFetcher jwksFetcher() {
+    java.util.concurrent.ScheduledExecutorService s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "weft-jwks");
+          t.setDaemon(true);
+          return t;
+        });
+    closeables.add(s::shutdownNow);
+    jwks = new weft.xds.authn.JwksFetcher(s, registry::republish);
+    closeables.add(0, jwks);
+    registry.addListener((snapshot, change) -> jwks.onSnapshot(snapshot));
+    jwks.onSnapshot(registry.current());
+    return jwks;
+  }
+
+  /** The JWT key cache (tests: refresh it now). */
+  public weft.xds.authn.JwksFetcher jwks() {
+    return jwks;
   }
 
   /** Renews the control plane's SVID for peer meshes; shut down with the control plane. */

@@ -22,6 +22,8 @@ import java.util.Map;
  *       without rules denies every request to its workloads. An empty rule ({@code {}}) matches every
  *       request. Within a rule, a request must match one of {@code from}, one of {@code to} and every
  *       {@code when}; an empty list there places no constraint.
+ *   <li>{@code dryRun}: annotated {@code istio.io/dry-run: "true"}: evaluated for statistics and logs only
+ *       (Envoy's shadow rules), never enforced.
  * </ul>
  *
  * <p>Strings in rules use Istio's matching: {@code abc} exact, {@code abc*} prefix, {@code *abc} suffix,
@@ -29,11 +31,17 @@ import java.util.Map;
  * templates using {@code {*}} and {@code {**}} segments.
  */
 public record AuthorizationPolicy(ResourceId id, Map<String, String> selector, List<String> targetRefs,
-    String action, String provider, List<Rule> rules) implements Resource {
+    String action, String provider, List<Rule> rules, boolean dryRun) implements Resource {
   public AuthorizationPolicy {
     selector = selector == null ? null : Map.copyOf(selector);
     targetRefs = List.copyOf(targetRefs);
     rules = List.copyOf(rules);
+  }
+
+  /** An enforced policy (no {@code istio.io/dry-run}). */
+  public AuthorizationPolicy(ResourceId id, Map<String, String> selector, List<String> targetRefs, String action,
+      String provider, List<Rule> rules) {
+    this(id, selector, targetRefs, action, provider, rules, false);
   }
 
   public record Rule(List<From> from, List<To> to, List<Condition> when) {

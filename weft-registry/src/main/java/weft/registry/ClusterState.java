@@ -97,6 +97,7 @@ final class ClusterState {
       // Gateway API: translated into the kinds above whenever any of them changes.
       case "KubernetesGateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "ReferenceGrant" -> true;
       case "EnvoyFilter", "WasmPlugin" -> true;
+      case "RequestAuthentication" -> true;
       default -> false;
     };
   }

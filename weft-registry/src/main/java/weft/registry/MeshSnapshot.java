@@ -151,20 +151,53 @@ public final class MeshSnapshot {
       List<Sidecar> sidecars, List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
       List<AuthorizationPolicy> authorizationPolicies, Map<String, List<VirtualService>> virtualServicesByHost,
       Map<String, List<DestinationRule>> destinationRulesByHost,
-      List<weft.model.EnvoyFilter> envoyFilters, List<weft.model.WasmPlugin> wasmPlugins) {
+      List<weft.model.EnvoyFilter> envoyFilters, List<weft.model.WasmPlugin> wasmPlugins,
+      List<weft.model.RequestAuthentication> requestAuthentications) {
     static final MeshConfiguration EMPTY = of(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+
+    public MeshConfiguration {
+      envoyFilters = List.copyOf(envoyFilters);
+      wasmPlugins = List.copyOf(wasmPlugins);
+      requestAuthentications = List.copyOf(requestAuthentications);
+    }
+
+    /** Without proxy extensions or RequestAuthentications. */
+    public MeshConfiguration(List<VirtualService> virtualServices, List<DestinationRule> destinationRules,
+        List<Sidecar> sidecars, List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+        List<AuthorizationPolicy> authorizationPolicies, Map<String, List<VirtualService>> virtualServicesByHost,
+        Map<String, List<DestinationRule>> destinationRulesByHost) {
+      this(virtualServices, destinationRules, sidecars, gateways, peerAuthentications, authorizationPolicies,
+          virtualServicesByHost, destinationRulesByHost, List.of(), List.of(), List.of());
+    }
 
     static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
         List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
         List<AuthorizationPolicy> authorizationPolicies) {
-      return of(vs, dr, sidecars, gateways, peerAuthentications, authorizationPolicies, List.of(), List.of());
+      return of(vs, dr, sidecars, gateways, peerAuthentications, authorizationPolicies, List.of(), List.of(), List.of());
     }
 
-    /** With the proxy extensions (EnvoyFilters and WasmPlugins), each sorted by id. */
+    /** With RequestAuthentications, without proxy extensions. */
+    static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
+        List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+        List<AuthorizationPolicy> authorizationPolicies, List<weft.model.RequestAuthentication> requestAuthentications) {
+      return of(vs, dr, sidecars, gateways, peerAuthentications, authorizationPolicies, List.of(), List.of(),
+          requestAuthentications);
+    }
+
+    /** With the proxy extensions (EnvoyFilters and WasmPlugins), without RequestAuthentications. */
     static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
         List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
         List<AuthorizationPolicy> authorizationPolicies, List<weft.model.EnvoyFilter> envoyFilters,
         List<weft.model.WasmPlugin> wasmPlugins) {
+      return of(vs, dr, sidecars, gateways, peerAuthentications, authorizationPolicies, envoyFilters, wasmPlugins,
+          List.of());
+    }
+
+    /** Everything, each list sorted by id. */
+    static MeshConfiguration of(List<VirtualService> vs, List<DestinationRule> dr, List<Sidecar> sidecars,
+        List<Gateway> gateways, List<PeerAuthentication> peerAuthentications,
+        List<AuthorizationPolicy> authorizationPolicies, List<weft.model.EnvoyFilter> envoyFilters,
+        List<weft.model.WasmPlugin> wasmPlugins, List<weft.model.RequestAuthentication> requestAuthentications) {
       Map<String, List<VirtualService>> vsByHost = new HashMap<>();
       for (VirtualService v : vs) {
         for (String h : v.hosts()) vsByHost.computeIfAbsent(h, k -> new ArrayList<>()).add(v);
@@ -173,7 +206,7 @@ public final class MeshSnapshot {
       for (DestinationRule d : dr) drByHost.computeIfAbsent(d.host(), k -> new ArrayList<>()).add(d);
       return new MeshConfiguration(List.copyOf(vs), List.copyOf(dr), List.copyOf(sidecars), List.copyOf(gateways),
           List.copyOf(peerAuthentications), List.copyOf(authorizationPolicies), freeze(vsByHost), freeze(drByHost),
-          List.copyOf(envoyFilters), List.copyOf(wasmPlugins));
+          envoyFilters, wasmPlugins, requestAuthentications);
     }
 
     private static <T> Map<String, List<T>> freeze(Map<String, List<T>> m) {

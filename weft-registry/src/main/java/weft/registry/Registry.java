@@ -704,12 +704,14 @@ public final class Registry implements AutoCloseable {
     Map<String, Map<String, String>> namespaceLabels = new HashMap<>();
     List<weft.model.EnvoyFilter> ef = new ArrayList<>();
     List<weft.model.WasmPlugin> wp = new ArrayList<>();
+    List<weft.model.RequestAuthentication> ra = new ArrayList<>();
     for (String id : configClusters) {
       ClusterState c = clusters.get(id);
       ef.addAll(c.all(weft.model.EnvoyFilter.class));
       wp.addAll(c.all(weft.model.WasmPlugin.class));
       pa.addAll(c.all(PeerAuthentication.class));
       ap.addAll(c.all(AuthorizationPolicy.class));
+      ra.addAll(c.all(weft.model.RequestAuthentication.class));
       vs.addAll(c.all(VirtualService.class));
       dr.addAll(c.all(DestinationRule.class));
       sc.addAll(c.all(Sidecar.class));
@@ -736,7 +738,8 @@ public final class Registry implements AutoCloseable {
     ap.sort(byId);
     ef.sort(byId);
     wp.sort(byId);
-    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap, ef, wp);
+    ra.sort(byId);
+    return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap, ef, wp, ra);
   }
 
   /** Every source's problems in source order; rebuilt only after a source's problems changed. */

@@ -43,6 +43,8 @@ public final class Generators {
   private final AddressBook addressBook;
   /** Roots per trust domain for each snapshot's mTLS validation contexts. */
   private final PushContext.TrustSource trustSource;
+  /** The JWT issuers' keys for each snapshot's jwt_authn filters. */
+  private final weft.xds.authn.JwksSource jwks;
   /** The newest snapshot's context and the one before; replaced only under this object's lock. */
   private volatile PushContext latest;
   private volatile PushContext previous;
@@ -77,6 +79,13 @@ public final class Generators {
    */
   public Generators(boolean failoverWithoutOutlierDetection, GeneratorProbe probe, boolean caching,
       AddressBook addressBook, PushContext.TrustSource trustSource) {
+    this(failoverWithoutOutlierDetection, probe, caching, addressBook, trustSource, weft.xds.authn.JwksSource.NONE);
+  }
+
+  /** @param jwks the JWT issuers' keys the control plane fetched (see {@link weft.xds.authn.JwksFetcher}) */
+  public Generators(boolean failoverWithoutOutlierDetection, GeneratorProbe probe, boolean caching,
+      AddressBook addressBook, PushContext.TrustSource trustSource, weft.xds.authn.JwksSource jwks) {
+    this.jwks = jwks;
     this.failoverWithoutOutlierDetection = failoverWithoutOutlierDetection;
     this.probe = probe;
     this.caching = caching;
@@ -100,8 +109,7 @@ public final class Generators {
   }
 
   private PushContext fresh(MeshSnapshot snapshot) {
-    return caching ? PushContext.of(snapshot, addressBook, trustSource)
-        : PushContext.uncached(snapshot, addressBook, trustSource);
+    return PushContext.of(snapshot, addressBook, trustSource, jwks, caching);
   }
 
   /** The shared context of a snapshot. */

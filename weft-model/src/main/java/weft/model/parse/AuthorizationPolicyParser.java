@@ -23,7 +23,7 @@ import weft.model.AuthorizationPolicy.To;
  * {@code {}} makes it act on every request), while an ALLOW policy without rules is valid and denies
  * everything. A {@code *} inside a rule value that is neither its first nor its last character is matched
  * literally by Istio; that is accepted with a warning. A policy annotated {@code istio.io/dry-run: "true"} is
- * checked, then left out with a warning, since Istio does not enforce it either.
+ * kept as a dry run: generators make it Envoy shadow rules, never enforced.
  */
 final class AuthorizationPolicyParser {
   /** Istio's AuthorizationPolicy.Action names, in enum number order. */
@@ -101,24 +101,19 @@ final class AuthorizationPolicyParser {
     List<Rule> rules = new ArrayList<>();
     for (Fields r : ruleFields) rules.add(rule(r, action));
     spec.rejectUnknown("AuthorizationPolicy");
-    if (dryRun(d)) return null;
     return new AuthorizationPolicy(d.id(), selector, targetRefs, action == null ? "ALLOW" : action,
-        custom ? provider : null, rules);
+        custom ? provider : null, rules, dryRun(d));
   }
 
   /**
    * Istio's {@code istio.io/dry-run} annotation: a dry-run policy is evaluated for statistics and logs only,
-   * never enforced. Weft has no dry-run, so such a policy is checked and then left out, with a warning.
+   * never enforced (Envoy's shadow rules).
    */
   private static boolean dryRun(Document d) {
     String value = d.annotations().get(DRY_RUN);
     if (value == null) return false;
     String at = "metadata.annotations." + DRY_RUN;
-    if (TRUE.contains(value)) {
-      d.report().warn(at, at + " is \"" + value + "\": Istio only logs what a dry-run policy would do, and Weft "
-          + "does not implement dry-run yet, so this policy is not enforced (it was checked, then skipped)");
-      return true;
-    }
+    if (TRUE.contains(value)) return true;
     if (!FALSE.contains(value)) {
       d.report().warn(at, at + " is \"" + value + "\", which is neither true nor false; Istio enforces the policy, "
           + "and so does Weft: write \"true\" for a dry run or remove the annotation");

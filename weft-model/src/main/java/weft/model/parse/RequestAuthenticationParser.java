@@ -1,45 +1,41 @@
 package weft.model.parse;
 
 import java.net.URI;
+import java.time.Duration;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import weft.model.Jwks;
 import weft.model.RequestAuthentication;
+import weft.model.RequestAuthentication.ClaimToHeader;
+import weft.model.RequestAuthentication.JwtRule;
+import weft.model.RequestAuthentication.TokenHeader;
 
 /**
  * A {@code security.istio.io} RequestAuthentication, checked field by field against Istio's schema
- * (security/v1beta1/request_authentication.proto and jwt.proto). Weft does not check JWTs yet: a valid
- * policy is kept, with one warning that it is not enforced, as DESIGN's rule for known but unimplemented
- * input asks. Until then a request carrying an invalid token is not refused (Istio refuses it), while
- * AuthorizationPolicy rules on request principals match no request, so they fail closed.
+ * (security/v1beta1/request_authentication.proto and jwt.proto). An inline {@code jwks} is checked as a
+ * key set ({@link Jwks}): Envoy would refuse the whole listener over one it cannot read.
  */
 final class RequestAuthenticationParser {
   private RequestAuthenticationParser() {}
 
   static RequestAuthentication parse(Document d) {
     Fields spec = d.root().object("spec");
-    Report report = d.report();
     boolean selectorSet = spec.has("selector");
     Map<String, String> selector = SecurityChecks.selector(spec);
     List<String> targetRefs = AuthorizationPolicyParser.targetRefs(spec, selectorSet);
-    List<String> issuers = new ArrayList<>();
+    List<JwtRule> rules = new ArrayList<>();
     for (Fields rule : spec.objects("jwtRules")) {
-      String issuer = jwtRule(rule);
-      if (issuer != null) issuers.add(issuer);
+      JwtRule r = jwtRule(rule);
+      if (r != null) rules.add(r);
     }
     spec.rejectUnknown("RequestAuthentication");
-    if (!report.hasErrors()) {
-      report.warn(spec.at("jwtRules"), "RequestAuthentication is not enforced by Weft yet: JWTs are not validated "
-          + "(a request with an invalid token is not refused) and request principals stay empty, so "
-          + "AuthorizationPolicy rules on requestPrincipals or request.auth.* match no request; the policy is kept "
-          + "and will apply once Weft checks JWTs");
-    }
-    return new RequestAuthentication(d.id(), selector, targetRefs, issuers);
+    return new RequestAuthentication(d.id(), selector, targetRefs, rules);
   }
 
-  /** One JWTRule; returns its issuer, or null when it has none. */
-  private static String jwtRule(Fields rule) {
+  /** One JWTRule, or null when it has no issuer (reported). */
+  private static JwtRule jwtRule(Fields rule) {
     Report report = rule.report();
     String issuer = rule.string("issuer");
     if (issuer == null || issuer.isEmpty()) {
@@ -47,39 +43,61 @@ final class RequestAuthenticationParser {
           + "e.g. issuer: https://accounts.example.com");
       issuer = null;
     }
-    SecurityChecks.nonEmpty(report, rule.at("audiences"), rule.strings("audiences"));
-    String jwksUri = rule.string("jwksUri");
-    if (jwksUri != null && !jwksUri.isEmpty()) {
+    List<String> audiences = rule.strings("audiences");
+    SecurityChecks.nonEmpty(report, rule.at("audiences"), audiences);
+    String jwksUri = emptyToNull(rule.string("jwksUri"));
+    if (jwksUri != null) {
       String bad = httpUri(jwksUri);
       if (bad != null) report.error(rule.at("jwksUri"), rule.at("jwksUri") + " " + bad);
     }
-    rule.string("jwks");
+    String jwks = emptyToNull(rule.string("jwks"));
+    if (jwks != null) {
+      String bad = Jwks.problem(jwks);
+      if (bad != null) {
+        report.error(rule.at("jwks"), rule.at("jwks") + " is not a key set Envoy can read (" + bad + "); give the issuer's JSON Web Key Set, e.g. "
+            + "{\"keys\": [{\"kty\": \"RSA\", \"n\": \"...\", \"e\": \"AQAB\"}]}, or its URL in jwksUri");
+      }
+    }
+    List<TokenHeader> headers = new ArrayList<>();
     for (Fields header : rule.objects("fromHeaders")) {
       String name = header.string("name");
       if (name == null || name.isEmpty()) {
         report.error(header.at("name"), header.at("name") + " is missing; name the header that carries the token, "
             + "e.g. name: Authorization");
       }
-      header.string("prefix");
+      String prefix = header.string("prefix", "");
       header.rejectUnknown("JWTHeader");
+      headers.add(new TokenHeader(name, prefix));
     }
-    SecurityChecks.nonEmpty(report, rule.at("fromParams"), rule.strings("fromParams"));
-    SecurityChecks.nonEmpty(report, rule.at("fromCookies"), rule.strings("fromCookies"));
-    rule.string("outputPayloadToHeader");
-    rule.bool("forwardOriginalToken");
+    List<String> params = rule.strings("fromParams");
+    SecurityChecks.nonEmpty(report, rule.at("fromParams"), params);
+    List<String> cookies = rule.strings("fromCookies");
+    SecurityChecks.nonEmpty(report, rule.at("fromCookies"), cookies);
+    String payloadHeader = emptyToNull(rule.string("outputPayloadToHeader"));
+    boolean forward = rule.bool("forwardOriginalToken", false);
+    List<ClaimToHeader> claims = new ArrayList<>();
     for (Fields claim : rule.objects("outputClaimToHeaders")) {
+      String header = claim.string("header");
+      String name = claim.string("claim");
       for (String field : List.of("header", "claim")) {
-        String v = claim.string(field);
+        String v = field.equals("header") ? header : name;
         if (v == null || v.isEmpty()) {
           report.error(claim.at(field), claim.at(field) + " is missing; outputClaimToHeaders entries name a header "
               + "and a claim");
         }
       }
       claim.rejectUnknown("ClaimToHeader");
+      claims.add(new ClaimToHeader(header, name));
     }
-    rule.duration("timeout", false);
+    Duration timeout = rule.duration("timeout", false);
     rule.rejectUnknown("JWTRule");
-    return issuer;
+    if (issuer == null) return null;
+    return new JwtRule(issuer, audiences, jwksUri, jwks, headers, params, cookies, payloadHeader, claims, forward,
+        timeout);
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   private static String httpUri(String text) {

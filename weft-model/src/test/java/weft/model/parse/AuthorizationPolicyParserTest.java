@@ -297,7 +297,7 @@ class AuthorizationPolicyParserTest {
   }
 
   @Test
-  void aDryRunPolicyIsCheckedThenSkippedWithAWarning() {
+  void aDryRunPolicyIsKeptMarkedAsADryRun() {
     ParsedFile f = parse("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
@@ -316,11 +316,12 @@ class AuthorizationPolicyParserTest {
                 paths: ["/headers"]
                 ports: ["8000"]
         """);
-    assertThat(f.resources()).isEmpty();
     assertThat(errors(f)).isEmpty();
-    assertThat(warnings(f)).singleElement().satisfies(p -> {
-      assertThat(p.field()).isEqualTo("metadata.annotations.istio.io/dry-run");
-      assertThat(p.message()).contains("not enforced");
+    assertThat(warnings(f)).isEmpty();
+    assertThat(f.resources()).singleElement().satisfies(r -> {
+      weft.model.AuthorizationPolicy p = (weft.model.AuthorizationPolicy) r;
+      assertThat(p.dryRun()).isTrue();
+      assertThat(p.action()).isEqualTo("DENY");
     });
   }
 

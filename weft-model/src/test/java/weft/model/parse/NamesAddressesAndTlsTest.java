@@ -194,7 +194,7 @@ class NamesAddressesAndTlsTest {
   }
 
   @Test
-  void requestAuthenticationIsKeptWithAWarningThatItIsNotEnforced() {
+  void requestAuthenticationKeepsEveryFieldOfItsRules() {
     ParsedFile f = parse("""
         apiVersion: security.istio.io/v1
         kind: RequestAuthentication
@@ -213,8 +213,38 @@ class NamesAddressesAndTlsTest {
     assertThat(errors(f)).isEmpty();
     assertThat(f.resources()).singleElement().isEqualTo(new RequestAuthentication(
         new ResourceId("RequestAuthentication", "default", "jwt"), java.util.Map.of("app", "reviews"),
-        java.util.List.of(), java.util.List.of("https://accounts.example.com")));
-    assertThat(warnings(f)).singleElement().satisfies(p -> assertThat(p.message()).contains("not enforced by Weft"));
+        java.util.List.of(), java.util.List.of(new RequestAuthentication.JwtRule("https://accounts.example.com",
+            java.util.List.of("reviews"), "https://accounts.example.com/.well-known/jwks.json", null,
+            java.util.List.of(new RequestAuthentication.TokenHeader("x-jwt", "Bearer ")), java.util.List.of(),
+            java.util.List.of(), null, java.util.List.of(new RequestAuthentication.ClaimToHeader("x-sub", "sub")),
+            true, java.time.Duration.ofSeconds(5)))));
+    assertThat(warnings(f)).isEmpty();
+  }
+
+  @Test
+  void anInlineKeySetEnvoyCannotReadRejectsTheRequestAuthentication() {
+    for (String jwks : java.util.List.of("not json", "{\"keys\": []}", "{\"keys\": [{\"kty\": \"RSA\", \"e\": \"AQAB\"}]}",
+        "{\"keys\": [{\"kty\": \"RSA\", \"n\": \"a b\", \"e\": \"AQAB\"}]}", "[1]",
+        "{\"keys\": [{\"kty\": \"DSA\"}]}")) {
+      ParsedFile f = parse("""
+          apiVersion: security.istio.io/v1
+          kind: RequestAuthentication
+          metadata: {name: jwt, namespace: default}
+          spec:
+            jwtRules:
+            - issuer: https://accounts.example.com
+              jwks: '%s'
+          """.formatted(jwks));
+      assertThat(f.resources()).as(jwks).isEmpty();
+      assertThat(errors(f)).as(jwks).singleElement().satisfies(p -> {
+        assertThat(p.field()).isEqualTo("spec.jwtRules[0].jwks");
+        assertThat(p.message()).contains("key set");
+      });
+    }
+    String many = "{\"keys\": [" + String.join(",", java.util.Collections.nCopies(weft.model.Jwks.MAX_KEYS + 1,
+        "{\"kty\": \"oct\", \"k\": \"AAAA\"}")) + "]}";
+    assertThat(weft.model.Jwks.problem(many)).contains("at most " + weft.model.Jwks.MAX_KEYS);
+    assertThat(weft.model.Jwks.problem("x".repeat(weft.model.Jwks.MAX_CHARS + 1))).contains("characters");
   }
 
   @Test

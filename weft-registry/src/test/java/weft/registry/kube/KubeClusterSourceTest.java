@@ -131,7 +131,7 @@ class KubeClusterSourceTest {
   }
 
   @Test
-  void securityPoliciesFromTheConfigClusterAppearAndRequestAuthenticationIsKeptWithAWarning() throws Exception {
+  void securityPoliciesFromTheConfigClusterAppearWithRequestAuthentications() throws Exception {
     start(true);
     cluster.apply("""
         apiVersion: security.istio.io/v1
@@ -155,9 +155,9 @@ class KubeClusterSourceTest {
     await().atMost(WAIT).until(() -> snapshot().config().peerAuthentications().size() == 1
         && snapshot().config().authorizationPolicies().size() == 1);
     assertThat(snapshot().config().peerAuthentications().get(0).mode()).isEqualTo("STRICT");
-    await().atMost(WAIT).until(() -> snapshot().problems().stream().anyMatch(p ->
-        p.resource() != null && p.resource().kind().equals("RequestAuthentication")
-            && p.severity() == weft.model.ConfigProblem.Severity.WARNING && p.message().contains("not enforced")));
+    await().atMost(WAIT).until(() -> snapshot().config().requestAuthentications().size() == 1);
+    assertThat(snapshot().config().requestAuthentications().get(0).issuers())
+        .containsExactly("https://accounts.example.com");
     cluster.delete("security.istio.io/v1", "AuthorizationPolicy", "default", "deny-all");
     await().atMost(WAIT).until(() -> snapshot().config().authorizationPolicies().isEmpty());
   }

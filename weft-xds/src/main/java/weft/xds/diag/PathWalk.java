@@ -314,6 +314,8 @@ public final class PathWalk {
     List<AuthorizationPolicy> allows = new ArrayList<>();
     for (AuthorizationPolicy ap : policies) {
       String action = ap.action() == null ? "ALLOW" : ap.action();
+      // A dry run is never enforced: it cannot change the verdict.
+      if (ap.dryRun()) continue;
       if (action.equals("DENY")) {
         for (AuthorizationPolicy.Rule r : ap.rules()) {
           if (SourceMatch.matches(r, principal, p.namespace()) == SourceMatch.YES) {

@@ -37,7 +37,7 @@ import weft.xds.view.ProxyView;
  * PeerAuthentication: STRICT terminates mTLS (SDS {@code default} and {@code ROOTCA}), DISABLE is
  * plaintext, PERMISSIVE has a plaintext chain and an mTLS chain told apart by the TLS inspector.
  * The workload's AuthorizationPolicies become RBAC filters on every chain: HTTP RBAC in connection
- * managers, network RBAC before TCP proxies.
+ * managers (after the RequestAuthentications' {@code jwt_authn}), network RBAC before TCP proxies.
  */
 final class Inbound {
   private Inbound() {}
@@ -103,9 +103,22 @@ final class Inbound {
     return List.copyOf(byPort.values());
   }
 
+  /** An inbound HTTP chain's filters before the router: RequestAuthentications' jwt_authn, then the RBAC that reads what it verified. */
+  private static List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> httpFilters(
+      ProxyView view) {
+    List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http =
+        new ArrayList<>();
+    io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter jwt =
+        weft.xds.authn.JwtAuthn.httpFilter(view);
+    if (jwt != null) http.add(jwt);
+    http.addAll(Rbac.forWorkload(view, Rbac.Target.HTTP).httpFilters());
+    return http;
+  }
+
   static Listener virtualInbound(ProxyView view) {
     List<Port> ports = ports(view);
-    Rbac.Rules http = Rbac.forWorkload(view, Rbac.Target.HTTP);
+    // RequestAuthentication's jwt_authn runs first: the RBAC after it reads the payloads it verified.
+    List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http = httpFilters(view);
     Rbac.Rules tcp = Rbac.forWorkload(view, Rbac.Target.TCP);
     List<FilterChain> chains = new ArrayList<>();
     // Traffic addressed to 15006 itself would loop through this listener forever.
@@ -132,7 +145,7 @@ final class Inbound {
               .addAllApplicationProtocols(WellKnown.PLAINTEXT_HTTP_ALPNS)
               .setTransportProtocol(WellKnown.RAW_BUFFER))
           .addFilters(ConnectionManagers.inline(WellKnown.INBOUND_PASSTHROUGH_CLUSTER,
-              routes(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, 0), false, http.httpFilters()))
+              routes(WellKnown.INBOUND_PASSTHROUGH_CLUSTER, 0), false, http))
           .build());
       chains.add(FilterChain.newBuilder()
           .setName(WellKnown.VIRTUAL_INBOUND)
@@ -185,7 +198,7 @@ final class Inbound {
     java.util.SortedMap<String, Listener> out = new TreeMap<>();
     List<Port> bound = ports(view).stream().filter(Port::bindsToPort).toList();
     if (bound.isEmpty()) return out;
-    Rbac.Rules http = Rbac.forWorkload(view, Rbac.Target.HTTP);
+    List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http = httpFilters(view);
     Rbac.Rules tcp = Rbac.forWorkload(view, Rbac.Target.TCP);
     TrustBundles trust = view.context().trustBundles();
     for (Port p : bound) {
@@ -216,12 +229,13 @@ final class Inbound {
   }
 
   /** One declared port's chain: the workload's RBAC, then the HCM or TCP proxy to its inbound cluster. */
-  private static FilterChain portChain(String name, FilterChainMatch.Builder match, Port p, Rbac.Rules http,
+  private static FilterChain portChain(String name, FilterChainMatch.Builder match, Port p,
+      List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http,
       Rbac.Rules tcp, boolean mtls, TrustBundles trust) {
     FilterChain.Builder chain = FilterChain.newBuilder().setName(name).setFilterChainMatch(match);
     if (p.http()) {
       chain.addFilters(ConnectionManagers.inline("inbound_" + name, routes(p.cluster(), p.number()),
-          Protocols.isHttp2(p.protocol()), http.httpFilters()));
+          Protocols.isHttp2(p.protocol()), http));
     } else {
       chain.addAllFilters(tcp.networkFilters()).addFilters(Protos.tcpProxy(p.cluster()));
     }

@@ -89,6 +89,13 @@ public final class GrpcListeners {
                 .setMatch(RouteMatch.newBuilder().setPrefix("/"))
                 .setNonForwardingAction(NonForwardingAction.getDefaultInstance())))
         .build();
+    if (!weft.xds.authn.JwtAuthn.rules(view).isEmpty()) {
+      // grpc-java has no JWT filter: tokens reach the application unchecked, and the RBAC rules that
+      // need them cannot match (Rbac records each); say so once per listener.
+      view.drop(name + " RequestAuthentication", "RequestAuthentication applies to this proxyless server, but grpc-java cannot verify JWTs: "
+          + "tokens are not checked here, and AuthorizationPolicy rules on request principals or request.auth.* "
+          + "fail closed (ALLOW rules needing them allow nothing, DENY rules deny more)");
+    }
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
         .setStatPrefix(routeName)
         .setRouteConfig(routes)

@@ -22,11 +22,13 @@ import weft.xds.proxy.Proxy;
 import weft.xds.view.ProxyView;
 
 /**
- * AuthorizationPolicies as Envoy RBAC, the way Istio's authz builder translates them: a DENY RBAC
- * (DENY policies, and CUSTOM ones, which Weft cannot send to their provider and so fails closed)
- * placed before an ALLOW RBAC (ALLOW policies). No ALLOW policy means no ALLOW filter, which allows
- * everything; an ALLOW policy without rules adds a policy that never matches, which allows nothing.
- * AUDIT policies are skipped. Each rule becomes policy {@code ns[NS]-policy[NAME]-rule[I]}: any of
+ * AuthorizationPolicies as Envoy RBAC, the way Istio's authz builder translates them: an AUDIT RBAC
+ * (action LOG), then a DENY RBAC (DENY policies, and CUSTOM ones, which Weft cannot send to their
+ * provider and so fails closed), then an ALLOW RBAC (ALLOW policies). No ALLOW policy means no ALLOW
+ * filter, which allows everything; an ALLOW policy without rules adds a policy that never matches,
+ * which allows nothing. A dry-run policy ({@code istio.io/dry-run}) goes to its filter's shadow rules,
+ * with Istio's stat prefixes, and is never enforced. grpc-java has neither audit logs nor shadow
+ * statistics: on proxyless servers AUDIT and dry-run policies are skipped and recorded. Each rule becomes policy {@code ns[NS]-policy[NAME]-rule[I]}: any of
  * its sources (principals ANDed per {@code from}) and any of its operations (permissions ANDed per
  * {@code to}), with the {@code when} conditions added to each; {@code not} values become
  * {@code not_id}/{@code not_rule}.
@@ -34,8 +36,10 @@ import weft.xds.view.ProxyView;
  * <p>A value the target cannot check (an HTTP attribute on a TCP chain, a {@code grpc-} header for
  * grpc-java, Envoy filter metadata) skips the whole rule in an ALLOW policy, so it allows less, and
  * is dropped from a DENY rule, so it denies more: Istio's rule for TCP chains. Request principals
- * and other JWT attributes are never present (Weft has no RequestAuthentication), so they match no
- * request and their {@code not} forms match every one. Everything skipped is recorded.
+ * and other JWT attributes ({@code request.auth.*}) match the payloads Envoy's {@code jwt_authn}
+ * verified ({@link JwtMatchers}). grpc-java has no JWT filter, so on a proxyless server they cannot be
+ * checked and follow the same rule: an ALLOW rule that needs them allows nothing, a DENY rule loses
+ * them and denies more; never a silent allow. Everything skipped is recorded.
  *
  * <p>grpc-java's RbacFilter reads ALLOW and DENY rules with and/or/not, any, authenticated
  * principal names, direct and remote IPs, headers, url_path, destination IP and port, and
@@ -49,6 +53,11 @@ public final class Rbac {
   public static final String HTTP_DENY_FILTER = "envoy.filters.http.rbac.DENY";
   public static final String NETWORK_FILTER = "envoy.filters.network.rbac";
   public static final String NETWORK_DENY_FILTER = "envoy.filters.network.rbac.DENY";
+  public static final String HTTP_AUDIT_FILTER = "envoy.filters.http.rbac.AUDIT";
+  public static final String NETWORK_AUDIT_FILTER = "envoy.filters.network.rbac.AUDIT";
+  /** Istio's stat prefixes of dry-run (shadow) rules, which its tooling reads. */
+  static final String DRY_RUN_ALLOW = "istio_dry_run_allow_";
+  static final String DRY_RUN_DENY = "istio_dry_run_deny_";
   /** Istio's stat prefix for TCP RBAC (RBACTCPFilterStatPrefix); Envoy requires one. */
   static final String TCP_STAT_PREFIX = "tcp.";
 
@@ -62,37 +71,57 @@ public final class Rbac {
     TCP
   }
 
-  /** The two RBAC configurations for a workload; either may be null (no filter). */
-  public record Rules(RBAC deny, RBAC allow) {
-    public boolean isEmpty() {
-      return deny == null && allow == null;
+  /**
+   * The RBAC configurations for a workload; any may be null. {@code audit} has action LOG (AUDIT
+   * policies); {@code shadowDeny} and {@code shadowAllow} hold the dry-run policies, evaluated for
+   * statistics only (Envoy's shadow rules).
+   */
+  public record Rules(RBAC deny, RBAC allow, RBAC audit, RBAC shadowDeny, RBAC shadowAllow) {
+    public Rules(RBAC deny, RBAC allow) {
+      this(deny, allow, null, null, null);
     }
 
-    /** HTTP filters, DENY first, to go before the router. */
+    public boolean isEmpty() {
+      return deny == null && allow == null && audit == null && shadowDeny == null && shadowAllow == null;
+    }
+
+    /** HTTP filters to go before the router: AUDIT, then DENY, then ALLOW (Istio's order). */
     public List<HttpFilter> httpFilters() {
       List<HttpFilter> out = new ArrayList<>();
-      if (deny != null) out.add(httpFilter(HTTP_DENY_FILTER, deny));
-      if (allow != null) out.add(httpFilter(HTTP_FILTER, allow));
+      if (audit != null) out.add(httpFilter(HTTP_AUDIT_FILTER, audit, null, null));
+      if (deny != null || shadowDeny != null) out.add(httpFilter(HTTP_DENY_FILTER, deny, shadowDeny, DRY_RUN_DENY));
+      if (allow != null || shadowAllow != null) out.add(httpFilter(HTTP_FILTER, allow, shadowAllow, DRY_RUN_ALLOW));
       return out;
     }
 
-    /** Network filters, DENY first, to go before the tcp_proxy. */
+    /** Network filters to go before the tcp_proxy, in the same order. */
     public List<Filter> networkFilters() {
       List<Filter> out = new ArrayList<>();
-      if (deny != null) out.add(networkFilter(NETWORK_DENY_FILTER, deny));
-      if (allow != null) out.add(networkFilter(NETWORK_FILTER, allow));
+      if (audit != null) out.add(networkFilter(NETWORK_AUDIT_FILTER, audit, null, null));
+      if (deny != null || shadowDeny != null) {
+        out.add(networkFilter(NETWORK_DENY_FILTER, deny, shadowDeny, DRY_RUN_DENY));
+      }
+      if (allow != null || shadowAllow != null) {
+        out.add(networkFilter(NETWORK_FILTER, allow, shadowAllow, DRY_RUN_ALLOW));
+      }
       return out;
     }
 
-    private static HttpFilter httpFilter(String name, RBAC rules) {
-      return HttpFilter.newBuilder().setName(name).setTypedConfig(Any.pack(
-          io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder().setRules(rules).build())).build();
+    private static HttpFilter httpFilter(String name, RBAC rules, RBAC shadow, String shadowPrefix) {
+      io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.Builder b =
+          io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.newBuilder();
+      // Without enforced rules the filter only shadows: Envoy then enforces nothing.
+      if (rules != null) b.setRules(rules);
+      if (shadow != null) b.setShadowRules(shadow).setShadowRulesStatPrefix(shadowPrefix);
+      return HttpFilter.newBuilder().setName(name).setTypedConfig(Any.pack(b.build())).build();
     }
 
-    private static Filter networkFilter(String name, RBAC rules) {
-      return Filter.newBuilder().setName(name).setTypedConfig(Any.pack(
-          io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.newBuilder()
-              .setRules(rules).setStatPrefix(TCP_STAT_PREFIX).build())).build();
+    private static Filter networkFilter(String name, RBAC rules, RBAC shadow, String shadowPrefix) {
+      io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.Builder b =
+          io.envoyproxy.envoy.extensions.filters.network.rbac.v3.RBAC.newBuilder().setStatPrefix(TCP_STAT_PREFIX);
+      if (rules != null) b.setRules(rules);
+      if (shadow != null) b.setShadowRules(shadow).setShadowRulesStatPrefix(shadowPrefix);
+      return Filter.newBuilder().setName(name).setTypedConfig(Any.pack(b.build())).build();
     }
   }
 
@@ -109,7 +138,9 @@ public final class Rbac {
     List<AuthorizationPolicy> policies = Authorizations.forWorkload(view.securityPolicies(),
         view.snapshot().meshConfig().rootNamespace(), p.namespace(), p.labels(), view::drop);
     weft.model.MeshConfig mesh = view.snapshot().meshConfig();
-    return build(policies, target, view::drop, new TrustDomainAliases(mesh.trustDomain(), mesh.trustDomainAliases()));
+    java.util.Set<String> issuers = target == Target.HTTP ? weft.xds.authn.JwtAuthn.issuers(view) : java.util.Set.of();
+    return build(policies, target, view::drop, new TrustDomainAliases(mesh.trustDomain(), mesh.trustDomainAliases()),
+        issuers);
   }
 
   public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop) {
@@ -122,40 +153,65 @@ public final class Rbac {
    */
   public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop,
       TrustDomainAliases names) {
-    RBAC.Builder deny = null;
-    RBAC.Builder allow = null;
+    return build(policies, target, drop, names, java.util.Set.of());
+  }
+
+  /**
+   * @param issuers the JWT issuers whose verified payloads the workload's {@code jwt_authn} filter writes
+   *     (its RequestAuthentications'); request principals and claims can only match under them
+   */
+  public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop,
+      TrustDomainAliases names, java.util.Collection<String> issuers) {
+    // By action (DENY, ALLOW, LOG) and dry-run: the enforced rules and the shadow ones of each filter.
+    java.util.Map<String, RBAC.Builder> builders = new java.util.HashMap<>();
     for (AuthorizationPolicy policy : policies) {
       String subject = policy.id().toString();
       String action = policy.action() == null ? "ALLOW" : policy.action();
+      if (policy.dryRun() && target == Target.PROXYLESS) {
+        drop.accept(subject, "istio.io/dry-run: a dry run only produces Envoy statistics and logs, which grpc-java "
+            + "does not have; skipped on this proxyless server");
+        continue;
+      }
       boolean denying;
+      RBAC.Action rbacAction;
       switch (action) {
-        case "ALLOW" -> denying = false;
-        case "DENY" -> denying = true;
+        case "ALLOW" -> {
+          denying = false;
+          rbacAction = RBAC.Action.ALLOW;
+        }
+        case "DENY" -> {
+          denying = true;
+          rbacAction = RBAC.Action.DENY;
+        }
         case "CUSTOM" -> {
           denying = true;
+          rbacAction = RBAC.Action.DENY;
           drop.accept(subject, "action CUSTOM (provider " + policy.provider() + ") is not implemented: the requests "
               + "it would send to the provider are denied, as Istio does for a provider it cannot use");
         }
+        case "AUDIT" -> {
+          if (target == Target.PROXYLESS) {
+            drop.accept(subject, "action AUDIT only logs, and grpc-java's RBAC has no audit log; skipped on this "
+                + "proxyless server");
+            continue;
+          }
+          // Logged requests are marked in Envoy's dynamic metadata (access_log_hint) for the access log.
+          denying = false;
+          rbacAction = RBAC.Action.LOG;
+        }
         default -> {
-          drop.accept(subject, "action " + action + " only logs, through Istio's telemetry, which Weft does not "
-              + "have; ignored");
+          drop.accept(subject, "action " + action + " is unknown; ignored");
           continue;
         }
       }
-      RBAC.Builder rbac;
-      if (denying) {
-        if (deny == null) deny = RBAC.newBuilder().setAction(RBAC.Action.DENY);
-        rbac = deny;
-      } else {
-        if (allow == null) allow = RBAC.newBuilder().setAction(RBAC.Action.ALLOW);
-        rbac = allow;
-      }
+      RBAC.Builder rbac = builders.computeIfAbsent(rbacAction + (policy.dryRun() ? "/dry-run" : ""),
+          k -> RBAC.newBuilder().setAction(rbacAction));
       if (policy.rules().isEmpty()) {
         rbac.putPolicies(name(policy, 0), NEVER);
         continue;
       }
       for (int i = 0; i < policy.rules().size(); i++) {
-        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop, names);
+        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop, names, issuers);
         try {
           rbac.putPolicies(name(policy, i), ctx.policy(policy.rules().get(i)));
         } catch (Unsupported e) {
@@ -164,7 +220,14 @@ public final class Rbac {
         }
       }
     }
-    return new Rules(deny == null ? null : deny.build(), allow == null ? null : allow.build());
+    return new Rules(built(builders, RBAC.Action.DENY + ""), built(builders, RBAC.Action.ALLOW + ""),
+        built(builders, RBAC.Action.LOG + ""), built(builders, RBAC.Action.DENY + "/dry-run"),
+        built(builders, RBAC.Action.ALLOW + "/dry-run"));
+  }
+
+  private static RBAC built(java.util.Map<String, RBAC.Builder> builders, String key) {
+    RBAC.Builder b = builders.get(key);
+    return b == null ? null : b.build();
   }
 
   /** Istio's policy names, which its debug tooling shows. */
@@ -188,7 +251,7 @@ public final class Rbac {
   }
 
   private record Context(AuthorizationPolicy policy, String subject, boolean denying, Target target,
-      BiConsumer<String, String> drop, TrustDomainAliases names) {
+      BiConsumer<String, String> drop, TrustDomainAliases names, java.util.Collection<String> issuers) {
 
     Policy policy(Rule rule) throws Unsupported {
       List<Attr> basePermission = new ArrayList<>();
@@ -304,9 +367,20 @@ public final class Rbac {
       }
       if (key.equals("requestPrincipals") || key.startsWith("request.auth.")) {
         httpOnly(key);
-        drop.accept(subject + " " + key, "no request carries a JWT (Weft does not implement RequestAuthentication): "
-            + key + " matches no request and its not-form matches every one");
-        return Principal.newBuilder().setNotId(Principal.newBuilder().setAny(true)).build();
+        if (target == Target.PROXYLESS) {
+          throw new Unsupported(key + " needs a verified JWT, and grpc-java has no JWT filter: a proxyless server "
+              + "cannot check it");
+        }
+        if (issuers.isEmpty()) {
+          drop.accept(subject + " " + key, "no RequestAuthentication applies to this workload, so no request has a "
+              + "verified JWT: " + key + " matches no request and its not-form matches every one");
+        }
+        if (key.equals("requestPrincipals") || key.equals("request.auth.principal")) {
+          return JwtMatchers.requestPrincipal(v, issuers);
+        }
+        List<String> path = JwtMatchers.claimPath(key);
+        if (path == null) throw new Unsupported("attribute " + key + " is not supported");
+        return JwtMatchers.claim(path, v, issuers);
       }
       if (key.startsWith("request.headers[")) {
         httpOnly(key);

@@ -49,6 +49,10 @@ public final class PushContext {
   /** The automatic addresses of this snapshot's ServiceEntry hosts; computed on first use. */
   private volatile Allocation allocation;
   private final Map<String, Boolean> clusterLocal = new ConcurrentHashMap<>();
+  /** Where JWT issuers' keys come from; read once per key location and snapshot (see {@link #jwks}). */
+  private final weft.xds.authn.JwksSource jwksSource;
+  private final Map<weft.xds.authn.JwksSource.KeyLocation, weft.xds.authn.JwksSource.Keys> jwks =
+      new ConcurrentHashMap<>();
   private final Map<VisibilityKey, Visibility> visibility = new ConcurrentHashMap<>();
 
   PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts, AddressBook addressBook) {
@@ -57,6 +61,12 @@ public final class PushContext {
 
   PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts, AddressBook addressBook,
       TrustSource trustSource) {
+    this(snapshot, security, parts, addressBook, trustSource, weft.xds.authn.JwksSource.NONE);
+  }
+
+  PushContext(MeshSnapshot snapshot, SecurityPolicies security, PartCache parts, AddressBook addressBook,
+      TrustSource trustSource, weft.xds.authn.JwksSource jwksSource) {
+    this.jwksSource = jwksSource;
     this.snapshot = snapshot;
     this.security = security;
     this.parts = parts;
@@ -107,6 +117,25 @@ public final class PushContext {
     return t.orElse(null);
   }
 
+  /** A context like {@link #of(MeshSnapshot, AddressBook, TrustSource)} whose JWT keys come from {@code jwks}. */
+  public static PushContext of(MeshSnapshot snapshot, AddressBook book, TrustSource trust,
+      weft.xds.authn.JwksSource jwks, boolean caching) {
+    return new PushContext(snapshot, SecurityPolicies.of(snapshot), caching ? new PartCache() : PartCache.disabled(),
+        book, trust, jwks);
+  }
+
+  /**
+   * The JWT issuers' keys as this snapshot's proxies are sent them: each location is looked up once, so
+   * every proxy of the snapshot gets the same keys (a fetch that lands meanwhile comes with the next one).
+   */
+  public weft.xds.authn.JwksSource jwks() {
+    return location -> {
+      // Bounded like the other memo maps: past it, lookups go to the source each time.
+      if (jwks.size() >= MAX_MEMO) return jwksSource.keys(location);
+      return jwks.computeIfAbsent(location, jwksSource::keys);
+    };
+  }
+
   /** A context with nothing generated yet. */
   public static PushContext of(MeshSnapshot snapshot) {
     return of(snapshot, new AddressBook());
@@ -138,7 +167,7 @@ public final class PushContext {
    */
   public PushContext next(MeshSnapshot nextSnapshot, weft.registry.ChangeEvent change) {
     PushContext next = new PushContext(nextSnapshot, SecurityPolicies.of(nextSnapshot),
-        parts.next(change), addressBook, trustSource);
+        parts.next(change), addressBook, trustSource, jwksSource);
     // ServiceEntries only change with their hosts' service definitions: otherwise nothing to redo.
     if (!change.full() && change.serviceHosts().isEmpty()) next.allocation = allocation;
     return next;
@@ -361,6 +390,9 @@ public final class PushContext {
       for (PeerAuthentication pa : config.peerAuthentications()) if (pa.selector() != null) keys.addAll(pa.selector().keySet());
       for (AuthorizationPolicy ap : config.authorizationPolicies()) {
         if (ap.selector() != null) keys.addAll(ap.selector().keySet());
+      }
+      for (weft.model.RequestAuthentication ra : config.requestAuthentications()) {
+        if (ra.selector() != null) keys.addAll(ra.selector().keySet());
       }
       for (VirtualService vs : config.virtualServices()) {
         for (VirtualService.HttpRoute r : vs.http()) for (var m : r.match()) keys.addAll(m.sourceLabels().keySet());

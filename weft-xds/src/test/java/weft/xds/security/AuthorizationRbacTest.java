@@ -214,9 +214,9 @@ class AuthorizationRbacTest {
             false),
         Arguments.of("deny a path, others pass", deny("- to: [{operation: {paths: [/greet.Greeter/Bye]}}]"), FRONTEND,
             HELLO, 50051, true),
-        Arguments.of("requestPrincipals: no request has a JWT", allow("- from: [{source: {requestPrincipals: [\"*\"]}}]"),
+        Arguments.of("ALLOW on requestPrincipals: grpc-java cannot check JWTs, the rule allows nothing", allow("- from: [{source: {requestPrincipals: [\"*\"]}}]"),
             FRONTEND, HELLO, 50051, false),
-        Arguments.of("deny notRequestPrincipals: every request lacks a JWT",
+        Arguments.of("DENY on notRequestPrincipals: the unchecked value is dropped, the rule denies all",
             deny("- from: [{source: {notRequestPrincipals: [\"*\"]}}]"), FRONTEND, HELLO, 50051, false),
         Arguments.of("ALLOW rule on a grpc- header is skipped: allows nothing",
             allow("- when: [{key: \"request.headers[grpc-timeout]\", values: [\"1S\"]}]"), FRONTEND, HELLO, 50051,
@@ -248,6 +248,39 @@ class AuthorizationRbacTest {
     assertThat(and.get(0).getNotRule().getOrRules().getRules(0).getHeader().getName()).isEqualTo(":method");
     assertThat(and.get(1).getOrRules().getRules(0).getUrlPath().getPath()).isEqualTo(exact("/greet.Greeter/Hello"));
     assertThat(and.get(2).getOrRules().getRules(0).getDestinationPort()).isEqualTo(50051);
+  }
+
+  @Test
+  void jwtConditionsOnAProxylessServerFailClosedAndAreReported() {
+    String authn = SecureMesh.peerAuthentication("default", "jwt", """
+        selector: {matchLabels: {app: greeter}}
+        jwtRules: [{issuer: "https://idp.example.com", jwksUri: "https://idp.example.com/keys"}]
+        """).replace("PeerAuthentication", "RequestAuthentication");
+    Server s = server(authn + allow("""
+        - from: [{source: {requestPrincipals: ["https://idp.example.com/alice"]}}]
+        - when: [{key: "request.auth.claims[groups]", values: [admins]}]
+        - from: [{source: {principals: [cluster.local/ns/default/sa/frontend]}}]
+        """));
+    RBAC allow = s.rules("envoy.filters.http.rbac");
+    assertThat(allow.getPoliciesMap()).as("only the rule grpc-java can check remains")
+        .containsOnlyKeys("ns[default]-policy[p]-rule[2]");
+    assertThat(s.view().dropped().get("AuthorizationPolicy default/p rules[0]")).contains("rule skipped")
+        .contains("grpc-java has no JWT filter");
+    assertThat(s.view().dropped().get("AuthorizationPolicy default/p rules[1]")).contains("rule skipped");
+    assertThat(s.view().dropped().get(SERVER_LISTENER + " RequestAuthentication")).contains("cannot verify JWTs");
+    assertThat(s.grpc().allows(BACKEND, HELLO)).as("never a silent allow").isFalse();
+    assertThat(s.grpc().allows(FRONTEND, HELLO)).isTrue();
+  }
+
+  @Test
+  void auditAndDryRunPoliciesAreSkippedOnAProxylessServerAndReported() {
+    Server s = server(authorizationPolicy("default", "audit", "action: AUDIT\nrules: [{}]")
+        + authorizationPolicy("default", "dry", "{}").replace("metadata: {name: dry",
+            "metadata: {annotations: {\"istio.io/dry-run\": \"true\"}, name: dry"));
+    assertThat(s.names()).containsExactly("envoy.filters.http.router");
+    assertThat(s.view().dropped().get("AuthorizationPolicy default/audit")).contains("no audit log");
+    assertThat(s.view().dropped().get("AuthorizationPolicy default/dry")).contains("dry run");
+    assertThat(s.grpc().allows(FRONTEND, HELLO)).isTrue();
   }
 
   @Test
