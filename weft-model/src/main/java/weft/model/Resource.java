@@ -4,6 +4,9 @@ package weft.model;
 public sealed interface Resource
     permits K8sService, EndpointSlice, Pod, Namespace, Node, ServiceEntry, WorkloadEntry,
         DestinationRule, VirtualService, Sidecar, Gateway, PeerAuthentication, AuthorizationPolicy,
-        RequestAuthentication, ServiceExport, ServiceImport {
+        RequestAuthentication, ServiceExport, ServiceImport,
+        Telemetry,
+        WorkloadGroup,
+        ProxyConfig {
   ResourceId id();
 }

@@ -90,6 +90,7 @@ final class ClusterState {
     return switch (id.kind()) {
       case "VirtualService", "DestinationRule", "Sidecar", "Gateway", "PeerAuthentication", "AuthorizationPolicy" ->
           true;
+      case "Telemetry", "ProxyConfig", "WorkloadGroup" -> true;
       default -> false;
     };
   }

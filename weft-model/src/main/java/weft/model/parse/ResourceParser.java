@@ -24,19 +24,25 @@ public final class ResourceParser {
   private static final String SECURITY_GROUP = "security.istio.io";
   /** Kubernetes Multi-Cluster Services (KEP-1645): ServiceExport and ServiceImport. */
   private static final String MCS_GROUP = "multicluster.x-k8s.io";
+  /** Istio's Telemetry API (v1 and the older v1alpha1). */
+  private static final String TELEMETRY_GROUP = "telemetry.istio.io";
+  private static final Set<String> TELEMETRY_VERSIONS = Set.of("v1", "v1alpha1");
+  /** ProxyConfig exists at v1beta1 only. */
+  private static final Set<String> PROXY_CONFIG_VERSIONS = Set.of("v1beta1");
   private static final Set<String> MCS_VERSIONS = Set.of("v1alpha1");
   /** Weft's own kinds that another part reads from the same folder (TrustDomainFederation). */
   private static final String FEDERATION_GROUP = "weft.dev";
   /** The API groups Weft reads kinds from ("" is Kubernetes' core group). */
   private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP,
-      MCS_GROUP);
+      MCS_GROUP,
+      TELEMETRY_GROUP);
   /**
    * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
    * warning, never taken for a typo of a kind Weft reads.
    */
   private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "Secret", "ServiceAccount", "Endpoints",
       "Event", "LimitRange", "ResourceQuota", "PersistentVolume", "PersistentVolumeClaim", "ReplicationController",
-      "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "EnvoyFilter", "ProxyConfig",
+      "PodTemplate", "Binding", "ComponentStatus", "EnvoyFilter",
       "RequestAuthentication");
 
   /** How to read one kind: its accepted versions, whether it lives in a namespace, and its Istio-ness. */
@@ -62,7 +68,10 @@ public final class ResourceParser {
           RequestAuthenticationParser::parse),
       // Checked field by field like Istio's kinds (see McsParser).
       kind(MCS_GROUP, "ServiceExport", MCS_VERSIONS, true, true, McsParser::serviceExport),
-      kind(MCS_GROUP, "ServiceImport", MCS_VERSIONS, true, true, McsParser::serviceImport));
+      kind(MCS_GROUP, "ServiceImport", MCS_VERSIONS, true, true, McsParser::serviceImport),
+      kind(TELEMETRY_GROUP, "Telemetry", TELEMETRY_VERSIONS, true, true, TelemetryParser::parse),
+      kind(ISTIO_GROUP, "WorkloadGroup", ISTIO_VERSIONS, true, true, WorkloadGroupParser::parse),
+      kind(ISTIO_GROUP, "ProxyConfig", PROXY_CONFIG_VERSIONS, true, true, ProxyConfigParser::parse));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {

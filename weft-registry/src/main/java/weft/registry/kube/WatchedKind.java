@@ -36,7 +36,10 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(SECURITY, "v1", "PeerAuthentication", "peerauthentications", true, true),
       new WatchedKind(SECURITY, "v1", "AuthorizationPolicy", "authorizationpolicies", true, true),
       // Kept but not enforced yet (the parser warns); watched now so that nothing is silently unread.
-      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true));
+      new WatchedKind(SECURITY, "v1", "RequestAuthentication", "requestauthentications", true, true),
+      new WatchedKind("telemetry.istio.io", "v1", "Telemetry", "telemetries", true, true),
+      new WatchedKind(ISTIO, "v1", "WorkloadGroup", "workloadgroups", true, true),
+      new WatchedKind(ISTIO, "v1beta1", "ProxyConfig", "proxyconfigs", true, true));
 
   /**
    * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's

@@ -43,7 +43,12 @@ final class ProtoRules {
         io.envoyproxy.envoy.config.listener.v3.Listener.getDefaultInstance(),
         io.envoyproxy.envoy.config.cluster.v3.Cluster.getDefaultInstance(),
         io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDefaultInstance(),
-        io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDefaultInstance())) {
+        io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter.getDefaultInstance(),
+        io.envoyproxy.envoy.config.trace.v3.ZipkinConfig.getDefaultInstance(),
+        io.envoyproxy.envoy.config.trace.v3.OpenTelemetryConfig.getDefaultInstance(),
+        io.envoyproxy.envoy.config.trace.v3.DatadogConfig.getDefaultInstance())) {
       KNOWN.put("type.googleapis.com/" + m.getDescriptorForType().getFullName(), m);
     }
   }
