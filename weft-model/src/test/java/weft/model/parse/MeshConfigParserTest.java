@@ -67,8 +67,8 @@ class MeshConfigParserTest {
     assertThat(mc.telemetry().accessLogFile()).isEqualTo("/dev/stdout");
     assertThat(mc.telemetry().provider("otel").type()).isEqualTo("opentelemetry");
     assertThat(mc.outboundTrafficPolicy()).isEqualTo(MeshConfig.REGISTRY_ONLY);
-    assertThat(warnings(p)).filteredOn(w -> w.field().equals("accessLogFile")).singleElement()
-        .extracting(ConfigProblem::message).isEqualTo("accessLogFile is not used by Weft yet; ignored");
+    assertThat(warnings(p)).filteredOn(w -> w.field().equals("enableTracing")).singleElement()
+        .extracting(ConfigProblem::message).isEqualTo("enableTracing is not used by Weft yet; ignored");
     assertThat(warnings(p)).filteredOn(w -> w.field().equals("defaultConfig")).singleElement()
         .extracting(ConfigProblem::message).asString().contains("discoveryAddress, proxyMetadata");
   }
