@@ -269,9 +269,22 @@ public final class AdsServer implements AutoCloseable {
    */
   public List<Map<String, Object>> proxyStatus() {
     List<Map<String, Object>> out = new ArrayList<>();
-    for (ProxyConnection c : connections) out.add(c.summary().toMap());
+    MeshSnapshot snapshot = registry.current();
+    for (ProxyConnection c : connections) {
+      StreamSummary s = c.summary();
+      Map<String, Object> m = s.toMap();
+      if (s.proxy() != null) m.put("proxyConfig", effectiveProxyConfig(snapshot, s.proxy()).toMap());
+      out.add(m);
+    }
     out.sort(Comparator.comparing(m -> String.valueOf(m.get("id"))));
     return out;
+  }
+
+  /** The ProxyConfig in force for a proxy (ProxyConfig resources by scope), shown per proxy. */
+  static weft.xds.proxyconfig.EffectiveProxyConfig effectiveProxyConfig(MeshSnapshot snapshot,
+      weft.xds.proxy.Proxy proxy) {
+    return weft.xds.proxyconfig.ProxyConfigs.effective(snapshot.proxyPolicies().proxyConfigs(),
+        snapshot.meshConfig().rootNamespace(), proxy.namespace(), proxy.labels());
   }
 
   /**
