@@ -45,7 +45,8 @@ public final class AutoRegistration {
 
   private final Registry registry;
   private final String clusterId;
-  private final Duration gracePeriod;
+  /** Read when a stream closes; set by {@code --workload-entry-grace-period}. */
+  private volatile Duration gracePeriod;
   private final ScheduledExecutorService scheduler;
   /** Entry → the streams holding it; guarded by this. */
   private final Map<ResourceId, Set<Object>> holders = new HashMap<>();
@@ -71,6 +72,12 @@ public final class AutoRegistration {
 
   public Duration gracePeriod() {
     return gracePeriod;
+  }
+
+  /** Changes the grace period for streams that close from now on. */
+  public void gracePeriod(Duration period) {
+    if (period.isNegative()) throw new IllegalArgumentException("grace period must not be negative");
+    this.gracePeriod = period;
   }
 
   /**
