@@ -112,6 +112,12 @@ final class AgentCommand implements Callable<Integer> {
       "Workload label (LABELS metadata); repeatable.", "Default: none."})
   Map<String, String> labels = new LinkedHashMap<>();
 
+  @Option(names = "--auto-register-group", paramLabel = "NAME", description = {
+      "Join the WorkloadGroup NAME of --namespace (node metadata AUTO_REGISTER_GROUP): the control plane "
+          + "registers this workload as a WorkloadEntry from the group's template while it is connected, if "
+          + "its certificate or token is the group's service account.", "Default: none."})
+  String autoRegisterGroup;
+
   @Option(names = "--cert-ttl", paramLabel = "SECONDS", converter = OptionValues.Positive.class, description = {
       "Certificate lifetime to ask for.", "Default: the CA's (Istio's 24 hours)."})
   Long certTtlSeconds;
@@ -160,6 +166,14 @@ final class AgentCommand implements Callable<Integer> {
             + "id: lower-case letters, digits, '.' and '-' (as MeshConfig defaultConfig.meshId), e.g. mesh1");
       }
       builder.metadata("MESH_ID", mesh);
+      if (autoRegisterGroup != null) {
+        if (!autoRegisterGroup.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+          throw new IllegalArgumentException("--auto-register-group '"
+              + weft.model.text.ClientText.forLog(autoRegisterGroup) + "' is not a WorkloadGroup name (a DNS-1123 "
+              + "subdomain: lower-case letters, digits, '-' and '.')");
+        }
+        builder.metadata("AUTO_REGISTER_GROUP", autoRegisterGroup);
+      }
       for (Map.Entry<String, Path> peer : peerTrustBundles.entrySet()) {
         Paths.requireFile("--peer-trust-bundle " + peer.getKey(), peer.getValue(), "the peer's root certificates (PEM)");
         builder.peerTrustBundle(peer.getKey(), peer.getValue());

@@ -191,6 +191,12 @@ final class ControlPlaneCommand implements Callable<Integer> {
       description = "Close an xDS stream whose client has read nothing for this long while a push waits for it.")
   long xdsSendTimeoutSeconds;
 
+  @Option(names = "--workload-entry-grace-period", paramLabel = "SECONDS", defaultValue = "10",
+      converter = OptionValues.NonNegative.class,
+      description = "How long an auto-registered WorkloadEntry outlives its proxy's last stream (Istio's "
+          + "PILOT_WORKLOAD_ENTRY_GRACE_PERIOD); a proxy that reconnects in time keeps it.")
+  long workloadEntryGraceSeconds;
+
   @Option(names = "--monitoring-port", paramLabel = "PORT", defaultValue = "15014",
       converter = OptionValues.PortOrAny.class,
       description = "/ready, /healthz, /metrics, /debug/status (0: any free port, logged).")
@@ -363,6 +369,7 @@ final class ControlPlaneCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ControlPlane cp = ControlPlane.start(options());
+    cp.ads().autoRegistration().gracePeriod(Duration.ofSeconds(workloadEntryGraceSeconds));
     Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "weft-shutdown"));
     cp.awaitTermination();
     return 0;

@@ -10,7 +10,8 @@ public record MeshConfig(String rootNamespace, String trustDomain, List<String> 
     List<String> defaultServiceExportTo, List<String> defaultVirtualServiceExportTo,
     List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
     List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates,
-    String outboundTrafficPolicy) {
+    String outboundTrafficPolicy,
+    MeshTelemetry telemetry) {
   /** Istio's {@code outboundTrafficPolicy.mode} values; ALLOW_ANY is its default. */
   public static final String ALLOW_ANY = "ALLOW_ANY";
   public static final String REGISTRY_ONLY = "REGISTRY_ONLY";
@@ -24,7 +25,19 @@ public record MeshConfig(String rootNamespace, String trustDomain, List<String> 
         defaultDestinationRuleExportTo, localityLbSetting, serviceSettings, meshId, caCertificates, ALLOW_ANY);
   }
 
+  /** A mesh config without telemetry settings. */
+  public MeshConfig(String rootNamespace, String trustDomain, List<String> trustDomainAliases,
+      List<String> defaultServiceExportTo, List<String> defaultVirtualServiceExportTo,
+      List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
+      List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates,
+      String outboundTrafficPolicy) {
+    this(rootNamespace, trustDomain, trustDomainAliases, defaultServiceExportTo, defaultVirtualServiceExportTo,
+        defaultDestinationRuleExportTo, localityLbSetting, serviceSettings, meshId, caCertificates,
+        outboundTrafficPolicy, MeshTelemetry.NONE);
+  }
+
   public MeshConfig {
+    telemetry = telemetry == null ? MeshTelemetry.NONE : telemetry;
     outboundTrafficPolicy = outboundTrafficPolicy == null ? ALLOW_ANY : outboundTrafficPolicy;
     trustDomainAliases = List.copyOf(trustDomainAliases);
     defaultServiceExportTo = List.copyOf(defaultServiceExportTo);

@@ -10,6 +10,9 @@ public sealed interface Resource
         ReferenceGrant,
         EnvoyFilter,
         WasmPlugin,
-        TlsSecret {
+        TlsSecret,
+        Telemetry,
+        WorkloadGroup,
+        ProxyConfig {
   ResourceId id();
 }

@@ -98,6 +98,7 @@ final class ClusterState {
       case "KubernetesGateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "ReferenceGrant" -> true;
       case "EnvoyFilter", "WasmPlugin" -> true;
       case "RequestAuthentication" -> true;
+      case "Telemetry", "ProxyConfig", "WorkloadGroup" -> true;
       default -> false;
     };
   }

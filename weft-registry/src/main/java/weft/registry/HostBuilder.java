@@ -85,6 +85,7 @@ final class HostBuilder {
         }
       }
     }
+    endpoints.addAll(selectedWorkloadEntries(svc));
     return new ServiceView(service, endpoints);
   }
 
@@ -139,6 +140,28 @@ final class HostBuilder {
       }
     }
     return new ServiceView(service, endpoints);
+  }
+
+  /**
+   * WorkloadEntries a Kubernetes Service's selector picks (VMs, auto-registered workloads), as Istio
+   * adds them: per service port, the entry's port of that name, else a numeric targetPort, else the port.
+   */
+  private List<WorkloadEndpoint> selectedWorkloadEntries(K8sService svc) {
+    List<WorkloadEndpoint> out = new ArrayList<>();
+    if (svc.selector().isEmpty()) return out;
+    for (ResourceId id : state.workloadsIn(svc.id().namespace())) {
+      if (!(state.get(id) instanceof WorkloadEntry w) || w.spec().address() == null
+          || !Labels.matches(svc.selector(), w.spec().labels())) {
+        continue;
+      }
+      for (K8sService.Port sp : svc.ports()) {
+        String name = sp.name() == null ? "" : sp.name();
+        int target = sp.targetPort() != null && sp.targetPort().matches("[0-9]{1,5}")
+            ? Integer.parseInt(sp.targetPort()) : sp.port();
+        out.add(specEndpoint(w.spec(), new ServiceEntry.Port(sp.port(), protocolOf(sp), name, target), w.id().name()));
+      }
+    }
+    return out;
   }
 
   private WorkloadEndpoint specEndpoint(WorkloadEntry.Spec spec, ServiceEntry.Port port, String name) {

@@ -38,12 +38,38 @@ public final class MeshSnapshot {
   private final Map<String, List<NetworkGateway>> gateways;
   private final List<McsExportStatus> mcsExports;
   private final Map<ResourceId, TlsSecret> secrets;
+  private final ProxyPolicies proxyPolicies;
   private final long createdNanos = System.nanoTime();
 
   MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
       MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
       Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
+      List<McsExportStatus> mcsExports) {
+    this(version, services, workloads, config, meshConfig, meshNetworks, problems, clusters, gateways, mcsExports,
+        Map.of(), ProxyPolicies.EMPTY);
+  }
+
+  MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
+      MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
+      Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
       List<McsExportStatus> mcsExports, Map<ResourceId, TlsSecret> secrets) {
+    this(version, services, workloads, config, meshConfig, meshNetworks, problems, clusters, gateways, mcsExports,
+        secrets, ProxyPolicies.EMPTY);
+  }
+
+  MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
+      MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
+      Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
+      List<McsExportStatus> mcsExports, ProxyPolicies proxyPolicies) {
+    this(version, services, workloads, config, meshConfig, meshNetworks, problems, clusters, gateways, mcsExports,
+        Map.of(), proxyPolicies);
+  }
+
+  MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
+      MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
+      Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
+      List<McsExportStatus> mcsExports, Map<ResourceId, TlsSecret> secrets, ProxyPolicies proxyPolicies) {
+    this.proxyPolicies = proxyPolicies;
     this.version = version;
     this.serviceTree = services;
     this.services = services.asSortedMap();
@@ -73,6 +99,11 @@ public final class MeshSnapshot {
    */
   public List<McsExportStatus> mcsExports() {
     return mcsExports;
+  }
+
+  /** Telemetry, ProxyConfig and WorkloadGroup resources of the config clusters. */
+  public ProxyPolicies proxyPolicies() {
+    return proxyPolicies;
   }
 
   /** network → its east-west gateways, sorted. */

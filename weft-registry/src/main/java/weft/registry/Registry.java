@@ -368,6 +368,8 @@ public final class Registry implements AutoCloseable {
     WorkloadIndex workloads = reindex(prev.workloads(), hosts);
     MeshSnapshot.MeshConfiguration config =
         update.configs().isEmpty() && !update.meshWide() ? prev.config() : collectConfig();
+    ProxyPolicies proxyPolicies =
+        update.configs().isEmpty() && !update.meshWide() ? prev.proxyPolicies() : collectProxyPolicies();
     Map<String, List<NetworkGateway>> redone = redoGateways(update.gatewayClusters(), update.meshWide());
     // Up to here nothing changed the registry's own bookkeeping, so a step that throws leaves it
     // agreeing with the last snapshot; from here on nothing is expected to throw.
@@ -385,7 +387,7 @@ public final class Registry implements AutoCloseable {
         .withSecrets(secretsChanged);
     if (change.isEmpty() && !update.statusChanged() && !mcsStatusChanged) return;
     announce(new MeshSnapshot(prev.version() + 1, services, workloads, config, meshConfig, meshNetworks, problems(),
-        clusterStatuses(), gateways, mcsStatuses(), secrets), change);
+        clusterStatuses(), gateways, mcsStatuses(), secrets, proxyPolicies), change);
   }
 
   /** Rebuilds each host from every cluster's state; only hosts whose model changed are returned. */
@@ -740,6 +742,24 @@ public final class Registry implements AutoCloseable {
     wp.sort(byId);
     ra.sort(byId);
     return MeshSnapshot.MeshConfiguration.of(vs, dr, sc, gw, pa, ap, ef, wp, ra);
+  }
+
+  /** Telemetry, ProxyConfig and WorkloadGroup of the config clusters, each sorted by id. */
+  private ProxyPolicies collectProxyPolicies() {
+    List<weft.model.Telemetry> telemetries = new ArrayList<>();
+    List<weft.model.ProxyConfig> proxyConfigs = new ArrayList<>();
+    List<weft.model.WorkloadGroup> groups = new ArrayList<>();
+    for (String id : configClusters) {
+      ClusterState c = clusters.get(id);
+      telemetries.addAll(c.all(weft.model.Telemetry.class));
+      proxyConfigs.addAll(c.all(weft.model.ProxyConfig.class));
+      groups.addAll(c.all(weft.model.WorkloadGroup.class));
+    }
+    Comparator<Resource> byId = Comparator.comparing(Resource::id);
+    telemetries.sort(byId);
+    proxyConfigs.sort(byId);
+    groups.sort(byId);
+    return new ProxyPolicies(telemetries, proxyConfigs, groups);
   }
 
   /** Every source's problems in source order; rebuilt only after a source's problems changed. */

@@ -195,6 +195,7 @@ public final class Generators {
       return all;
     }
     probe.entering(generatorName(typeUrl, proxyless));
+    if (proxyless && typeUrl.equals(TypeUrls.LISTENER)) weft.xds.telemetry.ListenerTelemetry.noteProxyless(view);
     if (typeUrl.equals(TypeUrls.ENDPOINT) && names.size() >= MESH_WIDE_FROM) {
       // A full-mesh sidecar's assignments: the same for every proxy with an equal key, so the
       // thousand lookups behind them are made once per snapshot, not once per proxy.

@@ -8,6 +8,7 @@ import weft.model.ConfigProblem;
 import weft.model.LocalityLbSetting;
 import weft.model.MeshConfig;
 import weft.model.MeshNetworks;
+import weft.model.MeshTelemetry;
 
 /**
  * Reads Istio's MeshConfig and MeshNetworks YAML (the {@code mesh} and {@code meshNetworks} keys of
@@ -19,11 +20,11 @@ public final class MeshConfigParser {
   private static final String[] UNUSED = {
     "proxyListenPort", "proxyInboundListenPort", "proxyHttpPort", "connectTimeout", "hboneIdleTimeout",
     "protocolDetectionTimeout", "tcpKeepalive", "ingressClass", "ingressService", "ingressControllerMode",
-    "ingressSelector", "enableTracing", "accessLogFile", "accessLogFormat", "accessLogEncoding",
+    "ingressSelector", "enableTracing",
     "enableEnvoyAccessLogService", "disableEnvoyListenerLog", "inboundTrafficPolicy",
     "configSources", "enableAutoMtls", "zoneAwareLbSetting", "dnsRefreshRate",
     "h2UpgradePolicy", "inboundClusterStatName", "outboundClusterStatName", "certificates", "serviceScopeConfigs",
-    "enablePrometheusMerge", "verifyCertificateAtClient", "ca", "extensionProviders", "defaultProviders",
+    "enablePrometheusMerge", "verifyCertificateAtClient", "ca",
     "discoverySelectors", "pathNormalization", "defaultHttpRetryPolicy", "meshMTLS", "tlsDefaults",
     "defaultTrafficPolicy", "serviceEntryVisibility"
   };
@@ -128,11 +129,13 @@ public final class MeshConfigParser {
       if (ca != null) caCertificates.add(ca);
     }
     String outbound = outboundTrafficPolicy(f.object("outboundTrafficPolicy"));
+    MeshTelemetry telemetry = MeshTelemetryParser.read(f);
     f.warnIfSet("is not used by Weft yet; ignored", UNUSED);
     f.warnIfSet("was removed from Istio's MeshConfig; ignored", REMOVED);
     f.rejectUnknown("MeshConfig");
     return new MeshConfig(rootNamespace, trustDomain, aliases, serviceExport, vsExport, drExport,
-        locality, serviceSettings, meshId, caCertificates, outbound == null ? d.outboundTrafficPolicy() : outbound);
+        locality, serviceSettings, meshId, caCertificates, outbound == null ? d.outboundTrafficPolicy() : outbound,
+        telemetry);
   }
 
   /**

@@ -24,6 +24,11 @@ public final class ResourceParser {
   private static final String SECURITY_GROUP = "security.istio.io";
   /** Kubernetes Multi-Cluster Services (KEP-1645): ServiceExport and ServiceImport. */
   private static final String MCS_GROUP = "multicluster.x-k8s.io";
+  /** Istio's Telemetry API (v1 and the older v1alpha1). */
+  private static final String TELEMETRY_GROUP = "telemetry.istio.io";
+  private static final Set<String> TELEMETRY_VERSIONS = Set.of("v1", "v1alpha1");
+  /** ProxyConfig exists at v1beta1 only. */
+  private static final Set<String> PROXY_CONFIG_VERSIONS = Set.of("v1beta1");
   private static final Set<String> MCS_VERSIONS = Set.of("v1alpha1");
   /** Kubernetes Gateway API: the versions its CRDs serve for each kind Istio reads. */
   private static final String GATEWAY_API_GROUP = GatewayApiParser.GROUP;
@@ -39,15 +44,15 @@ public final class ResourceParser {
   private static final Set<String> GROUPS = Set.of("", "discovery.k8s.io", ISTIO_GROUP, SECURITY_GROUP,
       MCS_GROUP,
       GATEWAY_API_GROUP,
-      EXTENSIONS_GROUP);
+      EXTENSIONS_GROUP,
+      TELEMETRY_GROUP);
   /**
    * Kinds of those groups that Kubernetes or Istio define and Weft does not read: skipped with a
    * warning, never taken for a typo of a kind Weft reads.
    */
   private static final Set<String> VALID_UNREAD_KINDS = Set.of("ConfigMap", "ServiceAccount", "Endpoints",
       "Event", "LimitRange", "ResourceQuota", "PersistentVolume", "PersistentVolumeClaim", "ReplicationController",
-      "PodTemplate", "Binding", "ComponentStatus", "WorkloadGroup", "ProxyConfig",
-      "RequestAuthentication",
+      "PodTemplate", "Binding", "ComponentStatus",
       "GatewayClass", "UDPRoute", "BackendTLSPolicy", "BackendLBPolicy", "ListenerSet", "XListenerSet");
 
   /** How to read one kind: its accepted versions, whether it lives in a namespace, and its Istio-ness. */
@@ -85,7 +90,10 @@ public final class ResourceParser {
       kind(GATEWAY_API_GROUP, "TCPRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tcpRoute),
       kind(GATEWAY_API_GROUP, "TLSRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tlsRoute),
       kind(ISTIO_GROUP, "EnvoyFilter", ENVOY_FILTER_VERSIONS, true, true, EnvoyFilterParser::parse),
-      kind(EXTENSIONS_GROUP, "WasmPlugin", EXTENSIONS_VERSIONS, true, true, WasmPluginParser::parse));
+      kind(EXTENSIONS_GROUP, "WasmPlugin", EXTENSIONS_VERSIONS, true, true, WasmPluginParser::parse),
+      kind(TELEMETRY_GROUP, "Telemetry", TELEMETRY_VERSIONS, true, true, TelemetryParser::parse),
+      kind(ISTIO_GROUP, "WorkloadGroup", ISTIO_VERSIONS, true, true, WorkloadGroupParser::parse),
+      kind(ISTIO_GROUP, "ProxyConfig", PROXY_CONFIG_VERSIONS, true, true, ProxyConfigParser::parse));
 
   private static Map.Entry<String, Kind> kind(String group, String kind, Set<String> versions, boolean namespaced,
       boolean istio, Function<Document, Resource> reader) {

@@ -61,11 +61,14 @@ class MeshConfigParserTest {
     assertThat(mc.serviceSettings()).containsExactly(new MeshConfig.ServiceSettings(true,
         List.of("*.kube-system.svc.cluster.local", "istiod.istio-system.svc.cluster.local")));
     assertThat(mc.meshId()).isEqualTo("mesh1");
-    assertThat(warnings(p)).extracting(ConfigProblem::field).containsExactlyInAnyOrder("accessLogFile",
-        "enableTracing", "enableAutoMtls", "extensionProviders", "defaultConfig");
+    // accessLogFile and the opentelemetry provider are read (telemetry), not warned.
+    assertThat(warnings(p)).extracting(ConfigProblem::field).containsExactlyInAnyOrder(
+        "enableTracing", "enableAutoMtls", "defaultConfig");
+    assertThat(mc.telemetry().accessLogFile()).isEqualTo("/dev/stdout");
+    assertThat(mc.telemetry().provider("otel").type()).isEqualTo("opentelemetry");
     assertThat(mc.outboundTrafficPolicy()).isEqualTo(MeshConfig.REGISTRY_ONLY);
-    assertThat(warnings(p)).filteredOn(w -> w.field().equals("accessLogFile")).singleElement()
-        .extracting(ConfigProblem::message).isEqualTo("accessLogFile is not used by Weft yet; ignored");
+    assertThat(warnings(p)).filteredOn(w -> w.field().equals("enableTracing")).singleElement()
+        .extracting(ConfigProblem::message).isEqualTo("enableTracing is not used by Weft yet; ignored");
     assertThat(warnings(p)).filteredOn(w -> w.field().equals("defaultConfig")).singleElement()
         .extracting(ConfigProblem::message).asString().contains("discoveryAddress, proxyMetadata");
   }

@@ -49,7 +49,10 @@ record WatchedKind(String group, String version, String kind, String plural, boo
       new WatchedKind(ISTIO, "v1alpha3", "EnvoyFilter", "envoyfilters", true, true),
       new WatchedKind("extensions.istio.io", "v1alpha1", "WasmPlugin", "wasmplugins", true, true),
       // TLS material for credentialName, served over SDS (Istio's istiod watches Secrets cluster-wide).
-      new WatchedKind("", "v1", "Secret", "secrets", true, false));
+      new WatchedKind("", "v1", "Secret", "secrets", true, false),
+      new WatchedKind("telemetry.istio.io", "v1", "Telemetry", "telemetries", true, true),
+      new WatchedKind(ISTIO, "v1", "WorkloadGroup", "workloadgroups", true, true),
+      new WatchedKind(ISTIO, "v1beta1", "ProxyConfig", "proxyconfigs", true, true));
 
   /**
    * Multi-Cluster Services (KEP-1645), read from every cluster while MCS is on. Optional like Istio's

@@ -35,7 +35,7 @@ public final class EnvoyListeners {
     SortedMap<String, Generated> out = new TreeMap<>();
     if ("router".equals(view.proxy().kind())) {
       GatewayListeners.all(view).forEach((name, l) -> out.put(name, Generated.of(Any.pack(l))));
-      return out;
+      return weft.xds.telemetry.ListenerTelemetry.apply(view, out);
     }
     out.putAll(view.routingPart("envoy-outbound-listeners", "", v -> {
       SortedMap<String, Generated> packed = new TreeMap<>();
@@ -51,6 +51,6 @@ public final class EnvoyListeners {
     });
     out.put(WellKnown.VIRTUAL_INBOUND, Generated.of(Any.pack(Inbound.virtualInbound(view))));
     Inbound.boundListeners(view).forEach((name, l) -> out.put(name, Generated.of(Any.pack(l))));
-    return out;
+    return weft.xds.telemetry.ListenerTelemetry.apply(view, out);
   }
 }

@@ -233,6 +233,45 @@ public final class AdsServer implements AutoCloseable {
     };
   }
 
+  /** WorkloadEntry auto-registration; made on first use with Istio's grace period unless set. */
+  private volatile weft.xds.autoreg.AutoRegistration autoRegistration;
+
+  /** Uses {@code registration} for proxies that name a WorkloadGroup (the control plane sets its flags). */
+  public void autoRegistration(weft.xds.autoreg.AutoRegistration registration) {
+    this.autoRegistration = registration;
+  }
+
+  /** The auto-registration in use, made with Istio's defaults when none was set. */
+  public synchronized weft.xds.autoreg.AutoRegistration autoRegistration() {
+    if (autoRegistration == null) {
+      java.util.concurrent.ScheduledThreadPoolExecutor s = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "weft-workload-entry-cleanup");
+        t.setDaemon(true);
+        return t;
+      });
+      autoRegistration = new weft.xds.autoreg.AutoRegistration(registry, defaultClusterId,
+          weft.xds.autoreg.AutoRegistration.DEFAULT_GRACE_PERIOD, s);
+    }
+    return autoRegistration;
+  }
+
+  /**
+   * Registers a proxy whose node names a WorkloadGroup ({@code AUTO_REGISTER_GROUP}); null when
+   * registered or when it names none, else why the stream must be refused.
+   */
+  String autoRegister(ProxyConnection c, io.envoyproxy.envoy.config.core.v3.Node node, weft.xds.proxy.Proxy proxy,
+      weft.security.auth.VerifiedCaller caller) {
+    com.google.protobuf.Value group = node.getMetadata().getFieldsMap().get(weft.xds.autoreg.AutoRegistration.GROUP_METADATA);
+    if (group == null || group.getStringValue().isEmpty()) return null;
+    return autoRegistration().register(c, proxy, caller, group.getStringValue(), registry.current());
+  }
+
+  /** A stream closed: what it registered starts its grace period. */
+  void autoRegistrationClosed(ProxyConnection c) {
+    weft.xds.autoreg.AutoRegistration a = autoRegistration;
+    if (a != null) a.disconnected(c);
+  }
+
   /** A connection joins the push fan-out only once its node is known. */
   void registerProxy(ProxyConnection c) {
     connections.add(c);
@@ -269,9 +308,22 @@ public final class AdsServer implements AutoCloseable {
    */
   public List<Map<String, Object>> proxyStatus() {
     List<Map<String, Object>> out = new ArrayList<>();
-    for (ProxyConnection c : connections) out.add(c.summary().toMap());
+    MeshSnapshot snapshot = registry.current();
+    for (ProxyConnection c : connections) {
+      StreamSummary s = c.summary();
+      Map<String, Object> m = s.toMap();
+      if (s.proxy() != null) m.put("proxyConfig", effectiveProxyConfig(snapshot, s.proxy()).toMap());
+      out.add(m);
+    }
     out.sort(Comparator.comparing(m -> String.valueOf(m.get("id"))));
     return out;
+  }
+
+  /** The ProxyConfig in force for a proxy (ProxyConfig resources by scope), shown per proxy. */
+  static weft.xds.proxyconfig.EffectiveProxyConfig effectiveProxyConfig(MeshSnapshot snapshot,
+      weft.xds.proxy.Proxy proxy) {
+    return weft.xds.proxyconfig.ProxyConfigs.effective(snapshot.proxyPolicies().proxyConfigs(),
+        snapshot.meshConfig().rootNamespace(), proxy.namespace(), proxy.labels());
   }
 
   /**

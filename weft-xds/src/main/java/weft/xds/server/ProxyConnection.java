@@ -137,6 +137,7 @@ abstract class ProxyConnection {
   final void onClosed() {
     closed = true;
     server.remove(this);
+    server.autoRegistrationClosed(this);
     // The stream's last word on what it made us leave out of the log; drained, so a second close is silent.
     long nacks = logBudget.drainSuppressed(NACK);
     long types = logBudget.drainSuppressed(UNSUPPORTED_TYPE);
@@ -165,6 +166,7 @@ abstract class ProxyConnection {
       }
     }
     server.remove(this);
+    server.autoRegistrationClosed(this);
   }
 
   /** Called for every new snapshot, on the registry's thread; merges with a push that has not started yet. */
@@ -217,6 +219,15 @@ abstract class ProxyConnection {
       return false;
     }
     if (caller != null && !claimsOnlyItsOwnIdentity(parsed)) return false;
+    String notRegistered = server.autoRegister(this, node, parsed, caller);
+    if (notRegistered != null) {
+      String reason = ClientText.forLog(notRegistered, 1024);
+      server.logRefusal("refusing xDS stream from " + peer + ": node " + ClientText.forLog(parsed.id()) + ": " + reason);
+      server.metrics().rejectedStream();
+      fail(Status.PERMISSION_DENIED.withDescription(reason));
+      server.remove(this);
+      return false;
+    }
     // Only a proven identity is ever sent Secrets, and only those of its own namespace (SDS).
     proxy = caller != null ? parsed.verifiedIn(caller.id().namespace()) : parsed;
     // Published before the stream is listed, so whoever finds it there also finds its identity.

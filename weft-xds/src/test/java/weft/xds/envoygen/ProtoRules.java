@@ -53,7 +53,12 @@ public final class ProtoRules {
         io.envoyproxy.envoy.extensions.filters.network.wasm.v3.Wasm.getDefaultInstance(),
         com.github.udpa.udpa.type.v1.TypedStruct.getDefaultInstance(),
         io.envoyproxy.envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol.getDefaultInstance(),
-        com.google.protobuf.StringValue.getDefaultInstance())) {
+        com.google.protobuf.StringValue.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.access_loggers.file.v3.FileAccessLog.getDefaultInstance(),
+        io.envoyproxy.envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter.getDefaultInstance(),
+        io.envoyproxy.envoy.config.trace.v3.ZipkinConfig.getDefaultInstance(),
+        io.envoyproxy.envoy.config.trace.v3.OpenTelemetryConfig.getDefaultInstance(),
+        io.envoyproxy.envoy.config.trace.v3.DatadogConfig.getDefaultInstance())) {
       KNOWN.put("type.googleapis.com/" + m.getDescriptorForType().getFullName(), m);
     }
   }
