@@ -86,11 +86,15 @@ class DeploymentInClusterTest {
         case "requestauthentications" -> "RequestAuthentication";
         case "envoyfilters" -> "EnvoyFilter";
         case "wasmplugins" -> "WasmPlugin";
+        case "telemetries" -> "Telemetry";
+        case "workloadgroups" -> "WorkloadGroup";
+        case "proxyconfigs" -> "ProxyConfig";
         default -> throw new AssertionError("an Istio kind this test does not know: " + a.resource());
       };
       String version = switch (a.resource()) {
         case "envoyfilters" -> "v1alpha3";
         case "wasmplugins" -> "v1alpha1";
+        case "proxyconfigs" -> "v1beta1";
         default -> "v1";
       };
       server.expectCustomResource(new CustomResourceDefinitionContext.Builder().withGroup(a.group())
