@@ -39,6 +39,7 @@ public final class MeshSnapshot {
   private final List<McsExportStatus> mcsExports;
   private final Map<ResourceId, TlsSecret> secrets;
   private final ProxyPolicies proxyPolicies;
+  private final List<weft.model.ReferenceGrant> referenceGrants;
   private final long createdNanos = System.nanoTime();
 
   MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
@@ -69,6 +70,16 @@ public final class MeshSnapshot {
       MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
       Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
       List<McsExportStatus> mcsExports, Map<ResourceId, TlsSecret> secrets, ProxyPolicies proxyPolicies) {
+    this(version, services, workloads, config, meshConfig, meshNetworks, problems, clusters, gateways, mcsExports,
+        secrets, proxyPolicies, List.of());
+  }
+
+  MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
+      MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
+      Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
+      List<McsExportStatus> mcsExports, Map<ResourceId, TlsSecret> secrets, ProxyPolicies proxyPolicies,
+      List<weft.model.ReferenceGrant> referenceGrants) {
+    this.referenceGrants = List.copyOf(referenceGrants);
     this.proxyPolicies = proxyPolicies;
     this.version = version;
     this.serviceTree = services;
@@ -99,6 +110,15 @@ public final class MeshSnapshot {
    */
   public List<McsExportStatus> mcsExports() {
     return mcsExports;
+  }
+
+  /**
+   * The Gateway API ReferenceGrants of the config clusters, sorted by id: besides the routes' and
+   * Gateways' references, they decide which other namespaces' Secrets a gateway may be sent over SDS
+   * ({@code kubernetes-gateway://NS/NAME}).
+   */
+  public List<weft.model.ReferenceGrant> referenceGrants() {
+    return referenceGrants;
   }
 
   /** Telemetry, ProxyConfig and WorkloadGroup resources of the config clusters. */

@@ -311,8 +311,12 @@ public final class Generators {
    * SDS alone. A name table follows endpoints too (headless services' pod IPs); an unchanged table is not sent again.
    */
   public static boolean affects(String typeUrl, ChangeEvent change, boolean proxyless) {
-    // SDS reads Secrets alone; Secrets are read by nothing else.
-    if (typeUrl.equals(TypeUrls.SECRET)) return change.full() || !change.secrets().isEmpty();
+    // SDS reads Secrets (and ReferenceGrants); Secrets are read by nothing else.
+    // A ReferenceGrant decides which other namespaces' Secrets a gateway may have (kubernetes-gateway://).
+    if (typeUrl.equals(TypeUrls.SECRET)) {
+      return change.full() || !change.secrets().isEmpty()
+          || change.configs().stream().anyMatch(id -> id.kind().equals("ReferenceGrant"));
+    }
     if (change.secretsOnly()) return false;
     if (change.full() || !change.serviceHosts().isEmpty()) return true;
     if (typeUrl.equals(TypeUrls.NAME_TABLE)) return !change.isEmpty();

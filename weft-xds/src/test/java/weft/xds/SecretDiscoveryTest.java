@@ -52,6 +52,9 @@ class SecretDiscoveryTest {
   static final String AUTHORITY = "istiod.istio-system.svc";
   static final SpiffeId EGRESS = new SpiffeId("cluster.local", "istio-system", "istio-egressgateway");
   static final SpiffeId BOOKINFO = new SpiffeId("cluster.local", "bookinfo", "productpage");
+  /** A Gateway API gateway's pod in its own namespace, whose listener's certificate lives in istio-system. */
+  static final SpiffeId WEB_GATEWAY = new SpiffeId("cluster.local", "web", "web-gateway-istio");
+  static final String GRANTED = "kubernetes-gateway://istio-system/client-credential";
   static final String CERT = "kubernetes://client-credential";
   static final String CA_CERT = "kubernetes://client-credential-cacert";
   static final TestPem CLIENT = TestPem.selfSigned("client.example.com");
@@ -255,6 +258,69 @@ class SecretDiscoveryTest {
     assertThat(log).anySatisfy(l -> assertThat(l).contains("Secret bookinfo/client-credential does not exist"));
     for (String line : keyLines()) assertThat(log).noneMatch(l -> l.contains(line));
     assertThat(mesh.meters.counter("weft_xds_secrets_refused_total").count()).isEqualTo(3.0);
+  }
+
+  /** A ReferenceGrant in istio-system for Gateways of {@code from}, to the Secret {@code secret}. */
+  static String grant(String from, String secret) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1beta1
+        kind: ReferenceGrant
+        metadata: {name: certs-for-%1$s, namespace: istio-system}
+        spec:
+          from: [{group: gateway.networking.k8s.io, kind: Gateway, namespace: %1$s}]
+          to: [{group: "", kind: Secret, name: %2$s}]
+        """.formatted(from, secret);
+  }
+
+  @Test
+  void anotherNamespacesSecretGoesToAGatewayOnlyOnceAReferenceGrantThereAllowsIt() throws Exception {
+    // Gateway web-gateway (class istio) runs as web-gateway-istio, the account Istio's deployment
+    // controller gives it; its HTTPS listener's certificate is in istio-system.
+    mesh.apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: web-gateway, namespace: web}
+        spec:
+          gatewayClassName: istio
+          listeners:
+          - {name: http, port: 80, protocol: HTTP}
+          - name: https
+            port: 443
+            protocol: HTTPS
+            tls:
+              mode: Terminate
+              certificateRefs: [{kind: Secret, name: client-credential, namespace: istio-system}]
+        """, false);
+    // Istio's name for a Gateway API listener's certificateRef in another namespace.
+    try (AdsTestClient client = new AdsTestClient(channel(WEB_GATEWAY), gateway("web"))) {
+      client.request(TypeUrls.SECRET, List.of(GRANTED));
+      DiscoveryResponse refused = client.next();
+      assertThat(refused.getResourcesCount()).isZero();
+      client.ack(refused, List.of(GRANTED));
+      await().atMost(Duration.ofSeconds(60)).until(() -> log.stream().anyMatch(l -> l.contains(GRANTED)));
+      assertThat(log).anySatisfy(l -> assertThat(l).contains("no ReferenceGrant in namespace istio-system")
+          .contains("Gateways of namespace web"));
+
+      // A grant for another Secret, or for another namespace's Gateways, opens nothing.
+      mesh.apply(grant("web", "other-credential") + "---\n" + grant("bookinfo", "client-credential"), false);
+      // The grant that names this Secret for this namespace's Gateways is followed at once.
+      mesh.apply(grant("web", "client-credential"), false);
+      DiscoveryResponse granted = client.next();
+      assertThat(secrets(granted)).containsOnlyKeys(GRANTED);
+      assertThat(certificateOf(secrets(granted).get(GRANTED))).isEqualTo(CLIENT.certificate());
+      client.ack(granted, List.of(GRANTED));
+    }
+    // Taking the grant back takes the Secret back: a Delta stream is told it is removed (State of the
+    // World has no way to say so for SDS; Envoy keeps what it has, as with a deleted Secret).
+    try (DeltaTestClient delta = new DeltaTestClient(channel(WEB_GATEWAY), gateway("web"))) {
+      delta.subscribe(TypeUrls.SECRET, List.of(GRANTED), Map.of());
+      DeltaDiscoveryResponse held = delta.next();
+      assertThat(held.getResourcesList()).extracting(Resource::getName).containsExactly(GRANTED);
+      delta.ack(held);
+      mesh.delete(new weft.model.ResourceId("ReferenceGrant", "istio-system", "certs-for-web"));
+      assertThat(delta.next().getRemovedResourcesList()).containsExactly(GRANTED);
+    }
+    for (String line : keyLines()) assertThat(log).noneMatch(l -> l.contains(line));
   }
 
   @Test

@@ -236,6 +236,41 @@ class SecurePortAuthenticationTest {
     }
   }
 
+  @Test
+  void aGatewayApiGatewaysDeploymentIsARouterOnlyWhileItsGatewayExistsInItsNamespace() throws Exception {
+    int port = securePort(XdsAuthMode.ANY);
+    // The account Istio's deployment controller gives Gateway "web" of class istio.
+    SpiffeId web = new SpiffeId("cluster.local", "shop", "web-istio");
+    try (AdsTestClient client = new AdsTestClient(channel(port, web, null), router("web-1", "shop"))) {
+      client.request(TypeUrls.CLUSTER, List.of());
+      assertThat(refusal(client)).isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+    mesh.apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: web, namespace: shop}
+        spec:
+          gatewayClassName: istio
+          listeners: [{name: http, port: 80, protocol: HTTP}]
+        """, false);
+    try (AdsTestClient client = new AdsTestClient(channel(port, web, null), router("web-1", "shop"))) {
+      client.request(TypeUrls.CLUSTER, List.of());
+      assertThat(client.next().getTypeUrl()).isEqualTo(TypeUrls.CLUSTER);
+    }
+    // Once it runs as a router, the same account may not pass for a sidecar.
+    try (AdsTestClient client = new AdsTestClient(channel(port, web, null),
+        AdsTestClient.sidecar("web-1", "shop", "10.0.0.9"))) {
+      client.request(TypeUrls.CLUSTER, List.of());
+      assertThat(refusal(client)).isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+    // Another namespace's account of the same name is not that Gateway's.
+    SpiffeId elsewhere = new SpiffeId("cluster.local", "default", "web-istio");
+    try (AdsTestClient client = new AdsTestClient(channel(port, elsewhere, null), router("web-1", "default"))) {
+      client.request(TypeUrls.CLUSTER, List.of());
+      assertThat(refusal(client)).isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+  }
+
   private static Node router(String pod, String namespace) {
     return Node.newBuilder().setId("router~10.0.0.9~" + pod + "." + namespace + "~" + namespace + ".svc.cluster.local")
         .setMetadata(com.google.protobuf.Struct.newBuilder().putFields("NAMESPACE",

@@ -22,8 +22,10 @@ import weft.security.auth.VerifiedCaller;
  * call itself a router would read what its own namespace may not see; and a gateway calling itself a
  * sidecar would get a workload's config under the gateway's identity. A certificate or token names
  * no kind, so the kind follows from the service account: Istio's gateway service accounts
- * ({@link #ROUTER_SERVICE_ACCOUNTS}, in whatever namespace the gateway runs) are routers' and may be
- * nothing else; any other service account may not be a router's.
+ * ({@link #ROUTER_SERVICE_ACCOUNTS}, in whatever namespace the gateway runs), and the account Istio's
+ * gateway controller makes for a Gateway API Gateway of class {@code istio} ({@code NAME-istio}, in the
+ * Gateway's namespace, while that Gateway exists), are routers' and may be nothing else; any other
+ * service account may not be a router's.
  */
 public final class NodeClaims {
   /**
@@ -39,6 +41,14 @@ public final class NodeClaims {
 
   private NodeClaims() {}
 
+  /**
+   * The service account Istio's gateway controller gives the deployment of Gateway API Gateway
+   * {@code gatewayName} of class {@code istio}: the deployment's name, {@code NAME-istio}.
+   */
+  public static String gatewayApiServiceAccount(String gatewayName) {
+    return gatewayName + "-istio";
+  }
+
   /** Whether an identity is a gateway's (router's), by its service account. */
   public static boolean isRouterIdentity(SpiffeId id) {
     return ROUTER_SERVICE_ACCOUNTS.contains(id.serviceAccount());
@@ -52,6 +62,16 @@ public final class NodeClaims {
    */
   public static List<String> mismatches(Proxy proxy, VerifiedCaller caller, String trustDomain,
       Collection<String> aliases) {
+    return mismatches(proxy, caller, trustDomain, aliases, id -> false);
+  }
+
+  /**
+   * As {@link #mismatches(Proxy, VerifiedCaller, String, Collection)}, with the Gateway API gateways'
+   * identities known to the mesh: {@code gatewayApiRouter} says whether an identity is the service
+   * account of a Gateway API Gateway's deployment ({@link #gatewayApiServiceAccount}).
+   */
+  public static List<String> mismatches(Proxy proxy, VerifiedCaller caller, String trustDomain,
+      Collection<String> aliases, java.util.function.Predicate<SpiffeId> gatewayApiRouter) {
     SpiffeId id = caller.id();
     List<String> out = new ArrayList<>();
     if (!id.trustDomain().equals(trustDomain) && !aliases.contains(id.trustDomain())) {
@@ -73,9 +93,10 @@ public final class NodeClaims {
       }
     }
     boolean routerNode = ROUTER.equals(proxy.kind());
-    if (routerNode && !isRouterIdentity(id)) {
+    boolean routerIdentity = isRouterIdentity(id) || gatewayApiRouter.test(id);
+    if (routerNode && !routerIdentity) {
       out.add("to be a router (a gateway), which service account '" + id.serviceAccount() + "' is not");
-    } else if (!routerNode && isRouterIdentity(id)) {
+    } else if (!routerNode && routerIdentity) {
       out.add("to be a " + (proxy.kind().isEmpty() ? "sidecar" : proxy.kind()) + " but service account '"
           + id.serviceAccount() + "' is a gateway's: it may only connect as a router");
     }

@@ -13,6 +13,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import weft.model.ResourceId;
 import weft.model.TlsSecret;
+import weft.model.gatewayapi.ReferenceGrants;
 import weft.xds.Generated;
 import weft.xds.proxy.Proxy;
 import weft.xds.view.ProxyView;
@@ -22,7 +23,9 @@ import weft.xds.view.ProxyView;
  * only to a proxy that proved its identity on the secure port ({@link Proxy#servedSecrets}) and
  * only when it lives in that proven namespace, whether the name leaves the namespace implicit
  * ({@code kubernetes://NAME}) or writes it ({@code kubernetes://NS/NAME}); a gateway's Secrets are
- * therefore those of the gateway's own namespace, as in Istio. {@code NAME-cacert} is the CA alone,
+ * therefore those of the gateway's own namespace, as in Istio. The one way out of it is Istio's too:
+ * {@code kubernetes-gateway://NS/NAME} (a Gateway API listener's certificateRef) is sent when a
+ * ReferenceGrant in NS lets Gateways of the proxy's proven namespace use that Secret. {@code NAME-cacert} is the CA alone,
  * from the Secret {@code NAME-cacert} if it exists, else from NAME's {@code ca.crt}/{@code cacert}.
  *
  * <p>A name the proxy may not have, or that holds nothing to send, is left out of the answer (an
@@ -31,7 +34,14 @@ import weft.xds.view.ProxyView;
  * a Secret's content is ever put in a reason.
  */
 public final class SecretResources {
+  private static final String GATEWAY_API_GROUP = "gateway.networking.k8s.io";
+
   private SecretResources() {}
+
+  /** Whether the name asks for a Kubernetes Secret (which is then sent or refused with a reason). */
+  public static boolean isKubernetesSecret(String resourceName) {
+    return SecretName.isKubernetes(resourceName);
+  }
 
   public static SortedMap<String, Generated> generated(ProxyView view, Collection<String> names) {
     SortedMap<String, Generated> out = new TreeMap<>();
@@ -47,7 +57,8 @@ public final class SecretResources {
     Proxy proxy = view.proxy();
     SecretName ref = SecretName.parse(name);
     if (ref == null) {
-      view.drop(name, "SDS " + name + " is not a Kubernetes Secret name (kubernetes://NAME or kubernetes://NS/NAME); "
+      view.drop(name, "SDS " + name + " is not a Kubernetes Secret name (kubernetes://NAME, kubernetes://NS/NAME or "
+          + "kubernetes-gateway://NS/NAME); "
           + "the control plane serves only those, the proxy's agent serves its own certificates");
       return null;
     }
@@ -57,7 +68,18 @@ public final class SecretResources {
       return null;
     }
     String namespace = ref.namespace() != null ? ref.namespace() : proxy.verifiedNamespace();
-    if (!namespace.equals(proxy.verifiedNamespace())) {
+    if (ref.granted() && !namespace.equals(proxy.verifiedNamespace())) {
+      // Istio's rule for a Gateway API listener's certificateRefs: a ReferenceGrant in the Secret's
+      // namespace must let Gateways of the proxy's proven namespace use it (that Secret, or every one).
+      boolean allowed = new ReferenceGrants(view.snapshot().referenceGrants()).allows(GATEWAY_API_GROUP, "Gateway",
+          proxy.verifiedNamespace(), "", "Secret", namespace, ref.withoutCaSuffix());
+      if (!allowed) {
+        view.drop(name, "SDS " + name + " not sent: no ReferenceGrant in namespace " + namespace + " lets Gateways of "
+            + "namespace " + proxy.verifiedNamespace() + " (the proxy's proven namespace) use Secret " + namespace + "/"
+            + ref.withoutCaSuffix() + "; add one there (from: Gateway in " + proxy.verifiedNamespace() + ", to: Secret)");
+        return null;
+      }
+    } else if (!namespace.equals(proxy.verifiedNamespace())) {
       view.drop(name, "SDS " + name + " not sent: the Secret is in namespace " + namespace + " and the proxy proved "
           + "namespace " + proxy.verifiedNamespace() + "; a proxy is sent only its own namespace's Secrets");
       return null;

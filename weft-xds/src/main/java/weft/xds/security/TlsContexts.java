@@ -243,6 +243,11 @@ public final class TlsContexts {
 
   /** Istio's prefix of Kubernetes Secret names in SDS ({@code credentials.KubernetesSecretTypeURI}). */
   public static final String KUBERNETES_SECRET_PREFIX = "kubernetes://";
+  /**
+   * A Gateway API listener's Secret in another namespace, which a ReferenceGrant there allows
+   * (Istio's {@code kubernetes-gateway://NS/NAME}).
+   */
+  public static final String KUBERNETES_GATEWAY_SECRET_PREFIX = "kubernetes-gateway://";
   /** Istio's suffix of the CA-only view of a Secret ({@code SdsCaSuffix}). */
   public static final String CA_CERT_SUFFIX = "-cacert";
 

@@ -248,7 +248,8 @@ abstract class ProxyConnection {
    */
   private boolean claimsOnlyItsOwnIdentity(Proxy node) {
     var mesh = snapshot().meshConfig();
-    List<String> wrong = NodeClaims.mismatches(node, caller, mesh.trustDomain(), mesh.trustDomainAliases());
+    List<String> wrong = NodeClaims.mismatches(node, caller, mesh.trustDomain(), mesh.trustDomainAliases(),
+        id -> isGatewayApiDeployment(snapshot(), id));
     if (wrong.isEmpty()) return true;
     String claims = ClientText.forLog(String.join(", ", wrong), 1024);
     server.logRefusal("refusing xDS stream from " + peer + ": node " + ClientText.forLog(node.id()) + " claims "
@@ -257,6 +258,23 @@ abstract class ProxyConnection {
     fail(Status.PERMISSION_DENIED.withDescription("node " + ClientText.forLog(node.id()) + " claims " + claims
         + " but the client is " + caller + "; a proxy may only ask for its own identity's configuration"));
     server.remove(this);
+    return false;
+  }
+
+  /**
+   * Whether the identity is that of a Gateway API Gateway's deployment (class istio): the Gateway,
+   * translated into Istio Gateways selecting its pods, exists in the identity's namespace.
+   */
+  private static boolean isGatewayApiDeployment(MeshSnapshot snapshot, weft.security.SpiffeId id) {
+    String label = weft.model.gatewayapi.GatewayApiTranslation.GATEWAY_NAME_LABEL;
+    for (weft.model.Gateway g : snapshot.config().gateways()) {
+      if (!g.id().namespace().equals(id.namespace())
+          || !weft.model.gatewayapi.GatewayApiTranslation.isDerived(g)) {
+        continue;
+      }
+      String name = g.selector().get(label);
+      if (name != null && NodeClaims.gatewayApiServiceAccount(name).equals(id.serviceAccount())) return true;
+    }
     return false;
   }
 
@@ -543,7 +561,7 @@ abstract class ProxyConnection {
    */
   private void logRefusedSecrets(ProxyView view, Collection<String> names, Generation g) {
     for (String name : names) {
-      if (g.resources().containsKey(name) || !name.startsWith(weft.xds.security.TlsContexts.KUBERNETES_SECRET_PREFIX)) {
+      if (g.resources().containsKey(name) || !weft.xds.sds.SecretResources.isKubernetesSecret(name)) {
         continue;
       }
       server.metrics().secretRefused();
