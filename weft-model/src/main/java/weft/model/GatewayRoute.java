@@ -35,14 +35,45 @@ public record GatewayRoute(ResourceId id, String creationTimestamp, List<ParentR
 
   /**
    * One rule. {@code matches} is never empty for HTTP and gRPC routes (the API's default is filled
-   * in) and empty for TCP and TLS routes. {@code timeout} and {@code backendTimeout} are null when unset.
+   * in) and empty for TCP and TLS routes. {@code timeout}, {@code backendTimeout} and {@code retry}
+   * are null when unset.
    */
   public record Rule(String name, List<Match> matches, List<Filter> filters, List<BackendRef> backendRefs,
-      Duration timeout, Duration backendTimeout) {
+      Duration timeout, Duration backendTimeout, Retry retry) {
     public Rule {
       matches = List.copyOf(matches);
       filters = List.copyOf(filters);
       backendRefs = List.copyOf(backendRefs);
+    }
+
+    /** A rule without retry. */
+    public Rule(String name, List<Match> matches, List<Filter> filters, List<BackendRef> backendRefs,
+        Duration timeout, Duration backendTimeout) {
+      this(name, matches, filters, backendRefs, timeout, backendTimeout, null);
+    }
+  }
+
+  /**
+   * An HTTPRoute rule's {@code retry}: HTTP status {@code codes} to retry besides connection errors,
+   * {@code attempts} (null when unset) and {@code backoff} (null when unset).
+   */
+  public record Retry(List<Integer> codes, Integer attempts, Duration backoff) {
+    public Retry {
+      codes = List.copyOf(codes);
+    }
+  }
+
+  /**
+   * A CORS filter as written: origins (exact, {@code *}, or with {@code *} wildcards), methods,
+   * headers, {@code maxAge} in seconds (null when unset) and {@code allowCredentials}.
+   */
+  public record Cors(List<String> allowOrigins, List<String> allowMethods, List<String> allowHeaders,
+      List<String> exposeHeaders, Integer maxAge, boolean allowCredentials) {
+    public Cors {
+      allowOrigins = List.copyOf(allowOrigins);
+      allowMethods = List.copyOf(allowMethods);
+      allowHeaders = List.copyOf(allowHeaders);
+      exposeHeaders = List.copyOf(exposeHeaders);
     }
   }
 
@@ -83,7 +114,13 @@ public record GatewayRoute(ResourceId id, String creationTimestamp, List<ParentR
    * modifiers, {@code redirect}, {@code rewrite}, {@code mirror}); other types (ExtensionRef, CORS,
    * implementation-specific) carry nothing and are reported where they would apply.
    */
-  public record Filter(String type, HeaderModifier headers, Redirect redirect, Rewrite rewrite, Mirror mirror) {}
+  public record Filter(String type, HeaderModifier headers, Redirect redirect, Rewrite rewrite, Mirror mirror,
+      Cors cors) {
+    /** Any filter but CORS. */
+    public Filter(String type, HeaderModifier headers, Redirect redirect, Rewrite rewrite, Mirror mirror) {
+      this(type, headers, redirect, rewrite, mirror, null);
+    }
+  }
 
   /** Header names as written; {@code set} and {@code add} in file order. */
   public record HeaderModifier(Map<String, String> set, Map<String, String> add, List<String> remove) {

@@ -85,6 +85,7 @@ final class HttpRules {
     VirtualService.Redirect redirect = null;
     VirtualService.Rewrite rewrite = null;
     List<VirtualService.Mirror> mirrors = new ArrayList<>();
+    VirtualService.CorsPolicy cors = null;
     String unusable = null;
     for (int i = 0; i < e.rule().filters().size(); i++) {
       Filter f = e.rule().filters().get(i);
@@ -106,29 +107,80 @@ final class HttpRules {
           VirtualService.Destination d = destination(e.route(), f.mirror().backend(), where + ".requestMirror");
           if (d != null) mirrors.add(new VirtualService.Mirror(d, f.mirror().percent()));
         }
+        case "CORS" -> cors = corsPolicy(f.cors());
         default -> unusable = where + ": filter type " + f.type() + " is not implemented by Weft; the rule answers "
             + NO_BACKEND_STATUS + " as the Gateway API asks for a filter it cannot honour";
       }
     }
     VirtualService.Headers routeHeaders = request == null && response == null ? null
         : new VirtualService.Headers(request, response);
-    VirtualService.Retry retry = e.rule().backendTimeout() == null ? null
-        : new VirtualService.Retry(null, e.rule().backendTimeout(), null);
+    VirtualService.Retry retry = retry(e);
     if (unusable != null) {
       findings.warn(e.route().id(), e.where(), unusable);
       return status(name, match, NO_BACKEND_STATUS);
     }
     if (redirect != null) {
       return new VirtualService.HttpRoute(name, List.of(match), List.of(), null, null, null, null, redirect, null,
-          null, routeHeaders, null, List.of());
+          null, routeHeaders, cors, List.of());
     }
     List<VirtualService.RouteDestination> destinations = destinations(e);
     if (destinations.isEmpty()) {
       return new VirtualService.HttpRoute(name, List.of(match), List.of(), null, null, null, null, null,
-          new VirtualService.DirectResponse(NO_BACKEND_STATUS, null), null, routeHeaders, null, List.of());
+          new VirtualService.DirectResponse(NO_BACKEND_STATUS, null), null, routeHeaders, cors, List.of());
     }
     return new VirtualService.HttpRoute(name, List.of(match), destinations, e.rule().timeout(), retry, null, rewrite,
-        null, null, null, routeHeaders, null, mirrors);
+        null, null, null, routeHeaders, cors, mirrors);
+  }
+
+  /**
+   * The rule's retry policy as Istio's gateway controller writes it: connection errors are always
+   * retried once a {@code retry} is set, plus the listed status codes; attempts default to 2; the
+   * backend timeout is the per-try timeout. Without {@code retry} the backend timeout alone is the
+   * per-try timeout under the mesh's default retries. Istio's backoff has no field in Weft's retry
+   * policy (Envoy's default, 25 ms, applies); it is reported.
+   */
+  private VirtualService.Retry retry(RouteMatchEntry e) {
+    GatewayRoute.Retry r = e.rule().retry();
+    if (r == null) {
+      return e.rule().backendTimeout() == null ? null : new VirtualService.Retry(null, e.rule().backendTimeout(), null);
+    }
+    int attempts = r.attempts() == null ? 2 : r.attempts();
+    StringBuilder on = new StringBuilder("connect-failure,refused-stream,unavailable,cancelled");
+    for (int code : r.codes()) on.append(',').append(code);
+    if (r.backoff() != null) {
+      findings.warn(e.route().id(), e.where() + ".retry.backoff", "retry.backoff is not applied by Weft; Envoy's "
+          + "default backoff (25 ms, doubling) is used");
+    }
+    return new VirtualService.Retry(attempts, e.rule().backendTimeout(), attempts == 0 ? null : on.toString());
+  }
+
+  /** A CORS filter as Istio's corsPolicy, converted the way Istio's gateway controller converts it. */
+  static VirtualService.CorsPolicy corsPolicy(GatewayRoute.Cors c) {
+    List<StringMatch> origins = new ArrayList<>();
+    for (String o : c.allowOrigins()) {
+      if (o.equals("*")) {
+        // Any well-formed origin (scheme://host[:port]), not any string.
+        origins.add(new StringMatch(StringMatch.Kind.REGEX, "^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s?#]+$"));
+      } else if (!o.contains("*")) {
+        origins.add(new StringMatch(StringMatch.Kind.EXACT, o));
+      } else if (o.indexOf('*') == o.length() - 1) {
+        origins.add(new StringMatch(StringMatch.Kind.PREFIX, o.substring(0, o.length() - 1)));
+      } else {
+        StringBuilder regex = new StringBuilder("^");
+        String[] parts = o.split("\\*", -1);
+        for (int i = 0; i < parts.length; i++) {
+          if (i > 0) regex.append(".*");
+          for (char ch : parts[i].toCharArray()) {
+            if ("\\.+*?()|[]{}^$".indexOf(ch) >= 0) regex.append('\\');
+            regex.append(ch);
+          }
+        }
+        origins.add(new StringMatch(StringMatch.Kind.REGEX, regex.append('$').toString()));
+      }
+    }
+    return new VirtualService.CorsPolicy(origins, c.allowMethods(), c.allowHeaders(), c.exposeHeaders(),
+        c.maxAge() == null ? null : java.time.Duration.ofSeconds(c.maxAge()), c.allowCredentials() ? Boolean.TRUE : null,
+        "IGNORE");
   }
 
   private static VirtualService.HttpRoute status(String name, VirtualService.HttpMatch match, int status) {

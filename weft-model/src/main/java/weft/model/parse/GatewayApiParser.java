@@ -280,6 +280,7 @@ final class GatewayApiParser {
     }
     Duration timeout = null;
     Duration backendTimeout = null;
+    GatewayRoute.Retry retry = null;
     if (http) {
       Fields timeouts = r.object("timeouts");
       timeout = duration(timeouts, "request");
@@ -290,12 +291,13 @@ final class GatewayApiParser {
             + "than " + timeouts.at("request"));
       }
       timeouts.rejectUnknown("HTTPRouteTimeouts");
-      r.notImplemented("retry", "sessionPersistence");
+      retry = retry(r);
+      r.notImplemented("sessionPersistence");
     } else if (grpc) {
       r.notImplemented("sessionPersistence");
     }
     r.rejectUnknown(kind + " rule");
-    return new Rule(name, matches, filters, backends, timeout, backendTimeout);
+    return new Rule(name, matches, filters, backends, timeout, backendTimeout, retry);
   }
 
   /** The API's rules across one list of filters: at most one of each core kind, redirect and rewrite apart. */
@@ -451,9 +453,11 @@ final class GatewayApiParser {
       }
       r.rejectUnknown("HTTPRequestMirrorFilter");
       if (ref != null) out = new Filter(type, null, null, null, new GatewayRoute.Mirror(ref, percent));
+    } else if ("CORS".equals(type)) {
+      out = new Filter(type, null, null, null, null, cors(required(f, "cors", type)));
     } else if (type != null) {
-      // ExtensionRef and CORS: accepted as the schema has them; where they would apply they are reported.
-      f.ignore("extensionRef", "cors");
+      // ExtensionRef: accepted as the schema has it; where it would apply it is reported.
+      f.ignore("extensionRef");
       out = new Filter(type, null, null, null, null);
     }
     for (String other : List.of("requestHeaderModifier", "responseHeaderModifier", "requestRedirect", "urlRewrite",
@@ -466,6 +470,62 @@ final class GatewayApiParser {
     }
     f.rejectUnknown("filter");
     return out;
+  }
+
+  /** An HTTPRoute rule's {@code retry} (Gateway API v1.2): status codes 400–599, attempts, backoff. */
+  private static GatewayRoute.Retry retry(Fields rule) {
+    if (!rule.has("retry")) return null;
+    Fields r = rule.object("retry");
+    List<Integer> codes = new ArrayList<>();
+    com.fasterxml.jackson.databind.JsonNode raw = r.take("codes");
+    if (raw != null && !raw.isArray()) {
+      r.report().error(r.at("codes"), r.at("codes") + " must be a list of HTTP status codes, got "
+          + Fields.describe(raw));
+    } else if (raw != null) {
+      if (raw.size() > MAX_SMALL) tooMany(r, "codes", MAX_SMALL);
+      for (int i = 0; i < raw.size() && i < MAX_SMALL; i++) {
+        com.fasterxml.jackson.databind.JsonNode c = raw.get(i);
+        if (!c.canConvertToInt() || !c.isIntegralNumber() || c.asInt() < 400 || c.asInt() > 599) {
+          r.report().error(r.at("codes") + "[" + i + "]", r.at("codes") + "[" + i + "] " + Fields.describe(c)
+              + " is not an HTTP status code from 400 to 599");
+          continue;
+        }
+        if (!codes.contains(c.asInt())) codes.add(c.asInt());
+      }
+    }
+    Integer attempts = r.int32("attempts", 0, Integer.MAX_VALUE, "use 0 (no retries) or a positive count");
+    Duration backoff = duration(r, "backoff");
+    r.rejectUnknown("HTTPRouteRetry");
+    return new GatewayRoute.Retry(codes, attempts, backoff);
+  }
+
+  /** A CORS filter (Gateway API v1.3 HTTPCORSFilter). */
+  private static GatewayRoute.Cors cors(Fields c) {
+    List<String> origins = c.strings("allowOrigins");
+    for (String o : origins) {
+      // The API's pattern: "*", or scheme://host[:port] where the host may hold * wildcards.
+      if (!o.equals("*") && !o.matches("(?i)[a-z][a-z0-9+.-]*://[^/\\s?#]+")) {
+        c.report().error(c.at("allowOrigins"), c.at("allowOrigins") + " " + Checks.quote(o) + " is not an origin: "
+            + "use *, or SCHEME://HOST[:PORT] (the host may hold * wildcards)");
+      }
+    }
+    List<String> methods = c.strings("allowMethods");
+    List<String> allowHeaders = c.strings("allowHeaders");
+    List<String> exposeHeaders = c.strings("exposeHeaders");
+    for (String name : List.of("allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders")) {
+      if (c.strings(name).size() > 64) tooMany(c, name, 64);
+    }
+    for (List<String> headers : List.of(allowHeaders, exposeHeaders)) {
+      for (String h : headers) {
+        if (!h.equals("*") && !HEADER_NAME.matcher(h).matches()) {
+          c.report().error(c.path(), c.path() + ": " + Checks.quote(h) + " is not a valid header name");
+        }
+      }
+    }
+    Integer maxAge = c.int32("maxAge", 1, Integer.MAX_VALUE, "use a number of seconds, at least 1");
+    boolean credentials = c.bool("allowCredentials", false);
+    c.rejectUnknown("HTTPCORSFilter");
+    return new GatewayRoute.Cors(origins, methods, allowHeaders, exposeHeaders, maxAge, credentials);
   }
 
   private static Fields required(Fields f, String field, String type) {
