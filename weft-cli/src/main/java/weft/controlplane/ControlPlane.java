@@ -181,6 +181,13 @@ public final class ControlPlane implements AutoCloseable {
     // initial sync is done their calls are refused (UNAVAILABLE, as istiod does) and clients retry.
     generators = generators(configCluster);
     ads = new AdsServer(registry, options.clusterId(), new XdsMetrics(metrics), generators, options.xdsSendTimeout());
+    if (configCluster != null) {
+      // Auto-registered WorkloadEntries go to the config cluster, where every control plane reads them.
+      WorkloadEntryWriter entryWriter = new WorkloadEntryWriter(configCluster, leadership.status().identity(),
+          java.time.Clock.systemUTC());
+      ads.autoRegistration().store(entryWriter);
+      closeables.add(0, entryWriter);
+    }
     // After the ADS server's own listener: the snapshot's context is then the one the pushes share.
     registry.addListener(autoAddresses::onSnapshot);
     closeables.add(autoAddresses);

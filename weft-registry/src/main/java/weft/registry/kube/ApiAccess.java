@@ -34,6 +34,14 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
       Set.of("get"), false, "ServiceEntryStatusWriter");
   public static final ApiAccess SERVICE_ENTRY_STATUS = new ApiAccess("networking.istio.io", "serviceentries/status",
       Set.of("patch"), false, "ServiceEntryStatusWriter");
+  /**
+   * Auto-registration writes the WorkloadEntries of proxies that join a WorkloadGroup (each control
+   * plane those connected to it, as istiod does), owned by the group it reads.
+   */
+  public static final ApiAccess WORKLOAD_ENTRY_WRITE = new ApiAccess("networking.istio.io", "workloadentries",
+      Set.of("get", "create", "update", "delete"), false, "WorkloadEntryWriter");
+  public static final ApiAccess WORKLOAD_GROUP_READ = new ApiAccess("networking.istio.io", "workloadgroups",
+      Set.of("get"), false, "WorkloadEntryWriter");
   /** Federated trust domains are declared in the system namespace only (a tenant must not add trust). */
   public static final ApiAccess TRUST_DOMAIN_FEDERATIONS = new ApiAccess("weft.dev", "trustdomainfederations",
       Set.of("list"), true, "ControlPlaneFederation");
@@ -58,7 +66,7 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
       all.add(new ApiAccess(k.group(), k.plural(), INFORMER, false, "KubeClusterSource (" + k.kind() + ")"));
     }
     all.addAll(List.of(REMOTE_SECRETS, MESH_CONFIG_MAP, LEADER_LEASE, SERVICE_ENTRY_READ, SERVICE_ENTRY_STATUS,
-        TRUST_DOMAIN_FEDERATIONS, MESH_FEDERATIONS, TOKEN_REVIEWS));
+        TRUST_DOMAIN_FEDERATIONS, MESH_FEDERATIONS, TOKEN_REVIEWS, WORKLOAD_ENTRY_WRITE, WORKLOAD_GROUP_READ));
     return List.copyOf(all);
   }
 }

@@ -30,7 +30,8 @@ import weft.xds.proxy.Proxy;
  * <p>A client is who its credential says: registration needs a caller the secure port verified, in
  * the group's namespace, with the group template's service account. Metadata alone never registers
  * anything. Entries live in this control plane's memory, in the config cluster's state, so their
- * endpoints reach EDS like any WorkloadEntry's.
+ * endpoints reach EDS like any WorkloadEntry's; with a {@link Store} they are also written where
+ * other control planes read them (the config cluster's API server, as istiod writes them).
  *
  * <p>All state is guarded by this object's lock; removals run on the injected scheduler.
  */
@@ -43,6 +44,42 @@ public final class AutoRegistration {
   public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(10);
   private static final System.Logger LOG = System.getLogger(AutoRegistration.class.getName());
 
+  /**
+   * Where registered entries are kept beyond this control plane's memory. Called with this object's
+   * lock held: an implementation must not block (queue the work).
+   */
+  public interface Store {
+    /**
+     * Whether entries live only in this control plane's memory, so that it adds them to its own
+     * registry itself. A store the registry watches (the config cluster) is the truth instead: what
+     * it holds is what every control plane serves, including entries another instance holds now.
+     */
+    default boolean memoryOnly() {
+      return false;
+    }
+
+    /** The proxy of {@code entry} connected (again) and holds it. */
+    void put(WorkloadEntry entry, WorkloadGroup group);
+
+    /** The entry's grace period ended with no proxy holding it. */
+    void remove(ResourceId id);
+  }
+
+  /** Keeps nothing beyond memory (file mode). */
+  public static final Store MEMORY_ONLY = new Store() {
+    @Override
+    public boolean memoryOnly() {
+      return true;
+    }
+
+    @Override
+    public void put(WorkloadEntry entry, WorkloadGroup group) {}
+
+    @Override
+    public void remove(ResourceId id) {}
+  };
+
+  private volatile Store store = MEMORY_ONLY;
   private final Registry registry;
   private final String clusterId;
   /** Read when a stream closes; set by {@code --workload-entry-grace-period}. */
@@ -68,6 +105,11 @@ public final class AutoRegistration {
     this.clusterId = clusterId;
     this.gracePeriod = gracePeriod;
     this.scheduler = scheduler;
+  }
+
+  /** Writes registered entries to {@code store} too, from now on. */
+  public void store(Store store) {
+    this.store = store;
   }
 
   public Duration gracePeriod() {
@@ -116,11 +158,15 @@ public final class AutoRegistration {
     holders.computeIfAbsent(id, k -> new HashSet<>()).add(stream);
     ScheduledFuture<?> pending = removals.remove(id);
     if (pending != null) pending.cancel(false);
+    // Written on every connection, as istiod does: it marks which control plane holds the entry now.
+    store.put(entry, g);
     if (!entry.equals(entries.get(id))) {
       entries.put(id, entry);
-      Map<ResourceId, weft.model.Resource> change = new HashMap<>();
-      change.put(id, entry);
-      registry.update(clusterId, change, false);
+      if (store.memoryOnly()) {
+        Map<ResourceId, weft.model.Resource> change = new HashMap<>();
+        change.put(id, entry);
+        registry.update(clusterId, change, false);
+      }
       LOG.log(System.Logger.Level.INFO, "registered WorkloadEntry " + id.namespace() + "/" + id.name() + " for "
           + caller.id() + " (WorkloadGroup " + group + ")");
     }
@@ -146,6 +192,10 @@ public final class AutoRegistration {
     if (holders.containsKey(id)) return; // reconnected in time
     removals.remove(id);
     if (entries.remove(id) == null) return;
+    if (!store.memoryOnly()) {
+      store.remove(id);
+      return;
+    }
     Map<ResourceId, weft.model.Resource> change = new HashMap<>();
     change.put(id, null);
     registry.update(clusterId, change, false);

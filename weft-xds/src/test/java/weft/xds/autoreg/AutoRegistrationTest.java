@@ -107,6 +107,39 @@ class AutoRegistrationTest {
   }
 
   @Test
+  void withAStoreTheStoreIsTheTruthAndTheRegistryIsNotFedFromMemory() {
+    List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AutoRegistration a = new AutoRegistration(registry, "cluster1", Duration.ZERO, scheduler);
+    // The config cluster in Kubernetes mode: what it holds reaches the registry through its watch.
+    a.store(new AutoRegistration.Store() {
+      @Override
+      public void put(WorkloadEntry entry, weft.model.WorkloadGroup group) {
+        calls.add("put " + entry.id().name() + " of " + group.id().name());
+      }
+
+      @Override
+      public void remove(ResourceId id) {
+        calls.add("remove " + id.name());
+      }
+    });
+    Object first = new Object();
+    Object second = new Object();
+    Proxy p = vm("10.2.0.9", "bookinfo", Map.of());
+    assertThat(a.register(first, p, REVIEWS, "reviews-vm", registry.current())).isNull();
+    // Every connection writes (it names the control plane that holds the proxy now).
+    assertThat(a.register(second, p, REVIEWS, "reviews-vm", registry.current())).isNull();
+    assertThat(calls).containsExactly("put reviews-vm-10.2.0.9 of reviews-vm", "put reviews-vm-10.2.0.9 of reviews-vm");
+    assertThat(addresses()).isEmpty();
+    // The second stream still holds it: nothing is removed.
+    a.disconnected(first);
+    assertThat(a.entries()).hasSize(1);
+    a.disconnected(second);
+    await().atMost(Duration.ofSeconds(30)).until(() -> calls.contains("remove reviews-vm-10.2.0.9"));
+    assertThat(a.entries()).isEmpty();
+    assertThat(calls).hasSize(3);
+  }
+
+  @Test
   void aProxyThatReconnectsWithinTheGracePeriodKeepsItsEntry() {
     AutoRegistration a = new AutoRegistration(registry, "cluster1", Duration.ofHours(1), scheduler);
     Object first = new Object();
