@@ -188,6 +188,7 @@ public final class Generators {
       table.keySet().retainAll(names);
       return table;
     }
+    if (typeUrl.equals(TypeUrls.LISTENER)) weft.xds.proxyconfig.ProxyConfigs.note(view);
     if (!proxyless && TypeUrls.isFullState(typeUrl)) {
       // Envoy's listeners and clusters are generated as a whole (they depend on each other's set).
       SortedMap<String, Generated> all = generateEverything(typeUrl, view);

@@ -56,6 +56,31 @@ public final class ProxyConfigs {
     return merge(applicable(all, rootNamespace, namespace, labels));
   }
 
+  /**
+   * Records on the proxy that its ProxyConfig is known but not applied: concurrency, image and
+   * environment belong to the process that launches the proxy (Istio's injector and pilot-agent),
+   * which Weft does not run; grpc-java has no worker pool or image at all. Shown, never silent.
+   */
+  public static void note(weft.xds.view.ProxyView view) {
+    List<ProxyConfig> all = view.snapshot().proxyPolicies().proxyConfigs();
+    if (all.isEmpty()) return;
+    var proxy = view.proxy();
+    EffectiveProxyConfig effective = effective(all, view.snapshot().meshConfig().rootNamespace(), proxy.namespace(),
+        proxy.labels());
+    if (effective.sources().isEmpty()) return;
+    List<String> set = new ArrayList<>();
+    if (effective.concurrency() != null) set.add("concurrency " + effective.concurrency());
+    if (effective.image() != null) set.add("image " + effective.image());
+    if (!effective.environmentVariables().isEmpty()) {
+      set.add("environment " + String.join(", ", effective.environmentVariables().keySet()));
+    }
+    if (set.isEmpty()) return;
+    view.drop("ProxyConfig " + String.join(", ", effective.sources()), "not applied: " + String.join("; ", set)
+        + (proxy.proxyless() ? " (a proxyless gRPC client has no worker pool, image or proxy process to configure)"
+            : "; these are settings of the proxy's process, made by its launcher (Istio's injector and "
+                + "pilot-agent), which Weft does not run: set them where the proxy is started"));
+  }
+
   private static ProxyConfig namespaceWide(List<ProxyConfig> all, String namespace) {
     for (ProxyConfig p : all) {
       if (p.id().namespace().equals(namespace) && p.selector() == null) return p;
