@@ -187,6 +187,10 @@ public final class ControlPlane implements AutoCloseable {
           java.time.Clock.systemUTC());
       ads.autoRegistration().store(entryWriter);
       closeables.add(0, entryWriter);
+      // Secrets go only to service accounts that Kubernetes RBAC lets read them, as istiod checks.
+      KubernetesSecretAccess secretAccess = new KubernetesSecretAccess(configCluster, java.time.Clock.systemUTC());
+      ads.secretAccess(secretAccess);
+      closeables.add(0, secretAccess);
     }
     // After the ADS server's own listener: the snapshot's context is then the one the pushes share.
     registry.addListener(autoAddresses::onSnapshot);

@@ -324,6 +324,26 @@ class SecretDiscoveryTest {
   }
 
   @Test
+  void aProvenProxyWhoseAccountMayNotReadSecretsIsSentNoneAndTheReasonIsKubernetesRbac() throws Exception {
+    // As in Kubernetes mode: the API server decides whether the service account may list Secrets.
+    mesh.ads.secretAccess((namespace, account) -> account.equals("istio-egressgateway") ? null
+        : "service account " + account + " may not list Secrets in namespace " + namespace + " (SubjectAccessReview)");
+    SpiffeId ingress = new SpiffeId("cluster.local", "istio-system", "istio-ingressgateway");
+    try (AdsTestClient client = new AdsTestClient(channel(ingress), gateway("istio-system"))) {
+      client.request(TypeUrls.SECRET, List.of(CERT));
+      assertThat(client.next().getResourcesCount()).isZero();
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> log.stream().anyMatch(l -> l.contains(CERT + " not sent")));
+    assertThat(log).anySatisfy(l -> assertThat(l).contains(CERT + " not sent")
+        .contains("istio-ingressgateway may not list Secrets"));
+    // The account RBAC lets read them is still sent them.
+    try (AdsTestClient client = new AdsTestClient(channel(EGRESS), gateway("istio-system"))) {
+      client.request(TypeUrls.SECRET, List.of(CERT));
+      assertThat(secrets(client.next())).containsOnlyKeys(CERT);
+    }
+  }
+
+  @Test
   void thePlaintextPortNeverServesASecret() throws Exception {
     try (AdsTestClient client = new AdsTestClient(mesh.port(), gateway("istio-system"))) {
       client.request(TypeUrls.SECRET, List.of(CERT, CA_CERT));

@@ -42,6 +42,9 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
       Set.of("get", "create", "update", "delete"), false, "WorkloadEntryWriter");
   public static final ApiAccess WORKLOAD_GROUP_READ = new ApiAccess("networking.istio.io", "workloadgroups",
       Set.of("get"), false, "WorkloadEntryWriter");
+  /** Before a proxy is sent Secrets, may its service account list them (as istiod asks)? */
+  public static final ApiAccess SUBJECT_ACCESS_REVIEWS = new ApiAccess("authorization.k8s.io", "subjectaccessreviews",
+      Set.of("create"), false, "KubernetesSecretAccess");
   /** Federated trust domains are declared in the system namespace only (a tenant must not add trust). */
   public static final ApiAccess TRUST_DOMAIN_FEDERATIONS = new ApiAccess("weft.dev", "trustdomainfederations",
       Set.of("list"), true, "ControlPlaneFederation");
@@ -66,7 +69,8 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
       all.add(new ApiAccess(k.group(), k.plural(), INFORMER, false, "KubeClusterSource (" + k.kind() + ")"));
     }
     all.addAll(List.of(REMOTE_SECRETS, MESH_CONFIG_MAP, LEADER_LEASE, SERVICE_ENTRY_READ, SERVICE_ENTRY_STATUS,
-        TRUST_DOMAIN_FEDERATIONS, MESH_FEDERATIONS, TOKEN_REVIEWS, WORKLOAD_ENTRY_WRITE, WORKLOAD_GROUP_READ));
+        TRUST_DOMAIN_FEDERATIONS, MESH_FEDERATIONS, TOKEN_REVIEWS, WORKLOAD_ENTRY_WRITE, WORKLOAD_GROUP_READ,
+        SUBJECT_ACCESS_REVIEWS));
     return List.copyOf(all);
   }
 }

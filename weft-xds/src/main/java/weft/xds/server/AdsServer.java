@@ -236,6 +236,18 @@ public final class AdsServer implements AutoCloseable {
   /** WorkloadEntry auto-registration; made on first use with Istio's grace period unless set. */
   private volatile weft.xds.autoreg.AutoRegistration autoRegistration;
 
+  /** Who may be sent Secrets besides proving a namespace (Kubernetes mode: RBAC); every proven identity by default. */
+  private volatile weft.xds.sds.SecretAccess secretAccess = weft.xds.sds.SecretAccess.OWN_NAMESPACE;
+
+  /** Asks {@code access} before a proven proxy is sent any Secret. */
+  public void secretAccess(weft.xds.sds.SecretAccess access) {
+    this.secretAccess = access;
+  }
+
+  weft.xds.sds.SecretAccess secretAccess() {
+    return secretAccess;
+  }
+
   /** Uses {@code registration} for proxies that name a WorkloadGroup (the control plane sets its flags). */
   public void autoRegistration(weft.xds.autoreg.AutoRegistration registration) {
     this.autoRegistration = registration;
