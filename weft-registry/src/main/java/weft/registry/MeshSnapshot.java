@@ -39,7 +39,7 @@ public final class MeshSnapshot {
   private final List<McsExportStatus> mcsExports;
   private final Map<ResourceId, TlsSecret> secrets;
   private final ProxyPolicies proxyPolicies;
-  private final List<weft.model.ReferenceGrant> referenceGrants;
+  private final java.util.Set<String> gatewayCertificates;
   private final long createdNanos = System.nanoTime();
 
   MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
@@ -71,15 +71,15 @@ public final class MeshSnapshot {
       Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
       List<McsExportStatus> mcsExports, Map<ResourceId, TlsSecret> secrets, ProxyPolicies proxyPolicies) {
     this(version, services, workloads, config, meshConfig, meshNetworks, problems, clusters, gateways, mcsExports,
-        secrets, proxyPolicies, List.of());
+        secrets, proxyPolicies, java.util.Set.of());
   }
 
   MeshSnapshot(long version, PersistentSortedMap<String, ServiceView> services, WorkloadIndex workloads,
       MeshConfiguration config, MeshConfig meshConfig, MeshNetworks meshNetworks, List<ConfigProblem> problems,
       Map<String, ClusterStatus> clusters, Map<String, List<NetworkGateway>> gateways,
       List<McsExportStatus> mcsExports, Map<ResourceId, TlsSecret> secrets, ProxyPolicies proxyPolicies,
-      List<weft.model.ReferenceGrant> referenceGrants) {
-    this.referenceGrants = List.copyOf(referenceGrants);
+      java.util.Set<String> gatewayCertificates) {
+    this.gatewayCertificates = java.util.Set.copyOf(gatewayCertificates);
     this.proxyPolicies = proxyPolicies;
     this.version = version;
     this.serviceTree = services;
@@ -113,12 +113,14 @@ public final class MeshSnapshot {
   }
 
   /**
-   * The Gateway API ReferenceGrants of the config clusters, sorted by id: besides the routes' and
-   * Gateways' references, they decide which other namespaces' Secrets a gateway may be sent over SDS
-   * ({@code kubernetes-gateway://NS/NAME}).
+   * The certificate references of Gateway API listeners that the translation verified (the Secret
+   * in the Gateway's namespace, or a ReferenceGrant allowing it), as {@code "GATEWAY_NAMESPACE
+   * kubernetes-gateway://NS/NAME"}: the Secrets SDS may send a gateway of that namespace without
+   * asking Kubernetes RBAC, as Istio's VerifiedCertificateReferences. Only the translation's own
+   * output counts, never an Istio Gateway a user wrote with such a name.
    */
-  public List<weft.model.ReferenceGrant> referenceGrants() {
-    return referenceGrants;
+  public java.util.Set<String> gatewayCertificates() {
+    return gatewayCertificates;
   }
 
   /** Telemetry, ProxyConfig and WorkloadGroup resources of the config clusters. */

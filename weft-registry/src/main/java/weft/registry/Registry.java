@@ -61,8 +61,8 @@ public final class Registry implements AutoCloseable {
   private final Set<String> configClusters = new HashSet<>();
   private final Map<String, List<ConfigProblem>> problemsBySource = new TreeMap<>();
   /** The last Gateway API translation: its problems are reported after each config rebuild. */
-  /** The ReferenceGrants the last configuration was translated with, for SDS's cross-namespace Secrets. */
-  private List<weft.model.ReferenceGrant> referenceGrants = List.of();
+  /** The certificate references the last Gateway API translation verified, for SDS (see MeshSnapshot). */
+  private Set<String> gatewayCertificates = Set.of();
   private weft.model.gatewayapi.GatewayApiTranslation.Result gatewayApi =
       weft.model.gatewayapi.GatewayApiTranslation.Result.EMPTY;
   private final List<BiConsumer<MeshSnapshot, ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -389,7 +389,7 @@ public final class Registry implements AutoCloseable {
         .withSecrets(secretsChanged);
     if (change.isEmpty() && !update.statusChanged() && !mcsStatusChanged) return;
     announce(new MeshSnapshot(prev.version() + 1, services, workloads, config, meshConfig, meshNetworks, problems(),
-        clusterStatuses(), gateways, mcsStatuses(), secrets, proxyPolicies, referenceGrants), change);
+        clusterStatuses(), gateways, mcsStatuses(), secrets, proxyPolicies, gatewayCertificates), change);
   }
 
   /** Rebuilds each host from every cluster's state; only hosts whose model changed are returned. */
@@ -729,11 +729,18 @@ public final class Registry implements AutoCloseable {
     Comparator<Resource> sameOrder = Comparator.comparing(Resource::id);
     kubeGateways.sort(sameOrder);
     referenceGrants.sort(sameOrder);
-    this.referenceGrants = List.copyOf(referenceGrants);
     gatewayApi = weft.model.gatewayapi.GatewayApiTranslation.translate(kubeGateways, gatewayRoutes,
         referenceGrants, namespaceLabels, ClusterState.DOMAIN_SUFFIX);
     vs.addAll(gatewayApi.virtualServices());
     gw.addAll(gatewayApi.gateways());
+    Set<String> certificates = new HashSet<>();
+    for (Gateway g : gatewayApi.gateways()) {
+      for (Gateway.Server server : g.servers()) {
+        String credential = server.tls() == null ? null : server.tls().credentialName();
+        if (credential != null) certificates.add(g.id().namespace() + " " + credential);
+      }
+    }
+    gatewayCertificates = Set.copyOf(certificates);
     Comparator<Resource> byId = Comparator.comparing(Resource::id);
     vs.sort(byId);
     dr.sort(byId);

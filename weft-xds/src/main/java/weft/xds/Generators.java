@@ -311,12 +311,16 @@ public final class Generators {
    * routing config never changes listeners, since the fault filter is always there. Secrets change
    * SDS alone. A name table follows endpoints too (headless services' pod IPs); an unchanged table is not sent again.
    */
+  /** The kinds whose change can change a Gateway API listener's verified certificates. */
+  private static final java.util.Set<String> GATEWAY_API_KINDS = java.util.Set.of("KubernetesGateway",
+      "ReferenceGrant");
+
   public static boolean affects(String typeUrl, ChangeEvent change, boolean proxyless) {
     // SDS reads Secrets (and ReferenceGrants); Secrets are read by nothing else.
-    // A ReferenceGrant decides which other namespaces' Secrets a gateway may have (kubernetes-gateway://).
+    // Gateway API objects decide which certificates a gateway may have (kubernetes-gateway://).
     if (typeUrl.equals(TypeUrls.SECRET)) {
       return change.full() || !change.secrets().isEmpty()
-          || change.configs().stream().anyMatch(id -> id.kind().equals("ReferenceGrant"));
+          || change.configs().stream().anyMatch(id -> GATEWAY_API_KINDS.contains(id.kind()));
     }
     if (change.secretsOnly()) return false;
     if (change.full() || !change.serviceHosts().isEmpty()) return true;

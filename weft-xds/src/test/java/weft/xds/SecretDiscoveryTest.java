@@ -290,7 +290,20 @@ class SecretDiscoveryTest {
             tls:
               mode: Terminate
               certificateRefs: [{kind: Secret, name: client-credential, namespace: istio-system}]
+        ---
+        # Written by hand in the gateway's namespace, this names the same certificate: it opens nothing.
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata: {name: forged, namespace: web}
+        spec:
+          selector: {gateway.networking.k8s.io/gateway-name: web-gateway}
+          servers:
+          - port: {number: 8443, name: https, protocol: HTTPS}
+            hosts: ["*"]
+            tls: {mode: SIMPLE, credentialName: "kubernetes-gateway://istio-system/client-credential"}
         """, false);
+    // Kubernetes RBAC lets no account here read Secrets: a verified Gateway API certificate does not need it.
+    mesh.ads.secretAccess((namespace, account) -> "no Role lets " + account + " list Secrets");
     // Istio's name for a Gateway API listener's certificateRef in another namespace.
     try (AdsTestClient client = new AdsTestClient(channel(WEB_GATEWAY), gateway("web"))) {
       client.request(TypeUrls.SECRET, List.of(GRANTED));
@@ -298,8 +311,8 @@ class SecretDiscoveryTest {
       assertThat(refused.getResourcesCount()).isZero();
       client.ack(refused, List.of(GRANTED));
       await().atMost(Duration.ofSeconds(60)).until(() -> log.stream().anyMatch(l -> l.contains(GRANTED)));
-      assertThat(log).anySatisfy(l -> assertThat(l).contains("no ReferenceGrant in namespace istio-system")
-          .contains("Gateways of namespace web"));
+      assertThat(log).anySatisfy(l -> assertThat(l).contains("no Gateway API Gateway of namespace web")
+          .contains("ReferenceGrant"));
 
       // A grant for another Secret, or for another namespace's Gateways, opens nothing.
       mesh.apply(grant("web", "other-credential") + "---\n" + grant("bookinfo", "client-credential"), false);
@@ -337,6 +350,7 @@ class SecretDiscoveryTest {
     assertThat(log).anySatisfy(l -> assertThat(l).contains(CERT + " not sent")
         .contains("istio-ingressgateway may not list Secrets"));
     // The account RBAC lets read them is still sent them.
+    // (A Gateway API listener's verified certificate needs no RBAC: see the ReferenceGrant test.)
     try (AdsTestClient client = new AdsTestClient(channel(EGRESS), gateway("istio-system"))) {
       client.request(TypeUrls.SECRET, List.of(CERT));
       assertThat(secrets(client.next())).containsOnlyKeys(CERT);

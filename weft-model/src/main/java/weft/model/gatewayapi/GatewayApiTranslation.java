@@ -178,9 +178,9 @@ public final class GatewayApiTranslation {
   }
 
   /**
-   * The credential of a terminating listener: its first certificate Secret, by Istio's names: the
-   * bare name in the Gateway's own namespace, {@code kubernetes-gateway://NS/NAME} in another, which
-   * a ReferenceGrant there must allow. Null (reported) when the listener cannot be programmed.
+   * The credential of a terminating listener: its first certificate Secret, by Istio's name
+   * {@code kubernetes-gateway://NS/NAME}; in another namespace a ReferenceGrant there must allow it.
+   * Null (reported) when the listener cannot be programmed.
    */
   private String credential(KubernetesGateway g, KubernetesGateway.Listener l, String where) {
     if (l.certificateRefs().isEmpty()) {
@@ -204,8 +204,9 @@ public final class GatewayApiTranslation {
           + "Gateways from " + g.id().namespace() + " to use it (RefNotPermitted); not programmed");
       return null;
     }
-    return cert.namespace().equals(g.id().namespace()) ? cert.name()
-        : "kubernetes-gateway://" + cert.namespace() + "/" + cert.name();
+    // Istio's name for every Gateway API certificate, in the Gateway's namespace too: SDS sends these
+    // on the translation's word (verified here) rather than on Kubernetes RBAC.
+    return "kubernetes-gateway://" + cert.namespace() + "/" + cert.name();
   }
 
   // ---- attachment ----

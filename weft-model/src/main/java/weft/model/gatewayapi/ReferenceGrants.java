@@ -8,14 +8,14 @@ import weft.model.ReferenceGrant;
  * target's namespace lists the referrer's group, kind and namespace and the target's group, kind
  * (and name, when it names one). A reference within one namespace needs no grant.
  */
-public final class ReferenceGrants {
+final class ReferenceGrants {
   private final List<ReferenceGrant> grants;
 
-  public ReferenceGrants(List<ReferenceGrant> grants) {
+  ReferenceGrants(List<ReferenceGrant> grants) {
     this.grants = List.copyOf(grants);
   }
 
-  public boolean allows(String fromGroup, String fromKind, String fromNamespace, String toGroup, String toKind,
+  boolean allows(String fromGroup, String fromKind, String fromNamespace, String toGroup, String toKind,
       String toNamespace, String toName) {
     if (fromNamespace.equals(toNamespace)) return true;
     for (ReferenceGrant g : grants) {

@@ -23,17 +23,29 @@ import weft.registry.Locality;
  * @param verifiedNamespace the namespace the client proved on the secure port (its certificate's or
  *     token's SPIFFE identity); empty on the plaintext port and with {@code --xds-auth none}. Only
  *     such a proxy is sent Kubernetes Secrets (SDS), and only of this namespace.
+ * @param secretsRefusal why a proven proxy may still not be sent its namespace's Secrets (Kubernetes
+ *     RBAC does not let its service account read them); empty when nothing stops it. Certificates
+ *     its Gateway API Gateway references are not subject to it, as in Istio.
  */
 public record Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId,
     String network, Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless,
     String dnsDomain, boolean dnsCapture, List<String> networkView, String meshId, String istioVersion,
-    String verifiedNamespace) {
+    String verifiedNamespace, String secretsRefusal) {
   public Proxy {
     labels = Map.copyOf(labels);
     networkView = List.copyOf(new java.util.TreeSet<>(networkView));
     meshId = meshId == null ? "" : meshId;
     istioVersion = istioVersion == null ? "" : istioVersion;
     verifiedNamespace = verifiedNamespace == null ? "" : verifiedNamespace;
+    secretsRefusal = secretsRefusal == null ? "" : secretsRefusal;
+  }
+
+  /** A proxy with nothing in the way of its namespace's Secrets but its proof. */
+  public Proxy(String id, String kind, String ip, String podName, String namespace, String clusterId, String network,
+      Map<String, String> labels, String serviceAccount, Locality locality, boolean proxyless, String dnsDomain,
+      boolean dnsCapture, List<String> networkView, String meshId, String istioVersion, String verifiedNamespace) {
+    this(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality, proxyless, dnsDomain,
+        dnsCapture, networkView, meshId, istioVersion, verifiedNamespace, "");
   }
 
   /** A proxy that proved no identity (the plaintext port, or {@code --xds-auth none}). */
@@ -58,12 +70,21 @@ public record Proxy(String id, String kind, String ip, String podName, String na
    */
   public Proxy verifiedIn(String namespace) {
     return new Proxy(id, kind, ip, podName, this.namespace, clusterId, network, labels, serviceAccount, locality,
-        proxyless, dnsDomain, dnsCapture, networkView, meshId, istioVersion, namespace);
+        proxyless, dnsDomain, dnsCapture, networkView, meshId, istioVersion, namespace, secretsRefusal);
   }
 
-  /** Whether SDS secrets from Kubernetes may be served to it at all (an identity was proven). */
+  /** The same proxy, which may not be sent its namespace's Secrets, for {@code reason}. */
+  public Proxy refusedSecrets(String reason) {
+    return new Proxy(id, kind, ip, podName, namespace, clusterId, network, labels, serviceAccount, locality,
+        proxyless, dnsDomain, dnsCapture, networkView, meshId, istioVersion, verifiedNamespace, reason);
+  }
+
+  /**
+   * Whether its namespace's Kubernetes Secrets may be served to it (an identity was proven and
+   * nothing refused it them).
+   */
   public boolean servedSecrets() {
-    return !verifiedNamespace.isEmpty();
+    return !verifiedNamespace.isEmpty() && secretsRefusal.isEmpty();
   }
 
   /** A proxy that names no mesh. */

@@ -13,7 +13,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import weft.model.ResourceId;
 import weft.model.TlsSecret;
-import weft.model.gatewayapi.ReferenceGrants;
+import weft.xds.security.TlsContexts;
 import weft.xds.Generated;
 import weft.xds.proxy.Proxy;
 import weft.xds.view.ProxyView;
@@ -23,9 +23,11 @@ import weft.xds.view.ProxyView;
  * only to a proxy that proved its identity on the secure port ({@link Proxy#servedSecrets}) and
  * only when it lives in that proven namespace, whether the name leaves the namespace implicit
  * ({@code kubernetes://NAME}) or writes it ({@code kubernetes://NS/NAME}); a gateway's Secrets are
- * therefore those of the gateway's own namespace, as in Istio. The one way out of it is Istio's too:
- * {@code kubernetes-gateway://NS/NAME} (a Gateway API listener's certificateRef) is sent when a
- * ReferenceGrant in NS lets Gateways of the proxy's proven namespace use that Secret. {@code NAME-cacert} is the CA alone,
+ * therefore those of the gateway's own namespace, as in Istio, and a key only when Kubernetes RBAC
+ * lets the proxy's service account read Secrets there ({@link SecretAccess}; CA certificates are
+ * public). A Gateway API listener's certificate, {@code kubernetes-gateway://NS/NAME}, follows
+ * Istio's other rule: sent when a Gateway of the proxy's proven namespace references it and the
+ * translation verified that reference (same namespace, or a ReferenceGrant in NS), without RBAC. {@code NAME-cacert} is the CA alone,
  * from the Secret {@code NAME-cacert} if it exists, else from NAME's {@code ca.crt}/{@code cacert}.
  *
  * <p>A name the proxy may not have, or that holds nothing to send, is left out of the answer (an
@@ -34,8 +36,6 @@ import weft.xds.view.ProxyView;
  * a Secret's content is ever put in a reason.
  */
 public final class SecretResources {
-  private static final String GATEWAY_API_GROUP = "gateway.networking.k8s.io";
-
   private SecretResources() {}
 
   /** Whether the name asks for a Kubernetes Secret (which is then sent or refused with a reason). */
@@ -62,26 +62,30 @@ public final class SecretResources {
           + "the control plane serves only those, the proxy's agent serves its own certificates");
       return null;
     }
-    if (!proxy.servedSecrets()) {
+    if (proxy.verifiedNamespace().isEmpty()) {
       view.drop(name, "SDS " + name + " not sent: Secrets go only to a proxy that proved its identity on the "
           + "secure port (15012, --xds-auth certificate|token|any), and this one did not");
       return null;
     }
     String namespace = ref.namespace() != null ? ref.namespace() : proxy.verifiedNamespace();
-    if (ref.granted() && !namespace.equals(proxy.verifiedNamespace())) {
-      // Istio's rule for a Gateway API listener's certificateRefs: a ReferenceGrant in the Secret's
-      // namespace must let Gateways of the proxy's proven namespace use it (that Secret, or every one).
-      boolean allowed = new ReferenceGrants(view.snapshot().referenceGrants()).allows(GATEWAY_API_GROUP, "Gateway",
-          proxy.verifiedNamespace(), "", "Secret", namespace, ref.withoutCaSuffix());
-      if (!allowed) {
-        view.drop(name, "SDS " + name + " not sent: no ReferenceGrant in namespace " + namespace + " lets Gateways of "
-            + "namespace " + proxy.verifiedNamespace() + " (the proxy's proven namespace) use Secret " + namespace + "/"
-            + ref.withoutCaSuffix() + "; add one there (from: Gateway in " + proxy.verifiedNamespace() + ", to: Secret)");
+    if (ref.granted()) {
+      // Istio's rule for a Gateway API listener's certificateRefs: only references the translation
+      // verified (the Secret in the Gateway's namespace, or a ReferenceGrant there allowing it) for a
+      // Gateway of the proxy's proven namespace; Kubernetes RBAC is not asked for these.
+      String reference = TlsContexts.KUBERNETES_GATEWAY_SECRET_PREFIX + namespace + "/" + ref.withoutCaSuffix();
+      if (!view.snapshot().gatewayCertificates().contains(proxy.verifiedNamespace() + " " + reference)) {
+        view.drop(name, "SDS " + name + " not sent: no Gateway API Gateway of namespace " + proxy.verifiedNamespace()
+            + " (the proxy's proven namespace) has a verified certificateRef to Secret " + namespace + "/"
+            + ref.withoutCaSuffix() + " (in another namespace a ReferenceGrant there must allow it)");
         return null;
       }
     } else if (!namespace.equals(proxy.verifiedNamespace())) {
       view.drop(name, "SDS " + name + " not sent: the Secret is in namespace " + namespace + " and the proxy proved "
           + "namespace " + proxy.verifiedNamespace() + "; a proxy is sent only its own namespace's Secrets");
+      return null;
+    } else if (!ref.caOnly() && !proxy.servedSecrets()) {
+      // CA certificates are public; a key needs the account's right to read Secrets (Istio's SubjectAccessReview).
+      view.drop(name, "SDS " + name + " not sent: " + proxy.secretsRefusal());
       return null;
     }
     if (ref.caOnly()) {

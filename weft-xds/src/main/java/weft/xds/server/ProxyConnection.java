@@ -61,8 +61,6 @@ abstract class ProxyConnection {
   private final String peer;
   /** Who the client proved to be on the secure port; null on the plaintext port or with --xds-auth none. */
   private final VerifiedCaller caller;
-  /** Why this proven proxy is sent no Secrets (its service account may not read them); null otherwise. */
-  private volatile String secretsRefusal;
   private final long connectedAt = System.currentTimeMillis();
   final Map<String, WatchState> watches = new LinkedHashMap<>();
   /** Written once, on the serial executor; read by the server's fan-out. */
@@ -232,16 +230,13 @@ abstract class ProxyConnection {
     }
     // Only a proven identity is ever sent Secrets, only those of its own namespace (SDS), and only
     // when its service account may read them there (Kubernetes RBAC, as istiod asks).
-    proxy = parsed;
+    Proxy identified = parsed;
     if (caller != null) {
+      identified = parsed.verifiedIn(caller.id().namespace());
       String noSecrets = server.secretAccess().refusal(caller.id().namespace(), caller.id().serviceAccount());
-      if (noSecrets == null) {
-        proxy = parsed.verifiedIn(caller.id().namespace());
-      } else {
-        secretsRefusal = noSecrets;
-        server.logRefusal("proxy " + ClientText.forLog(parsed.id()) + " is sent no Secrets: " + noSecrets);
-      }
+      if (noSecrets != null) identified = identified.refusedSecrets(noSecrets);
     }
+    proxy = identified;
     // Published before the stream is listed, so whoever finds it there also finds its identity.
     publishStatus();
     server.registerProxy(this);
@@ -576,8 +571,6 @@ abstract class ProxyConnection {
       if (g.resources().containsKey(name) || !weft.xds.sds.SecretResources.isKubernetesSecret(name)) {
         continue;
       }
-      // A proven proxy whose service account may not read Secrets: that is the reason, not its proof.
-      if (secretsRefusal != null) view.drop(name, "SDS " + name + " not sent: " + secretsRefusal);
       server.metrics().secretRefused();
       String suppressed = logBudget.admit(SECRET_REFUSED);
       if (suppressed == null) continue;

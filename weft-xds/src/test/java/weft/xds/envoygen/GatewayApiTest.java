@@ -393,7 +393,7 @@ class GatewayApiTest {
     DownstreamTlsContext tls = unpack(https.getFilterChains(0).getTransportSocket().getTypedConfig(),
         DownstreamTlsContext.class);
     assertThat(tls.getCommonTlsContext().getTlsCertificateSdsSecretConfigs(0).getName())
-        .isEqualTo("kubernetes://secure-cert");
+        .isEqualTo("kubernetes-gateway://default/secure-cert");
     assertThat(problems()).anyMatch(p -> p.contains("KubernetesGateway default/gw") && p.contains("https-shared")
         && p.contains("RefNotPermitted"));
 
