@@ -11,7 +11,7 @@ public record MeshConfig(String rootNamespace, String trustDomain, List<String> 
     List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
     List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates,
     String outboundTrafficPolicy,
-    MeshTelemetry telemetry) {
+    MeshTelemetry telemetry, List<ExtAuthzProvider> extAuthzProviders) {
   /** Istio's {@code outboundTrafficPolicy.mode} values; ALLOW_ANY is its default. */
   public static final String ALLOW_ANY = "ALLOW_ANY";
   public static final String REGISTRY_ONLY = "REGISTRY_ONLY";
@@ -36,7 +36,19 @@ public record MeshConfig(String rootNamespace, String trustDomain, List<String> 
         outboundTrafficPolicy, MeshTelemetry.NONE);
   }
 
+  /** A mesh config without external authorization providers. */
+  public MeshConfig(String rootNamespace, String trustDomain, List<String> trustDomainAliases,
+      List<String> defaultServiceExportTo, List<String> defaultVirtualServiceExportTo,
+      List<String> defaultDestinationRuleExportTo, LocalityLbSetting localityLbSetting,
+      List<ServiceSettings> serviceSettings, String meshId, List<CaCertificate> caCertificates,
+      String outboundTrafficPolicy, MeshTelemetry telemetry) {
+    this(rootNamespace, trustDomain, trustDomainAliases, defaultServiceExportTo, defaultVirtualServiceExportTo,
+        defaultDestinationRuleExportTo, localityLbSetting, serviceSettings, meshId, caCertificates,
+        outboundTrafficPolicy, telemetry, List.of());
+  }
+
   public MeshConfig {
+    extAuthzProviders = extAuthzProviders == null ? List.of() : List.copyOf(extAuthzProviders);
     telemetry = telemetry == null ? MeshTelemetry.NONE : telemetry;
     outboundTrafficPolicy = outboundTrafficPolicy == null ? ALLOW_ANY : outboundTrafficPolicy;
     trustDomainAliases = List.copyOf(trustDomainAliases);
@@ -65,6 +77,14 @@ public record MeshConfig(String rootNamespace, String trustDomain, List<String> 
     public CaCertificate(String pem, List<String> trustDomains) {
       this(pem, trustDomains, null);
     }
+  }
+
+  /** The external authorization provider named {@code name}, or null. */
+  public ExtAuthzProvider extAuthzProvider(String name) {
+    for (ExtAuthzProvider p : extAuthzProviders) {
+      if (p.name().equals(name)) return p;
+    }
+    return null;
   }
 
   public static MeshConfig defaults() {

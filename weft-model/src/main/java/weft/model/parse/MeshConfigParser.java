@@ -130,12 +130,13 @@ public final class MeshConfigParser {
     }
     String outbound = outboundTrafficPolicy(f.object("outboundTrafficPolicy"));
     MeshTelemetry telemetry = MeshTelemetryParser.read(f);
+    List<weft.model.ExtAuthzProvider> extAuthz = ExtAuthzProviderParser.read(f);
     f.warnIfSet("is not used by Weft yet; ignored", UNUSED);
     f.warnIfSet("was removed from Istio's MeshConfig; ignored", REMOVED);
     f.rejectUnknown("MeshConfig");
     return new MeshConfig(rootNamespace, trustDomain, aliases, serviceExport, vsExport, drExport,
         locality, serviceSettings, meshId, caCertificates, outbound == null ? d.outboundTrafficPolicy() : outbound,
-        telemetry);
+        telemetry, extAuthz);
   }
 
   /**

@@ -47,6 +47,11 @@ final class Report {
     return errors > 0;
   }
 
+  /** Errors reported so far: a reader compares it before and after a part to reject that part alone. */
+  int errorCount() {
+    return errors;
+  }
+
   String file() {
     return file;
   }

@@ -23,8 +23,9 @@ import weft.xds.view.ProxyView;
 
 /**
  * AuthorizationPolicies as Envoy RBAC, the way Istio's authz builder translates them: an AUDIT RBAC
- * (action LOG), then a DENY RBAC (DENY policies, and CUSTOM ones, which Weft cannot send to their
- * provider and so fails closed), then an ALLOW RBAC (ALLOW policies). No ALLOW policy means no ALLOW
+ * (action LOG), then CUSTOM ({@link ExtAuthz}: an RBAC that only selects, and the ext_authz filter
+ * that asks the provider; a CUSTOM policy whose provider cannot be used joins the DENY rules and so
+ * fails closed), then a DENY RBAC (DENY policies), then an ALLOW RBAC (ALLOW policies). No ALLOW policy means no ALLOW
  * filter, which allows everything; an ALLOW policy without rules adds a policy that never matches,
  * which allows nothing. A dry-run policy ({@code istio.io/dry-run}) goes to its filter's shadow rules,
  * with Istio's stat prefixes, and is never enforced. grpc-java has neither audit logs nor shadow
@@ -76,19 +77,32 @@ public final class Rbac {
    * policies); {@code shadowDeny} and {@code shadowAllow} hold the dry-run policies, evaluated for
    * statistics only (Envoy's shadow rules).
    */
-  public record Rules(RBAC deny, RBAC allow, RBAC audit, RBAC shadowDeny, RBAC shadowAllow) {
+  public record Rules(RBAC deny, RBAC allow, RBAC audit, RBAC shadowDeny, RBAC shadowAllow, RBAC custom,
+      ExtAuthz.Target extAuthz) {
     public Rules(RBAC deny, RBAC allow) {
       this(deny, allow, null, null, null);
     }
 
-    public boolean isEmpty() {
-      return deny == null && allow == null && audit == null && shadowDeny == null && shadowAllow == null;
+    public Rules(RBAC deny, RBAC allow, RBAC audit, RBAC shadowDeny, RBAC shadowAllow) {
+      this(deny, allow, audit, shadowDeny, shadowAllow, null, null);
     }
 
-    /** HTTP filters to go before the router: AUDIT, then DENY, then ALLOW (Istio's order). */
+    public boolean isEmpty() {
+      return deny == null && allow == null && audit == null && shadowDeny == null && shadowAllow == null
+          && custom == null;
+    }
+
+    /**
+     * HTTP filters to go before the router: AUDIT, then CUSTOM (the RBAC that selects what the
+     * provider is asked about, then ext_authz), then DENY, then ALLOW (Istio's order).
+     */
     public List<HttpFilter> httpFilters() {
       List<HttpFilter> out = new ArrayList<>();
       if (audit != null) out.add(httpFilter(HTTP_AUDIT_FILTER, audit, null, null));
+      if (custom != null) {
+        out.add(httpFilter(ExtAuthz.HTTP_RBAC_FILTER, null, custom, ExtAuthz.SHADOW_PREFIX));
+        out.add(ExtAuthz.httpFilter(extAuthz));
+      }
       if (deny != null || shadowDeny != null) out.add(httpFilter(HTTP_DENY_FILTER, deny, shadowDeny, DRY_RUN_DENY));
       if (allow != null || shadowAllow != null) out.add(httpFilter(HTTP_FILTER, allow, shadowAllow, DRY_RUN_ALLOW));
       return out;
@@ -98,6 +112,10 @@ public final class Rbac {
     public List<Filter> networkFilters() {
       List<Filter> out = new ArrayList<>();
       if (audit != null) out.add(networkFilter(NETWORK_AUDIT_FILTER, audit, null, null));
+      if (custom != null) {
+        out.add(networkFilter(ExtAuthz.NETWORK_RBAC_FILTER, null, custom, ExtAuthz.SHADOW_PREFIX));
+        out.add(ExtAuthz.networkFilter(extAuthz));
+      }
       if (deny != null || shadowDeny != null) {
         out.add(networkFilter(NETWORK_DENY_FILTER, deny, shadowDeny, DRY_RUN_DENY));
       }
@@ -139,8 +157,16 @@ public final class Rbac {
         view.snapshot().meshConfig().rootNamespace(), p.namespace(), p.labels(), view::drop);
     weft.model.MeshConfig mesh = view.snapshot().meshConfig();
     java.util.Set<String> issuers = target == Target.HTTP ? weft.xds.authn.JwtAuthn.issuers(view) : java.util.Set.of();
+    List<AuthorizationPolicy> custom = policies.stream()
+        .filter(a -> "CUSTOM".equals(a.action()) && !a.dryRun()).toList();
+    String[] failure = new String[1];
+    ExtAuthz.Target ext = ExtAuthz.resolve(custom, view, target, reason -> failure[0] = reason);
+    if (failure[0] != null) {
+      String on = target == Target.TCP ? " (TCP chains)" : "";
+      for (AuthorizationPolicy a : custom) view.drop(a.id() + on, "action CUSTOM: " + failure[0]);
+    }
     return build(policies, target, view::drop, new TrustDomainAliases(mesh.trustDomain(), mesh.trustDomainAliases()),
-        issuers);
+        issuers, ext);
   }
 
   public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop) {
@@ -162,6 +188,15 @@ public final class Rbac {
    */
   public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop,
       TrustDomainAliases names, java.util.Collection<String> issuers) {
+    return build(policies, target, drop, names, issuers, null);
+  }
+
+  /**
+   * @param ext the provider CUSTOM policies ask, or null: they then fail closed (the requests they
+   *     select are denied; the caller records why)
+   */
+  public static Rules build(List<AuthorizationPolicy> policies, Target target, BiConsumer<String, String> drop,
+      TrustDomainAliases names, java.util.Collection<String> issuers, ExtAuthz.Target ext) {
     // By action (DENY, ALLOW, LOG) and dry-run: the enforced rules and the shadow ones of each filter.
     java.util.Map<String, RBAC.Builder> builders = new java.util.HashMap<>();
     for (AuthorizationPolicy policy : policies) {
@@ -184,10 +219,19 @@ public final class Rbac {
           rbacAction = RBAC.Action.DENY;
         }
         case "CUSTOM" -> {
+          if (policy.dryRun()) {
+            drop.accept(subject, "istio.io/dry-run on a CUSTOM policy: Istio has no dry run for external "
+                + "authorization; skipped");
+            continue;
+          }
+          // Selecting more is the safe side either way: more requests go to the provider, or are denied.
           denying = true;
           rbacAction = RBAC.Action.DENY;
-          drop.accept(subject, "action CUSTOM (provider " + policy.provider() + ") is not implemented: the requests "
-              + "it would send to the provider are denied, as Istio does for a provider it cannot use");
+          if (ext != null) {
+            RBAC.Builder shadow = builders.computeIfAbsent("CUSTOM", k -> RBAC.newBuilder().setAction(RBAC.Action.DENY));
+            putRules(shadow, policy, subject, true, target, drop, names, issuers, ExtAuthz.POLICY_PREFIX + "-");
+            continue;
+          }
         }
         case "AUDIT" -> {
           if (target == Target.PROXYLESS) {
@@ -206,23 +250,31 @@ public final class Rbac {
       }
       RBAC.Builder rbac = builders.computeIfAbsent(rbacAction + (policy.dryRun() ? "/dry-run" : ""),
           k -> RBAC.newBuilder().setAction(rbacAction));
-      if (policy.rules().isEmpty()) {
-        rbac.putPolicies(name(policy, 0), NEVER);
-        continue;
-      }
-      for (int i = 0; i < policy.rules().size(); i++) {
-        Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop, names, issuers);
-        try {
-          rbac.putPolicies(name(policy, i), ctx.policy(policy.rules().get(i)));
-        } catch (Unsupported e) {
-          drop.accept(ctx.subject, "rule skipped: " + e.getMessage() + " (an ALLOW rule that cannot be checked "
-              + "allows nothing)");
-        }
-      }
+      putRules(rbac, policy, subject, denying, target, drop, names, issuers, "");
     }
+    RBAC custom = built(builders, "CUSTOM");
     return new Rules(built(builders, RBAC.Action.DENY + ""), built(builders, RBAC.Action.ALLOW + ""),
         built(builders, RBAC.Action.LOG + ""), built(builders, RBAC.Action.DENY + "/dry-run"),
-        built(builders, RBAC.Action.ALLOW + "/dry-run"));
+        built(builders, RBAC.Action.ALLOW + "/dry-run"), custom, custom == null ? null : ext);
+  }
+
+  /** Adds one policy's rules to {@code rbac}, each named Istio's way after {@code prefix}. */
+  private static void putRules(RBAC.Builder rbac, AuthorizationPolicy policy, String subject, boolean denying,
+      Target target, BiConsumer<String, String> drop, TrustDomainAliases names, java.util.Collection<String> issuers,
+      String prefix) {
+    if (policy.rules().isEmpty()) {
+      rbac.putPolicies(prefix + name(policy, 0), NEVER);
+      return;
+    }
+    for (int i = 0; i < policy.rules().size(); i++) {
+      Context ctx = new Context(policy, subject + " rules[" + i + "]", denying, target, drop, names, issuers);
+      try {
+        rbac.putPolicies(prefix + name(policy, i), ctx.policy(policy.rules().get(i)));
+      } catch (Unsupported e) {
+        drop.accept(ctx.subject, "rule skipped: " + e.getMessage() + " (an ALLOW rule that cannot be checked "
+            + "allows nothing)");
+      }
+    }
   }
 
   private static RBAC built(java.util.Map<String, RBAC.Builder> builders, String key) {
