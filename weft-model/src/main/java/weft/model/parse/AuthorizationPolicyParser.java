@@ -142,11 +142,7 @@ final class AuthorizationPolicyParser {
       report.error(at, "only one of selector, targetRef and targetRefs can be set; a policy either selects "
           + "workloads by label or is attached to gateways and services, so split it into two policies");
     }
-    if (singleSet || !list.isEmpty()) {
-      String at = singleSet ? spec.at("targetRef") : spec.at("targetRefs");
-      report.warn(at, at + " is not implemented by Weft yet: it attaches the policy to gateways and waypoints, "
-          + "which Weft does not configure, so this policy has no effect in Weft");
-    }
+    // Gateway references are followed (the Gateway's pods); others are reported per proxy where they would apply.
     return refs;
   }
 

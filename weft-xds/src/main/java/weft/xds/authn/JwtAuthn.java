@@ -61,8 +61,10 @@ public final class JwtAuthn {
       String ns = r.id().namespace();
       if (!ns.equals(namespace) && !ns.equals(rootNamespace)) continue;
       if (!r.targetRefs().isEmpty()) {
-        drop.accept(r.id().toString(), "attached by targetRefs " + r.targetRefs()
-            + ", which applies it to gateways and waypoints, not to this workload");
+        if (weft.xds.security.PolicyAttachment.attached(r.targetRefs(), ns, namespace, labels,
+            why -> drop.accept(r.id().toString(), why))) {
+          out.add(r);
+        }
         continue;
       }
       if (r.selector() != null && !Labels.matches(r.selector(), labels)) continue;

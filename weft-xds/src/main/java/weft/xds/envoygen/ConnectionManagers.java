@@ -23,10 +23,18 @@ final class ConnectionManagers {
 
   /** Routes fetched by name over ADS: sidecar outbound ({@code PORT}) and gateway ({@code http.PORT}) listeners. */
   static Filter rds(String statPrefix, String routeName, boolean useRemoteAddress, boolean grpcWeb) {
+    return rds(statPrefix, routeName, useRemoteAddress, grpcWeb, java.util.List.of());
+  }
+
+  /** With the workload's authentication and authorization filters first (a gateway's HTTP servers). */
+  static Filter rds(String statPrefix, String routeName, boolean useRemoteAddress, boolean grpcWeb,
+      java.util.List<HttpFilter> auth) {
     // Outbound and gateway routes may carry a VirtualService corsPolicy: the CORS filter reads it per route.
     HttpFilter cors = HttpFilter.newBuilder().setName(WellKnown.CORS).setTypedConfig(Any.pack(Cors.getDefaultInstance()))
         .build();
-    HttpConnectionManager.Builder hcm = base(statPrefix, useRemoteAddress, grpcWeb, java.util.List.of(cors))
+    java.util.List<HttpFilter> first = new java.util.ArrayList<>(auth);
+    first.add(cors);
+    HttpConnectionManager.Builder hcm = base(statPrefix, useRemoteAddress, grpcWeb, first)
         .setRds(Rds.newBuilder().setConfigSource(Protos.ads()).setRouteConfigName(routeName));
     return Protos.filter(WellKnown.HCM, hcm.build());
   }

@@ -19,6 +19,7 @@ import weft.model.VirtualService;
 import weft.registry.MeshService;
 import weft.registry.ServiceView;
 import weft.xds.ClusterName;
+import weft.xds.security.Rbac;
 import weft.xds.view.Hosts;
 import weft.xds.view.ProxyView;
 import weft.xds.envoygen.GatewayServers.Entry;
@@ -37,7 +38,12 @@ final class GatewayListeners {
 
   static SortedMap<String, Listener> all(ProxyView view) {
     SortedMap<String, Listener> out = new TreeMap<>();
-    for (Map.Entry<String, List<Entry>> l : GatewayServers.byListener(view).entrySet()) {
+    Map<String, List<Entry>> servers = GatewayServers.byListener(view);
+    if (servers.isEmpty()) return out;
+    // The gateway's pods are a workload: its RequestAuthentications and AuthorizationPolicies (by
+    // selector, or attached to its Gateway API Gateway) run on its HTTP servers and TCP/TLS chains.
+    Auth auth = new Auth(Inbound.httpFilters(view), Rbac.forWorkload(view, Rbac.Target.TCP).networkFilters());
+    for (Map.Entry<String, List<Entry>> l : servers.entrySet()) {
       List<FilterChain> chains = new ArrayList<>();
       // Envoy rejects a listener in which two chains match the same server name (or both match any
       // name) under otherwise equal conditions; the first chain keeps the name, as in Istio.
@@ -47,13 +53,14 @@ final class GatewayListeners {
         if (e.kind() == Kind.HTTP) {
           if (!httpDone) {
             chains.add(FilterChain.newBuilder()
-                .addFilters(ConnectionManagers.rds("outbound_" + e.listenerName(), e.routeName(), true, false))
+                .addFilters(ConnectionManagers.rds("outbound_" + e.listenerName(), e.routeName(), true, false,
+                    auth.http()))
                 .build());
             httpDone = true;
           }
           continue;
         }
-        List<FilterChain> mine = chains(view, e);
+        List<FilterChain> mine = chains(view, e, auth);
         for (FilterChain c : mine) {
           List<String> names = c.getFilterChainMatch().getServerNamesCount() == 0 ? List.of(ANY_NAME)
               : c.getFilterChainMatch().getServerNamesList();
@@ -91,7 +98,11 @@ final class GatewayListeners {
     return out;
   }
 
-  private static List<FilterChain> chains(ProxyView view, Entry e) {
+  /** The workload's filters for HTTP servers and for TCP and TLS chains. */
+  private record Auth(List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http,
+      List<Filter> tcp) {}
+
+  private static List<FilterChain> chains(ProxyView view, Entry e, Auth auth) {
     Gateway.Server s = e.server();
     return switch (e.kind()) {
       case HTTPS -> {
@@ -100,7 +111,7 @@ final class GatewayListeners {
             .setFilterChainMatch(sni(GatewayServers.sniHosts(s)))
             .setTransportSocket(GatewayTls.downstream(s.tls(), e.tlsMode()))
             .addFilters(ConnectionManagers.rds(s.name() != null && !s.name().isEmpty() ? s.name()
-                : "outbound_" + e.listenerName(), e.routeName(), true, false));
+                : "outbound_" + e.listenerName(), e.routeName(), true, false, auth.http()));
         yield List.of(c.build());
       }
       case TCP -> {
@@ -111,13 +122,13 @@ final class GatewayListeners {
               + s.hosts() + " on port " + s.port().number());
           yield List.of();
         }
-        FilterChain.Builder c = FilterChain.newBuilder().addFilters(proxy);
+        FilterChain.Builder c = FilterChain.newBuilder().addAllFilters(auth.tcp()).addFilters(proxy);
         if (e.tlsMode() != null) {
           c.setFilterChainMatch(sni(GatewayServers.sniHosts(s))).setTransportSocket(GatewayTls.downstream(s.tls(), e.tlsMode()));
         }
         yield List.of(c.build());
       }
-      case PASSTHROUGH -> passthrough(view, e);
+      case PASSTHROUGH -> passthrough(view, e, auth.tcp());
       case AUTO_PASSTHROUGH -> autoPassthrough(view, e);
       case HTTP -> List.of();
     };
@@ -171,7 +182,7 @@ final class GatewayListeners {
    * chain matching the match's SNI names (any name when one is {@code *}) with a tcp_proxy to the
    * route's clusters, weighted when there are several. No TLS context: the bytes pass through.
    */
-  private static List<FilterChain> passthrough(ProxyView view, Entry e) {
+  private static List<FilterChain> passthrough(ProxyView view, Entry e, List<Filter> auth) {
     int port = e.server().port().number();
     List<FilterChain> out = new ArrayList<>();
     for (VirtualService vs : view.virtualServicesForGateway(e.gatewayKey())) {
@@ -192,7 +203,7 @@ final class GatewayListeners {
           if (proxy == null) proxy = TcpRoutes.tcpProxy(view, vs, tls.route(), port, vs.id() + " tls[" + i + "]");
           if (proxy == null) break;
           List<String> names = sniNames(m.sniHosts());
-          FilterChain.Builder chain = FilterChain.newBuilder().addFilters(proxy);
+          FilterChain.Builder chain = FilterChain.newBuilder().addAllFilters(auth).addFilters(proxy);
           // Any name: no match at all, as Istio leaves it (Envoy then also takes connections without SNI).
           if (!names.isEmpty()) chain.setFilterChainMatch(sni(names));
           out.add(chain.build());

@@ -103,15 +103,21 @@ final class Inbound {
     return List.copyOf(byPort.values());
   }
 
-  /** An inbound HTTP chain's filters before the router: RequestAuthentications' jwt_authn, then the RBAC that reads what it verified. */
-  private static List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> httpFilters(
+  /**
+   * A workload's HTTP authentication and authorization filters, in Istio's order: CUSTOM (ext_authz),
+   * then RequestAuthentications' jwt_authn, then the AUDIT, DENY and ALLOW RBAC that read what it
+   * verified. The sidecar's inbound chains and a gateway's HTTP servers both run them.
+   */
+  static List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> httpFilters(
       ProxyView view) {
     List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter> http =
         new ArrayList<>();
+    Rbac.Rules rules = Rbac.forWorkload(view, Rbac.Target.HTTP);
+    http.addAll(rules.customHttpFilters());
     io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter jwt =
         weft.xds.authn.JwtAuthn.httpFilter(view);
     if (jwt != null) http.add(jwt);
-    http.addAll(Rbac.forWorkload(view, Rbac.Target.HTTP).httpFilters());
+    http.addAll(rules.policyHttpFilters());
     return http;
   }
 

@@ -11,8 +11,9 @@ import weft.model.Labels;
  * The AuthorizationPolicies that apply to a workload, as Istio's ListAuthorizationPolicies picks
  * them for a sidecar or proxyless server: those in its own namespace and in the root namespace
  * whose selector matches its labels or who have none (a root-namespace policy without selector
- * covers the whole mesh; one with a selector covers matching workloads in every namespace).
- * Policies attached by {@code targetRefs} apply to gateways and waypoints only, never here.
+ * covers the whole mesh; one with a selector covers matching workloads in every namespace). Gateways'
+ * pods are workloads too. A policy attached by {@code targetRefs} applies to the pods of the Gateway
+ * API Gateway it names ({@link PolicyAttachment}), never to sidecars.
  */
 public final class Authorizations {
   private Authorizations() {}
@@ -25,8 +26,10 @@ public final class Authorizations {
       String ns = p.id().namespace();
       if (!ns.equals(namespace) && !ns.equals(rootNamespace)) continue;
       if (!p.targetRefs().isEmpty()) {
-        drop.accept(p.id().toString(), "attached by targetRefs " + p.targetRefs()
-            + ", which applies it to gateways and waypoints, not to this workload");
+        // Attached rather than selected: to this proxy only if it is a pod of a named Gateway.
+        if (PolicyAttachment.attached(p.targetRefs(), ns, namespace, labels, why -> drop.accept(p.id().toString(), why))) {
+          out.add(p);
+        }
         continue;
       }
       if (p.selector() != null && !Labels.matches(p.selector(), labels)) continue;

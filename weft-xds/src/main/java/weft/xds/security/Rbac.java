@@ -22,10 +22,11 @@ import weft.xds.proxy.Proxy;
 import weft.xds.view.ProxyView;
 
 /**
- * AuthorizationPolicies as Envoy RBAC, the way Istio's authz builder translates them: an AUDIT RBAC
- * (action LOG), then CUSTOM ({@link ExtAuthz}: an RBAC that only selects, and the ext_authz filter
- * that asks the provider; a CUSTOM policy whose provider cannot be used joins the DENY rules and so
- * fails closed), then a DENY RBAC (DENY policies), then an ALLOW RBAC (ALLOW policies). No ALLOW policy means no ALLOW
+ * AuthorizationPolicies as Envoy RBAC, the way Istio's authz builder translates them: CUSTOM first
+ * ({@link ExtAuthz}: an RBAC that only selects, and the ext_authz filter that asks the provider; a
+ * CUSTOM policy whose provider cannot be used joins the DENY rules and so fails closed), then, after
+ * authentication, an AUDIT RBAC (action LOG), a DENY RBAC (DENY policies) and an ALLOW RBAC (ALLOW
+ * policies). No ALLOW policy means no ALLOW
  * filter, which allows everything; an ALLOW policy without rules adds a policy that never matches,
  * which allows nothing. A dry-run policy ({@code istio.io/dry-run}) goes to its filter's shadow rules,
  * with Istio's stat prefixes, and is never enforced. grpc-java has neither audit logs nor shadow
@@ -92,30 +93,40 @@ public final class Rbac {
           && custom == null;
     }
 
-    /**
-     * HTTP filters to go before the router: AUDIT, then CUSTOM (the RBAC that selects what the
-     * provider is asked about, then ext_authz), then DENY, then ALLOW (Istio's order).
-     */
+    /** HTTP filters to go before the router: {@link #customHttpFilters} then {@link #policyHttpFilters}. */
     public List<HttpFilter> httpFilters() {
+      List<HttpFilter> out = new ArrayList<>(customHttpFilters());
+      out.addAll(policyHttpFilters());
+      return out;
+    }
+
+    /**
+     * CUSTOM: the RBAC that selects what the provider is asked about, then ext_authz. Istio puts them
+     * first, before authentication (jwt_authn), whose result CUSTOM rules cannot read.
+     */
+    public List<HttpFilter> customHttpFilters() {
+      if (custom == null) return List.of();
+      return List.of(httpFilter(ExtAuthz.HTTP_RBAC_FILTER, null, custom, ExtAuthz.SHADOW_PREFIX),
+          ExtAuthz.httpFilter(extAuthz));
+    }
+
+    /** AUDIT, then DENY, then ALLOW (Istio's order), after authentication. */
+    public List<HttpFilter> policyHttpFilters() {
       List<HttpFilter> out = new ArrayList<>();
       if (audit != null) out.add(httpFilter(HTTP_AUDIT_FILTER, audit, null, null));
-      if (custom != null) {
-        out.add(httpFilter(ExtAuthz.HTTP_RBAC_FILTER, null, custom, ExtAuthz.SHADOW_PREFIX));
-        out.add(ExtAuthz.httpFilter(extAuthz));
-      }
       if (deny != null || shadowDeny != null) out.add(httpFilter(HTTP_DENY_FILTER, deny, shadowDeny, DRY_RUN_DENY));
       if (allow != null || shadowAllow != null) out.add(httpFilter(HTTP_FILTER, allow, shadowAllow, DRY_RUN_ALLOW));
       return out;
     }
 
-    /** Network filters to go before the tcp_proxy, in the same order. */
+    /** Network filters to go before the tcp_proxy, in the same order: CUSTOM, AUDIT, DENY, ALLOW. */
     public List<Filter> networkFilters() {
       List<Filter> out = new ArrayList<>();
-      if (audit != null) out.add(networkFilter(NETWORK_AUDIT_FILTER, audit, null, null));
       if (custom != null) {
         out.add(networkFilter(ExtAuthz.NETWORK_RBAC_FILTER, null, custom, ExtAuthz.SHADOW_PREFIX));
         out.add(ExtAuthz.networkFilter(extAuthz));
       }
+      if (audit != null) out.add(networkFilter(NETWORK_AUDIT_FILTER, audit, null, null));
       if (deny != null || shadowDeny != null) {
         out.add(networkFilter(NETWORK_DENY_FILTER, deny, shadowDeny, DRY_RUN_DENY));
       }
