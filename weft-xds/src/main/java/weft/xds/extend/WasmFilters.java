@@ -33,8 +33,9 @@ import java.util.Set;
 import weft.model.WasmPlugin;
 
 /**
- * WasmPlugins as Envoy {@code wasm} filters, placed as Istio places them: AUTHN plugins before the
- * authentication filters, AUTHZ plugins after authentication and before authorization, STATS and then
+ * WasmPlugins as Envoy {@code wasm} filters, placed as Istio places them: AUTHN plugins after CUSTOM
+ * authorization (ext_authz) and before the authentication filters, AUTHZ plugins after
+ * authentication and before the AUDIT, DENY and ALLOW authorization, STATS and then
  * unspecified-phase plugins just before the router; within a phase by priority, higher first.
  *
  * <p>Istio sends the module's URL to its agent, which downloads it (OCI images too) and rewrites the
@@ -58,7 +59,9 @@ final class WasmFilters {
 
   private static final Set<String> AUTHN = Set.of("envoy.filters.http.jwt_authn", "istio_authn",
       "istio.authn", "envoy.filters.http.oauth2");
-  private static final Set<String> AUTHZ = Set.of("envoy.filters.http.rbac", "envoy.filters.http.ext_authz");
+  /** The external authorization filter, which with its selecting RBAC runs before AUTHN plugins (Istio's order). */
+  private static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";
+  private static final String CUSTOM_RBAC = "envoy.filters.http.rbac.CUSTOM";
   private static final String ROUTER = "envoy.filters.http.router";
 
   /** Whether the plugin can become a filter at all; else why not (a finding). */
@@ -94,13 +97,20 @@ final class WasmFilters {
   /** HTTP filters with the plugins inserted at their phases; {@code plugins} usable, selected, in priority order. */
   static List<HttpFilter> insertHttp(List<HttpFilter> filters, List<WasmPlugin> plugins) {
     if (plugins.isEmpty()) return filters;
+    int afterCustom = 0;
+    for (int i = 0; i < filters.size(); i++) if (filters.get(i).getName().equals(EXT_AUTHZ)) afterCustom = i + 1;
     int firstAuthn = first(filters, AUTHN);
-    int firstAuthz = first(filters, AUTHZ);
+    int firstAuthz = -1;
+    for (int i = 0; i < filters.size() && firstAuthz < 0; i++) {
+      String name = filters.get(i).getName();
+      // The AUDIT, DENY and ALLOW RBAC filters (envoy.filters.http.rbac, .AUDIT, .DENY); not CUSTOM's.
+      if (name.startsWith("envoy.filters.http.rbac") && !name.equals(CUSTOM_RBAC)) firstAuthz = i;
+    }
     int lastAuthn = last(filters, AUTHN);
     int router = -1;
     for (int i = 0; i < filters.size(); i++) if (filters.get(i).getName().equals(ROUTER)) router = i;
     if (router < 0) router = filters.size();
-    int authnAt = firstAuthn >= 0 ? firstAuthn : firstAuthz >= 0 ? firstAuthz : 0;
+    int authnAt = Math.max(afterCustom, firstAuthn >= 0 ? firstAuthn : firstAuthz >= 0 ? firstAuthz : 0);
     int authzAt = firstAuthz >= 0 ? firstAuthz : lastAuthn >= 0 ? lastAuthn + 1 : authnAt;
     authnAt = Math.min(authnAt, router);
     authzAt = Math.min(Math.max(authzAt, authnAt), router);

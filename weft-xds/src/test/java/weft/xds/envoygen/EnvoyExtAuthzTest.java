@@ -200,6 +200,27 @@ class EnvoyExtAuthzTest {
   }
 
   @Test
+  void wasmPluginsAndJwtTakeIstiosPlacesAroundCustomAuthorization() {
+    String sha = "a".repeat(64);
+    ProxyView view = productpage(custom("sample-ext-authz-grpc") + EnvoyJwtTest.requestAuthentication("default", "jwt",
+        APP + "jwtRules: [{issuer: \"" + EnvoyJwtTest.ISSUER + "\", jwks: '" + EnvoyJwtTest.JWKS + "'}]\n")
+        + authorizationPolicy("default", "deny-evil", APP + """
+            action: DENY
+            rules:
+            - from: [{source: {namespaces: [evil]}}]
+            """)
+        + WasmPluginTest.plugin("authn", "url: https://wasm.example.com/authn.wasm\nsha256: " + sha + "\nphase: AUTHN")
+        + WasmPluginTest.plugin("authz", "url: https://wasm.example.com/authz.wasm\nsha256: " + sha + "\nphase: AUTHZ"));
+    var listeners = EnvoyFilterTest.listeners(new weft.xds.Generators(), view);
+    List<String> inbound = EnvoyFilterTest.httpFilters(unpack(listeners.get("virtualInbound"),
+        io.envoyproxy.envoy.config.listener.v3.Listener.class), "0.0.0.0_9081");
+    // Istio's listener builder: CUSTOM, AUTHN plugins, authentication, AUTHZ plugins, AUDIT/DENY/ALLOW.
+    assertThat(inbound).containsSubsequence("envoy.filters.http.rbac.CUSTOM", "envoy.filters.http.ext_authz",
+        "default.authn", "envoy.filters.http.jwt_authn", "default.authz", "envoy.filters.http.rbac.DENY",
+        "envoy.filters.http.router");
+  }
+
+  @Test
   void aBadProviderIsAnErrorNamingItsField() {
     Parsed<MeshConfig> parsed = MeshConfigParser.parseMeshConfig("mesh.yaml", """
         extensionProviders:
