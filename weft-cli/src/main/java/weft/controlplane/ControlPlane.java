@@ -191,6 +191,12 @@ public final class ControlPlane implements AutoCloseable {
       KubernetesSecretAccess secretAccess = new KubernetesSecretAccess(configCluster, java.time.Clock.systemUTC());
       ads.secretAccess(secretAccess);
       closeables.add(0, secretAccess);
+      // Gateway API status, as Istio's gateway controller writes it: by the leader, after the initial sync.
+      GatewayApiStatusWriter gatewayStatus = new GatewayApiStatusWriter(configCluster, registry::gatewayApiStatus,
+          () -> leadership != null && leadership.isLeader() && addressBook != null && addressBook.settled(),
+          java.time.Clock.systemUTC());
+      registry.addListener(gatewayStatus::onSnapshot);
+      closeables.add(0, gatewayStatus);
     }
     // After the ADS server's own listener: the snapshot's context is then the one the pushes share.
     registry.addListener(autoAddresses::onSnapshot);

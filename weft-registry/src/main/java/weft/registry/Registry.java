@@ -63,7 +63,7 @@ public final class Registry implements AutoCloseable {
   /** The last Gateway API translation: its problems are reported after each config rebuild. */
   /** The certificate references the last Gateway API translation verified, for SDS (see MeshSnapshot). */
   private Set<String> gatewayCertificates = Set.of();
-  private weft.model.gatewayapi.GatewayApiTranslation.Result gatewayApi =
+  private volatile weft.model.gatewayapi.GatewayApiTranslation.Result gatewayApi =
       weft.model.gatewayapi.GatewayApiTranslation.Result.EMPTY;
   private final List<BiConsumer<MeshSnapshot, ChangeEvent>> listeners = new CopyOnWriteArrayList<>();
   /** cluster → endpoints it contributes, kept up to date per touched host rather than recounted. */
@@ -552,6 +552,14 @@ public final class Registry implements AutoCloseable {
         LOG.log(System.Logger.Level.ERROR, "snapshot listener failed", e);
       }
     }
+  }
+
+  /**
+   * The status Istio's gateway controller would write for the Gateway API objects of the newest
+   * configuration (see {@link weft.model.gatewayapi.GatewayApiStatus}); written back by the leader.
+   */
+  public weft.model.gatewayapi.GatewayApiStatus gatewayApiStatus() {
+    return gatewayApi.status();
   }
 
   /** Every host any cluster declares, and every host the last snapshot had (a mesh-wide rebuild). */

@@ -40,15 +40,34 @@ public final class GatewayApiTranslation {
   private static final String NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
   /** What the translation derives, and what it found. */
-  public record Result(List<VirtualService> virtualServices, List<Gateway> gateways, List<ConfigProblem> problems) {
-    public static final Result EMPTY = new Result(List.of(), List.of(), List.of());
+  public record Result(List<VirtualService> virtualServices, List<Gateway> gateways, List<ConfigProblem> problems,
+      GatewayApiStatus status) {
+    public static final Result EMPTY = new Result(List.of(), List.of(), List.of(), GatewayApiStatus.EMPTY);
 
     public Result {
       virtualServices = List.copyOf(virtualServices);
       gateways = List.copyOf(gateways);
       problems = List.copyOf(problems);
     }
+
+    public Result(List<VirtualService> virtualServices, List<Gateway> gateways, List<ConfigProblem> problems) {
+      this(virtualServices, gateways, problems, GatewayApiStatus.EMPTY);
+    }
   }
+
+  /** What the status of one listener of an Istio-class Gateway says; filled in as the translation goes. */
+  private static final class ListenerState {
+    String notAccepted;
+    String notAcceptedMessage;
+    String unresolved;
+    String unresolvedMessage;
+    boolean programmed;
+    int attachedRoutes;
+  }
+
+  /** Why a route did not attach to one parent: a Gateway API reason and a message. */
+  private String parentReason;
+  private String parentMessage;
 
   /**
    * @param namespaceLabels each known namespace's labels (for {@code allowedRoutes} selectors)
@@ -74,6 +93,8 @@ public final class GatewayApiTranslation {
   private final HttpRules httpRules;
   /** Listeners that were turned into servers, by "ns/gateway/listener". */
   private final Map<String, KubernetesGateway.Listener> served = new HashMap<>();
+  /** Every listener of an Istio-class Gateway, by "ns/gateway/listener", for status. */
+  private final Map<String, ListenerState> listenerStates = new HashMap<>();
 
   private GatewayApiTranslation(List<KubernetesGateway> gateways, List<GatewayRoute> routes,
       List<ReferenceGrant> grants, Map<String, Map<String, String>> namespaceLabels, String domainSuffix) {
@@ -101,21 +122,34 @@ public final class GatewayApiTranslation {
         : k.gateway()).thenComparing(HttpKey::host).thenComparing(HttpKey::namespace));
     List<VirtualService> opaque = new ArrayList<>();
     Map<String, GatewayRoute> tcpOwners = new HashMap<>();
+    Map<ResourceId, List<GatewayApiStatus.ParentStatus>> routeStatus = new HashMap<>();
     for (int order = 0; order < routes.size(); order++) {
       GatewayRoute r = routes.get(order);
       boolean attached = false;
+      List<GatewayApiStatus.ParentStatus> parents = new ArrayList<>();
       for (int i = 0; i < r.parentRefs().size(); i++) {
         GatewayRoute.ParentRef p = r.parentRefs().get(i);
         String where = "spec.parentRefs[" + i + "]";
+        parentReason = null;
+        parentMessage = null;
         if (p.group().isEmpty() && p.kind().equals("Service")) {
-          attached |= meshParent(r, order, p, where, http, opaque);
+          boolean ok = meshParent(r, order, p, where, http, opaque);
+          attached |= ok;
+          parents.add(parentStatus(p, ok, "InvalidKind", r.id().kind() + " cannot have a Service as parent"));
         } else if (p.group().equals(GROUP) && p.kind().equals("Gateway")) {
-          attached |= gatewayParent(r, order, p, where, http, opaque, tcpOwners);
+          boolean ok = gatewayParent(r, order, p, where, http, opaque, tcpOwners);
+          attached |= ok;
+          KubernetesGateway g = gatewaysByKey.get(p.namespace() + "/" + p.name());
+          // A Gateway of another class is its controller's to report on; a missing one is reported here.
+          if (g == null || ISTIO_CLASSES.contains(g.gatewayClassName())) {
+            parents.add(parentStatus(p, ok, parentReason, parentMessage));
+          }
         } else {
           findings.warn(r.id(), where, "parent " + p.group() + "/" + p.kind() + " " + p.name() + " is not a Gateway "
               + "or a Service; Weft attaches routes to nothing else");
         }
       }
+      if (!parents.isEmpty()) routeStatus.put(r.id(), parents);
       if (!attached && !r.parentRefs().isEmpty()) {
         findings.warn(r.id(), "spec.parentRefs", r.id().kind() + " attaches to none of its parents (Accepted: "
             + "False); it routes nothing");
@@ -128,7 +162,91 @@ public final class GatewayApiTranslation {
     virtualServices.addAll(opaque);
     virtualServices.sort(Comparator.comparing(VirtualService::id));
     istioGateways.sort(Comparator.comparing(Gateway::id));
-    return new Result(virtualServices, istioGateways, findings.all());
+    List<ConfigProblem> problems = findings.all();
+    return new Result(virtualServices, istioGateways, problems, status(routeStatus, problems));
+  }
+
+  private static GatewayApiStatus.ParentStatus parentStatus(GatewayRoute.ParentRef p, boolean accepted, String reason,
+      String message) {
+    GatewayApiStatus.Condition condition = accepted
+        ? new GatewayApiStatus.Condition("Accepted", true, "Accepted", "Route was valid")
+        : new GatewayApiStatus.Condition("Accepted", false, reason == null ? "NoMatchingParent" : reason,
+            message == null ? "no listener accepts the route" : message);
+    return new GatewayApiStatus.ParentStatus(p, List.of(condition));
+  }
+
+  /**
+   * The status of every Istio-class Gateway and of every route with an Istio parent. A route's
+   * ResolvedRefs follows what its backends' checks found (a reference no ReferenceGrant allows, a
+   * backend of a kind Weft does not route to).
+   */
+  private GatewayApiStatus status(Map<ResourceId, List<GatewayApiStatus.ParentStatus>> routeStatus,
+      List<ConfigProblem> problems) {
+    Map<ResourceId, GatewayApiStatus.GatewayStatus> gateways = new HashMap<>();
+    for (KubernetesGateway g : gatewaysByKey.values()) {
+      if (!ISTIO_CLASSES.contains(g.gatewayClassName())) continue;
+      List<GatewayApiStatus.ListenerStatus> listeners = new ArrayList<>();
+      boolean anyProgrammed = false;
+      for (KubernetesGateway.Listener l : g.listeners()) {
+        ListenerState st = listenerStates.getOrDefault(g.id().namespace() + "/" + g.id().name() + "/" + l.name(),
+            new ListenerState());
+        anyProgrammed |= st.programmed;
+        List<GatewayApiStatus.Condition> conditions = new ArrayList<>();
+        conditions.add(st.notAccepted == null ? new GatewayApiStatus.Condition("Accepted", true, "Accepted",
+            "No errors found") : new GatewayApiStatus.Condition("Accepted", false, st.notAccepted,
+            st.notAcceptedMessage));
+        conditions.add(new GatewayApiStatus.Condition("Conflicted", false, "NoConflicts", "No conflicts found"));
+        conditions.add(st.programmed ? new GatewayApiStatus.Condition("Programmed", true, "Programmed",
+            "No errors found") : new GatewayApiStatus.Condition("Programmed", false, "Invalid",
+            "the listener is not programmed: see Accepted and ResolvedRefs"));
+        conditions.add(st.unresolved == null ? new GatewayApiStatus.Condition("ResolvedRefs", true, "ResolvedRefs",
+            "No errors found") : new GatewayApiStatus.Condition("ResolvedRefs", false, st.unresolved,
+            st.unresolvedMessage));
+        listeners.add(new GatewayApiStatus.ListenerStatus(l.name(), supportedKinds(l), st.attachedRoutes, conditions));
+      }
+      List<GatewayApiStatus.Condition> conditions = List.of(
+          new GatewayApiStatus.Condition("Accepted", true, "Accepted", "Resource accepted"),
+          anyProgrammed ? new GatewayApiStatus.Condition("Programmed", true, "Programmed",
+              "Configuration generated for the gateway's proxies (labelled gateway.networking.k8s.io/gateway-name)")
+              : new GatewayApiStatus.Condition("Programmed", false, "Invalid", "no listener could be programmed"));
+      gateways.put(g.id(), new GatewayApiStatus.GatewayStatus(conditions, listeners));
+    }
+    Map<ResourceId, List<GatewayApiStatus.ParentStatus>> routes = new HashMap<>();
+    routeStatus.forEach((id, parents) -> {
+      GatewayApiStatus.Condition refs = resolvedRefs(id, problems);
+      List<GatewayApiStatus.ParentStatus> withRefs = new ArrayList<>();
+      for (GatewayApiStatus.ParentStatus p : parents) {
+        List<GatewayApiStatus.Condition> conditions = new ArrayList<>(p.conditions());
+        conditions.add(refs);
+        withRefs.add(new GatewayApiStatus.ParentStatus(p.parentRef(), conditions));
+      }
+      routes.put(id, withRefs);
+    });
+    return new GatewayApiStatus(gateways, routes);
+  }
+
+  private static GatewayApiStatus.Condition resolvedRefs(ResourceId route, List<ConfigProblem> problems) {
+    for (ConfigProblem p : problems) {
+      if (!route.equals(p.resource())) continue;
+      if (p.message().contains("(RefNotPermitted)")) {
+        return new GatewayApiStatus.Condition("ResolvedRefs", false, "RefNotPermitted", p.message());
+      }
+      if (p.message().contains("is not a kind Weft routes to")) {
+        return new GatewayApiStatus.Condition("ResolvedRefs", false, "InvalidKind", p.message());
+      }
+    }
+    return new GatewayApiStatus.Condition("ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+  }
+
+  private static List<String> supportedKinds(KubernetesGateway.Listener l) {
+    List<String> carried = switch (l.protocol()) {
+      case "HTTP", "HTTPS" -> List.of(GatewayRoute.HTTP, GatewayRoute.GRPC);
+      case "TLS" -> "Passthrough".equals(l.tlsMode()) ? List.of(GatewayRoute.TLS) : List.of(GatewayRoute.TCP);
+      case "TCP" -> List.of(GatewayRoute.TCP);
+      default -> List.of();
+    };
+    if (l.allowedKinds().isEmpty()) return carried;
+    return carried.stream().filter(l.allowedKinds()::contains).toList();
   }
 
   // ---- Gateways ----
@@ -144,6 +262,8 @@ public final class GatewayApiTranslation {
     for (int i = 0; i < g.listeners().size(); i++) {
       KubernetesGateway.Listener l = g.listeners().get(i);
       String where = "spec.listeners[" + i + "]";
+      ListenerState state = new ListenerState();
+      listenerStates.put(g.id().namespace() + "/" + g.id().name() + "/" + l.name(), state);
       Gateway.Tls tls = null;
       String protocol = l.protocol();
       switch (protocol) {
@@ -152,7 +272,7 @@ public final class GatewayApiTranslation {
           if ("Passthrough".equals(l.tlsMode())) {
             tls = new Gateway.Tls("PASSTHROUGH", false, null, null, null, null, List.of());
           } else {
-            String credential = credential(g, l, where);
+            String credential = credential(g, l, where, state);
             if (credential == null) continue;
             tls = new Gateway.Tls("SIMPLE", false, credential, null, null, null, List.of());
           }
@@ -160,6 +280,8 @@ public final class GatewayApiTranslation {
         default -> {
           findings.warn(g.id(), where + ".protocol", "listener " + l.name() + ": protocol " + protocol + " is not "
               + "served by Weft (HTTP, HTTPS, TLS and TCP are); the listener is not programmed");
+          state.notAccepted = "UnsupportedProtocol";
+          state.notAcceptedMessage = "protocol " + protocol + " is not supported";
           continue;
         }
       }
@@ -169,6 +291,7 @@ public final class GatewayApiTranslation {
       out.add(new Gateway(new ResourceId("Gateway", g.id().namespace(), istioGatewayName(g.id().name(), l.name())),
           Map.of(GATEWAY_NAME_LABEL, g.id().name()), List.of(server)));
       served.put(g.id().namespace() + "/" + g.id().name() + "/" + l.name(), l);
+      state.programmed = true;
     }
     return out;
   }
@@ -182,10 +305,12 @@ public final class GatewayApiTranslation {
    * {@code kubernetes-gateway://NS/NAME}; in another namespace a ReferenceGrant there must allow it.
    * Null (reported) when the listener cannot be programmed.
    */
-  private String credential(KubernetesGateway g, KubernetesGateway.Listener l, String where) {
+  private String credential(KubernetesGateway g, KubernetesGateway.Listener l, String where, ListenerState state) {
     if (l.certificateRefs().isEmpty()) {
       findings.warn(g.id(), where + ".tls", "listener " + l.name() + " terminates TLS without certificateRefs; not "
           + "programmed");
+      state.unresolved = "InvalidCertificateRef";
+      state.unresolvedMessage = "a listener that terminates TLS needs certificateRefs";
       return null;
     }
     if (l.certificateRefs().size() > 1) {
@@ -196,12 +321,16 @@ public final class GatewayApiTranslation {
     if (!cert.group().isEmpty() || !cert.kind().equals("Secret")) {
       findings.warn(g.id(), where + ".tls.certificateRefs[0]", "listener " + l.name() + ": certificate "
           + cert.group() + "/" + cert.kind() + " is not a Secret (InvalidCertificateRef); not programmed");
+      state.unresolved = "InvalidCertificateRef";
+      state.unresolvedMessage = "certificate " + cert.group() + "/" + cert.kind() + " is not a Secret";
       return null;
     }
     if (!grants.allows(GROUP, "Gateway", g.id().namespace(), "", "Secret", cert.namespace(), cert.name())) {
       findings.warn(g.id(), where + ".tls.certificateRefs[0]", "listener " + l.name() + ": Secret "
           + cert.namespace() + "/" + cert.name() + " is in another namespace and no ReferenceGrant there allows "
           + "Gateways from " + g.id().namespace() + " to use it (RefNotPermitted); not programmed");
+      state.unresolved = "RefNotPermitted";
+      state.unresolvedMessage = "no ReferenceGrant in " + cert.namespace() + " allows Secret " + cert.name();
       return null;
     }
     // Istio's name for every Gateway API certificate, in the Gateway's namespace too: SDS sends these
@@ -248,6 +377,8 @@ public final class GatewayApiTranslation {
     KubernetesGateway g = gatewaysByKey.get(p.namespace() + "/" + p.name());
     if (g == null) {
       findings.warn(r.id(), where, "Gateway " + p.namespace() + "/" + p.name() + " does not exist (NoMatchingParent)");
+      parentReason = "NoMatchingParent";
+      parentMessage = "Gateway " + p.namespace() + "/" + p.name() + " does not exist";
       return false;
     }
     if (!ISTIO_CLASSES.contains(g.gatewayClassName())) return false; // another controller's Gateway
@@ -287,6 +418,7 @@ public final class GatewayApiTranslation {
                   dests)), List.of()));
         }
         attached = true;
+        attachedTo(g, l);
         continue;
       }
       List<String> hosts = Hostnames.intersect(l.hostname(), r.hostnames());
@@ -296,6 +428,7 @@ public final class GatewayApiTranslation {
         continue;
       }
       attached = true;
+      attachedTo(g, l);
       if (r.id().kind().equals(GatewayRoute.TLS)) {
         List<VirtualService.RouteDestination> dests = opaqueDestinations(r);
         if (dests.isEmpty()) continue;
@@ -315,8 +448,16 @@ public final class GatewayApiTranslation {
       String why = reasons.isEmpty() ? "no listener" + (p.sectionName() == null ? "" : " named " + p.sectionName())
           + (p.port() == 0 ? "" : " on port " + p.port()) + " (NoMatchingParent)" : String.join("; ", reasons);
       findings.warn(r.id(), where, "not attached to Gateway " + p.namespace() + "/" + p.name() + ": " + why);
+      parentMessage = why;
+      parentReason = why.contains("(NotAllowedByListeners)") ? "NotAllowedByListeners"
+          : why.contains("(NoMatchingListenerHostname)") ? "NoMatchingListenerHostname" : "NoMatchingParent";
     }
     return attached;
+  }
+
+  private void attachedTo(KubernetesGateway g, KubernetesGateway.Listener l) {
+    ListenerState st = listenerStates.get(g.id().namespace() + "/" + g.id().name() + "/" + l.name());
+    if (st != null) st.attachedRoutes++;
   }
 
   private static boolean kindAllowed(KubernetesGateway.Listener l, String kind) {

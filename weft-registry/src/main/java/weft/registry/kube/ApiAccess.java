@@ -45,6 +45,8 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
   /** Before a proxy is sent Secrets, may its service account list them (as istiod asks)? */
   public static final ApiAccess SUBJECT_ACCESS_REVIEWS = new ApiAccess("authorization.k8s.io", "subjectaccessreviews",
       Set.of("create"), false, "KubernetesSecretAccess");
+  /** The leader writes Gateway API status (Istio's gateway controller's conditions), reading each object first. */
+  public static final List<ApiAccess> GATEWAY_API_STATUS = gatewayApiStatus();
   /** Federated trust domains are declared in the system namespace only (a tenant must not add trust). */
   public static final ApiAccess TRUST_DOMAIN_FEDERATIONS = new ApiAccess("weft.dev", "trustdomainfederations",
       Set.of("list"), true, "ControlPlaneFederation");
@@ -62,6 +64,16 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
     verbs = Set.copyOf(new TreeSet<>(verbs));
   }
 
+  private static List<ApiAccess> gatewayApiStatus() {
+    List<ApiAccess> out = new ArrayList<>();
+    for (String plural : List.of("gateways", "httproutes", "grpcroutes", "tcproutes", "tlsroutes")) {
+      out.add(new ApiAccess("gateway.networking.k8s.io", plural, Set.of("get"), false, "GatewayApiStatusWriter"));
+      out.add(new ApiAccess("gateway.networking.k8s.io", plural + "/status", Set.of("patch"), false,
+          "GatewayApiStatusWriter"));
+    }
+    return List.copyOf(out);
+  }
+
   private static List<ApiAccess> controlPlane() {
     List<ApiAccess> all = new ArrayList<>();
     // The informers are built from WatchedKind: the list follows it, whatever is added there.
@@ -71,6 +83,7 @@ public record ApiAccess(String group, String resource, Set<String> verbs, boolea
     all.addAll(List.of(REMOTE_SECRETS, MESH_CONFIG_MAP, LEADER_LEASE, SERVICE_ENTRY_READ, SERVICE_ENTRY_STATUS,
         TRUST_DOMAIN_FEDERATIONS, MESH_FEDERATIONS, TOKEN_REVIEWS, WORKLOAD_ENTRY_WRITE, WORKLOAD_GROUP_READ,
         SUBJECT_ACCESS_REVIEWS));
+    all.addAll(GATEWAY_API_STATUS);
     return List.copyOf(all);
   }
 }
