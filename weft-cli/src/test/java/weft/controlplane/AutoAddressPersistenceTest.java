@@ -135,20 +135,7 @@ class AutoAddressPersistenceTest {
       var entries = admin.genericKubernetesResources(SE).inNamespace("default");
       entries.resource(serviceEntry("holder", pair[0], "2026-01-01T00:00:00Z")).create();
       entries.resource(serviceEntry("newer", pair[1], "2026-01-02T00:00:00Z")).create();
-      Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-          apiVersion: v1
-          kind: Config
-          clusters:
-          - name: c
-            cluster: {server: "http://127.0.0.1:%d"}
-          contexts:
-          - name: c
-            context: {cluster: c, user: u}
-          current-context: c
-          users:
-          - name: u
-            user: {token: t}
-          """.formatted(server.getPort()));
+      Path kubeconfig = MockApiServers.kubeconfig(dir, server.getPort());
       ControlPlaneOptions options = ControlPlaneOptions.forKubeconfig(kubeconfig).withPorts(0, 0);
       String newerAddress;
       try (ControlPlane one = ControlPlane.start(options)) {

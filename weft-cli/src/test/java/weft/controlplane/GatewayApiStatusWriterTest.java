@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -104,20 +103,7 @@ class GatewayApiStatusWriterTest {
           Serialization.asJson(Map.of("status", Serialization.unmarshal(ROUTE.formatted("http"),
               GenericKubernetesResource.class).getAdditionalProperties().get("status"))));
       assertThat(list(status(routes.withName("cart").get()).get("parents"))).hasSize(1);
-      Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), """
-          apiVersion: v1
-          kind: Config
-          clusters:
-          - name: c
-            cluster: {server: "http://127.0.0.1:%d"}
-          contexts:
-          - name: c
-            context: {cluster: c, user: u}
-          current-context: c
-          users:
-          - name: u
-            user: {token: t}
-          """.formatted(server.getPort()));
+      Path kubeconfig = MockApiServers.kubeconfig(dir, server.getPort());
       try (ControlPlane cp = ControlPlane.start(ControlPlaneOptions.forKubeconfig(kubeconfig).withPorts(0, 0))) {
         await().atMost(PATIENCE).until(() -> !status(gateways.withName("web").get()).isEmpty());
         Map<String, Object> gw = status(gateways.withName("web").get());

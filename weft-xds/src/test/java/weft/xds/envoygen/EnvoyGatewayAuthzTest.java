@@ -13,7 +13,6 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -47,12 +46,6 @@ class EnvoyGatewayAuthzTest {
     return unpack(f.getTypedConfig(), io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC.class).getRules();
   }
 
-  static List<String> violations(ProxyView view) {
-    List<String> problems = new ArrayList<>();
-    EnvoyListeners.all(view).forEach((n, l) -> ProtoRules.violations(l).forEach(v -> problems.add("LDS " + n + v)));
-    return problems;
-  }
-
   @Test
   void anIngressGatewaysPoliciesAndJwtRunOnItsHttpServerBeforeItsRoutes() {
     mesh = new EnvoyMesh(EnvoyGeneratorsTest.MESH + BOOKINFO_VS
@@ -84,7 +77,7 @@ class EnvoyGatewayAuthzTest {
         .contains("remote_ip").contains("198.18.7.0");
     assertThat(rules(filters, "envoy.filters.http.rbac.DENY").getPoliciesMap())
         .containsOnlyKeys("ns[istio-system]-policy[no-admin]-rule[0]");
-    assertThat(violations(view)).isEmpty();
+    assertThat(EnvoyJwtTest.violations(view)).isEmpty();
 
     // Another gateway, which the policies do not select, gets none of them.
     ProxyView eastWest = mesh.router("istio-system", "10.1.9.2", Map.of("istio", "eastwestgateway"));
@@ -154,7 +147,7 @@ class EnvoyGatewayAuthzTest {
         .containsExactly("envoy.filters.network.rbac.DENY", "envoy.filters.network.tcp_proxy");
     assertThat(web.dropped()).hasEntrySatisfying("AuthorizationPolicy shop/waypoint",
         why -> assertThat(why).contains("waypoint"));
-    assertThat(violations(web)).isEmpty();
+    assertThat(EnvoyJwtTest.violations(web)).isEmpty();
 
     // A sidecar of the same namespace is not a pod of that Gateway.
     ProxyView sidecar = mesh.sidecar("shop", "10.1.9.4", Map.of("app", "cart"));
