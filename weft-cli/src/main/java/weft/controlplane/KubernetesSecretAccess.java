@@ -10,7 +10,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import weft.xds.sds.SecretAccess;
 
 /**
@@ -19,7 +22,8 @@ import weft.xds.sds.SecretAccess;
  * namespace (a SubjectAccessReview for {@code system:serviceaccount:NS:SA}). Decisions are cached
  * per service account for a minute (a refusal or an unanswered review for 5 seconds), so a fleet
  * of reconnecting proxies asks once per account, and an RBAC change is followed within the minute.
- * An API server that cannot answer means no: a private key is never sent on a guess.
+ * An API server that cannot answer means no: a private key is never sent on a guess. Reviews run on
+ * a thread of their own; a proxy whose answer is not cached yet is sent no key until it comes.
  *
  * <p>The request is built from the proven identity only (never from node metadata) and sent as a
  * generic object, so no client model beyond the core is needed.
@@ -37,6 +41,12 @@ final class KubernetesSecretAccess implements SecretAccess, AutoCloseable {
   private final KubernetesClient client;
   private final Clock clock;
   private final Map<String, Decision> cache = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<String>> inFlight = new ConcurrentHashMap<>();
+  private final ExecutorService reviews = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "weft-secret-access-review");
+    t.setDaemon(true);
+    return t;
+  });
 
   /**
    * @param cluster the config cluster's client; reviews use a copy of its connection that neither
@@ -52,18 +62,32 @@ final class KubernetesSecretAccess implements SecretAccess, AutoCloseable {
 
   @Override
   public void close() {
+    reviews.shutdownNow();
     client.close();
   }
 
   @Override
   public String refusal(String namespace, String serviceAccount) {
+    return decide(namespace, serviceAccount).join();
+  }
+
+  /**
+   * Complete at once from the cache; otherwise one review per account at a time, on this object's
+   * own thread (a stream waiting for its node must never wait for the API server).
+   */
+  @Override
+  public CompletableFuture<String> decide(String namespace, String serviceAccount) {
     String user = "system:serviceaccount:" + namespace + ":" + serviceAccount;
-    Instant now = clock.instant();
     Decision cached = cache.get(user);
-    if (cached != null && now.isBefore(cached.until())) return cached.refusal();
-    String refusal = review(user, namespace);
-    cache.put(user, new Decision(refusal, now.plus(refusal == null ? ALLOWED_FOR : REFUSED_FOR)));
-    return refusal;
+    if (cached != null && clock.instant().isBefore(cached.until())) {
+      return CompletableFuture.completedFuture(cached.refusal());
+    }
+    return inFlight.computeIfAbsent(user, u -> CompletableFuture.supplyAsync(() -> {
+      String refusal = review(u, namespace);
+      cache.put(u, new Decision(refusal, clock.instant().plus(refusal == null ? ALLOWED_FOR : REFUSED_FOR)));
+      inFlight.remove(u);
+      return refusal;
+    }, reviews));
   }
 
   private String review(String user, String namespace) {

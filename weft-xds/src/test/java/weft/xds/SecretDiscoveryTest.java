@@ -358,6 +358,32 @@ class SecretDiscoveryTest {
   }
 
   @Test
+  void aProxyWhoseAccessIsStillBeingReviewedGetsItsKeyOnceTheApiServerAnswers() throws Exception {
+    java.util.concurrent.CompletableFuture<String> answer = new java.util.concurrent.CompletableFuture<>();
+    mesh.ads.secretAccess(new weft.xds.sds.SecretAccess() {
+      @Override
+      public String refusal(String namespace, String account) {
+        return answer.join();
+      }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<String> decide(String namespace, String account) {
+        return answer;
+      }
+    });
+    try (AdsTestClient client = new AdsTestClient(channel(EGRESS), gateway("istio-system"))) {
+      client.request(TypeUrls.SECRET, List.of(CERT));
+      DiscoveryResponse waiting = client.next();
+      assertThat(waiting.getResourcesCount()).as("no key before the answer").isZero();
+      client.ack(waiting, List.of(CERT));
+      answer.complete(null); // allowed
+      DiscoveryResponse sent = client.next();
+      assertThat(secrets(sent)).containsOnlyKeys(CERT);
+      assertThat(certificateOf(secrets(sent).get(CERT))).isEqualTo(CLIENT.certificate());
+    }
+  }
+
+  @Test
   void thePlaintextPortNeverServesASecret() throws Exception {
     try (AdsTestClient client = new AdsTestClient(mesh.port(), gateway("istio-system"))) {
       client.request(TypeUrls.SECRET, List.of(CERT, CA_CERT));

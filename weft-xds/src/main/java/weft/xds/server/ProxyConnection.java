@@ -233,8 +233,18 @@ abstract class ProxyConnection {
     Proxy identified = parsed;
     if (caller != null) {
       identified = parsed.verifiedIn(caller.id().namespace());
-      String noSecrets = server.secretAccess().refusal(caller.id().namespace(), caller.id().serviceAccount());
-      if (noSecrets != null) identified = identified.refusedSecrets(noSecrets);
+      java.util.concurrent.CompletableFuture<String> access = server.secretAccess().decide(caller.id().namespace(),
+          caller.id().serviceAccount());
+      if (access.isDone()) {
+        String noSecrets = access.getNow(null);
+        if (noSecrets != null) identified = identified.refusedSecrets(noSecrets);
+      } else {
+        // The stream does not wait for the API server: no key until it answers, then a push.
+        identified = identified.refusedSecrets("waiting for the API server to say whether service account "
+            + caller.id().serviceAccount() + " may list Secrets in namespace " + caller.id().namespace()
+            + " (SubjectAccessReview); sent once it answers");
+        access.whenComplete((noSecrets, failure) -> serial.execute(() -> secretAccessDecided(noSecrets, failure)));
+      }
     }
     proxy = identified;
     // Published before the stream is listed, so whoever finds it there also finds its identity.
@@ -247,6 +257,16 @@ abstract class ProxyConnection {
       ownHosts = ownHosts(latest);
     }
     return true;
+  }
+
+  /** The API server answered whether this proven proxy may have Secrets: push again with the answer. */
+  private void secretAccessDecided(String noSecrets, Throwable failure) {
+    if (closed || proxy == null) return;
+    String refusal = failure != null ? "could not ask the API server whether the service account may list Secrets ("
+        + failure + ")" : noSecrets;
+    proxy = proxy.refusedSecrets(refusal == null ? "" : refusal);
+    publishStatus();
+    enqueue(snapshot(), ChangeEvent.FULL);
   }
 
   /**
