@@ -21,16 +21,26 @@ public record KubernetesGateway(ResourceId id, String creationTimestamp, String 
   /**
    * One listener. {@code hostname} is null when unset (every host); {@code tlsMode} is
    * {@code Terminate} or {@code Passthrough}, null without tls. {@code allowedFrom} is
-   * {@code Same}, {@code All} or {@code Selector} (with {@code allowedSelector}'s matchLabels);
+   * {@code Same}, {@code All} or {@code Selector} (with {@code allowedSelector}'s matchLabels and
+   * {@code allowedExpressions}, its matchExpressions);
    * {@code allowedKinds} empty means the kinds the protocol carries.
    */
   public record Listener(String name, String hostname, int port, String protocol, String tlsMode,
       List<ObjectRef> certificateRefs, String allowedFrom, Map<String, String> allowedSelector,
-      List<String> allowedKinds) {
+      List<String> allowedKinds, List<Labels.Requirement> allowedExpressions) {
     public Listener {
       certificateRefs = List.copyOf(certificateRefs);
       allowedSelector = Map.copyOf(allowedSelector);
       allowedKinds = List.copyOf(allowedKinds);
+      allowedExpressions = List.copyOf(allowedExpressions);
+    }
+
+    /** A listener whose namespace selector has no {@code matchExpressions}. */
+    public Listener(String name, String hostname, int port, String protocol, String tlsMode,
+        List<ObjectRef> certificateRefs, String allowedFrom, Map<String, String> allowedSelector,
+        List<String> allowedKinds) {
+      this(name, hostname, port, protocol, tlsMode, certificateRefs, allowedFrom, allowedSelector, allowedKinds,
+          List.of());
     }
   }
 

@@ -449,7 +449,7 @@ public final class GatewayApiTranslation {
           + (p.port() == 0 ? "" : " on port " + p.port()) + " (NoMatchingParent)" : String.join("; ", reasons);
       findings.warn(r.id(), where, "not attached to Gateway " + p.namespace() + "/" + p.name() + ": " + why);
       parentMessage = why;
-      parentReason = why.contains("(NotAllowedByListeners)") ? "NotAllowedByListeners"
+      parentReason = why.contains("NotAllowedByListeners") ? "NotAllowedByListeners"
           : why.contains("(NoMatchingListenerHostname)") ? "NoMatchingListenerHostname" : "NoMatchingParent";
     }
     return attached;
@@ -476,7 +476,7 @@ public final class GatewayApiTranslation {
       case "Selector" -> {
         Map<String, String> labels = new LinkedHashMap<>(namespaceLabels.getOrDefault(namespace, Map.of()));
         labels.putIfAbsent(NAMESPACE_NAME_LABEL, namespace);
-        yield Labels.matches(l.allowedSelector(), labels);
+        yield Labels.matches(l.allowedSelector(), l.allowedExpressions(), labels);
       }
       default -> g.id().namespace().equals(namespace);
     };

@@ -46,6 +46,9 @@ final class GatewayApiParser {
       "RequestMirror", "ExtensionRef");
   private static final List<String> REDIRECT_CODES = List.of("301", "302", "303", "307", "308");
   private static final Set<String> STANDARD_PROTOCOLS = Set.of("HTTP", "HTTPS", "TLS", "TCP", "UDP");
+  /** The API's ProtocolType: a token (Istio's waypoints use HBONE) or a domain-prefixed name. */
+  private static final Pattern PROTOCOL = Pattern.compile("[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?"
+      + "|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/[A-Za-z0-9]+");
   /** The API's list limits ({@code maxItems} in its CRDs). */
   private static final int MAX_PARENTS = 32;
   private static final int MAX_HOSTNAMES = 16;
@@ -87,7 +90,7 @@ final class GatewayApiParser {
         l.report().error(l.at("port"), l.at("port") + " is required; give a number from 1 to 65535");
       }
       String protocol = required(l, "protocol");
-      if (protocol != null && !STANDARD_PROTOCOLS.contains(protocol) && !protocol.contains("/")) {
+      if (protocol != null && !STANDARD_PROTOCOLS.contains(protocol) && !PROTOCOL.matcher(protocol).matches()) {
         l.report().error(l.at("protocol"), l.at("protocol") + " " + Checks.quote(protocol) + " is not a Gateway "
             + "API protocol; use HTTP, HTTPS, TLS, TCP or UDP (or a domain-prefixed name)");
       }
@@ -123,7 +126,8 @@ final class GatewayApiParser {
         l.report().error(tls.at("mode"), tls.at("mode") + " Passthrough is not allowed with protocol HTTPS; use "
             + "protocol TLS to pass TLS through");
       }
-      if ("Terminate".equals(mode) && certs.isEmpty() && protocol != null
+      // The API's rule: Terminate needs certificateRefs or options (which Weft does not read; reported below).
+      if ("Terminate".equals(mode) && certs.isEmpty() && !tls.has("options") && protocol != null
           && (protocol.equals("HTTPS") || protocol.equals("TLS"))) {
         tls.report().error(tls.at("certificateRefs"), tls.at("certificateRefs") + " must name the certificate's "
             + "Secret to terminate TLS");
@@ -132,14 +136,25 @@ final class GatewayApiParser {
       Fields namespaces = allowed.object("namespaces");
       String from = namespaces.enumOf("from", List.of("All", "Selector", "Same"), "Same");
       Map<String, String> selector = Map.of();
+      List<weft.model.Labels.Requirement> expressions = new ArrayList<>();
       if (namespaces.has("selector")) {
         Fields sel = namespaces.object("selector");
         selector = sel.stringMap("matchLabels");
         selector.forEach((k, v) -> labelProblem(sel, k, v));
-        if (sel.has("matchExpressions")) {
-          sel.report().error(sel.at("matchExpressions"), sel.at("matchExpressions") + " is not supported by Weft "
-              + "yet; select namespaces with matchLabels");
-          sel.take("matchExpressions");
+        for (Fields e : limited(sel, "matchExpressions", MAX_SMALL)) {
+          String key = required(e, "key");
+          String operator = e.enumOf("operator", List.of("In", "NotIn", "Exists", "DoesNotExist"), null);
+          if (operator == null && !e.has("operator")) {
+            e.report().error(e.at("operator"), e.at("operator") + " is required: In, NotIn, Exists or DoesNotExist");
+          }
+          List<String> values = e.strings("values");
+          boolean needsValues = "In".equals(operator) || "NotIn".equals(operator);
+          if (operator != null && needsValues == values.isEmpty()) {
+            e.report().error(e.at("values"), e.at("values") + (needsValues ? " must not be empty" : " must be empty")
+                + " with operator " + operator);
+          }
+          e.rejectUnknown("LabelSelectorRequirement");
+          if (key != null && operator != null) expressions.add(new weft.model.Labels.Requirement(key, operator, values));
         }
         sel.rejectUnknown("LabelSelector");
       }
@@ -165,10 +180,10 @@ final class GatewayApiParser {
       l.rejectUnknown("Listener");
       if (name != null && port != null && protocol != null) {
         listeners.add(new KubernetesGateway.Listener(name, hostname, port, protocol, mode, certs, from, selector,
-            kinds));
+            kinds, expressions));
       }
     }
-    spec.notImplemented("addresses", "infrastructure", "backendTLS", "allowedListeners");
+    spec.notImplemented("addresses", "infrastructure", "backendTLS", "allowedListeners", "tls", "defaultScope");
     spec.rejectUnknown("Gateway.spec");
     return new KubernetesGateway(withKind(d), created(d), className == null ? "" : className, listeners);
   }
@@ -581,6 +596,8 @@ final class GatewayApiParser {
     if (type != null && value == null) {
       p.report().error(p.path(), p.path() + " of type " + type + " needs its value ("
           + (type.equals("ReplaceFullPath") ? "replaceFullPath" : "replacePrefixMatch") + ")");
+    } else if (value != null && "ReplacePrefixMatch".equals(type) && value.isEmpty()) {
+      value = "/"; // the API allows an empty replacement: the matched prefix is removed
     } else if (value != null && (!value.startsWith("/") || value.indexOf('\n') >= 0)) {
       p.report().error(p.path(), p.path() + " value " + Checks.quote(value) + " must be a path starting with '/'");
     }

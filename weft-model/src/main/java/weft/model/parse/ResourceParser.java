@@ -33,7 +33,6 @@ public final class ResourceParser {
   /** Kubernetes Gateway API: the versions its CRDs serve for each kind Istio reads. */
   private static final String GATEWAY_API_GROUP = GatewayApiParser.GROUP;
   private static final Set<String> GATEWAY_API_V1 = Set.of("v1", "v1beta1");
-  private static final Set<String> GATEWAY_API_ALPHA = Set.of("v1alpha2");
   /** EnvoyFilter exists only at v1alpha3; WasmPlugin lives in Istio's extensions group. */
   private static final Set<String> ENVOY_FILTER_VERSIONS = Set.of("v1alpha3");
   private static final String EXTENSIONS_GROUP = "extensions.istio.io";
@@ -87,8 +86,10 @@ public final class ResourceParser {
       kind(GATEWAY_API_GROUP, "GRPCRoute", Set.of("v1", "v1alpha2"), true, true, GatewayApiParser::grpcRoute),
       kind(GATEWAY_API_GROUP, "ReferenceGrant", Set.of("v1beta1", "v1alpha2"), true, true,
           GatewayApiParser::referenceGrant),
-      kind(GATEWAY_API_GROUP, "TCPRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tcpRoute),
-      kind(GATEWAY_API_GROUP, "TLSRoute", GATEWAY_API_ALPHA, true, true, GatewayApiParser::tlsRoute),
+      // TCPRoute and TLSRoute are served at v1 too by newer Gateway API releases (and Istio reads them there).
+      kind(GATEWAY_API_GROUP, "TCPRoute", Set.of("v1alpha2", "v1"), true, true, GatewayApiParser::tcpRoute),
+      kind(GATEWAY_API_GROUP, "TLSRoute", Set.of("v1alpha2", "v1alpha3", "v1"), true, true,
+          GatewayApiParser::tlsRoute),
       kind(ISTIO_GROUP, "EnvoyFilter", ENVOY_FILTER_VERSIONS, true, true, EnvoyFilterParser::parse),
       kind(EXTENSIONS_GROUP, "WasmPlugin", EXTENSIONS_VERSIONS, true, true, WasmPluginParser::parse),
       kind(TELEMETRY_GROUP, "Telemetry", TELEMETRY_VERSIONS, true, true, TelemetryParser::parse),

@@ -176,10 +176,15 @@ final class TelemetryParser {
     String headerName = header.string("name");
     String headerDefault = header.string("defaultValue");
     header.rejectUnknown("Tracing.RequestHeader");
+    // Newer Istio tag kinds (a formatter string, request metadata): accepted, reported, and left out.
+    boolean other = c.has("formatter") || c.has("metadata");
+    c.warnIfSet("is not implemented by Weft yet; this tag is left out", "formatter", "metadata");
     c.rejectUnknown("Tracing.CustomTag");
     int set = (literal.present() ? 1 : 0) + (env.present() ? 1 : 0) + (header.present() ? 1 : 0);
-    if (set != 1) {
-      report.error(c.path(), c.path() + " must set exactly one of literal, environment and header; it sets " + set);
+    if (set == 0 && other) return null;
+    if (set != 1 || other) {
+      report.error(c.path(), c.path() + " must set exactly one of literal, environment, header, formatter and "
+          + "metadata; it sets " + (set + (other ? 1 : 0)));
       return null;
     }
     if (literal.present()) {

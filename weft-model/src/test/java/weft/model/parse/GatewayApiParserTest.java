@@ -116,7 +116,7 @@ class GatewayApiParserTest {
           parentRefs: [{group: "", kind: Service, name: echo}]
           rules: [{matches: [{method: {service: pkg.Echo}}], backendRefs: [{name: echo-v2, port: 9000}]}]
         ---
-        apiVersion: gateway.networking.k8s.io/v1
+        apiVersion: gateway.networking.k8s.io/v1beta1
         kind: TCPRoute
         metadata: {name: wrong-version}
         spec: {}
@@ -132,8 +132,7 @@ class GatewayApiParserTest {
     ReferenceGrant grant = (ReferenceGrant) parsed.resources().get(0);
     assertThat(grant.to()).containsExactly(new ReferenceGrant.To("", "Service", null));
     assertThat(errors(parsed)).singleElement().satisfies(p -> assertThat(p.message())
-        .contains("apiVersion gateway.networking.k8s.io/v1 is not supported for kind TCPRoute")
-        .contains("gateway.networking.k8s.io/v1alpha2"));
+        .contains("apiVersion gateway.networking.k8s.io/v1beta1 is not supported for kind TCPRoute"));
     assertThat(warnings(parsed)).anyMatch(p -> p.message().contains("GatewayClass"));
   }
 
