@@ -69,8 +69,11 @@ final class GatewayApiParser {
           + "GatewayClass, e.g. istio");
     }
     List<Fields> listenerFields = limited(spec, "listeners", MAX_LISTENERS);
+    // Newer releases let a Gateway take its listeners from ListenerSets (allowedListeners), which
+    // Weft does not read: an empty list is accepted and the Gateway serves nothing.
     if (listenerFields.isEmpty() && !d.report().hasErrors()) {
-      d.report().error(spec.at("listeners"), spec.at("listeners") + " must list at least one listener");
+      d.report().warn(spec.at("listeners"), spec.at("listeners") + " is empty: the Gateway serves nothing (listeners "
+          + "of ListenerSets are not read by Weft)");
     }
     List<KubernetesGateway.Listener> listeners = new ArrayList<>();
     Set<String> names = new HashSet<>();
